@@ -1,0 +1,529 @@
+//! Org masters (ORG-3..6): concepts, zones, stores, tills, categories, brands, POCs, consumers,
+//! and the CSV formats they can be uploaded in.
+
+use super::user::Email;
+use super::{FieldError, FieldErrors, parse_name};
+use chrono::NaiveDate;
+use std::collections::{HashMap, HashSet};
+
+/// The code of a master record (store code, till code, category code …): 1–40 characters of
+/// letters, digits, `-`, `_`, `.`; kept upper case so that codes match case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MasterCode(String);
+
+impl MasterCode {
+    pub const MAX_LEN: usize = 40;
+
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(FieldError::new(field, "is required"));
+        }
+        if s.chars().count() > Self::MAX_LEN {
+            return Err(FieldError::new(
+                field,
+                format!("must be at most {} characters", Self::MAX_LEN),
+            ));
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(FieldError::new(
+                field,
+                "may contain only letters, digits, '-', '_' and '.'",
+            ));
+        }
+        Ok(Self(s.to_ascii_uppercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A named master with a code (concept, zone, category, brand).
+#[derive(Debug, Clone)]
+pub struct NewCodedName {
+    pub code: MasterCode,
+    pub name: String,
+}
+
+impl NewCodedName {
+    pub fn parse(code: &str, name: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let code = errors.take(MasterCode::parse("code", code));
+        let name = errors.take(parse_name("name", name, 120));
+        match (code, name) {
+            (Some(code), Some(name)) => Ok(Self { code, name }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A point of contact who receives offer-expiry reminders (ORG-5).
+#[derive(Debug, Clone)]
+pub struct NewPoc {
+    pub name: String,
+    pub email: Email,
+}
+
+impl NewPoc {
+    pub fn parse(name: &str, email: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = errors.take(parse_name("name", name, 120));
+        let email = errors.take(Email::parse("email", email));
+        match (name, email) {
+            (Some(name), Some(email)) => Ok(Self { name, email }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The kinds of services that consume (claim) offers (ORG-6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConsumerKind {
+    Outbound,
+    Dvs,
+    Timeline,
+    Loyalty,
+    ThirdParty,
+}
+
+impl ConsumerKind {
+    pub const ALL: [ConsumerKind; 5] = [
+        ConsumerKind::Outbound,
+        ConsumerKind::Dvs,
+        ConsumerKind::Timeline,
+        ConsumerKind::Loyalty,
+        ConsumerKind::ThirdParty,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsumerKind::Outbound => "outbound",
+            ConsumerKind::Dvs => "dvs",
+            ConsumerKind::Timeline => "timeline",
+            ConsumerKind::Loyalty => "loyalty",
+            ConsumerKind::ThirdParty => "third_party",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ConsumerKind::Outbound => "Outbound campaign",
+            ConsumerKind::Dvs => "DVS (bounce-back) campaign",
+            ConsumerKind::Timeline => "Timeline campaign",
+            ConsumerKind::Loyalty => "Loyalty program",
+            ConsumerKind::ThirdParty => "Third-party integration",
+        }
+    }
+
+    /// Campaigns run between a start and an end date; programs and integrations don't.
+    pub fn is_campaign(self) -> bool {
+        matches!(
+            self,
+            ConsumerKind::Outbound | ConsumerKind::Dvs | ConsumerKind::Timeline
+        )
+    }
+
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == raw.trim())
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    "must be one of outbound, dvs, timeline, loyalty, third_party",
+                )
+            })
+    }
+}
+
+/// A consumer of offers; campaigns carry their run dates.
+#[derive(Debug, Clone)]
+pub struct NewConsumer {
+    pub name: String,
+    pub kind: ConsumerKind,
+    pub dates: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(field: &'static str, raw: &str) -> Result<NaiveDate, FieldError> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| FieldError::new(field, "must be a date (YYYY-MM-DD)"))
+}
+
+impl NewConsumer {
+    pub fn parse(
+        name: &str,
+        kind: &str,
+        starts_on: &str,
+        ends_on: &str,
+    ) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = errors.take(parse_name("name", name, 120));
+        let kind = errors.take(ConsumerKind::parse("kind", kind));
+        let mut dates = None;
+        if let Some(k) = kind {
+            if k.is_campaign() {
+                let start = errors.take(parse_date("starts_on", starts_on));
+                let end = errors.take(parse_date("ends_on", ends_on));
+                if let (Some(s), Some(e)) = (start, end) {
+                    if e < s {
+                        errors.push("ends_on", "must be on or after the start date");
+                    } else {
+                        dates = Some((s, e));
+                    }
+                }
+            } else if !starts_on.trim().is_empty() || !ends_on.trim().is_empty() {
+                errors.push(
+                    "starts_on",
+                    "only campaigns have start and end dates; leave them empty",
+                );
+            }
+        }
+        match (name, kind) {
+            (Some(name), Some(kind)) if errors.is_empty() => Ok(Self { name, kind, dates }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A problem on one line of an uploaded CSV file (line 1 is the header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    pub line: u64,
+    pub message: String,
+}
+
+/// A store row from a CSV upload: `code,name,zone,concept` (zone and concept by code).
+#[derive(Debug, Clone)]
+pub struct StoreRow {
+    pub code: MasterCode,
+    pub name: String,
+    pub zone_id: i64,
+    pub concept_id: Option<i64>,
+}
+
+/// A till row from a CSV upload: `code,name,store` (store by code).
+#[derive(Debug, Clone)]
+pub struct TillRow {
+    pub code: MasterCode,
+    pub name: String,
+    pub store_id: i64,
+}
+
+/// The CSV kinds the masters upload accepts, with the header each expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MasterUpload {
+    Stores,
+    Tills,
+    Categories,
+    Brands,
+}
+
+impl MasterUpload {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        match raw.trim() {
+            "stores" => Ok(Self::Stores),
+            "tills" => Ok(Self::Tills),
+            "categories" => Ok(Self::Categories),
+            "brands" => Ok(Self::Brands),
+            _ => Err(FieldError::new(
+                field,
+                "must be stores, tills, categories or brands",
+            )),
+        }
+    }
+
+    pub fn header(self) -> &'static [&'static str] {
+        match self {
+            Self::Stores => &["code", "name", "zone", "concept"],
+            Self::Tills => &["code", "name", "store"],
+            Self::Categories | Self::Brands => &["code", "name"],
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stores => "stores",
+            Self::Tills => "tills",
+            Self::Categories => "categories",
+            Self::Brands => "brands",
+        }
+    }
+}
+
+/// Reads a CSV file with the expected header, calling `row` for each data line with its line
+/// number and fields; collects every problem instead of stopping at the first.
+fn read_csv(
+    bytes: &[u8],
+    header: &[&str],
+    mut row: impl FnMut(u64, &[&str]) -> Result<(), String>,
+) -> Vec<LineError> {
+    let mut errors = Vec::new();
+    // Line by line, so that every reported line number is the one an editor shows and blank
+    // lines are reported rather than skipped (a field may not span lines in these files).
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t.strip_prefix('\u{feff}').unwrap_or(t),
+        Err(e) => {
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64
+                + 1;
+            return vec![LineError {
+                line,
+                message: "the file is not UTF-8 text; save it as CSV UTF-8".into(),
+            }];
+        }
+    };
+    let mut saw_header = false;
+    let mut saw_rows = false;
+    for (i, raw) in text.lines().enumerate() {
+        let line = i as u64 + 1;
+        let record = if raw.trim().is_empty() {
+            Ok(csv::StringRecord::new())
+        } else {
+            csv::ReaderBuilder::new()
+                .has_headers(false)
+                .trim(csv::Trim::All)
+                .from_reader(raw.as_bytes())
+                .records()
+                .next()
+                .unwrap_or_else(|| Ok(csv::StringRecord::new()))
+        };
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(LineError {
+                    line,
+                    message: format!("not valid CSV ({e})"),
+                });
+                continue;
+            }
+        };
+        let fields: Vec<&str> = record.iter().collect();
+        if !saw_header {
+            saw_header = true;
+            let got: Vec<String> = fields.iter().map(|f| f.to_ascii_lowercase()).collect();
+            if got != header {
+                errors.push(LineError {
+                    line,
+                    message: format!("the header must be `{}`", header.join(",")),
+                });
+                return errors;
+            }
+            continue;
+        }
+        if fields.iter().all(|f| f.is_empty()) {
+            errors.push(LineError {
+                line,
+                message: "blank line".into(),
+            });
+            continue;
+        }
+        saw_rows = true;
+        if fields.len() != header.len() {
+            errors.push(LineError {
+                line,
+                message: format!(
+                    "expected {} columns ({}), found {}",
+                    header.len(),
+                    header.join(","),
+                    fields.len()
+                ),
+            });
+            continue;
+        }
+        if let Err(message) = row(line, &fields) {
+            errors.push(LineError { line, message });
+        }
+    }
+    if !saw_header {
+        errors.push(LineError {
+            line: 1,
+            message: format!(
+                "the file is empty; the header must be `{}`",
+                header.join(",")
+            ),
+        });
+    } else if !saw_rows && errors.is_empty() {
+        errors.push(LineError {
+            line: 2,
+            message: "the file has a header but no rows".into(),
+        });
+    }
+    errors
+}
+
+/// Checks code and name of a row and that the code is not repeated in the file.
+fn coded_row(
+    fields: &[&str],
+    seen: &mut HashMap<MasterCode, u64>,
+    line: u64,
+) -> Result<(MasterCode, String), String> {
+    let code = MasterCode::parse("code", fields[0]).map_err(|e| e.to_string())?;
+    let name = parse_name("name", fields[1], 120).map_err(|e| e.to_string())?;
+    if let Some(first) = seen.insert(code.clone(), line) {
+        return Err(format!(
+            "code {} is repeated (first on line {first})",
+            code.as_str()
+        ));
+    }
+    Ok((code, name))
+}
+
+/// Parses a stores CSV against the org's zones and concepts (code → id).
+pub fn parse_store_csv(
+    bytes: &[u8],
+    zones: &HashMap<String, i64>,
+    concepts: &HashMap<String, i64>,
+) -> Result<Vec<StoreRow>, Vec<LineError>> {
+    let mut rows = Vec::new();
+    let mut seen = HashMap::new();
+    let errors = read_csv(bytes, MasterUpload::Stores.header(), |line, f| {
+        let (code, name) = coded_row(f, &mut seen, line)?;
+        let zone = f[2].to_ascii_uppercase();
+        if zone.is_empty() {
+            return Err("zone: is required".into());
+        }
+        let zone_id = *zones
+            .get(&zone)
+            .ok_or_else(|| format!("zone: no zone with code {zone}"))?;
+        let concept_id = if f[3].is_empty() {
+            None
+        } else {
+            let concept = f[3].to_ascii_uppercase();
+            Some(
+                *concepts
+                    .get(&concept)
+                    .ok_or_else(|| format!("concept: no concept with code {concept}"))?,
+            )
+        };
+        rows.push(StoreRow {
+            code,
+            name,
+            zone_id,
+            concept_id,
+        });
+        Ok(())
+    });
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Parses a tills CSV against the org's stores (code → id).
+pub fn parse_till_csv(
+    bytes: &[u8],
+    stores: &HashMap<String, i64>,
+) -> Result<Vec<TillRow>, Vec<LineError>> {
+    let mut rows = Vec::new();
+    let mut seen = HashMap::new();
+    let errors = read_csv(bytes, MasterUpload::Tills.header(), |line, f| {
+        let (code, name) = coded_row(f, &mut seen, line)?;
+        let store = f[2].to_ascii_uppercase();
+        if store.is_empty() {
+            return Err("store: is required".into());
+        }
+        let store_id = *stores
+            .get(&store)
+            .ok_or_else(|| format!("store: no store with code {store}"))?;
+        rows.push(TillRow {
+            code,
+            name,
+            store_id,
+        });
+        Ok(())
+    });
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Parses a categories or brands CSV (`code,name`).
+pub fn parse_coded_name_csv(
+    kind: MasterUpload,
+    bytes: &[u8],
+) -> Result<Vec<NewCodedName>, Vec<LineError>> {
+    let mut rows = Vec::new();
+    let mut seen = HashMap::new();
+    let errors = read_csv(bytes, kind.header(), |line, f| {
+        let (code, name) = coded_row(f, &mut seen, line)?;
+        rows.push(NewCodedName { code, name });
+        Ok(())
+    });
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Codes of `rows` that are already taken, used to report "created" vs "updated".
+pub fn count_existing<'a>(
+    codes: impl Iterator<Item = &'a MasterCode>,
+    existing: &HashSet<String>,
+) -> usize {
+    codes.filter(|c| existing.contains(c.as_str())).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zones() -> HashMap<String, i64> {
+        HashMap::from([("NORTH".to_string(), 1)])
+    }
+
+    #[test]
+    fn store_csv_reports_every_bad_line() {
+        let csv = "code,name,zone,concept\nS1,Store one,north,\n,No code,NORTH,\nS1,Again,NORTH,\nS3,Three,SOUTH,\nS4,Four,NORTH,XX\n\nS5 bad,Five,NORTH,\nS6,Six\n";
+        let errors = parse_store_csv(csv.as_bytes(), &zones(), &HashMap::new()).unwrap_err();
+        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![3, 4, 5, 6, 7, 8, 9], "{errors:?}");
+        assert!(errors[1].message.contains("repeated (first on line 2)"));
+        assert!(errors[2].message.contains("no zone with code SOUTH"));
+        assert!(errors[4].message.contains("blank line"));
+        assert!(errors[6].message.contains("expected 4 columns"));
+    }
+
+    #[test]
+    fn store_csv_parses_good_rows() {
+        let csv = "Code,Name,Zone,Concept\ns1,Store one,north,\n";
+        let rows = parse_store_csv(csv.as_bytes(), &zones(), &HashMap::new()).unwrap();
+        assert_eq!(rows[0].code.as_str(), "S1");
+        assert_eq!(rows[0].zone_id, 1);
+    }
+
+    #[test]
+    fn wrong_header_and_empty_files_are_reported() {
+        let e = parse_coded_name_csv(MasterUpload::Brands, b"name,code\nA,B\n").unwrap_err();
+        assert!(e[0].message.contains("header must be `code,name`"));
+        let e = parse_coded_name_csv(MasterUpload::Brands, b"").unwrap_err();
+        assert!(e[0].message.contains("empty"));
+        let e = parse_coded_name_csv(MasterUpload::Brands, b"code,name\n").unwrap_err();
+        assert!(e[0].message.contains("no rows"));
+    }
+
+    #[test]
+    fn consumers_need_dates_only_when_campaigns() {
+        assert!(NewConsumer::parse("Diwali", "outbound", "2026-10-01", "2026-11-01").is_ok());
+        let e = NewConsumer::parse("Diwali", "outbound", "2026-11-02", "2026-11-01").unwrap_err();
+        assert_eq!(e.get("ends_on"), "must be on or after the start date");
+        assert!(NewConsumer::parse("Diwali", "outbound", "", "").is_err());
+        assert!(
+            NewConsumer::parse("Club", "loyalty", "", "")
+                .unwrap()
+                .dates
+                .is_none()
+        );
+        assert!(NewConsumer::parse("Club", "loyalty", "2026-01-01", "").is_err());
+    }
+}

@@ -1,0 +1,110 @@
+//! Pure domain types and rules: no I/O. Values of these types are valid by construction.
+
+pub mod masters;
+pub mod org;
+pub mod user;
+
+use std::fmt;
+
+/// A field-level validation error: which field, and a message a user understands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// All the field errors of one form or payload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn push(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The message for a field, or "" (templates print it unconditionally).
+    pub fn get(&self, field: &str) -> &str {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+            .unwrap_or("")
+    }
+
+    /// Collects the error of a parse into `self`, returning the value when it parsed.
+    pub fn take<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.0.push(e);
+                None
+            }
+        }
+    }
+
+    pub fn into_result(self) -> Result<(), FieldErrors> {
+        if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+impl fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|e| e.to_string()).collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl std::error::Error for FieldErrors {}
+
+/// Trims and checks a free-text name: required, at most `max` characters, no control characters.
+pub fn parse_name(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
+    if s.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if s.chars().any(|c| c.is_control()) {
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(parse_name("name", "  Nike  ", 10).unwrap(), "Nike");
+        assert!(parse_name("name", "   ", 10).is_err());
+        assert!(parse_name("name", "abcdefghijk", 10).is_err());
+        assert!(parse_name("name", "a\u{7}b", 10).is_err());
+    }
+}

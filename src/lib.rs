@@ -1,0 +1,11 @@
+//! offerdesk — an Offer Management System: offers, coupon codes, issuance, redemption,
+//! reminders. The binary in `main.rs` is a thin CLI over this library.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod passwords;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod web;

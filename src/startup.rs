@@ -1,0 +1,127 @@
+//! Builds the HTTP server: session cookies, security headers, static files, routes.
+
+use crate::config::Settings;
+use crate::store::Store;
+use crate::web::{self, AppState};
+use actix_session::SessionMiddleware;
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, DefaultHeaders};
+use actix_web::{App, HttpServer, web as aweb};
+use anyhow::Context;
+use base64::Engine;
+use rand::RngExt;
+use std::net::TcpListener;
+
+/// The content security policy: only our own scripts, styles and form targets; never framed.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
+
+/// A running console + API server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    store: Store,
+}
+
+/// The session signing/encryption key: from config, or generated once and kept in the
+/// database so restarts and other instances accept existing sessions.
+async fn session_key(settings: &Settings, store: &Store) -> anyhow::Result<Key> {
+    let encoded = match &settings.session_key {
+        Some(k) => k.clone(),
+        None => {
+            store
+                .setting_or_insert("session_key", || {
+                    let bytes: [u8; 64] = rand::rng().random();
+                    base64::engine::general_purpose::STANDARD.encode(bytes)
+                })
+                .await?
+        }
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .context("OFFERDESK_SESSION_KEY must be base64")?;
+    anyhow::ensure!(
+        bytes.len() >= 64,
+        "OFFERDESK_SESSION_KEY must decode to at least 64 bytes"
+    );
+    Ok(Key::from(&bytes))
+}
+
+impl Application {
+    /// Opens (creating and migrating) the database and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let store = Store::open(&settings.database_url).await.with_context(|| {
+            format!(
+                "opening database {}",
+                crate::store::redact_url(&settings.database_url)
+            )
+        })?;
+        Application::build_with_store(settings, store).await
+    }
+
+    pub async fn build_with_store(settings: Settings, store: Store) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let key = session_key(&settings, &store).await?;
+        let state = aweb::Data::new(AppState {
+            store: store.clone(),
+            settings: settings.clone(),
+        });
+        let secure = settings.cookie_secure;
+        let server = HttpServer::new(move || {
+            let session = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+                .cookie_name("offerdesk_session".into())
+                .cookie_secure(secure)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_content_security(CookieContentSecurity::Private)
+                .build();
+            let headers = DefaultHeaders::new()
+                .add(("Content-Security-Policy", CSP))
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY"))
+                .add(("Referrer-Policy", "same-origin"));
+            App::new()
+                .app_data(state.clone())
+                .wrap(session)
+                .wrap(headers)
+                .wrap(Compress::default())
+                .wrap(actix_web::middleware::Logger::new("%a \"%r\" %s %Dms").exclude("/healthz"))
+                .service(actix_files::Files::new("/static", static_dir()).prefer_utf8(true))
+                .configure(web::configure)
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+        Ok(Application {
+            port,
+            server,
+            store,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until SIGINT/SIGTERM; in-flight requests finish before the pools close.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.store.close().await;
+        result
+    }
+}
+
+/// Where the static files are: next to Cargo.toml in development, or `OFFERDESK_STATIC_DIR`.
+fn static_dir() -> String {
+    std::env::var("OFFERDESK_STATIC_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/static").to_string())
+}

@@ -1,0 +1,236 @@
+//! All SQL lives here: one `Store` with a SQLite and a PostgreSQL implementation, chosen once
+//! from the database URL. Where the SQL is the same on both, the `read!`/`transaction!` macros
+//! expand one body for each backend's pool type.
+
+pub mod audit;
+pub mod masters;
+pub mod orgs;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub(crate) use audit::record_audit;
+pub use audit::{AuditEntry, AuditRow};
+
+/// A failure of the store, as callers need to tell them apart.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule refused the write; the message names what is taken.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Maps a unique violation to `Conflict(message)`, keeping other errors.
+    pub fn conflict_as(e: sqlx::Error, message: impl Into<String>) -> StoreError {
+        match e.as_database_error() {
+            Some(d) if d.is_unique_violation() => StoreError::Conflict(message.into()),
+            _ => StoreError::Db(e),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The two database backends.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// SQLite: readers share a pool; every write goes through one connection, so writers queue
+    /// in the app instead of in SQLite's busy handler.
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// The application's storage interface.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) backend: Backend,
+}
+
+/// Runs `$body` with `$pool` bound to the pool for reads of the current backend.
+macro_rules! read {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite { read, .. } => {
+                let $pool = read;
+                $body
+            }
+            $crate::store::Backend::Postgres(pg) => {
+                let $pool = pg;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` in a write transaction bound to `$tx` and commits it; an early return (`?`)
+/// rolls back. SQLite takes the write lock up front (`BEGIN IMMEDIATE`).
+macro_rules! transaction {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite { write, .. } => {
+                let mut $tx = write.begin_with("BEGIN IMMEDIATE").await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::store::Backend::Postgres(pg) => {
+                let mut $tx = pg.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+
+pub(crate) use {read, transaction};
+
+impl Store {
+    /// Connects to `url` (`sqlite:…` or `postgres://…`), creating a SQLite file if missing.
+    pub async fn connect(url: &str) -> StoreResult<Store> {
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Backend::Postgres(pool)
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+                .pragma("cache_size", "-65536");
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options.read_only(true))
+                .await;
+            // A read-only connection cannot open a file that does not exist yet; the writer
+            // above created it, so this only fails for real problems.
+            let read = read?;
+            Backend::Sqlite { read, write }
+        } else {
+            return Err(StoreError::Db(sqlx::Error::Configuration(
+                format!(
+                    "DATABASE_URL must start with sqlite: or postgres:// (got {})",
+                    redact_url(url)
+                )
+                .into(),
+            )));
+        };
+        Ok(Store { backend })
+    }
+
+    /// Brings the schema up to date.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite { write, .. } => {
+                sqlx::migrate!("./migrations/sqlite").run(write).await?
+            }
+            Backend::Postgres(pg) => sqlx::migrate!("./migrations/postgres").run(pg).await?,
+        }
+        Ok(())
+    }
+
+    /// Connects and migrates: what every subcommand does first.
+    pub async fn open(url: &str) -> StoreResult<Store> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> StoreResult<()> {
+        read!(self, pool => { sqlx::query("SELECT 1").execute(pool).await?; });
+        Ok(())
+    }
+
+    /// Reads an application setting, creating it with `make()` when absent. Concurrent starts
+    /// agree on one value (insert-if-absent, then read back).
+    pub async fn setting_or_insert(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> String,
+    ) -> StoreResult<String> {
+        let value = make();
+        let stored: String = transaction!(self, tx => {
+            sqlx::query("INSERT INTO app_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                .bind(key)
+                .bind(&value)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query_scalar("SELECT value FROM app_settings WHERE key = $1")
+                .bind(key)
+                .fetch_one(&mut *tx)
+                .await?
+        });
+        Ok(stored)
+    }
+
+    /// Closes the pools (graceful shutdown).
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Backend::Postgres(pg) => pg.close().await,
+        }
+    }
+}
+
+/// A database URL with any password replaced by `***`, safe to log.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(
+            super::redact_url("sqlite:offerdesk.db"),
+            "sqlite:offerdesk.db"
+        );
+    }
+}

@@ -1,0 +1,371 @@
+//! Orgs, users and login throttling.
+
+use super::{AuditEntry, Store, StoreError, StoreResult, read, record_audit, transaction};
+use crate::domain::org::{OrgSettings, PREFIX_ALPHABET};
+use crate::domain::user::{Actor, Email, Role};
+use chrono::{DateTime, Utc};
+use rand::RngExt;
+
+/// An org as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Org {
+    pub id: i64,
+    pub name: String,
+    pub currency: String,
+    pub time_zone: String,
+    pub code_prefix: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What login needs of a user.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserCredentials {
+    pub id: i64,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+/// The signed-in user with their org, loaded on every console request.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionUser {
+    pub id: i64,
+    pub org_id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub active: bool,
+    pub org_name: String,
+    pub currency: String,
+    pub time_zone: String,
+}
+
+/// A user as listed on the users page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: Email,
+    pub name: String,
+    pub password_hash: String,
+    pub role: Role,
+}
+
+fn random_prefix(len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| PREFIX_ALPHABET[rng.random_range(0..PREFIX_ALPHABET.len())] as char)
+        .collect()
+}
+
+impl Store {
+    pub async fn find_org_by_name(&self, name: &str) -> StoreResult<Option<Org>> {
+        read!(self, pool => Ok(sqlx::query_as::<_, Org>(
+            "SELECT id, name, currency, time_zone, code_prefix, created_at FROM orgs WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(pool)
+        .await?))
+    }
+
+    pub async fn get_org(&self, id: i64) -> StoreResult<Org> {
+        read!(self, pool => sqlx::query_as::<_, Org>(
+            "SELECT id, name, currency, time_zone, code_prefix, created_at FROM orgs WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound))
+    }
+
+    /// Creates an org with a fresh unique code prefix (ORG-1).
+    pub async fn create_org(&self, settings: &OrgSettings, actor: &Actor) -> StoreResult<Org> {
+        for attempt in 0..20 {
+            // Three letters give 13,824 prefixes; grow if an org is unlucky.
+            let prefix = random_prefix(if attempt < 10 { 3 } else { 4 });
+            let now = Utc::now();
+            let result: StoreResult<i64> = async {
+                Ok(transaction!(self, tx => {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO orgs (name, currency, time_zone, code_prefix, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+                    )
+                    .bind(&settings.name)
+                    .bind(settings.currency.code())
+                    .bind(settings.time_zone.name())
+                    .bind(&prefix)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    record_audit!(tx, AuditEntry {
+                        org_id: id,
+                        actor,
+                        action: "org.created",
+                        entity_type: "org",
+                        entity_id: Some(id),
+                        summary: format!("Created org {}", settings.name),
+                        details: None,
+                    });
+                    id
+                }))
+            }
+            .await;
+            match result {
+                Ok(id) => return self.get_org(id).await,
+                Err(StoreError::Db(e)) => {
+                    let unique = e
+                        .as_database_error()
+                        .is_some_and(|d| d.is_unique_violation());
+                    if unique && e.to_string().contains("name") {
+                        return Err(StoreError::Conflict(format!(
+                            "an org named {} exists",
+                            settings.name
+                        )));
+                    }
+                    if !unique {
+                        return Err(StoreError::Db(e));
+                    }
+                    // The prefix was taken: try another.
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Err(StoreError::Conflict(
+            "could not find a free org code prefix".into(),
+        ))
+    }
+
+    /// Changes name, currency and time zone; audited with before/after.
+    pub async fn update_org_settings(
+        &self,
+        org_id: i64,
+        s: &OrgSettings,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let before = self.get_org(org_id).await?;
+        let details = serde_json::json!({
+            "before": {"name": before.name, "currency": before.currency, "time_zone": before.time_zone},
+            "after": {"name": s.name, "currency": s.currency.code(), "time_zone": s.time_zone.name()},
+        });
+        transaction!(self, tx => {
+            sqlx::query("UPDATE orgs SET name = $1, currency = $2, time_zone = $3, updated_at = $4 WHERE id = $5")
+                .bind(&s.name)
+                .bind(s.currency.code())
+                .bind(s.time_zone.name())
+                .bind(Utc::now())
+                .bind(org_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::conflict_as(e, "is already used by another organisation"))?;
+            record_audit!(tx, AuditEntry {
+                org_id,
+                actor,
+                action: "org.updated",
+                entity_type: "org",
+                entity_id: Some(org_id),
+                summary: "Changed org settings".into(),
+                details: Some(details.to_string()),
+            });
+        });
+        Ok(())
+    }
+
+    pub async fn count_users(&self) -> StoreResult<i64> {
+        read!(self, pool => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await?))
+    }
+
+    /// Creates a user; the email must be free across all orgs (people log in by email alone).
+    pub async fn create_user(&self, org_id: i64, u: &NewUser, actor: &Actor) -> StoreResult<i64> {
+        let now = Utc::now();
+        Ok(transaction!(self, tx => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (org_id, email, name, password_hash, role, active, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+            )
+            .bind(org_id)
+            .bind(u.email.as_str())
+            .bind(&u.name)
+            .bind(&u.password_hash)
+            .bind(u.role.as_str())
+            .bind(true)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| StoreError::conflict_as(e, "is already used by another user"))?;
+            record_audit!(tx, AuditEntry {
+                org_id,
+                actor,
+                action: "user.created",
+                entity_type: "user",
+                entity_id: Some(id),
+                summary: format!("Added user {} as {}", u.email, u.role.label()),
+                details: None,
+            });
+            id
+        }))
+    }
+
+    pub async fn find_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>> {
+        read!(self, pool => Ok(sqlx::query_as::<_, UserCredentials>(
+            "SELECT id, password_hash, active FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(pool)
+        .await?))
+    }
+
+    pub async fn session_user(&self, user_id: i64) -> StoreResult<Option<SessionUser>> {
+        read!(self, pool => Ok(sqlx::query_as::<_, SessionUser>(
+            "SELECT u.id, u.org_id, u.email, u.name, u.role, u.active, o.name AS org_name, o.currency, o.time_zone \
+             FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?))
+    }
+
+    pub async fn list_users(&self, org_id: i64) -> StoreResult<Vec<UserRow>> {
+        read!(self, pool => Ok(sqlx::query_as::<_, UserRow>(
+            "SELECT id, email, name, role, active, created_at FROM users WHERE org_id = $1 ORDER BY email",
+        )
+        .bind(org_id)
+        .fetch_all(pool)
+        .await?))
+    }
+
+    pub async fn get_user(&self, org_id: i64, user_id: i64) -> StoreResult<UserRow> {
+        read!(self, pool => sqlx::query_as::<_, UserRow>(
+            "SELECT id, email, name, role, active, created_at FROM users WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org_id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound))
+    }
+
+    /// Changes a user's role and/or active flag. Refuses to leave the org without an active
+    /// admin (checked inside the write transaction, so two admins cannot demote each other).
+    pub async fn update_user_access(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        role: Role,
+        active: bool,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let before = self.get_user(org_id, user_id).await?;
+        transaction!(self, tx => {
+            sqlx::query("UPDATE users SET role = $1, active = $2, updated_at = $3 WHERE org_id = $4 AND id = $5")
+                .bind(role.as_str())
+                .bind(active)
+                .bind(Utc::now())
+                .bind(org_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            let admins: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'admin' AND active = $2",
+            )
+            .bind(org_id)
+            .bind(true)
+            .fetch_one(&mut *tx)
+            .await?;
+            if admins == 0 {
+                return Err(StoreError::Conflict("the org must keep at least one active admin".into()));
+            }
+            let summary = if before.active != active {
+                format!("{} user {}", if active { "Reactivated" } else { "Deactivated" }, before.email)
+            } else {
+                format!("Changed role of {} from {} to {}", before.email, before.role, role.as_str())
+            };
+            record_audit!(tx, AuditEntry {
+                org_id,
+                actor,
+                action: "user.updated",
+                entity_type: "user",
+                entity_id: Some(user_id),
+                summary,
+                details: Some(serde_json::json!({
+                    "before": {"role": before.role, "active": before.active},
+                    "after": {"role": role.as_str(), "active": active},
+                }).to_string()),
+            });
+        });
+        Ok(())
+    }
+
+    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> StoreResult<()> {
+        transaction!(self, tx => {
+            sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(hash)
+                .bind(Utc::now())
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Failed logins since `since`: (for this email, from this address, oldest for this email).
+    pub async fn recent_login_failures(
+        &self,
+        email: &str,
+        ip: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<(i64, i64, Option<DateTime<Utc>>)> {
+        read!(self, pool => {
+            let (by_email, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+                "SELECT COUNT(*), MIN(attempted_at) FROM login_failures WHERE email = $1 AND attempted_at > $2",
+            )
+            .bind(email)
+            .bind(since)
+            .fetch_one(pool)
+            .await?;
+            let by_ip: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM login_failures WHERE ip = $1 AND attempted_at > $2",
+            )
+            .bind(ip)
+            .bind(since)
+            .fetch_one(pool)
+            .await?;
+            Ok((by_email, by_ip, oldest))
+        })
+    }
+
+    pub async fn record_login_failure(&self, email: &str, ip: &str) -> StoreResult<()> {
+        transaction!(self, tx => {
+            sqlx::query("INSERT INTO login_failures (email, ip, attempted_at) VALUES ($1, $2, $3)")
+                .bind(email)
+                .bind(ip)
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Forgets an email's failures after a successful login, and old failures of anyone.
+    pub async fn clear_login_failures(
+        &self,
+        email: &str,
+        older_than: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        transaction!(self, tx => {
+            sqlx::query("DELETE FROM login_failures WHERE email = $1 OR attempted_at < $2")
+                .bind(email)
+                .bind(older_than)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,101 @@
+//! Admin pages (ORG-1, 3, 4, 5, 6, 8): org settings, users, org structure, catalog, POCs,
+//! consumers and the audit log.
+
+pub mod audit;
+pub mod catalog;
+pub mod consumers;
+pub mod org;
+pub mod pocs;
+pub mod structure;
+pub mod users;
+
+use crate::domain::FieldErrors;
+use crate::domain::masters::LineError;
+use crate::store::StoreError;
+use actix_web::web;
+use serde::Deserialize;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/org", web::get().to(org::show))
+        .route("/admin/org", web::post().to(org::update))
+        .route("/admin/users", web::get().to(users::list))
+        .route("/admin/users", web::post().to(users::create))
+        .route("/admin/users/{id}", web::post().to(users::update))
+        .route("/admin/structure", web::get().to(structure::show))
+        .route("/admin/concepts", web::post().to(structure::create_concept))
+        .route("/admin/zones", web::post().to(structure::create_zone))
+        .route("/admin/stores", web::post().to(structure::create_store))
+        .route("/admin/stores/{id}", web::get().to(structure::store_detail))
+        .route("/admin/tills", web::post().to(structure::create_till))
+        .route("/admin/structure/upload", web::post().to(structure::upload))
+        .route("/admin/catalog", web::get().to(catalog::show))
+        .route(
+            "/admin/categories",
+            web::post().to(catalog::create_category),
+        )
+        .route("/admin/brands", web::post().to(catalog::create_brand))
+        .route("/admin/catalog/upload", web::post().to(catalog::upload))
+        .route("/admin/pocs", web::get().to(pocs::list))
+        .route("/admin/pocs", web::post().to(pocs::create))
+        .route("/admin/pocs/{id}", web::get().to(pocs::detail))
+        .route("/admin/pocs/{id}/delete", web::post().to(pocs::delete))
+        .route("/admin/consumers", web::get().to(consumers::list))
+        .route("/admin/consumers", web::post().to(consumers::create))
+        .route("/admin/consumers/{id}", web::get().to(consumers::detail))
+        .route("/admin/audit", web::get().to(audit::list));
+}
+
+/// A code + name form (concepts, zones, categories, brands).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CodedForm {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// Which form on a page failed, with its errors (forms re-render with the user's values).
+#[derive(Debug, Clone, Default)]
+pub struct FormErrors {
+    pub form: &'static str,
+    pub errors: FieldErrors,
+}
+
+impl FormErrors {
+    pub fn of(form: &'static str, errors: FieldErrors) -> Self {
+        Self { form, errors }
+    }
+
+    /// The message for `field` of `form`, or "".
+    pub fn get(&self, form: &str, field: &str) -> &str {
+        if self.form == form {
+            self.errors.get(field)
+        } else {
+            ""
+        }
+    }
+
+    pub fn any(&self, form: &str) -> bool {
+        self.form == form && !self.errors.is_empty()
+    }
+}
+
+/// Turns a uniqueness conflict into a field error; other errors pass through.
+pub fn conflict_to_field(e: StoreError, field: &'static str) -> Result<FieldErrors, StoreError> {
+    match e {
+        StoreError::Conflict(m) => {
+            let mut errors = FieldErrors::default();
+            errors.push(field, m);
+            Ok(errors)
+        }
+        other => Err(other),
+    }
+}
+
+/// The outcome of a CSV upload shown on the page.
+#[derive(Debug, Clone, Default)]
+pub struct UploadReport {
+    pub kind: String,
+    pub file_name: String,
+    pub errors: Vec<LineError>,
+}

@@ -1,0 +1,40 @@
+//! The browser console: handlers by area, the session/CSRF extractors, the page chrome.
+
+pub mod admin;
+pub mod auth;
+pub mod chrome;
+pub mod csrf;
+pub mod error;
+pub mod home;
+
+use crate::config::Settings;
+use crate::store::Store;
+use actix_web::web;
+
+pub use chrome::Chrome;
+pub use error::WebError;
+
+/// Shared state of the console handlers.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Settings,
+}
+
+/// Registers every console route. Each handler takes a `CurrentUser` (or is the login page)
+/// and names the permission it needs.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(home::healthz))
+        .route("/login", web::get().to(auth::login_page))
+        .route("/login", web::post().to(auth::login))
+        .route("/logout", web::post().to(auth::logout))
+        .route("/", web::get().to(home::home))
+        .route("/account", web::get().to(auth::account_page))
+        .route("/account/password", web::post().to(auth::change_password));
+    admin::configure(cfg);
+}
+
+/// Whether the request came from htmx (then a partial is answered).
+pub fn is_htmx(req: &actix_web::HttpRequest) -> bool {
+    req.headers().contains_key("HX-Request")
+}

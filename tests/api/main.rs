@@ -1,0 +1,10 @@
+//! Integration tests: the real app over HTTP on a random port with a fresh database each,
+//! on SQLite by default and on PostgreSQL when `TEST_POSTGRES_URL` is set.
+
+mod admin;
+mod auth;
+mod browser;
+mod helpers;
+mod isolation;
+mod migrations;
+mod roles;

@@ -1,0 +1,310 @@
+//! The role matrix: every mutating console route × every role, allowed (303) or 403; and the
+//! admin-only pages. A refused request changes nothing.
+
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use offerdesk::domain::masters::{MasterCode, NewCodedName, NewPoc, StoreRow};
+use offerdesk::domain::user::{Actor, Permission, Role};
+use offerdesk::store::masters::CodedKind;
+use reqwest::StatusCode;
+
+struct Fixture {
+    zone_id: i64,
+    store_id: i64,
+    target_user: i64,
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let org = app.store.find_org_by_name("Acme").await.unwrap().unwrap();
+    let actor = Actor::system("test");
+    let zone = NewCodedName::parse("NORTH", "North").unwrap();
+    let zone_id = app
+        .store
+        .create_coded(org.id, CodedKind::Zone, &zone, &actor)
+        .await
+        .unwrap();
+    let row = StoreRow {
+        code: MasterCode::parse("c", "S0").unwrap(),
+        name: "Store zero".into(),
+        zone_id,
+        concept_id: None,
+    };
+    app.store.create_store(org.id, &row, &actor).await.unwrap();
+    let store_id = *app
+        .store
+        .store_ids(org.id)
+        .await
+        .unwrap()
+        .get("S0")
+        .unwrap();
+    let hash = offerdesk::passwords::hash(PASSWORD.into()).await.unwrap();
+    let target = offerdesk::store::orgs::NewUser {
+        email: offerdesk::domain::user::Email::parse("e", "target@acme.example.com").unwrap(),
+        name: "Target".into(),
+        password_hash: hash,
+        role: Role::Viewer,
+    };
+    let target_user = app
+        .store
+        .create_user(org.id, &target, &actor)
+        .await
+        .unwrap();
+    for role in Role::ALL {
+        let poc =
+            NewPoc::parse("Victim", &format!("victim-{}@example.com", role.as_str())).unwrap();
+        app.store.create_poc(org.id, &poc, &actor).await.unwrap();
+    }
+    Fixture {
+        zone_id,
+        store_id,
+        target_user,
+    }
+}
+
+enum Body {
+    Form(Vec<(String, String)>),
+    Upload { kind: &'static str, csv: String },
+}
+
+struct Route {
+    path: String,
+    needs: Permission,
+    body: Body,
+}
+
+fn form(pairs: &[(&str, String)]) -> Body {
+    Body::Form(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
+}
+
+fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
+    let r = role.as_str();
+    let up = r.to_uppercase();
+    vec![
+        Route {
+            path: "/admin/org".into(),
+            needs: Permission::ManageOrg,
+            body: form(&[
+                ("name", "Acme".into()),
+                ("currency", "INR".into()),
+                ("time_zone", "Asia/Kolkata".into()),
+            ]),
+        },
+        Route {
+            path: "/admin/users".into(),
+            needs: Permission::ManageOrg,
+            body: form(&[
+                ("email", format!("new-{r}@acme.example.com")),
+                ("name", "New".into()),
+                ("role", "viewer".into()),
+                ("password", PASSWORD.into()),
+            ]),
+        },
+        Route {
+            path: format!("/admin/users/{}", f.target_user),
+            needs: Permission::ManageOrg,
+            body: form(&[("action", "role".into()), ("role", "csm".into())]),
+        },
+        Route {
+            path: "/admin/concepts".into(),
+            needs: Permission::ManageOrg,
+            body: form(&[("code", format!("C-{up}")), ("name", "Concept".into())]),
+        },
+        Route {
+            path: "/admin/zones".into(),
+            needs: Permission::ManageOrg,
+            body: form(&[("code", format!("Z-{up}")), ("name", "Zone".into())]),
+        },
+        Route {
+            path: "/admin/stores".into(),
+            needs: Permission::ManageOrg,
+            body: form(&[
+                ("code", format!("S-{up}")),
+                ("name", "Store".into()),
+                ("zone_id", f.zone_id.to_string()),
+            ]),
+        },
+        Route {
+            path: "/admin/tills".into(),
+            needs: Permission::ManageOrg,
+            body: form(&[
+                ("code", format!("T-{up}")),
+                ("name", "Till".into()),
+                ("store_id", f.store_id.to_string()),
+            ]),
+        },
+        Route {
+            path: "/admin/structure/upload".into(),
+            needs: Permission::ManageOrg,
+            body: Body::Upload {
+                kind: "stores",
+                csv: format!("code,name,zone,concept\nU-{up},Uploaded,NORTH,\n"),
+            },
+        },
+        Route {
+            path: "/admin/categories".into(),
+            needs: Permission::ManageOrg,
+            body: form(&[("code", format!("CAT-{up}")), ("name", "Shoes".into())]),
+        },
+        Route {
+            path: "/admin/brands".into(),
+            needs: Permission::ManageOrg,
+            body: form(&[("code", format!("BR-{up}")), ("name", "Nike".into())]),
+        },
+        Route {
+            path: "/admin/catalog/upload".into(),
+            needs: Permission::ManageOrg,
+            body: Body::Upload {
+                kind: "brands",
+                csv: format!("code,name\nUB-{up},Uploaded brand\n"),
+            },
+        },
+        Route {
+            path: "/admin/pocs".into(),
+            needs: Permission::ManageOrg,
+            body: form(&[
+                ("name", "Poc".into()),
+                ("email", format!("poc-{r}@example.com")),
+            ]),
+        },
+        Route {
+            path: format!("/admin/pocs/{poc_id}/delete"),
+            needs: Permission::ManageOrg,
+            body: form(&[]),
+        },
+        Route {
+            path: "/admin/consumers".into(),
+            needs: Permission::ManageConsumers,
+            body: form(&[("name", format!("Club {r}")), ("kind", "loyalty".into())]),
+        },
+        Route {
+            path: "/account/password".into(),
+            needs: Permission::View,
+            body: form(&[
+                ("current", PASSWORD.into()),
+                ("new", PASSWORD.into()),
+                ("confirm", PASSWORD.into()),
+            ]),
+        },
+    ]
+}
+
+#[tokio::test]
+async fn every_mutating_route_checks_the_role() {
+    let app = spawn_app().await;
+    app.create_org_admin("Acme").await;
+    let f = fixture(&app).await;
+    let org = app.store.find_org_by_name("Acme").await.unwrap().unwrap();
+    // Admin last: its allowed changes (e.g. the role of the target user) must not affect others.
+    for role in [Role::Viewer, Role::Csm, Role::Marketing, Role::Admin] {
+        let email = if role == Role::Admin {
+            "admin@acme.example.com".to_string()
+        } else {
+            app.create_user("Acme", role).await
+        };
+        let b = app.signed_in(&email).await;
+        let poc_id = app
+            .store
+            .list_pocs(org.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.email == format!("victim-{}@example.com", role.as_str()))
+            .unwrap()
+            .id;
+        for route in routes(&f, role, poc_id) {
+            let audit_before = app.store.list_audit(org.id, None, 1, 0).await.unwrap().1;
+            let page = match &route.body {
+                Body::Form(pairs) => {
+                    let pairs: Vec<(&str, &str)> = pairs
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    b.post(&route.path, &pairs).await
+                }
+                Body::Upload { kind, csv } => {
+                    b.upload(&route.path, &[("kind", kind)], "x.csv", csv).await
+                }
+            };
+            let audit_after = app.store.list_audit(org.id, None, 1, 0).await.unwrap().1;
+            if role.can(route.needs) {
+                assert_eq!(
+                    page.status,
+                    StatusCode::SEE_OTHER,
+                    "{} may POST {}: {}",
+                    role.as_str(),
+                    route.path,
+                    page.body
+                );
+            } else {
+                assert_eq!(
+                    page.status,
+                    StatusCode::FORBIDDEN,
+                    "{} must not POST {}",
+                    role.as_str(),
+                    route.path
+                );
+                assert_eq!(
+                    audit_before, audit_after,
+                    "a refused {} changed something",
+                    route.path
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn admin_pages_are_for_admins_and_the_rest_is_readable_by_all() {
+    let app = spawn_app().await;
+    app.create_org_admin("Acme").await;
+    for role in Role::ALL {
+        let email = if role == Role::Admin {
+            "admin@acme.example.com".to_string()
+        } else {
+            app.create_user("Acme", role).await
+        };
+        let b = app.signed_in(&email).await;
+        for path in ["/admin/org", "/admin/users", "/admin/audit"] {
+            let expected = if role == Role::Admin {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(
+                b.get(path).await.status,
+                expected,
+                "{} GET {path}",
+                role.as_str()
+            );
+        }
+        for path in [
+            "/",
+            "/admin/structure",
+            "/admin/catalog",
+            "/admin/pocs",
+            "/admin/consumers",
+            "/account",
+        ] {
+            assert_eq!(
+                b.get(path).await.status,
+                StatusCode::OK,
+                "{} GET {path}",
+                role.as_str()
+            );
+        }
+        // Forms are only offered to those who may use them.
+        let structure = b.get("/admin/structure").await.body;
+        assert_eq!(
+            structure.contains("id=\"upload-structure\""),
+            role == Role::Admin,
+            "{}",
+            role.as_str()
+        );
+        let nav = b.get("/").await.body;
+        assert_eq!(nav.contains("href=\"/admin/users\""), role == Role::Admin);
+    }
+}
