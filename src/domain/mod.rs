@@ -1,6 +1,8 @@
 //! Pure domain types and rules: no I/O. Values of these types are valid by construction.
 
 pub mod masters;
+pub mod money;
+pub mod offer;
 pub mod org;
 pub mod user;
 

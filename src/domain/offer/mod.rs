@@ -1,0 +1,325 @@
+//! Offers (coupon series): the typed rules a marketing manager sets up (OFF-2, OFF-3) and the
+//! code generation settings (COD-1..4). Built from a form by `form::parse`; described in plain
+//! words by `describe`.
+
+pub mod describe;
+pub mod form;
+
+use chrono::NaiveDate;
+
+/// When the offer ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfferExpiry {
+    Fixed(NaiveDate),
+    /// Ends when the campaign that claims it ends.
+    WithCampaign,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Discount {
+    /// A fixed amount in the org currency's minor units.
+    Fixed { amount: i64 },
+    /// A percentage in basis points (1500 = 15%), optionally capped at an amount.
+    Percent { basis_points: i64, cap: Option<i64> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applicability {
+    All,
+    Selected {
+        categories: Vec<i64>,
+        brands: Vec<i64>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    ThisSystem,
+    ThirdParty,
+}
+
+/// Characters of generated unique codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charset {
+    Numeric,
+    Alphanumeric,
+    /// Upper-case letters and digits without 0/O, 1/I/L.
+    Unambiguous,
+}
+
+impl Charset {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Charset::Numeric => "numeric",
+            Charset::Alphanumeric => "alphanumeric",
+            Charset::Unambiguous => "unambiguous",
+        }
+    }
+
+    pub fn alphabet(self) -> &'static [u8] {
+        match self {
+            Charset::Numeric => b"0123456789",
+            Charset::Alphanumeric => b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+            Charset::Unambiguous => b"23456789ABCDEFGHJKMNPQRSTUVWXYZ",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Charset> {
+        [
+            Charset::Numeric,
+            Charset::Alphanumeric,
+            Charset::Unambiguous,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == raw)
+    }
+}
+
+/// How the offer's codes are made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Generation {
+    /// COD-1: unique random codes of `length` characters after `prefix`.
+    Unique {
+        length: u32,
+        charset: Charset,
+        prefix: String,
+    },
+    /// COD-2: one code for everyone.
+    Common { code: String },
+    /// COD-3: existing codes uploaded by CSV, optionally with the customers they belong to.
+    Upload { with_customers: bool },
+    /// COD-4: codes shaped like `sample`: a fixed part unique to the org, the rest random.
+    Randomized { sample: String },
+}
+
+impl Generation {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Generation::Unique { .. } => "unique",
+            Generation::Common { .. } => "common",
+            Generation::Upload { .. } => "upload",
+            Generation::Randomized { .. } => "randomized",
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Generation::Unique { .. } => "Unique codes",
+            Generation::Common { .. } => "Common code",
+            Generation::Upload { .. } => "Uploaded codes",
+            Generation::Randomized { .. } => "Randomized common codes",
+        }
+    }
+}
+
+/// How many distinct codes a unique-code format allows (saturating).
+pub fn code_space(charset: Charset, length: u32) -> u128 {
+    (charset.alphabet().len() as u128).saturating_pow(length)
+}
+
+/// When an issued coupon expires (ISS-3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CouponExpiry {
+    WithOffer,
+    DaysFromIssue(u32),
+    MonthEndsFromIssue(u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Sms,
+    Email,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Email => "email",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Sms => "SMS",
+            Channel::Email => "email",
+        }
+    }
+}
+
+/// A coupon-expiry reminder to customers (OFF-3, REM-2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerReminder {
+    pub days_before: u32,
+    pub channel: Channel,
+    pub text: String,
+}
+
+/// Placeholders reminder and resend texts may use.
+pub const PLACEHOLDERS: &[&str] = &["first_name", "code", "expiry", "discount"];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IssualRules {
+    /// Customers who got any of these offers in the last 6 months are not issued this one.
+    pub past_issual_offers: Vec<i64>,
+    pub max_per_customer: Option<u32>,
+    pub min_gap_days: Option<u32>,
+    pub total_cap: Option<i64>,
+    pub resend_text: Option<String>,
+    pub reminders: Vec<CustomerReminder>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedemptionStart {
+    OnIssue,
+    DaysAfterIssue(u32),
+    OnDate(NaiveDate),
+}
+
+/// The org units an offer can be restricted to (API-1's orgEntityType).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ScopeKind {
+    Store,
+    Till,
+    Zone,
+    Concept,
+}
+
+impl ScopeKind {
+    pub const ALL: [ScopeKind; 4] = [
+        ScopeKind::Store,
+        ScopeKind::Till,
+        ScopeKind::Zone,
+        ScopeKind::Concept,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeKind::Store => "STORE",
+            ScopeKind::Till => "TILL",
+            ScopeKind::Zone => "ZONE",
+            ScopeKind::Concept => "CONCEPT",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<ScopeKind> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(raw.trim()))
+    }
+
+    pub fn noun(self, n: usize) -> &'static str {
+        match (self, n == 1) {
+            (ScopeKind::Store, true) => "store",
+            (ScopeKind::Store, false) => "stores",
+            (ScopeKind::Till, true) => "till",
+            (ScopeKind::Till, false) => "tills",
+            (ScopeKind::Zone, true) => "zone",
+            (ScopeKind::Zone, false) => "zones",
+            (ScopeKind::Concept, true) => "concept",
+            (ScopeKind::Concept, false) => "concepts",
+        }
+    }
+}
+
+/// A redemption window within a day, in minutes after midnight; `end < start` crosses midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeSlot {
+    pub start: u16,
+    pub end: u16,
+}
+
+impl TimeSlot {
+    /// Whether minute-of-day `m` falls in the slot (start inclusive, end exclusive).
+    pub fn contains(self, m: u16) -> bool {
+        if self.start < self.end {
+            m >= self.start && m < self.end
+        } else {
+            m >= self.start || m < self.end
+        }
+    }
+
+    pub fn to_text(self) -> String {
+        format!(
+            "{:02}:{:02}-{:02}:{:02}",
+            self.start / 60,
+            self.start % 60,
+            self.end / 60,
+            self.end % 60
+        )
+    }
+}
+
+/// Days of the week, Monday = bit 0. Empty means every day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Weekdays(pub u8);
+
+pub const WEEKDAY_NAMES: [(&str, &str); 7] = [
+    ("mon", "Mon"),
+    ("tue", "Tue"),
+    ("wed", "Wed"),
+    ("thu", "Thu"),
+    ("fri", "Fri"),
+    ("sat", "Sat"),
+    ("sun", "Sun"),
+];
+
+impl Weekdays {
+    pub fn is_every_day(self) -> bool {
+        self.0 == 0 || self.0 == 0x7f
+    }
+
+    pub fn has(self, index: usize) -> bool {
+        self.0 & (1 << index) != 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedemptionRules {
+    pub anyone_can_redeem: bool,
+    pub start: RedemptionStart,
+    /// `Some` when a coupon may be redeemed more than once.
+    pub multiple: Option<MultipleRedemption>,
+    pub scope: Vec<(ScopeKind, i64)>,
+    pub min_bill: Option<i64>,
+    pub max_bill: Option<i64>,
+    pub weekdays: Weekdays,
+    pub dates: Vec<NaiveDate>,
+    pub time_slots: Vec<TimeSlot>,
+    pub total_cap: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MultipleRedemption {
+    pub per_customer_max: Option<u32>,
+    pub gap_days: Option<u32>,
+}
+
+/// The 10:00 offer-expiry reminder to POCs (REM-1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PocReminder {
+    pub poc_ids: Vec<i64>,
+    pub days_before: u32,
+}
+
+/// A whole, valid offer configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferRules {
+    pub name: String,
+    /// The point-of-sale identifier a cashier sees.
+    pub pos_code: Option<String>,
+    pub expiry: OfferExpiry,
+    pub discount: Discount,
+    pub applicability: Applicability,
+    pub include_sale_items: bool,
+    pub delivery: Delivery,
+    pub generation: Generation,
+    pub specific_customers_only: bool,
+    pub coupon_expiry: CouponExpiry,
+    pub issual: IssualRules,
+    pub redemption: RedemptionRules,
+    pub poc_reminder: Option<PocReminder>,
+}
+
+#[cfg(test)]
+mod tests;
