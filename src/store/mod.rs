@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod masters;
+pub mod offers;
 pub mod orgs;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

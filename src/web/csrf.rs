@@ -65,7 +65,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 serde_urlencoded::from_bytes(&body).unwrap_or_default();
             let submitted = header_token(&req).or_else(|| fields.get("csrf_token").cloned());
             verify(&req.get_session(), submitted.as_deref())?;
-            let value = serde_urlencoded::from_bytes::<T>(&body)
+            // serde_html_form reads repeated keys (multi-selects) into Vecs.
+            let value = serde_html_form::from_bytes::<T>(&body)
                 .map_err(|e| WebError::BadRequest(format!("the form could not be read: {e}")))?;
             Ok(CsrfForm(value))
         })

@@ -6,6 +6,7 @@ pub mod chrome;
 pub mod csrf;
 pub mod error;
 pub mod home;
+pub mod offers;
 
 use crate::config::Settings;
 use crate::store::Store;
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/account", web::get().to(auth::account_page))
         .route("/account/password", web::post().to(auth::change_password));
     admin::configure(cfg);
+    offers::configure(cfg);
 }
 
 /// Whether the request came from htmx (then a partial is answered).

@@ -68,6 +68,8 @@ pub struct OfferForm {
     pub poc_reminder: String,
     pub poc_ids: Vec<String>,
     pub poc_reminder_days: String,
+    // Edit only: the offer (series) code, generated at creation.
+    pub offer_code: String,
 }
 
 /// The wizard's sections, in order.
@@ -226,6 +228,52 @@ impl OfferForm {
                 }
             }
         }
+    }
+
+    /// Whether `id` is chosen in the multi-select `field` (templates).
+    pub fn selected(&self, field: &str, id: &i64) -> bool {
+        let list = match field {
+            "categories" => &self.categories,
+            "brands" => &self.brands,
+            "stores" => &self.stores,
+            "tills" => &self.tills,
+            "zones" => &self.zones,
+            "concepts" => &self.concepts,
+            "poc_ids" => &self.poc_ids,
+            "past_issual_offers" => &self.past_issual_offers,
+            _ => return false,
+        };
+        list.iter().any(|v| v.trim() == id.to_string())
+    }
+
+    /// The customer-reminder rows to show: those filled in plus empty ones, at least three.
+    pub fn reminder_rows(&self) -> Vec<(String, String, String)> {
+        let n = self.reminder_days.len().max(self.reminder_text.len());
+        let get = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
+        let mut rows: Vec<(String, String, String)> = (0..n)
+            .map(|i| {
+                (
+                    get(&self.reminder_days, i),
+                    get(&self.reminder_channel, i),
+                    get(&self.reminder_text, i),
+                )
+            })
+            .filter(|(d, _, t)| !d.trim().is_empty() || !t.trim().is_empty())
+            .collect();
+        while rows.len() < 3 {
+            rows.push((String::new(), "sms".into(), String::new()));
+        }
+        rows
+    }
+
+    /// The weekday checkboxes (key, label), Monday first.
+    pub fn weekday_names(&self) -> &'static [(&'static str, &'static str)] {
+        &WEEKDAY_NAMES
+    }
+
+    /// Whether the weekday `key` (mon…sun) is ticked.
+    pub fn has_weekday(&self, key: &str) -> bool {
+        self.weekdays.iter().any(|w| w == key)
     }
 
     pub fn is_on(v: &str) -> bool {
@@ -835,10 +883,10 @@ pub fn parse(f: &OfferForm, ctx: &OfferContext) -> Result<OfferRules, FieldError
     let max_bill = e.take(optional(&f.max_bill, |s| {
         parse_amount("max_bill", s, ctx.digits)
     }));
-    if let (Some(Some(lo)), Some(Some(hi))) = (min_bill, max_bill) {
-        if lo > hi {
-            e.push("max_bill", "must not be less than the minimum bill amount");
-        }
+    if let (Some(Some(lo)), Some(Some(hi))) = (min_bill, max_bill)
+        && lo > hi
+    {
+        e.push("max_bill", "must not be less than the minimum bill amount");
     }
     let mut weekdays = 0u8;
     for w in &f.weekdays {

@@ -1,0 +1,151 @@
+//! The Incentives dashboard (OFF-1): search, active-only, sort, pagination — in place via
+//! htmx, and reflected in the URL so reload and back keep the view.
+
+use super::{consumer_text, digits, discount_text, today};
+use crate::domain::money::format_count;
+use crate::domain::user::Permission;
+use crate::store::offers::OfferQuery;
+use crate::web::auth::CurrentUser;
+use crate::web::error::render;
+use crate::web::{AppState, Chrome, WebError, is_htmx};
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+pub const PAGE_SIZE: i64 = 20;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DashboardQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub active: String,
+    #[serde(default)]
+    pub sort: String,
+    #[serde(default)]
+    pub page: Option<i64>,
+}
+
+pub struct OfferRowView {
+    pub id: i64,
+    pub name: String,
+    pub offer_code: String,
+    pub kind: &'static str,
+    pub discount: String,
+    pub expiry: String,
+    pub claimed_by: String,
+    pub issued: String,
+    pub redeemed: String,
+}
+
+#[derive(Template)]
+#[template(path = "partials/offer_table.html")]
+pub struct OfferTable {
+    pub rows: Vec<OfferRowView>,
+    pub q: String,
+    pub active: bool,
+    pub sort: String,
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    /// Query string of the current view without the page (for pager links).
+    pub base_query: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/offers.html")]
+struct OffersPage {
+    chrome: Chrome,
+    can_create: bool,
+    table: OfferTable,
+}
+
+fn kind_label(generation: &str) -> &'static str {
+    match generation {
+        "unique" => "Unique codes",
+        "common" => "Common code",
+        "upload" => "Uploaded codes",
+        _ => "Randomized codes",
+    }
+}
+
+pub async fn list(
+    req: HttpRequest,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    q: web::Query<DashboardQuery>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::View)?;
+    let page = q.page.unwrap_or(1).max(1);
+    let active = q.active == "on";
+    let sort = if q.sort == "created" {
+        "created"
+    } else {
+        "modified"
+    }
+    .to_string();
+    let query = OfferQuery {
+        search: q.q.clone(),
+        active_only: active,
+        by_modified: sort == "modified",
+        today: Some(today(&user)),
+        consumer: None,
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+    };
+    let (rows, total) = state.store.list_offers(user.org_id, &query).await?;
+    let d = digits(&user);
+    let rows = rows
+        .into_iter()
+        .map(|r| OfferRowView {
+            id: r.id,
+            kind: kind_label(&r.generation),
+            discount: discount_text(
+                &r.discount_type,
+                r.discount_value,
+                r.discount_cap,
+                &user.currency,
+                d,
+            ),
+            expiry: match r.expires_on {
+                Some(date) => date.format("%-d %b %Y").to_string(),
+                None => "With the campaign".into(),
+            },
+            claimed_by: consumer_text(r.claimed_by_kind.as_deref(), r.claimed_by_name.as_deref()),
+            issued: format_count(r.issued_count),
+            redeemed: format_count(r.redeemed_count),
+            name: r.name,
+            offer_code: r.offer_code,
+        })
+        .collect();
+    let base_query = format!(
+        "q={}&active={}&sort={}",
+        crate::web::error::urlencode(&q.q),
+        if active { "on" } else { "" },
+        sort
+    );
+    let table = OfferTable {
+        rows,
+        q: q.q.clone(),
+        active,
+        sort,
+        page,
+        pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+        total,
+        base_query,
+    };
+    if is_htmx(&req) {
+        return render(StatusCode::OK, &table);
+    }
+    render(
+        StatusCode::OK,
+        &OffersPage {
+            chrome: Chrome::new(&user, &session, "offers"),
+            can_create: user.can(Permission::ManageOffers),
+            table,
+        },
+    )
+}

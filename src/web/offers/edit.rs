@@ -1,0 +1,184 @@
+//! Edit an offer (OFF-4): the same fields; expiry type, generation method (and a randomized
+//! sample) and the id cannot change; the offer code is editable and unique per org; every
+//! edit is audited with the changed fields before and after.
+
+use super::{Pickers, digits, today};
+use crate::domain::FieldErrors;
+use crate::domain::offer::form::{OfferForm, parse};
+use crate::domain::offer::{Generation, OfferRules};
+use crate::domain::user::Permission;
+use crate::store::StoreError;
+use crate::web::auth::CurrentUser;
+use crate::web::csrf::CsrfForm;
+use crate::web::error::{render, see_other};
+use crate::web::{AppState, Chrome, WebError};
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "pages/offer_edit.html")]
+struct EditPage {
+    chrome: Chrome,
+    id: i64,
+    offer_code: String,
+    f: OfferForm,
+    errors: FieldErrors,
+    p: Pickers,
+    locked: bool,
+}
+
+pub async fn show(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::EditOffers)?;
+    let offer = state
+        .store
+        .get_offer(user.org_id, path.into_inner())
+        .await?;
+    let page = EditPage {
+        chrome: Chrome::new(&user, &session, "offers"),
+        id: offer.id,
+        offer_code: offer.offer_code.clone(),
+        f: OfferForm {
+            offer_code: offer.offer_code.clone(),
+            ..OfferForm::from_rules(&offer.rules, digits(&user))
+        },
+        errors: FieldErrors::default(),
+        p: Pickers::load(&state.store, &user, Some(offer.id)).await?,
+        locked: true,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// Refuses changes to what OFF-4 and COD-4 make immutable.
+fn check_immutables(before: &OfferRules, after: &OfferRules, errors: &mut FieldErrors) {
+    if std::mem::discriminant(&before.expiry) != std::mem::discriminant(&after.expiry) {
+        errors.push(
+            "expiry_type",
+            "cannot be changed after the offer is created",
+        );
+    }
+    if before.generation.kind() != after.generation.kind() {
+        errors.push("generation", "cannot be changed after the offer is created");
+    }
+    if let (Generation::Randomized { sample: a }, Generation::Randomized { sample: b }) =
+        (&before.generation, &after.generation)
+        && a != b
+    {
+        errors.push(
+            "sample_code",
+            "cannot be changed after the offer is created",
+        );
+    }
+}
+
+/// The changed form fields as `{"field": {"before": …, "after": …}}`.
+fn changes(before: &OfferForm, after: &OfferForm) -> serde_json::Value {
+    let (b, a) = (
+        serde_json::to_value(before).unwrap_or_default(),
+        serde_json::to_value(after).unwrap_or_default(),
+    );
+    let mut out = serde_json::Map::new();
+    if let (Some(b), Some(a)) = (b.as_object(), a.as_object()) {
+        for (k, av) in a {
+            let bv = b.get(k).cloned().unwrap_or_default();
+            if &bv != av {
+                out.insert(k.clone(), serde_json::json!({"before": bv, "after": av}));
+            }
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
+/// Parses the offer code typed on the edit page (COD-5 style: trimmed, upper case).
+fn parse_offer_code(raw: &str) -> Result<String, crate::domain::FieldError> {
+    let s = raw.trim().to_ascii_uppercase();
+    if s.len() < 3 || s.len() > 30 {
+        return Err(crate::domain::FieldError::new(
+            "offer_code",
+            "must be 3 to 30 characters",
+        ));
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(crate::domain::FieldError::new(
+            "offer_code",
+            "may contain only letters, digits, '-' and '_'",
+        ));
+    }
+    Ok(s)
+}
+
+pub async fn save(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+    CsrfForm(f): CsrfForm<OfferForm>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::EditOffers)?;
+    let offer = state
+        .store
+        .get_offer(user.org_id, path.into_inner())
+        .await?;
+    let d = digits(&user);
+    let ctx = state
+        .store
+        .offer_context(user.org_id, d, today(&user), Some(offer.id))
+        .await?;
+    let mut errors = FieldErrors::default();
+    let code = errors.take(parse_offer_code(&f.offer_code));
+    let parsed = match parse(&f, &ctx) {
+        Ok(rules) => Some(rules),
+        Err(e) => {
+            errors.0.extend(e.0);
+            None
+        }
+    };
+    if let Some(after) = &parsed {
+        check_immutables(&offer.rules, after, &mut errors);
+    }
+    if let (Some(rules), Some(code), true) = (&parsed, &code, errors.is_empty()) {
+        let mut before = OfferForm::from_rules(&offer.rules, d);
+        let mut after = OfferForm::from_rules(rules, d);
+        before.offer_code = offer.offer_code.clone();
+        after.offer_code = code.clone();
+        let diff = changes(&before, &after);
+        match state
+            .store
+            .update_offer(user.org_id, offer.id, code, rules, diff, &user.actor())
+            .await
+        {
+            Ok(()) => {
+                Chrome::flash(&session, &format!("Saved offer {}.", rules.name));
+                return Ok(see_other(&format!("/offers/{}", offer.id)));
+            }
+            Err(StoreError::Conflict(field)) if field == "common_code" => errors.push(
+                "common_code",
+                "is already used by another offer of this organisation",
+            ),
+            Err(StoreError::Conflict(_)) => errors.push(
+                "offer_code",
+                "is already used by another offer of this organisation",
+            ),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let page = EditPage {
+        chrome: Chrome::new(&user, &session, "offers"),
+        id: offer.id,
+        offer_code: offer.offer_code.clone(),
+        f,
+        errors,
+        p: Pickers::load(&state.store, &user, Some(offer.id)).await?,
+        locked: true,
+    };
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}

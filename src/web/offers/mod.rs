@@ -1,0 +1,131 @@
+//! The Incentives console (OFF-1..6): dashboard, create-offer wizard, offer page, edit.
+
+pub mod dashboard;
+pub mod edit;
+pub mod page;
+pub mod wizard;
+
+use crate::domain::money::{format_amount, format_percent};
+use crate::domain::offer::describe::Names;
+use crate::domain::org::Currency;
+use crate::store::Store;
+use crate::store::masters::{CodedKind, CodedRow, ConsumerRow, PocRow, StoreListRow, TillListRow};
+use crate::web::WebError;
+use crate::web::auth::CurrentUser;
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/offers", web::get().to(dashboard::list))
+        .route("/offers/new", web::get().to(wizard::start))
+        .route("/offers/new", web::post().to(wizard::create))
+        .route("/offers/new/discard", web::post().to(wizard::discard))
+        .route("/offers/new/preview", web::get().to(wizard::preview))
+        .route("/offers/new/step/{n}", web::get().to(wizard::show_step))
+        .route("/offers/new/step/{n}", web::post().to(wizard::save_step))
+        .route("/offers/{id}", web::get().to(page::show))
+        .route("/offers/{id}/edit", web::get().to(edit::show))
+        .route("/offers/{id}/edit", web::post().to(edit::save));
+}
+
+/// The org's minor-unit digits for its currency.
+pub fn digits(user: &CurrentUser) -> u32 {
+    Currency::parse("currency", &user.currency)
+        .map(|c| c.minor_digits())
+        .unwrap_or(2)
+}
+
+/// Today in the org's time zone.
+pub fn today(user: &CurrentUser) -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&user.time_zone)
+        .date_naive()
+}
+
+/// Everything the offer form's pickers list.
+pub struct Pickers {
+    pub categories: Vec<CodedRow>,
+    pub brands: Vec<CodedRow>,
+    pub stores: Vec<StoreListRow>,
+    pub tills: Vec<TillListRow>,
+    pub zones: Vec<CodedRow>,
+    pub concepts: Vec<CodedRow>,
+    pub pocs: Vec<PocRow>,
+    pub offers: Vec<(i64, String)>,
+    pub currency: String,
+}
+
+impl Pickers {
+    pub async fn load(
+        store: &Store,
+        user: &CurrentUser,
+        except_offer: Option<i64>,
+    ) -> Result<Pickers, WebError> {
+        let org = user.org_id;
+        Ok(Pickers {
+            categories: store.list_coded(org, CodedKind::Category).await?,
+            brands: store.list_coded(org, CodedKind::Brand).await?,
+            stores: store.list_stores(org).await?,
+            tills: store.list_tills(org, None).await?,
+            zones: store.list_coded(org, CodedKind::Zone).await?,
+            concepts: store.list_coded(org, CodedKind::Concept).await?,
+            pocs: store.list_pocs(org).await?,
+            offers: store
+                .offer_names(org)
+                .await?
+                .into_iter()
+                .filter(|(id, _)| Some(*id) != except_offer)
+                .collect(),
+            currency: user.currency.clone(),
+        })
+    }
+}
+
+/// The discount as the dashboard shows it.
+pub fn discount_text(
+    kind: &str,
+    value: i64,
+    cap: Option<i64>,
+    currency: &str,
+    digits: u32,
+) -> String {
+    match (kind, cap) {
+        ("ABS", _) => format!("{} off", format_amount(value, currency, digits)),
+        (_, Some(cap)) => format!(
+            "{} off (max {})",
+            format_percent(value),
+            format_amount(cap, currency, digits)
+        ),
+        _ => format!("{} off", format_percent(value)),
+    }
+}
+
+/// "Outbound campaign: Diwali blast" for a claimed offer.
+pub fn consumer_text(kind: Option<&str>, name: Option<&str>) -> String {
+    match (kind, name) {
+        (Some(k), Some(n)) => {
+            let label = crate::domain::masters::ConsumerKind::parse("kind", k)
+                .map(|k| k.label())
+                .unwrap_or("Consumer");
+            format!("{label}: {n}")
+        }
+        _ => "Not claimed".into(),
+    }
+}
+
+/// The consumer an offer is being created for (OFF-6), if the org has it.
+pub async fn consumer_of(
+    store: &Store,
+    user: &CurrentUser,
+    id: Option<i64>,
+) -> Result<Option<ConsumerRow>, WebError> {
+    match id {
+        Some(id) => Ok(Some(store.get_consumer(user.org_id, id).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn names(store: &Store, user: &CurrentUser) -> Result<Names, WebError> {
+    Ok(store
+        .names_for_description(user.org_id, &user.currency, digits(user))
+        .await?)
+}

@@ -1,0 +1,119 @@
+//! The offer page (OFF-5): Configuration (the whole setup in plain words) and Information.
+
+use super::{consumer_text, names};
+use crate::domain::money::format_count;
+use crate::domain::offer::describe::Description;
+use crate::domain::user::Permission;
+use crate::store::offers::OfferRecord;
+use crate::web::auth::CurrentUser;
+use crate::web::error::render;
+use crate::web::{AppState, Chrome, WebError};
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct TabQuery {
+    #[serde(default)]
+    tab: String,
+}
+
+/// The Information tab's facts, formatted.
+pub struct Information {
+    pub offer_id: i64,
+    pub offer_code: String,
+    pub created: String,
+    pub modified: String,
+    pub claimed_by: String,
+    pub issued: String,
+    pub redeemed: String,
+    pub last_issued: String,
+    pub last_redeemed: String,
+    pub redemption_rate: String,
+}
+
+fn when(t: Option<DateTime<Utc>>, tz: Tz) -> String {
+    t.map(|t| t.with_timezone(&tz).format("%-d %b %Y %H:%M").to_string())
+        .unwrap_or_else(|| "Never".into())
+}
+
+/// Redeemed ÷ issued, one decimal; 0% until codes exist.
+pub fn redemption_rate(issued: i64, redeemed: i64) -> String {
+    if issued == 0 {
+        "0%".into()
+    } else {
+        format!("{:.1}%", redeemed as f64 * 100.0 / issued as f64)
+    }
+}
+
+fn information(o: &OfferRecord, tz: Tz) -> Information {
+    Information {
+        offer_id: o.id,
+        offer_code: o.offer_code.clone(),
+        created: format!("{} by {}", when(Some(o.created_at), tz), o.created_by),
+        modified: format!("{} by {}", when(Some(o.updated_at), tz), o.updated_by),
+        claimed_by: consumer_text(
+            o.claimed_by.as_ref().map(|c| c.2.as_str()),
+            o.claimed_by.as_ref().map(|c| c.1.as_str()),
+        ),
+        issued: format_count(o.issued_count),
+        redeemed: format_count(o.redeemed_count),
+        last_issued: when(o.last_issued_at, tz),
+        last_redeemed: when(o.last_redeemed_at, tz),
+        redemption_rate: redemption_rate(o.issued_count, o.redeemed_count),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/offer.html")]
+struct OfferPage {
+    chrome: Chrome,
+    id: i64,
+    name: String,
+    tab: &'static str,
+    can_edit: bool,
+    description: Description,
+    info: Information,
+}
+
+pub async fn show(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+    q: web::Query<TabQuery>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::View)?;
+    let offer = state
+        .store
+        .get_offer(user.org_id, path.into_inner())
+        .await?;
+    let description = offer.rules.describe(&names(&state.store, &user).await?);
+    let page = OfferPage {
+        chrome: Chrome::new(&user, &session, "offers"),
+        id: offer.id,
+        name: offer.rules.name.clone(),
+        tab: if q.tab == "information" {
+            "information"
+        } else {
+            "configuration"
+        },
+        can_edit: user.can(Permission::EditOffers),
+        info: information(&offer, user.time_zone),
+        description,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redemption_rate_is_zero_without_codes() {
+        assert_eq!(super::redemption_rate(0, 0), "0%");
+        assert_eq!(super::redemption_rate(200, 30), "15.0%");
+    }
+}
