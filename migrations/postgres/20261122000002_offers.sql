@@ -41,6 +41,7 @@ CREATE TABLE offers (
     time_slots TEXT NOT NULL,
     total_redemption_cap BIGINT,
     poc_reminder_days BIGINT,
+    created_in_consumer BOOLEAN NOT NULL DEFAULT FALSE,
     claimed_by BIGINT REFERENCES consumers(id),
     issued_count BIGINT NOT NULL DEFAULT 0,
     redeemed_count BIGINT NOT NULL DEFAULT 0,

@@ -41,6 +41,7 @@ CREATE TABLE offers (
     time_slots TEXT NOT NULL,
     total_redemption_cap INTEGER,
     poc_reminder_days INTEGER,
+    created_in_consumer INTEGER NOT NULL DEFAULT 0,
     claimed_by INTEGER REFERENCES consumers(id),
     issued_count INTEGER NOT NULL DEFAULT 0,
     redeemed_count INTEGER NOT NULL DEFAULT 0,

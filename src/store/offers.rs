@@ -651,12 +651,13 @@ impl Store {
         let c = columns(rules);
         let ch = children_of(rules);
         let sql = format!(
-            "INSERT INTO offers (org_id, offer_code, {RULE_COLUMNS}, claimed_by, created_by, created_at, updated_by, updated_at) \
-             VALUES ($1, $2, {}, ${n}, ${m}, ${t}, ${m}, ${t}) RETURNING id",
+            "INSERT INTO offers (org_id, offer_code, {RULE_COLUMNS}, claimed_by, created_by, created_at, updated_by, updated_at, created_in_consumer) \
+             VALUES ($1, $2, {}, ${n}, ${m}, ${t}, ${m}, ${t}, ${x}) RETURNING id",
             rule_placeholders(),
             n = 3 + RULE_COLUMNS.split(',').count(),
             m = 4 + RULE_COLUMNS.split(',').count(),
             t = 5 + RULE_COLUMNS.split(',').count(),
+            x = 6 + RULE_COLUMNS.split(',').count(),
         );
         for _ in 0..10 {
             let code = random_offer_code();
@@ -667,6 +668,7 @@ impl Store {
                         .bind(claimed_by)
                         .bind(actor.user_id)
                         .bind(Utc::now())
+                        .bind(claimed_by.is_some())
                         .fetch_one(&mut *tx)
                         .await
                         .map_err(offer_conflict)?;
@@ -814,7 +816,7 @@ impl Store {
         );
         let today = q.today.unwrap_or_else(|| Utc::now().date_naive());
         let filter = "o.org_id = $1 AND LOWER(o.name) LIKE $2 ESCAPE '\\' \
-             AND ($3 = 0 OR o.expiry_type = 'campaign' OR o.expires_on >= $4) AND ($5 = 0 OR o.claimed_by = $5)";
+             AND ($3 = 0 OR o.expiry_type = 'campaign' OR o.expires_on >= $4) AND (($5 = 0 AND o.created_in_consumer = $8) OR o.claimed_by = $5)";
         let order = if q.by_modified {
             "o.updated_at DESC, o.id DESC"
         } else {
@@ -825,7 +827,9 @@ impl Store {
              c.name AS claimed_by_name, c.kind AS claimed_by_kind, o.issued_count, o.redeemed_count, o.updated_at \
              FROM offers o LEFT JOIN consumers c ON c.id = o.claimed_by WHERE {filter} ORDER BY {order} LIMIT $6 OFFSET $7"
         );
-        let count_sql = format!("SELECT COUNT(*) FROM offers o WHERE {filter}");
+        // $6/$7 (limit/offset) are unused by the count; the filter's $8 keeps its number.
+        let count_sql =
+            format!("SELECT COUNT(*) FROM offers o WHERE {filter} AND $6 >= 0 AND $7 >= 0");
         let active = i64::from(q.active_only);
         let consumer = q.consumer.unwrap_or(0);
         read!(self, pool => {
@@ -837,6 +841,7 @@ impl Store {
                 .bind(consumer)
                 .bind(q.limit)
                 .bind(q.offset)
+                .bind(false)
                 .fetch_all(pool)
                 .await?;
             let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
@@ -845,6 +850,9 @@ impl Store {
                 .bind(active)
                 .bind(today)
                 .bind(consumer)
+                .bind(q.limit)
+                .bind(q.offset)
+                .bind(false)
                 .fetch_one(pool)
                 .await?;
             Ok((rows, total))

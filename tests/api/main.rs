@@ -7,4 +7,5 @@ mod browser;
 mod helpers;
 mod isolation;
 mod migrations;
+mod offers;
 mod roles;

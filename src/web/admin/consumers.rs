@@ -143,6 +143,9 @@ pub async fn create(
 struct ConsumerPage {
     chrome: Chrome,
     consumer: ConsumerView,
+    can_create_offer: bool,
+    /// Offers it claimed or that were created for it: (id, name, offer code).
+    offers: Vec<(i64, String, String)>,
 }
 
 pub async fn detail(
@@ -152,16 +155,29 @@ pub async fn detail(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::View)?;
-    let consumer = state
+    let consumer: ConsumerView = state
         .store
         .get_consumer(user.org_id, path.into_inner())
         .await?
         .into();
-    render(
-        StatusCode::OK,
-        &ConsumerPage {
-            chrome: Chrome::new(&user, &session, "consumers"),
-            consumer,
-        },
-    )
+    let query = crate::store::offers::OfferQuery {
+        consumer: Some(consumer.id),
+        limit: 500,
+        ..Default::default()
+    };
+    let offers = state
+        .store
+        .list_offers(user.org_id, &query)
+        .await?
+        .0
+        .into_iter()
+        .map(|o| (o.id, o.name, o.offer_code))
+        .collect();
+    let page = ConsumerPage {
+        chrome: Chrome::new(&user, &session, "consumers"),
+        consumer,
+        can_create_offer: user.can(Permission::ManageOffers),
+        offers,
+    };
+    render(StatusCode::OK, &page)
 }
