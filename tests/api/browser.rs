@@ -236,3 +236,189 @@ async fn an_admin_signs_in_adds_a_store_and_a_poc_and_sees_them_listed() {
     web.screenshot(&screenshot_path("04-audit")).await.unwrap();
     web.quit().await.unwrap();
 }
+
+async fn set_value(web: &WebDriver, selector: &str, value: &str) {
+    // Date inputs take keyboard input in the browser's locale; set the ISO value directly.
+    web.execute(
+        &format!("document.querySelector('{selector}').value = '{value}';"),
+        vec![],
+    )
+    .await
+    .unwrap();
+}
+
+async fn click(web: &WebDriver, css: &str) {
+    web.find(By::Css(css)).await.unwrap().click().await.unwrap();
+}
+
+async fn type_into(web: &WebDriver, name: &str, value: &str) {
+    let input = web
+        .find(By::Css(format!("[name=\"{name}\"]")))
+        .await
+        .unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_marketer_runs_the_wizard_finds_the_offer_reads_its_tabs_and_edits_it() {
+    use offerdesk::domain::masters::{MasterCode, NewCodedName, StoreRow};
+    use offerdesk::store::masters::CodedKind;
+    let Some(driver) = chromedriver() else { return };
+    let app = spawn_app().await;
+    let email = app.create_org_admin("Acme").await;
+    let org = app.store.find_org_by_name("Acme").await.unwrap().unwrap();
+    let actor = offerdesk::domain::user::Actor::system("test");
+    app.store
+        .create_coded(
+            org.id,
+            CodedKind::Brand,
+            &NewCodedName::parse("NIKE", "Nike").unwrap(),
+            &actor,
+        )
+        .await
+        .unwrap();
+    let zone = app
+        .store
+        .create_coded(
+            org.id,
+            CodedKind::Zone,
+            &NewCodedName::parse("N", "North").unwrap(),
+            &actor,
+        )
+        .await
+        .unwrap();
+    for code in ["S1", "S2", "S3"] {
+        let row = StoreRow {
+            code: MasterCode::parse("c", code).unwrap(),
+            name: format!("Store {code}"),
+            zone_id: zone,
+            concept_id: None,
+        };
+        app.store.create_store(org.id, &row, &actor).await.unwrap();
+    }
+    crate::offers::offer_in(&app, "Acme", "Other offer", crate::offers::FAR).await;
+    let web = browser(&driver).await;
+    let base = app.address.clone();
+    sign_in(&web, &base, &email).await;
+
+    web.goto(format!("{base}/offers")).await.unwrap();
+    click(&web, "#create-offer").await;
+    wait_for_text(&web, "Offer name & expiry").await;
+    type_into(&web, "name", "Glow15").await;
+    set_value(&web, "[name=expires_on]", "2099-12-31").await;
+    type_into(&web, "pos_code", "GLOW").await;
+    click(&web, "button[name=next]").await;
+
+    wait_for_text(&web, "Discount for each coupon").await;
+    type_into(&web, "discount_value", "15").await;
+    type_into(&web, "discount_cap", "500").await;
+    click(&web, "input[name=applies_to][value=selected]").await;
+    let brands = web.find(By::Name("brands")).await.unwrap();
+    thirtyfour::components::SelectElement::new(&brands)
+        .await
+        .unwrap()
+        .select_by_visible_text("Nike")
+        .await
+        .unwrap();
+    click(&web, "input[name=include_sale]").await;
+    click(&web, "button[name=next]").await;
+
+    wait_for_text(&web, "How are codes made?").await;
+    click(&web, "input[name=generation][value=common]").await;
+    type_into(&web, "common_code", "glow15").await;
+    click(&web, "button[name=next]").await;
+
+    wait_for_text(&web, "Advanced settings are optional").await;
+    for day in ["mon", "tue", "wed", "thu", "fri"] {
+        click(&web, &format!("input[name=weekdays][value={day}]")).await;
+    }
+    type_into(&web, "time_slots", "16:00-18:00").await;
+    type_into(&web, "total_redemption_cap", "1000").await;
+    let stores = web.find(By::Name("stores")).await.unwrap();
+    let select = thirtyfour::components::SelectElement::new(&stores)
+        .await
+        .unwrap();
+    for s in ["Store S1 (S1)", "Store S2 (S2)", "Store S3 (S3)"] {
+        select.select_by_visible_text(s).await.unwrap();
+    }
+    web.screenshot(&screenshot_path("05-wizard-advanced"))
+        .await
+        .unwrap();
+    click(&web, "button[name=next]").await;
+
+    let headline = "15% off, at most ₹500, on Nike products including sale items, Mon–Fri 16:00–18:00 at 3 stores, once per coupon, first 1,000 redemptions";
+    wait_for_text(&web, headline).await;
+    web.screenshot(&screenshot_path("06-preview"))
+        .await
+        .unwrap();
+    click(&web, "form[action='/offers/new'] button[type=submit]").await;
+    wait_for_text(&web, "Created offer Glow15.").await;
+
+    // Find it on the dashboard by search; the table updates in place and the URL follows.
+    web.goto(format!("{base}/offers")).await.unwrap();
+    wait_for_text(&web, "Other offer").await;
+    type_into(&web, "q", "glow").await;
+    web.query(By::XPath(
+        "//div[@id='offer-table'][not(contains(., 'Other offer'))]",
+    ))
+    .wait(Duration::from_secs(10), Duration::from_millis(50))
+    .first()
+    .await
+    .expect("the dashboard filtered in place");
+    assert!(web.current_url().await.unwrap().as_str().contains("q=glow"));
+    web.screenshot(&screenshot_path("07-dashboard"))
+        .await
+        .unwrap();
+    web.find(By::LinkText("Glow15"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&web, "One common code for everyone: GLOW15").await;
+    web.screenshot(&screenshot_path("08-configuration"))
+        .await
+        .unwrap();
+    web.find(By::LinkText("Information"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&web, "Redemption rate").await;
+    wait_for_text(&web, "Not claimed").await;
+    web.screenshot(&screenshot_path("09-information"))
+        .await
+        .unwrap();
+
+    web.find(By::LinkText("Edit offer"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&web, "Offer (series) code").await;
+    type_into(&web, "name", "Glow16").await;
+    click(&web, "#edit-offer button.primary").await;
+    wait_for_text(&web, "Saved offer Glow16.").await;
+    web.goto(format!("{base}/admin/audit?entity=offer"))
+        .await
+        .unwrap();
+    wait_for_text(&web, "Edited offer Glow16").await;
+    let details = web
+        .find(By::Css("#audit-table details pre"))
+        .await
+        .unwrap()
+        .inner_html()
+        .await
+        .unwrap();
+    assert!(
+        details.contains("Glow15") && details.contains("Glow16"),
+        "{details}"
+    );
+    web.screenshot(&screenshot_path("10-audit-edit"))
+        .await
+        .unwrap();
+    web.quit().await.unwrap();
+}

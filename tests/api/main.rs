@@ -7,5 +7,5 @@ mod browser;
 mod helpers;
 mod isolation;
 mod migrations;
-mod offers;
+pub mod offers;
 mod roles;
