@@ -466,6 +466,36 @@ pub fn parse_coded_name_csv(
     }
 }
 
+/// Parses a redemption-scope CSV (`type,code`; type STORE, TILL, ZONE or CONCEPT) against the
+/// org's codes, for restricting where an offer can be redeemed (OFF-3).
+pub fn parse_scope_csv(
+    bytes: &[u8],
+    codes: &HashMap<(crate::domain::offer::ScopeKind, String), i64>,
+) -> Result<Vec<(crate::domain::offer::ScopeKind, i64)>, Vec<LineError>> {
+    use crate::domain::offer::ScopeKind;
+    let mut rows = Vec::new();
+    let errors = read_csv(bytes, &["type", "code"], |_, f| {
+        let kind = ScopeKind::parse(f[0])
+            .ok_or_else(|| format!("type must be STORE, TILL, ZONE or CONCEPT, not `{}`", f[0]))?;
+        let code = f[1].to_ascii_uppercase();
+        if code.is_empty() {
+            return Err("code: is required".into());
+        }
+        let id = codes
+            .get(&(kind, code.clone()))
+            .ok_or_else(|| format!("no {} with code {code}", kind.noun(1)))?;
+        if !rows.contains(&(kind, *id)) {
+            rows.push((kind, *id));
+        }
+        Ok(())
+    });
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Codes of `rows` that are already taken, used to report "created" vs "updated".
 pub fn count_existing<'a>(
     codes: impl Iterator<Item = &'a MasterCode>,
@@ -510,6 +540,24 @@ mod tests {
         assert!(e[0].message.contains("empty"));
         let e = parse_coded_name_csv(MasterUpload::Brands, b"code,name\n").unwrap_err();
         assert!(e[0].message.contains("no rows"));
+    }
+
+    #[test]
+    fn scope_csv_resolves_codes_and_reports_unknown_ones() {
+        use crate::domain::offer::ScopeKind;
+        let codes = HashMap::from([
+            ((ScopeKind::Store, "S1".to_string()), 7),
+            ((ScopeKind::Zone, "NORTH".to_string()), 9),
+        ]);
+        let ok = parse_scope_csv(b"type,code\nstore,s1\nZONE,NORTH\nSTORE,S1\n", &codes).unwrap();
+        assert_eq!(ok, vec![(ScopeKind::Store, 7), (ScopeKind::Zone, 9)]);
+        let e = parse_scope_csv(b"type,code\nSHOP,S1\nTILL,T9\n", &codes).unwrap_err();
+        assert_eq!(e.len(), 2);
+        assert!(
+            e[0].message
+                .contains("type must be STORE, TILL, ZONE or CONCEPT")
+        );
+        assert_eq!(e[1].message, "no till with code T9");
     }
 
     #[test]

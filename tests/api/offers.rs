@@ -31,6 +31,23 @@ pub async fn offer_in(app: &TestApp, org: &str, name: &str, expires_on: &str) ->
         .unwrap()
 }
 
+/// The form as posted pairs (multi-selects repeat their key).
+pub fn form_pairs(f: &OfferForm) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    for (k, val) in serde_json::to_value(f).unwrap().as_object().unwrap() {
+        match val {
+            serde_json::Value::String(s) => pairs.push((k.clone(), s.clone())),
+            serde_json::Value::Array(items) => pairs.extend(
+                items
+                    .iter()
+                    .map(|i| (k.clone(), i.as_str().unwrap().to_string())),
+            ),
+            _ => {}
+        }
+    }
+    pairs
+}
+
 async fn marketing(app: &TestApp) -> Browser {
     app.create_org_admin("Acme").await;
     let email = app.create_user("Acme", Role::Marketing).await;
@@ -597,4 +614,78 @@ async fn an_offer_created_from_a_consumer_is_claimed_by_it() {
         consumer_page.contains("Club reward"),
         "the consumer page lists its offers"
     );
+}
+
+#[tokio::test]
+async fn redemption_can_be_restricted_by_a_csv_of_store_codes() {
+    let app = spawn_app().await;
+    let b = marketing(&app).await;
+    let org = app.store.find_org_by_name("Acme").await.unwrap().unwrap();
+    let actor = Actor::system("t");
+    let zone = app
+        .store
+        .create_coded(
+            org.id,
+            offerdesk::store::masters::CodedKind::Zone,
+            &offerdesk::domain::masters::NewCodedName::parse("NORTH", "North").unwrap(),
+            &actor,
+        )
+        .await
+        .unwrap();
+    for code in ["S1", "S2"] {
+        let row = offerdesk::domain::masters::StoreRow {
+            code: offerdesk::domain::masters::MasterCode::parse("c", code).unwrap(),
+            name: code.into(),
+            zone_id: zone,
+            concept_id: None,
+        };
+        app.store.create_store(org.id, &row, &actor).await.unwrap();
+    }
+    b.get("/offers/new").await;
+    let bad = b
+        .upload(
+            "/offers/new/scope",
+            &[],
+            "scope.csv",
+            "type,code\nSTORE,S1\nSHOP,S2\nSTORE,S9\n",
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body
+            .contains("Line 3: type must be STORE, TILL, ZONE or CONCEPT, not `SHOP`")
+    );
+    assert!(bad.body.contains("Line 4: no store with code S9"));
+    let (draft, _) = app
+        .store
+        .get_draft(
+            app.store
+                .find_credentials("marketing@acme.example.com")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(draft.stores.is_empty(), "nothing added");
+    let ok = b
+        .upload(
+            "/offers/new/scope",
+            &[],
+            "scope.csv",
+            "type,code\nSTORE,s1\nSTORE,S2\nZONE,NORTH\n",
+        )
+        .await;
+    assert_eq!(ok.location.as_deref(), Some("/offers/new/step/4"));
+    let step = b.get("/offers/new/step/4").await.body;
+    assert!(step.contains("Added 3 redemption restrictions from scope.csv."));
+    let ids = app.store.store_ids(org.id).await.unwrap();
+    for id in [ids["S1"], ids["S2"], zone] {
+        assert!(
+            step.contains(&format!("value=\"{id}\" selected>")),
+            "option {id} is chosen in the pickers"
+        );
+    }
 }

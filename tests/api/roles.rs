@@ -11,6 +11,8 @@ struct Fixture {
     zone_id: i64,
     store_id: i64,
     target_user: i64,
+    offer_id: i64,
+    offer_form: Vec<(String, String)>,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -53,10 +55,18 @@ async fn fixture(app: &TestApp) -> Fixture {
             NewPoc::parse("Victim", &format!("victim-{}@example.com", role.as_str())).unwrap();
         app.store.create_poc(org.id, &poc, &actor).await.unwrap();
     }
+    let offer_id = crate::offers::offer_in(app, "Acme", "Matrix offer", crate::offers::FAR).await;
+    let offer = app.store.get_offer(org.id, offer_id).await.unwrap();
+    let form = offerdesk::domain::offer::form::OfferForm {
+        offer_code: offer.offer_code,
+        ..offerdesk::domain::offer::form::OfferForm::from_rules(&offer.rules, 2)
+    };
     Fixture {
         zone_id,
         store_id,
         target_user,
+        offer_id,
+        offer_form: crate::offers::form_pairs(&form),
     }
 }
 
@@ -179,6 +189,33 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
             path: "/admin/consumers".into(),
             needs: Permission::ManageConsumers,
             body: form(&[("name", format!("Club {r}")), ("kind", "loyalty".into())]),
+        },
+        Route {
+            path: "/offers/new/step/1".into(),
+            needs: Permission::ManageOffers,
+            body: form(&[
+                ("name", "Draft".into()),
+                ("expiry_type", "fixed".into()),
+                ("expires_on", crate::offers::FAR.into()),
+            ]),
+        },
+        Route {
+            path: "/offers/new/scope".into(),
+            needs: Permission::ManageOffers,
+            body: Body::Upload {
+                kind: "",
+                csv: "type,code\nSTORE,S0\n".into(),
+            },
+        },
+        Route {
+            path: "/offers/new/discard".into(),
+            needs: Permission::ManageOffers,
+            body: form(&[]),
+        },
+        Route {
+            path: format!("/offers/{}/edit", f.offer_id),
+            needs: Permission::EditOffers,
+            body: Body::Form(f.offer_form.clone()),
         },
         Route {
             path: "/account/password".into(),

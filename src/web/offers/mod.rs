@@ -20,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/offers/new", web::post().to(wizard::create))
         .route("/offers/new/discard", web::post().to(wizard::discard))
         .route("/offers/new/preview", web::get().to(wizard::preview))
+        .route("/offers/new/scope", web::post().to(wizard::upload_scope))
         .route("/offers/new/step/{n}", web::get().to(wizard::show_step))
         .route("/offers/new/step/{n}", web::post().to(wizard::save_step))
         .route("/offers/{id}", web::get().to(page::show))

@@ -5,13 +5,15 @@
 
 use super::{Pickers, consumer_of, digits, names, today};
 use crate::domain::FieldErrors;
+use crate::domain::offer::ScopeKind;
 use crate::domain::offer::describe::Description;
 use crate::domain::offer::form::{OfferForm, Step, parse};
 use crate::domain::user::Permission;
 use crate::store::StoreError;
 use crate::store::masters::ConsumerRow;
+use crate::web::admin::UploadReport;
 use crate::web::auth::{CurrentUser, Empty};
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, CsrfUpload};
 use crate::web::error::{render, see_other};
 use crate::web::{AppState, Chrome, WebError};
 use actix_session::Session;
@@ -31,6 +33,7 @@ struct WizardPage {
     p: Pickers,
     consumer: Option<ConsumerRow>,
     locked: bool,
+    upload: UploadReport,
 }
 
 #[derive(Template)]
@@ -74,6 +77,7 @@ async fn step_page(
         p: Pickers::load(&state.store, user, None).await?,
         consumer: consumer_of(&state.store, user, consumer).await?,
         locked: false,
+        upload: UploadReport::default(),
     })
 }
 
@@ -298,4 +302,93 @@ pub async fn discard(
     state.store.delete_draft(user.id).await?;
     Chrome::flash(&session, "The unfinished offer was discarded.");
     Ok(see_other("/offers"))
+}
+
+/// `POST /offers/new/scope`: adds the stores, tills, zones and concepts of a `type,code` CSV to
+/// the draft's redemption restriction; any bad line is reported and nothing is added.
+pub async fn upload_scope(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    upload: CsrfUpload,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::ManageOffers)?;
+    let (mut f, consumer) = draft(&state, &user).await?;
+    let codes = scope_codes(&state, &user).await?;
+    let parsed = if upload.file.is_empty() {
+        Err(vec![crate::domain::masters::LineError {
+            line: 0,
+            message: "choose a CSV file to upload".into(),
+        }])
+    } else {
+        crate::domain::masters::parse_scope_csv(&upload.file, &codes)
+    };
+    match parsed {
+        Ok(rows) => {
+            for (kind, id) in &rows {
+                let list = match kind {
+                    ScopeKind::Store => &mut f.stores,
+                    ScopeKind::Till => &mut f.tills,
+                    ScopeKind::Zone => &mut f.zones,
+                    ScopeKind::Concept => &mut f.concepts,
+                };
+                if !list.contains(&id.to_string()) {
+                    list.push(id.to_string());
+                }
+            }
+            state.store.save_draft(user.id, &f, consumer).await?;
+            Chrome::flash(
+                &session,
+                &format!(
+                    "Added {} redemption restrictions from {}.",
+                    rows.len(),
+                    upload.file_name
+                ),
+            );
+            Ok(see_other("/offers/new/step/4"))
+        }
+        Err(errors) => {
+            let mut page = step_page(
+                &state,
+                &user,
+                &session,
+                Step::Advanced,
+                f,
+                consumer,
+                FieldErrors::default(),
+            )
+            .await?;
+            page.upload = UploadReport {
+                kind: "restriction".into(),
+                file_name: upload.file_name.clone(),
+                errors,
+            };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+/// (kind, code) → id of every store, till, zone and concept of the org.
+async fn scope_codes(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<std::collections::HashMap<(ScopeKind, String), i64>, WebError> {
+    use crate::store::masters::CodedKind;
+    let store = &state.store;
+    let mut codes = std::collections::HashMap::new();
+    for s in store.list_stores(user.org_id).await? {
+        codes.insert((ScopeKind::Store, s.code), s.id);
+    }
+    for t in store.list_tills(user.org_id, None).await? {
+        codes.insert((ScopeKind::Till, t.code), t.id);
+    }
+    for (kind, coded) in [
+        (ScopeKind::Zone, CodedKind::Zone),
+        (ScopeKind::Concept, CodedKind::Concept),
+    ] {
+        for r in store.list_coded(user.org_id, coded).await? {
+            codes.insert((kind, r.code), r.id);
+        }
+    }
+    Ok(codes)
 }
