@@ -262,40 +262,15 @@ async fn type_into(web: &WebDriver, name: &str, value: &str) {
 
 #[tokio::test]
 async fn a_marketer_runs_the_wizard_finds_the_offer_reads_its_tabs_and_edits_it() {
-    use offerdesk::domain::masters::{MasterCode, NewCodedName, StoreRow};
     use offerdesk::store::masters::CodedKind;
     let Some(driver) = chromedriver() else { return };
     let app = spawn_app().await;
     let email = app.create_org_admin("Acme").await;
-    let org = app.store.find_org_by_name("Acme").await.unwrap().unwrap();
-    let actor = offerdesk::domain::user::Actor::system("test");
-    app.store
-        .create_coded(
-            org.id,
-            CodedKind::Brand,
-            &NewCodedName::parse("NIKE", "Nike").unwrap(),
-            &actor,
-        )
-        .await
-        .unwrap();
-    let zone = app
-        .store
-        .create_coded(
-            org.id,
-            CodedKind::Zone,
-            &NewCodedName::parse("N", "North").unwrap(),
-            &actor,
-        )
-        .await
-        .unwrap();
+    app.add_coded("Acme", CodedKind::Brand, "NIKE", "Nike")
+        .await;
+    let zone = app.add_coded("Acme", CodedKind::Zone, "N", "North").await;
     for code in ["S1", "S2", "S3"] {
-        let row = StoreRow {
-            code: MasterCode::parse("c", code).unwrap(),
-            name: format!("Store {code}"),
-            zone_id: zone,
-            concept_id: None,
-        };
-        app.store.create_store(org.id, &row, &actor).await.unwrap();
+        app.add_store("Acme", code, zone).await;
     }
     crate::offers::offer_in(&app, "Acme", "Other offer", crate::offers::FAR).await;
     let web = browser(&driver).await;

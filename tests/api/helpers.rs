@@ -323,3 +323,45 @@ async fn page(r: reqwest::Response) -> Page {
         location,
     }
 }
+
+impl TestApp {
+    pub async fn org_id(&self, org: &str) -> i64 {
+        self.store
+            .find_org_by_name(org)
+            .await
+            .unwrap()
+            .expect("org exists")
+            .id
+    }
+
+    /// Adds a zone, concept, category or brand straight through the store; returns its id.
+    pub async fn add_coded(
+        &self,
+        org: &str,
+        kind: offerdesk::store::masters::CodedKind,
+        code: &str,
+        name: &str,
+    ) -> i64 {
+        let new = offerdesk::domain::masters::NewCodedName::parse(code, name).unwrap();
+        self.store
+            .create_coded(self.org_id(org).await, kind, &new, &Actor::system("test"))
+            .await
+            .unwrap()
+    }
+
+    /// Adds a store named "Store CODE" in `zone_id`; returns its id.
+    pub async fn add_store(&self, org: &str, code: &str, zone_id: i64) -> i64 {
+        let org_id = self.org_id(org).await;
+        let row = offerdesk::domain::masters::StoreRow {
+            code: offerdesk::domain::masters::MasterCode::parse("code", code).unwrap(),
+            name: format!("Store {code}"),
+            zone_id,
+            concept_id: None,
+        };
+        self.store
+            .create_store(org_id, &row, &Actor::system("test"))
+            .await
+            .unwrap();
+        self.store.store_ids(org_id).await.unwrap()[&code.to_uppercase()]
+    }
+}

@@ -59,17 +59,14 @@ async fn the_wizard_validates_each_step_keeps_input_and_creates_the_offer_only_a
     let app = spawn_app().await;
     let b = marketing(&app).await;
     let org = app.store.find_org_by_name("Acme").await.unwrap().unwrap();
-    let actor = Actor::system("test");
     let brand = app
-        .store
-        .create_coded(
-            org.id,
+        .add_coded(
+            "Acme",
             offerdesk::store::masters::CodedKind::Brand,
-            &offerdesk::domain::masters::NewCodedName::parse("NIKE", "Nike").unwrap(),
-            &actor,
+            "NIKE",
+            "Nike",
         )
-        .await
-        .unwrap();
+        .await;
 
     let start = b.get("/offers/new").await;
     assert_eq!(start.location.as_deref(), Some("/offers/new/step/1"));
@@ -621,25 +618,16 @@ async fn redemption_can_be_restricted_by_a_csv_of_store_codes() {
     let app = spawn_app().await;
     let b = marketing(&app).await;
     let org = app.store.find_org_by_name("Acme").await.unwrap().unwrap();
-    let actor = Actor::system("t");
     let zone = app
-        .store
-        .create_coded(
-            org.id,
+        .add_coded(
+            "Acme",
             offerdesk::store::masters::CodedKind::Zone,
-            &offerdesk::domain::masters::NewCodedName::parse("NORTH", "North").unwrap(),
-            &actor,
+            "NORTH",
+            "North",
         )
-        .await
-        .unwrap();
+        .await;
     for code in ["S1", "S2"] {
-        let row = offerdesk::domain::masters::StoreRow {
-            code: offerdesk::domain::masters::MasterCode::parse("c", code).unwrap(),
-            name: code.into(),
-            zone_id: zone,
-            concept_id: None,
-        };
-        app.store.create_store(org.id, &row, &actor).await.unwrap();
+        app.add_store("Acme", code, zone).await;
     }
     b.get("/offers/new").await;
     let bad = b

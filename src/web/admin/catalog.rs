@@ -1,7 +1,7 @@
 //! Catalog facets for product targeting (ORG-4): categories and brands, by form and CSV.
 
-use super::{CodedForm, FormErrors, UploadReport, conflict_to_field};
-use crate::domain::masters::{LineError, MasterUpload, NewCodedName, parse_coded_name_csv};
+use super::{CodedForm, FormErrors, UploadReport};
+use crate::domain::masters::{LineError, MasterUpload, parse_coded_name_csv};
 use crate::domain::user::Permission;
 use crate::store::masters::{CodedKind, CodedRow};
 use crate::web::auth::CurrentUser;
@@ -66,23 +66,13 @@ async fn create(
     form: CodedForm,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOrg)?;
-    let errors = match NewCodedName::parse(&form.code, &form.name) {
-        Ok(new) => match state
-            .store
-            .create_coded(user.org_id, kind, &new, &user.actor())
-            .await
+    let errors =
+        match super::create_coded_master(&state, &user, &session, kind, &form, "/admin/catalog")
+            .await?
         {
-            Ok(_) => {
-                Chrome::flash(
-                    &session,
-                    &format!("Added {} {}.", kind.noun(), new.code.as_str()),
-                );
-                return Ok(see_other("/admin/catalog"));
-            }
-            Err(e) => conflict_to_field(e, "code")?,
-        },
-        Err(errors) => errors,
-    };
+            Ok(created) => return Ok(created),
+            Err(errors) => errors,
+        };
     let mut p = page(&state, &user, &session).await?;
     p.errors = FormErrors::of(kind.noun(), errors);
     if kind == CodedKind::Category {

@@ -92,6 +92,36 @@ pub fn conflict_to_field(e: StoreError, field: &'static str) -> Result<FieldErro
     }
 }
 
+/// Adds a coded master from its form: `Ok(Ok(redirect to back))` when created, `Ok(Err(errors))`
+/// for the form to show again.
+pub async fn create_coded_master(
+    state: &crate::web::AppState,
+    user: &crate::web::auth::CurrentUser,
+    session: &actix_session::Session,
+    kind: crate::store::masters::CodedKind,
+    form: &CodedForm,
+    back: &str,
+) -> Result<Result<actix_web::HttpResponse, FieldErrors>, crate::web::WebError> {
+    let new = match crate::domain::masters::NewCodedName::parse(&form.code, &form.name) {
+        Ok(new) => new,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    match state
+        .store
+        .create_coded(user.org_id, kind, &new, &user.actor())
+        .await
+    {
+        Ok(_) => {
+            crate::web::Chrome::flash(
+                session,
+                &format!("Added {} {}.", kind.noun(), new.code.as_str()),
+            );
+            Ok(Ok(crate::web::error::see_other(back)))
+        }
+        Err(e) => Ok(Err(conflict_to_field(e, "code")?)),
+    }
+}
+
 /// The outcome of a CSV upload shown on the page.
 #[derive(Debug, Clone, Default)]
 pub struct UploadReport {

@@ -2,7 +2,7 @@
 
 use super::{CodedForm, FormErrors, UploadReport, conflict_to_field};
 use crate::domain::masters::{
-    MasterCode, MasterUpload, NewCodedName, StoreRow, TillRow, parse_store_csv, parse_till_csv,
+    MasterCode, MasterUpload, StoreRow, TillRow, parse_store_csv, parse_till_csv,
 };
 use crate::domain::user::Permission;
 use crate::domain::{FieldErrors, parse_name};
@@ -132,23 +132,13 @@ async fn create_coded(
     form: CodedForm,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOrg)?;
-    let errors = match NewCodedName::parse(&form.code, &form.name) {
-        Ok(new) => match state
-            .store
-            .create_coded(user.org_id, kind, &new, &user.actor())
-            .await
+    let errors =
+        match super::create_coded_master(&state, &user, &session, kind, &form, "/admin/structure")
+            .await?
         {
-            Ok(_) => {
-                Chrome::flash(
-                    &session,
-                    &format!("Added {} {}.", kind.noun(), new.code.as_str()),
-                );
-                return Ok(see_other("/admin/structure"));
-            }
-            Err(e) => conflict_to_field(e, "code")?,
-        },
-        Err(errors) => errors,
-    };
+            Ok(created) => return Ok(created),
+            Err(errors) => errors,
+        };
     let mut forms = Forms::default();
     let which = if kind == CodedKind::Concept {
         forms.concept = form;

@@ -5,9 +5,9 @@
 
 use super::{Pickers, consumer_of, digits, names, today};
 use crate::domain::FieldErrors;
-use crate::domain::offer::ScopeKind;
 use crate::domain::offer::describe::Description;
 use crate::domain::offer::form::{OfferForm, Step, parse};
+use crate::domain::offer::{OfferRules, ScopeKind};
 use crate::domain::user::Permission;
 use crate::store::StoreError;
 use crate::store::masters::ConsumerRow;
@@ -196,45 +196,56 @@ fn first_failing(all: &FieldErrors) -> Step {
         .unwrap_or(Step::NameExpiry)
 }
 
-pub async fn preview(
-    user: CurrentUser,
-    state: web::Data<AppState>,
-    session: Session,
-) -> Result<HttpResponse, WebError> {
-    user.require(Permission::ManageOffers)?;
-    let (f, consumer) = draft(&state, &user).await?;
+/// The draft as valid rules, or the page of the first step with errors (422).
+async fn parsed_draft(
+    state: &AppState,
+    user: &CurrentUser,
+    session: &Session,
+) -> Result<Result<(OfferRules, OfferForm, Option<i64>), HttpResponse>, WebError> {
+    let (f, consumer) = draft(state, user).await?;
     let ctx = state
         .store
-        .offer_context(user.org_id, digits(&user), today(&user), None)
+        .offer_context(user.org_id, digits(user), today(user), None)
         .await?;
     match parse(&f, &ctx) {
-        Ok(rules) => {
-            let description = rules.describe(&names(&state.store, &user).await?);
-            let consumer = consumer_of(&state.store, &user, consumer).await?;
-            render(
-                StatusCode::OK,
-                &PreviewPage {
-                    chrome: Chrome::new(&user, &session, "offers"),
-                    description,
-                    consumer,
-                },
-            )
-        }
+        Ok(rules) => Ok(Ok((rules, f, consumer))),
         Err(all) => {
             let step = first_failing(&all);
             let page = step_page(
-                &state,
-                &user,
-                &session,
+                state,
+                user,
+                session,
                 step,
                 f,
                 consumer,
                 errors_of(step, &all),
             )
             .await?;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+            Ok(Err(render(StatusCode::UNPROCESSABLE_ENTITY, &page)?))
         }
     }
+}
+
+pub async fn preview(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::ManageOffers)?;
+    let (rules, _, consumer) = match parsed_draft(&state, &user, &session).await? {
+        Ok(parsed) => parsed,
+        Err(step_page) => return Ok(step_page),
+    };
+    let description = rules.describe(&names(&state.store, &user).await?);
+    let consumer = consumer_of(&state.store, &user, consumer).await?;
+    render(
+        StatusCode::OK,
+        &PreviewPage {
+            chrome: Chrome::new(&user, &session, "offers"),
+            description,
+            consumer,
+        },
+    )
 }
 
 /// `POST /offers/new`: creates the offer from the draft and forgets the draft.
@@ -245,27 +256,9 @@ pub async fn create(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOffers)?;
-    let (f, consumer) = draft(&state, &user).await?;
-    let ctx = state
-        .store
-        .offer_context(user.org_id, digits(&user), today(&user), None)
-        .await?;
-    let rules = match parse(&f, &ctx) {
-        Ok(r) => r,
-        Err(all) => {
-            let step = first_failing(&all);
-            let page = step_page(
-                &state,
-                &user,
-                &session,
-                step,
-                f,
-                consumer,
-                errors_of(step, &all),
-            )
-            .await?;
-            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
-        }
+    let (rules, f, consumer) = match parsed_draft(&state, &user, &session).await? {
+        Ok(parsed) => parsed,
+        Err(step_page) => return Ok(step_page),
     };
     match state
         .store
