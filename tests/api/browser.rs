@@ -115,13 +115,15 @@ pub async fn wait_for_text(web: &WebDriver, text: &str) {
     }
 }
 
-pub async fn fill(web: &WebDriver, form: &str, name: &str, value: &str) {
-    let input = web
-        .find(By::Css(format!("#{form} [name=\"{name}\"]")))
-        .await
-        .unwrap();
+/// Replaces the text of the input matched by `css`.
+pub async fn type_css(web: &WebDriver, css: &str, value: &str) {
+    let input = web.find(By::Css(css)).await.unwrap();
     input.clear().await.unwrap();
     input.send_keys(value).await.unwrap();
+}
+
+pub async fn fill(web: &WebDriver, form: &str, name: &str, value: &str) {
+    type_css(web, &format!("#{form} [name=\"{name}\"]"), value).await;
 }
 
 pub async fn submit(web: &WebDriver, form: &str) {
@@ -252,12 +254,7 @@ async fn click(web: &WebDriver, css: &str) {
 }
 
 async fn type_into(web: &WebDriver, name: &str, value: &str) {
-    let input = web
-        .find(By::Css(format!("[name=\"{name}\"]")))
-        .await
-        .unwrap();
-    input.clear().await.unwrap();
-    input.send_keys(value).await.unwrap();
+    type_css(web, &format!("[name=\"{name}\"]"), value).await;
 }
 
 #[tokio::test]

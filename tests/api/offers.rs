@@ -677,3 +677,66 @@ async fn redemption_can_be_restricted_by_a_csv_of_store_codes() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_offers_restriction_can_be_extended_by_csv_on_the_edit_page() {
+    use offerdesk::domain::offer::ScopeKind;
+    let app = spawn_app().await;
+    let b = marketing(&app).await;
+    let zone = app
+        .add_coded(
+            "Acme",
+            offerdesk::store::masters::CodedKind::Zone,
+            "NORTH",
+            "North",
+        )
+        .await;
+    let s1 = app.add_store("Acme", "S1", zone).await;
+    let id = offer_in(&app, "Acme", "Welcome", FAR).await;
+    let org = app.org_id("Acme").await;
+    let bad = b
+        .upload(
+            &format!("/offers/{id}/scope"),
+            &[],
+            "scope.csv",
+            "type,code\nSTORE,S1\nSTORE,NOPE\n",
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Line 3: no store with code NOPE"));
+    assert!(
+        app.store
+            .get_offer(org, id)
+            .await
+            .unwrap()
+            .rules
+            .redemption
+            .scope
+            .is_empty()
+    );
+    let ok = b
+        .upload(
+            &format!("/offers/{id}/scope"),
+            &[],
+            "scope.csv",
+            "type,code\nSTORE,S1\nZONE,north\n",
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let scope = app
+        .store
+        .get_offer(org, id)
+        .await
+        .unwrap()
+        .rules
+        .redemption
+        .scope;
+    assert_eq!(scope.len(), 2);
+    assert!(scope.contains(&(ScopeKind::Store, s1)) && scope.contains(&(ScopeKind::Zone, zone)));
+    let (audit, _) = app
+        .store
+        .list_audit(org, Some("offer"), 1, 0)
+        .await
+        .unwrap();
+    assert!(audit[0].details.as_deref().unwrap().contains("\"stores\""));
+}

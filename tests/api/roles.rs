@@ -218,6 +218,14 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
             body: Body::Form(f.offer_form.clone()),
         },
         Route {
+            path: format!("/offers/{}/scope", f.offer_id),
+            needs: Permission::EditOffers,
+            body: Body::Upload {
+                kind: "",
+                csv: "type,code\nSTORE,S0\n".into(),
+            },
+        },
+        Route {
             path: "/account/password".into(),
             needs: Permission::View,
             body: form(&[

@@ -8,8 +8,9 @@ use crate::domain::offer::form::{OfferForm, parse};
 use crate::domain::offer::{Generation, OfferRules};
 use crate::domain::user::Permission;
 use crate::store::StoreError;
+use crate::web::admin::UploadReport;
 use crate::web::auth::CurrentUser;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, CsrfUpload};
 use crate::web::error::{render, see_other};
 use crate::web::{AppState, Chrome, WebError};
 use actix_session::Session;
@@ -27,6 +28,7 @@ struct EditPage {
     errors: FieldErrors,
     p: Pickers,
     locked: bool,
+    upload: UploadReport,
 }
 
 pub async fn show(
@@ -51,6 +53,7 @@ pub async fn show(
         errors: FieldErrors::default(),
         p: Pickers::load(&state.store, &user, Some(offer.id)).await?,
         locked: true,
+        upload: UploadReport::default(),
     };
     render(StatusCode::OK, &page)
 }
@@ -179,6 +182,86 @@ pub async fn save(
         errors,
         p: Pickers::load(&state.store, &user, Some(offer.id)).await?,
         locked: true,
+        upload: UploadReport::default(),
     };
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+/// `POST /offers/{id}/scope`: adds the stores, tills, zones and concepts of a `type,code` CSV to
+/// the offer's redemption restriction (audited like an edit); a bad line applies nothing.
+pub async fn upload_scope(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+    upload: CsrfUpload,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::EditOffers)?;
+    let offer = state
+        .store
+        .get_offer(user.org_id, path.into_inner())
+        .await?;
+    let codes = super::scope_codes(&state, &user).await?;
+    let parsed = if upload.file.is_empty() {
+        Err(vec![crate::domain::masters::LineError {
+            line: 0,
+            message: "choose a CSV file to upload".into(),
+        }])
+    } else {
+        crate::domain::masters::parse_scope_csv(&upload.file, &codes)
+    };
+    match parsed {
+        Ok(rows) => {
+            let mut rules = offer.rules.clone();
+            for row in rows {
+                if !rules.redemption.scope.contains(&row) {
+                    rules.redemption.scope.push(row);
+                }
+            }
+            let d = digits(&user);
+            let diff = changes(
+                &OfferForm::from_rules(&offer.rules, d),
+                &OfferForm::from_rules(&rules, d),
+            );
+            state
+                .store
+                .update_offer(
+                    user.org_id,
+                    offer.id,
+                    &offer.offer_code,
+                    &rules,
+                    diff,
+                    &user.actor(),
+                )
+                .await?;
+            Chrome::flash(
+                &session,
+                &format!(
+                    "Updated where {} can be redeemed from {}.",
+                    rules.name, upload.file_name
+                ),
+            );
+            Ok(see_other(&format!("/offers/{}/edit", offer.id)))
+        }
+        Err(errors) => {
+            let page = EditPage {
+                chrome: Chrome::new(&user, &session, "offers"),
+                id: offer.id,
+                offer_code: offer.offer_code.clone(),
+                f: OfferForm {
+                    offer_code: offer.offer_code.clone(),
+                    ..OfferForm::from_rules(&offer.rules, digits(&user))
+                },
+                errors: FieldErrors::default(),
+                p: Pickers::load(&state.store, &user, Some(offer.id)).await?,
+                locked: true,
+                upload: UploadReport {
+                    kind: "restriction".into(),
+                    file_name: upload.file_name.clone(),
+                    errors,
+                },
+            };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
 }

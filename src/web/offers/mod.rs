@@ -25,7 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/offers/new/step/{n}", web::post().to(wizard::save_step))
         .route("/offers/{id}", web::get().to(page::show))
         .route("/offers/{id}/edit", web::get().to(edit::show))
-        .route("/offers/{id}/edit", web::post().to(edit::save));
+        .route("/offers/{id}/edit", web::post().to(edit::save))
+        .route("/offers/{id}/scope", web::post().to(edit::upload_scope));
 }
 
 /// The org's minor-unit digits for its currency.
@@ -129,4 +130,29 @@ pub async fn names(store: &Store, user: &CurrentUser) -> Result<Names, WebError>
     Ok(store
         .names_for_description(user.org_id, &user.currency, digits(user))
         .await?)
+}
+
+/// (kind, code) → id of every store, till, zone and concept of the org.
+pub async fn scope_codes(
+    state: &crate::web::AppState,
+    user: &CurrentUser,
+) -> Result<std::collections::HashMap<(crate::domain::offer::ScopeKind, String), i64>, WebError> {
+    use crate::store::masters::CodedKind;
+    let store = &state.store;
+    let mut codes = std::collections::HashMap::new();
+    for s in store.list_stores(user.org_id).await? {
+        codes.insert((crate::domain::offer::ScopeKind::Store, s.code), s.id);
+    }
+    for t in store.list_tills(user.org_id, None).await? {
+        codes.insert((crate::domain::offer::ScopeKind::Till, t.code), t.id);
+    }
+    for (kind, coded) in [
+        (crate::domain::offer::ScopeKind::Zone, CodedKind::Zone),
+        (crate::domain::offer::ScopeKind::Concept, CodedKind::Concept),
+    ] {
+        for r in store.list_coded(user.org_id, coded).await? {
+            codes.insert((kind, r.code), r.id);
+        }
+    }
+    Ok(codes)
 }

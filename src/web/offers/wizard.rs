@@ -307,7 +307,7 @@ pub async fn upload_scope(
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOffers)?;
     let (mut f, consumer) = draft(&state, &user).await?;
-    let codes = scope_codes(&state, &user).await?;
+    let codes = super::scope_codes(&state, &user).await?;
     let parsed = if upload.file.is_empty() {
         Err(vec![crate::domain::masters::LineError {
             line: 0,
@@ -359,29 +359,4 @@ pub async fn upload_scope(
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }
-}
-
-/// (kind, code) → id of every store, till, zone and concept of the org.
-async fn scope_codes(
-    state: &AppState,
-    user: &CurrentUser,
-) -> Result<std::collections::HashMap<(ScopeKind, String), i64>, WebError> {
-    use crate::store::masters::CodedKind;
-    let store = &state.store;
-    let mut codes = std::collections::HashMap::new();
-    for s in store.list_stores(user.org_id).await? {
-        codes.insert((ScopeKind::Store, s.code), s.id);
-    }
-    for t in store.list_tills(user.org_id, None).await? {
-        codes.insert((ScopeKind::Till, t.code), t.id);
-    }
-    for (kind, coded) in [
-        (ScopeKind::Zone, CodedKind::Zone),
-        (ScopeKind::Concept, CodedKind::Concept),
-    ] {
-        for r in store.list_coded(user.org_id, coded).await? {
-            codes.insert((kind, r.code), r.id);
-        }
-    }
-    Ok(codes)
 }
