@@ -1,0 +1,306 @@
+//! Coupon codes and coupon expiry (COD-1, COD-5, ISS-3), pure and unit-tested.
+//!
+//! Not yet wired to storage: generation at scale, uploads and issuing arrive with the
+//! codes-and-issuance work; these are the rules it will use.
+
+use super::offer::{Charset, CouponExpiry, code_space};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use rand::RngExt;
+
+/// A code as stored and matched: trimmed and upper case (COD-5). `None` for a blank code.
+pub fn normalise_code(raw: &str) -> Option<String> {
+    let s = raw.trim().to_ascii_uppercase();
+    (!s.is_empty()).then_some(s)
+}
+
+/// The shape of generated unique codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeFormat {
+    pub prefix: String,
+    pub length: u32,
+    pub charset: Charset,
+}
+
+/// Why a generation request is refused before it starts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GenerateError {
+    #[error(
+        "{requested} codes cannot be made: this format allows {space} codes and {existing} exist; \
+         at most {max_more} more can be generated (codes must stay hard to guess). Use a longer code or more characters."
+    )]
+    CodeSpace {
+        requested: u64,
+        existing: u64,
+        space: u128,
+        max_more: u64,
+    },
+}
+
+/// Codes of a format are kept at most half-used, so that guessing one stays unlikely and
+/// drawing fresh random codes stays fast.
+pub fn check_code_space(
+    format: &CodeFormat,
+    requested: u64,
+    existing: u64,
+) -> Result<(), GenerateError> {
+    let space = code_space(format.charset, format.length);
+    let limit = space / 2;
+    let max_more = limit.saturating_sub(existing as u128).min(u64::MAX as u128) as u64;
+    if (requested as u128) + (existing as u128) > limit {
+        return Err(GenerateError::CodeSpace {
+            requested,
+            existing,
+            space,
+            max_more,
+        });
+    }
+    Ok(())
+}
+
+/// Formats `index` (< code space) as a code of `format`.
+pub fn code_at(format: &CodeFormat, mut index: u128) -> String {
+    let alphabet = format.charset.alphabet();
+    let base = alphabet.len() as u128;
+    let mut body = vec![b'0'; format.length as usize];
+    for slot in body.iter_mut().rev() {
+        *slot = alphabet[(index % base) as usize];
+        index /= base;
+    }
+    let mut code = String::with_capacity(format.prefix.len() + body.len());
+    code.push_str(&format.prefix);
+    code.push_str(std::str::from_utf8(&body).unwrap_or_default());
+    code
+}
+
+/// Draws `n` distinct random codes of `format` from the OS-seeded CSPRNG, sorted (sorted
+/// batches insert several times faster into a B-tree index). The caller has checked the code
+/// space; codes already taken in the org are filtered by the store and replaced by new draws.
+pub fn random_codes(format: &CodeFormat, n: usize) -> Vec<String> {
+    let space = code_space(format.charset, format.length);
+    let mut rng = rand::rng();
+    let mut picked: Vec<u128> = Vec::with_capacity(n);
+    while picked.len() < n {
+        let missing = n - picked.len();
+        picked.extend((0..missing).map(|_| rng.random_range(0..space)));
+        picked.sort_unstable();
+        picked.dedup();
+    }
+    picked.into_iter().map(|i| code_at(format, i)).collect()
+}
+
+/// The last day on which a coupon issued at `issued_at` can be redeemed (ISS-3), in the org's
+/// time zone, or `None` when it does not expire:
+/// - with the offer: the offer's (or claiming campaign's) end date; none when there is none
+///   (an offer used by a loyalty program);
+/// - N days from issue: the issue day counts as day 1, so 7 days from Monday ends on Sunday;
+/// - N month-ends from issue: the issue month's end counts as the first, so 1 month-end is the
+///   end of the issue month and 2 from 31 January is 28 (or 29) February;
+///
+/// The result is never after `offer_end`.
+pub fn coupon_valid_till(
+    issued_at: DateTime<Utc>,
+    rule: CouponExpiry,
+    offer_end: Option<NaiveDate>,
+    tz: Tz,
+) -> Option<NaiveDate> {
+    let issued_on = issued_at.with_timezone(&tz).date_naive();
+    let own = match rule {
+        CouponExpiry::WithOffer => return offer_end,
+        CouponExpiry::DaysFromIssue(n) => issued_on + Duration::days(i64::from(n.max(1)) - 1),
+        CouponExpiry::MonthEndsFromIssue(n) => month_end(issued_on, n.max(1) - 1),
+    };
+    Some(match offer_end {
+        Some(end) if end < own => end,
+        _ => own,
+    })
+}
+
+/// The last day of the month `months` after `date`'s month.
+pub fn month_end(date: NaiveDate, months: u32) -> NaiveDate {
+    let total = date.year() * 12 + date.month0() as i32 + months as i32 + 1;
+    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12) as u32);
+    NaiveDate::from_ymd_opt(year, month0 + 1, 1)
+        .map(|first| first - Duration::days(1))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// The instant a coupon valid till `date` (inclusive, org time zone) stops being redeemable.
+pub fn expires_at(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let next = (date + Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    tz.from_local_datetime(&next)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::{America, Asia};
+    use std::collections::HashSet;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn at(tz: Tz, y: i32, m: u32, day: u32, h: u32) -> DateTime<Utc> {
+        tz.with_ymd_and_hms(y, m, day, h, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn codes_match_case_insensitively_and_trimmed() {
+        assert_eq!(normalise_code("  glow15 "), Some("GLOW15".into()));
+        assert_eq!(normalise_code("   "), None);
+    }
+
+    #[test]
+    fn the_code_space_refuses_impossible_requests() {
+        let four_digits = CodeFormat {
+            prefix: String::new(),
+            length: 4,
+            charset: Charset::Numeric,
+        };
+        let e = check_code_space(&four_digits, 10_000_000, 0).unwrap_err();
+        assert!(e.to_string().contains("this format allows 10000 codes"));
+        assert!(check_code_space(&four_digits, 5_000, 0).is_ok());
+        assert!(
+            check_code_space(&four_digits, 1, 5_000).is_err(),
+            "existing codes count"
+        );
+        let ten = CodeFormat {
+            prefix: "X".into(),
+            length: 10,
+            charset: Charset::Unambiguous,
+        };
+        assert!(check_code_space(&ten, 30_000_000, 0).is_ok());
+    }
+
+    #[test]
+    fn random_codes_are_distinct_and_well_formed() {
+        let f = CodeFormat {
+            prefix: "DW".into(),
+            length: 6,
+            charset: Charset::Unambiguous,
+        };
+        let codes = random_codes(&f, 20_000);
+        assert_eq!(codes.iter().collect::<HashSet<_>>().len(), 20_000);
+        let alphabet = Charset::Unambiguous.alphabet();
+        for c in &codes {
+            assert!(c.starts_with("DW") && c.len() == 8);
+            assert!(c[2..].bytes().all(|b| alphabet.contains(&b)), "{c}");
+        }
+        let digits = CodeFormat {
+            prefix: String::new(),
+            length: 4,
+            charset: Charset::Numeric,
+        };
+        assert_eq!(code_at(&digits, 42), "0042");
+        // Nearly the whole space still terminates with distinct codes.
+        assert_eq!(random_codes(&digits, 5_000).len(), 5_000);
+    }
+
+    #[test]
+    fn days_from_issue_count_the_issue_day() {
+        let tz = Asia::Kolkata;
+        let issued = at(tz, 2026, 11, 23, 10); // a Monday
+        assert_eq!(
+            coupon_valid_till(issued, CouponExpiry::DaysFromIssue(7), None, tz),
+            Some(d(2026, 11, 29))
+        );
+        assert_eq!(
+            coupon_valid_till(issued, CouponExpiry::DaysFromIssue(1), None, tz),
+            Some(d(2026, 11, 23))
+        );
+    }
+
+    #[test]
+    fn the_org_time_zone_decides_the_issue_day() {
+        // 23 Nov 20:00 UTC is already 24 Nov in Kolkata but still 23 Nov in New York.
+        let issued = Utc.with_ymd_and_hms(2026, 11, 23, 20, 0, 0).unwrap();
+        assert_eq!(
+            coupon_valid_till(issued, CouponExpiry::DaysFromIssue(1), None, Asia::Kolkata),
+            Some(d(2026, 11, 24))
+        );
+        assert_eq!(
+            coupon_valid_till(
+                issued,
+                CouponExpiry::DaysFromIssue(1),
+                None,
+                America::New_York
+            ),
+            Some(d(2026, 11, 23))
+        );
+    }
+
+    #[test]
+    fn month_ends_land_on_the_30th_28th_and_29th() {
+        let tz = Asia::Kolkata;
+        let rule = CouponExpiry::MonthEndsFromIssue;
+        assert_eq!(
+            coupon_valid_till(at(tz, 2027, 3, 31, 9), rule(2), None, tz),
+            Some(d(2027, 4, 30))
+        );
+        assert_eq!(
+            coupon_valid_till(at(tz, 2027, 1, 31, 9), rule(2), None, tz),
+            Some(d(2027, 2, 28))
+        );
+        assert_eq!(
+            coupon_valid_till(at(tz, 2028, 1, 31, 9), rule(2), None, tz),
+            Some(d(2028, 2, 29))
+        );
+        assert_eq!(
+            coupon_valid_till(at(tz, 2027, 1, 15, 9), rule(1), None, tz),
+            Some(d(2027, 1, 31))
+        );
+        assert_eq!(
+            coupon_valid_till(at(tz, 2027, 11, 30, 9), rule(3), None, tz),
+            Some(d(2028, 1, 31)),
+            "across the year"
+        );
+        for months in 0..40 {
+            let end = month_end(d(2026, 1, 31), months);
+            assert_eq!((end + Duration::days(1)).day(), 1, "{end} is a month end");
+        }
+    }
+
+    #[test]
+    fn coupons_never_outlive_the_offer() {
+        let tz = Asia::Kolkata;
+        let issued = at(tz, 2026, 12, 20, 9);
+        let end = Some(d(2026, 12, 24));
+        assert_eq!(
+            coupon_valid_till(issued, CouponExpiry::DaysFromIssue(30), end, tz),
+            end
+        );
+        assert_eq!(
+            coupon_valid_till(issued, CouponExpiry::MonthEndsFromIssue(1), end, tz),
+            end
+        );
+        assert_eq!(
+            coupon_valid_till(issued, CouponExpiry::WithOffer, end, tz),
+            end
+        );
+        assert_eq!(
+            coupon_valid_till(issued, CouponExpiry::WithOffer, None, tz),
+            None,
+            "a loyalty program's coupon does not expire"
+        );
+        assert_eq!(
+            coupon_valid_till(issued, CouponExpiry::DaysFromIssue(2), end, tz),
+            Some(d(2026, 12, 21))
+        );
+    }
+
+    #[test]
+    fn a_coupon_stops_at_midnight_org_time() {
+        assert_eq!(
+            expires_at(d(2026, 11, 29), Asia::Kolkata),
+            Utc.with_ymd_and_hms(2026, 11, 29, 18, 30, 0).unwrap()
+        );
+    }
+}
