@@ -809,7 +809,7 @@ impl Store {
             "%{}%",
             q.search
                 .trim()
-                .to_lowercase()
+                .to_ascii_lowercase()
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_")

@@ -264,6 +264,9 @@ impl Store {
     ) -> StoreResult<()> {
         let before = self.get_user(org_id, user_id).await?;
         transaction!(self, tx => {
+            // Lock the org row first: on PostgreSQL two admins demoting each other at once
+            // would otherwise each still count the other.
+            sqlx::query("UPDATE orgs SET updated_at = updated_at WHERE id = $1").bind(org_id).execute(&mut *tx).await?;
             sqlx::query("UPDATE users SET role = $1, active = $2, updated_at = $3 WHERE org_id = $4 AND id = $5")
                 .bind(role.as_str())
                 .bind(active)

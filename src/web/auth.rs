@@ -117,7 +117,9 @@ pub struct LoginQuery {
 
 /// Only same-site paths are followed after login (no open redirect).
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+    // Browsers drop tabs and newlines from a Location, so "/\t/evil" would become "//evil".
+    let clean = !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    if clean && next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
         next.to_string()
     } else {
         "/".to_string()
@@ -173,11 +175,14 @@ pub async fn login(
 
     let now = Utc::now();
     let since = now - Duration::minutes(THROTTLE_MINUTES);
+    // The attempt is recorded as failed before the password is checked (and forgotten if it
+    // succeeds), so parallel guesses cannot all slip under the limit.
+    state.store.record_login_failure(&email, &address).await?;
     let (by_email, by_address, oldest) = state
         .store
         .recent_login_failures(&email, &address, since)
         .await?;
-    if by_email >= MAX_FAILURES_PER_EMAIL || by_address >= MAX_FAILURES_PER_ADDRESS {
+    if by_email > MAX_FAILURES_PER_EMAIL || by_address > MAX_FAILURES_PER_ADDRESS {
         let unlock = oldest
             .map(|o| o + Duration::minutes(THROTTLE_MINUTES))
             .unwrap_or(now + Duration::minutes(THROTTLE_MINUTES));
@@ -211,7 +216,6 @@ pub async fn login(
             Ok(see_other(&next))
         }
         _ => {
-            state.store.record_login_failure(&email, &address).await?;
             // One message whatever was wrong, so the form does not reveal which emails exist.
             fail(
                 StatusCode::UNAUTHORIZED,

@@ -537,8 +537,9 @@ async fn an_offer_created_from_a_consumer_is_claimed_by_it() {
         .await
         .unwrap();
     let page = b.get(&format!("/admin/consumers/{consumer}")).await.body;
-    assert!(page.contains(&format!("/offers/new?consumer={consumer}")));
-    b.get(&format!("/offers/new?consumer={consumer}")).await;
+    assert!(page.contains(&format!("action=\"/offers/new/for/{consumer}\"")));
+    let started = b.post(&format!("/offers/new/for/{consumer}"), &[]).await;
+    assert_eq!(started.location.as_deref(), Some("/offers/new/step/1"));
     assert!(b.get("/offers/new/step/1").await.body.contains("for Club"));
     for (step, fields) in [
         (

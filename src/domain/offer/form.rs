@@ -286,7 +286,13 @@ impl OfferForm {
         let opt = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_default();
         let opt64 = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
         let money = |v: Option<i64>| v.map(|m| amount_input(m, digits)).unwrap_or_default();
-        let ids = |v: &[i64]| v.iter().map(|i| i.to_string()).collect::<Vec<_>>();
+        // Id lists in id order, so that the same choice always reads the same (audit diffs).
+        let ids = |v: &[i64]| {
+            let mut v = v.to_vec();
+            v.sort_unstable();
+            v.dedup();
+            v.iter().map(|i| i.to_string()).collect::<Vec<_>>()
+        };
         let mut f = OfferForm {
             name: r.name.clone(),
             pos_code: r.pos_code.clone().unwrap_or_default(),
@@ -383,7 +389,9 @@ impl OfferForm {
             f.max_redemptions_per_customer = opt(m.per_customer_max);
             f.redemption_gap_days = opt(m.gap_days);
         }
-        for (kind, id) in &d.scope {
+        let mut scope = d.scope.clone();
+        scope.sort_unstable();
+        for (kind, id) in &scope {
             let list = match kind {
                 ScopeKind::Store => &mut f.stores,
                 ScopeKind::Till => &mut f.tills,
@@ -490,6 +498,7 @@ fn ids(
             }
         }
     }
+    out.sort_unstable();
     Ok(out)
 }
 
@@ -877,6 +886,7 @@ pub fn parse(f: &OfferForm, ctx: &OfferContext) -> Result<OfferRules, FieldError
             scope.extend(list.into_iter().map(|id| (kind, id)));
         }
     }
+    scope.sort_unstable();
     let min_bill = e.take(optional(&f.min_bill, |s| {
         parse_amount("min_bill", s, ctx.digits)
     }));

@@ -14,7 +14,8 @@ use serde::Deserialize;
 
 pub const PAGE_SIZE: i64 = 50;
 const ENTITY_TYPES: &[&str] = &[
-    "org", "user", "concept", "zone", "store", "till", "category", "brand", "poc", "consumer",
+    "org", "offer", "user", "concept", "zone", "store", "till", "category", "brand", "poc",
+    "consumer",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -81,7 +82,7 @@ pub async fn list(
     } else {
         String::new()
     };
-    let page = q.page.unwrap_or(1).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let (rows, total) = state
         .store
         .list_audit(

@@ -79,7 +79,7 @@ pub async fn list(
     q: web::Query<DashboardQuery>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::View)?;
-    let page = q.page.unwrap_or(1).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let active = q.active == "on";
     let sort = if q.sort == "created" {
         "created"

@@ -19,6 +19,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/offers/new", web::get().to(wizard::start))
         .route("/offers/new", web::post().to(wizard::create))
         .route("/offers/new/discard", web::post().to(wizard::discard))
+        .route(
+            "/offers/new/for/{consumer}",
+            web::post().to(wizard::start_for_consumer),
+        )
         .route("/offers/new/preview", web::get().to(wizard::preview))
         .route("/offers/new/scope", web::post().to(wizard::upload_scope))
         .route("/offers/new/step/{n}", web::get().to(wizard::show_step))

@@ -44,12 +44,6 @@ struct PreviewPage {
     consumer: Option<ConsumerRow>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct StartQuery {
-    #[serde(default)]
-    consumer: Option<i64>,
-}
-
 /// The user's draft, or a fresh one.
 async fn draft(state: &AppState, user: &CurrentUser) -> Result<(OfferForm, Option<i64>), WebError> {
     Ok(state
@@ -92,26 +86,38 @@ fn errors_of(step: Step, all: &FieldErrors) -> FieldErrors {
     )
 }
 
-/// `GET /offers/new[?consumer=ID]`: continues the draft, or starts one (for a consumer).
+/// `GET /offers/new`: continues the user's draft, or starts one.
 pub async fn start(
     user: CurrentUser,
     state: web::Data<AppState>,
-    q: web::Query<StartQuery>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOffers)?;
-    if let Some(consumer) = q.consumer {
-        // Creating inside a consumer's context starts a fresh draft claimed by it (OFF-6).
-        state.store.get_consumer(user.org_id, consumer).await?;
-        state
-            .store
-            .save_draft(user.id, &OfferForm::defaults(), Some(consumer))
-            .await?;
-    } else if state.store.get_draft(user.id).await?.is_none() {
+    if state.store.get_draft(user.id).await?.is_none() {
         state
             .store
             .save_draft(user.id, &OfferForm::defaults(), None)
             .await?;
     }
+    Ok(see_other("/offers/new/step/1"))
+}
+
+/// `POST /offers/new/for/{consumer}`: starts a fresh draft inside a consumer's context; the
+/// offer is claimed by it at creation (OFF-6).
+pub async fn start_for_consumer(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::ManageOffers)?;
+    let consumer = state
+        .store
+        .get_consumer(user.org_id, path.into_inner())
+        .await?;
+    state
+        .store
+        .save_draft(user.id, &OfferForm::defaults(), Some(consumer.id))
+        .await?;
     Ok(see_other("/offers/new/step/1"))
 }
 
