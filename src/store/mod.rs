@@ -3,6 +3,7 @@
 //! expand one body for each backend's pool type.
 
 pub mod audit;
+pub mod coupons;
 pub mod masters;
 pub mod offers;
 pub mod orgs;

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod browser;
+mod coupons;
 mod helpers;
 mod isolation;
 mod migrations;

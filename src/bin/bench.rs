@@ -1,0 +1,172 @@
+//! Benchmarks that print their figures.
+//!
+//! `bench generate --count N [--database-url URL]`: a fresh database (a SQLite file in a temp
+//! directory, or a new database on the PostgreSQL server of URL, dropped afterwards), one org
+//! and one offer, then N unique codes through `Store::generate_codes` — the path the console
+//! uses — and a count to verify. Last line: `generate count=N seconds=S codes_per_s=R`.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use offerdesk::domain::coupon::{CodeFormat, check_code_space};
+use offerdesk::domain::offer::Charset;
+use offerdesk::domain::offer::form::{OfferContext, OfferForm, parse};
+use offerdesk::domain::org::{Currency, OrgSettings};
+use offerdesk::domain::user::Actor;
+use offerdesk::store::Store;
+use rand::RngExt;
+use sqlx::Connection;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "bench", about = "offerdesk benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate and persist N unique codes for one offer.
+    Generate {
+        #[arg(long)]
+        count: u64,
+        /// A PostgreSQL server (postgres://user@host/db); a fresh database is made on it.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+/// A fresh database for one run, removed afterwards.
+struct FreshDb {
+    url: String,
+    drop_pg: Option<(String, String)>,
+    _dir: Option<tempfile_dir::Dir>,
+}
+
+mod tempfile_dir {
+    /// A temporary directory removed on drop (std only, to keep the bench dependency-free).
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+async fn fresh_db(url: Option<&str>) -> anyhow::Result<FreshDb> {
+    let suffix: u64 = rand::rng().random();
+    match url {
+        Some(admin) if admin.starts_with("postgres") => {
+            let name = format!("offerdesk_bench_{suffix:016x}");
+            let mut conn = sqlx::PgConnection::connect(admin)
+                .await
+                .context("connecting to --database-url")?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                .execute(&mut conn)
+                .await?;
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .context("--database-url needs a database name")?;
+            Ok(FreshDb {
+                url: format!("{base}/{name}"),
+                drop_pg: Some((admin.to_string(), name)),
+                _dir: None,
+            })
+        }
+        Some(other) => {
+            bail!("--database-url must be a postgres:// URL (SQLite is the default), got {other}")
+        }
+        None => {
+            let dir = std::env::temp_dir().join(format!("offerdesk-bench-{suffix:016x}"));
+            std::fs::create_dir_all(&dir)?;
+            Ok(FreshDb {
+                url: format!("sqlite:{}", dir.join("bench.db").display()),
+                drop_pg: None,
+                _dir: Some(tempfile_dir::Dir(dir)),
+            })
+        }
+    }
+}
+
+async fn drop_db(db: &FreshDb) -> anyhow::Result<()> {
+    if let Some((admin, name)) = &db.drop_pg {
+        let mut conn = sqlx::PgConnection::connect(admin).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// One org and one offer of 10-character unique codes; returns (org id, offer id).
+async fn org_and_offer(store: &Store) -> anyhow::Result<(i64, i64)> {
+    let actor = Actor::system("bench");
+    let org = store
+        .create_org(
+            &OrgSettings {
+                name: "Bench".into(),
+                currency: Currency::parse("c", "INR").map_err(anyhow::Error::msg)?,
+                time_zone: chrono_tz::Asia::Kolkata,
+            },
+            &actor,
+        )
+        .await?;
+    let form = OfferForm {
+        name: "Bench offer".into(),
+        expires_on: "2099-12-31".into(),
+        discount_value: "10".into(),
+        ..OfferForm::defaults()
+    };
+    let ctx = OfferContext {
+        digits: 2,
+        today: chrono::Utc::now().date_naive(),
+        ..Default::default()
+    };
+    let rules = parse(&form, &ctx).map_err(anyhow::Error::msg)?;
+    let offer = store.create_offer(org.id, &rules, None, &actor).await?;
+    Ok((org.id, offer))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Generate {
+            count,
+            database_url,
+        } => {
+            let db = fresh_db(database_url.as_deref()).await?;
+            let result = async {
+                let store = Store::open(&db.url).await?;
+                let (org, offer) = org_and_offer(&store).await?;
+                let format = CodeFormat {
+                    prefix: String::new(),
+                    length: 10,
+                    charset: Charset::Unambiguous,
+                };
+                check_code_space(&format, count, 0)?;
+                let started = Instant::now();
+                store
+                    .generate_codes(org, offer, &format, count, &Actor::system("bench"))
+                    .await?;
+                let seconds = started.elapsed().as_secs_f64();
+                let stored = store.count_coupons(org, offer).await?;
+                if stored as u64 != count {
+                    bail!("verification failed: {stored} codes stored, {count} expected");
+                }
+                store.close().await;
+                println!("backend={} verified={stored}", store.backend_name());
+                println!(
+                    "generate count={count} seconds={seconds:.2} codes_per_s={:.0}",
+                    count as f64 / seconds
+                );
+                Ok(())
+            }
+            .await;
+            drop_db(&db).await?;
+            result
+        }
+    }
+}
