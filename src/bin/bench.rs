@@ -126,7 +126,9 @@ async fn org_and_offer(store: &Store) -> anyhow::Result<(i64, i64)> {
         ..Default::default()
     };
     let rules = parse(&form, &ctx).map_err(anyhow::Error::msg)?;
-    let offer = store.create_offer(org.id, &rules, None, &actor).await?;
+    let offer = store
+        .create_offer(org.id, &rules, None, None, &actor)
+        .await?;
     Ok((org.id, offer))
 }
 

@@ -496,6 +496,90 @@ pub fn parse_scope_csv(
     }
 }
 
+/// How a customer is identified (ISS-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IdentifierType {
+    Mobile,
+    Email,
+    ExternalId,
+}
+
+impl IdentifierType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentifierType::Mobile => "MOBILE",
+            IdentifierType::Email => "EMAIL",
+            IdentifierType::ExternalId => "EXTERNAL_ID",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<IdentifierType> {
+        match raw.trim().to_ascii_uppercase().as_str() {
+            "MOBILE" => Some(IdentifierType::Mobile),
+            "EMAIL" => Some(IdentifierType::Email),
+            "EXTERNAL_ID" | "EXTERNALID" => Some(IdentifierType::ExternalId),
+            _ => None,
+        }
+    }
+
+    /// Normalises an identifier of this type: mobiles to `+`/digits (8–15 digits), emails to
+    /// lower case, external ids trimmed (1–64 visible characters).
+    pub fn normalise(self, raw: &str) -> Result<String, String> {
+        let v = raw.trim();
+        match self {
+            IdentifierType::Mobile => {
+                let digits: String = v
+                    .chars()
+                    .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+                    .collect();
+                let body = digits.strip_prefix('+').unwrap_or(&digits);
+                if (8..=15).contains(&body.len()) && body.chars().all(|c| c.is_ascii_digit()) {
+                    Ok(digits)
+                } else {
+                    Err(format!(
+                        "`{v}` is not a mobile number (8 to 15 digits, optionally starting with +)"
+                    ))
+                }
+            }
+            IdentifierType::Email => Email::parse("value", v)
+                .map(|e| e.as_str().to_string())
+                .map_err(|_| format!("`{v}` is not an email address")),
+            IdentifierType::ExternalId => {
+                if v.is_empty() || v.chars().count() > 64 || v.chars().any(char::is_control) {
+                    Err("an external id must be 1 to 64 visible characters".into())
+                } else {
+                    Ok(v.to_string())
+                }
+            }
+        }
+    }
+}
+
+/// Parses a customer-list CSV (`type,value`; type MOBILE, EMAIL or EXTERNAL_ID), reporting
+/// every bad or repeated line.
+pub fn parse_audience_csv(bytes: &[u8]) -> Result<Vec<(IdentifierType, String)>, Vec<LineError>> {
+    let mut rows = Vec::new();
+    let mut seen: HashMap<(IdentifierType, String), u64> = HashMap::new();
+    let errors = read_csv(bytes, &["type", "value"], |line, f| {
+        let kind = IdentifierType::parse(f[0])
+            .ok_or_else(|| format!("type must be MOBILE, EMAIL or EXTERNAL_ID, not `{}`", f[0]))?;
+        let value = kind.normalise(f[1])?;
+        if let Some(first) = seen.insert((kind, value.clone()), line) {
+            return Err(format!(
+                "{} {value} is repeated (first on line {first})",
+                kind.as_str()
+            ));
+        }
+        rows.push((kind, value));
+        Ok(())
+    });
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Codes of `rows` that are already taken, used to report "created" vs "updated".
 pub fn count_existing<'a>(
     codes: impl Iterator<Item = &'a MasterCode>,
@@ -558,6 +642,28 @@ mod tests {
                 .contains("type must be STORE, TILL, ZONE or CONCEPT")
         );
         assert_eq!(e[1].message, "no till with code T9");
+    }
+
+    #[test]
+    fn audience_csv_normalises_and_reports_bad_lines() {
+        let ok = parse_audience_csv(
+            b"type,value\nmobile,+91 98765-43210\nEMAIL,Asha@Example.com\nEXTERNAL_ID,C-17\n",
+        )
+        .unwrap();
+        assert_eq!(ok[0], (IdentifierType::Mobile, "+919876543210".to_string()));
+        assert_eq!(
+            ok[1],
+            (IdentifierType::Email, "asha@example.com".to_string())
+        );
+        let e = parse_audience_csv(
+            b"type,value\nMOBILE,12\nPHONE,9876543210\nEMAIL,a@b.co\nEMAIL,A@B.CO\n",
+        )
+        .unwrap_err();
+        let lines: Vec<u64> = e.iter().map(|l| l.line).collect();
+        assert_eq!(lines, vec![2, 3, 5]);
+        assert!(e[0].message.contains("not a mobile number"));
+        assert!(e[1].message.contains("MOBILE, EMAIL or EXTERNAL_ID"));
+        assert!(e[2].message.contains("repeated (first on line 4)"));
     }
 
     #[test]

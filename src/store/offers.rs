@@ -2,6 +2,7 @@
 //! dashboard, and the create-offer wizard's drafts.
 
 use super::{AuditEntry, Store, StoreError, StoreResult, read, record_audit, transaction};
+use crate::domain::masters::IdentifierType;
 use crate::domain::offer::describe::Names;
 use crate::domain::offer::form::{OfferContext, OfferForm, parse_time_slots};
 use crate::domain::offer::*;
@@ -589,6 +590,7 @@ impl Store {
                 .map(|(id, _)| id)
                 .filter(|id| Some(*id) != except_offer)
                 .collect(),
+            audience_size: 0,
         })
     }
 
@@ -641,11 +643,13 @@ impl Store {
 
     /// Creates an offer (optionally claimed by a consumer at creation, OFF-6). A taken common
     /// code answers `Conflict("common_code")`.
+    /// `draft_of` names the user whose wizard draft's customer list becomes the offer's.
     pub async fn create_offer(
         &self,
         org_id: i64,
         rules: &OfferRules,
         claimed_by: Option<i64>,
+        draft_of: Option<i64>,
         actor: &Actor,
     ) -> StoreResult<i64> {
         let c = columns(rules);
@@ -673,6 +677,16 @@ impl Store {
                         .await
                         .map_err(offer_conflict)?;
                     write_children!(tx, org_id, id, ch);
+                    if let Some(user) = draft_of {
+                        sqlx::query(
+                            "INSERT INTO offer_audience (offer_id, identifier_type, identifier) \
+                             SELECT $1, identifier_type, identifier FROM draft_audience WHERE user_id = $2",
+                        )
+                        .bind(id)
+                        .bind(user)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                     record_audit!(tx, AuditEntry {
                         org_id,
                         actor,
@@ -859,6 +873,70 @@ impl Store {
         })
     }
 
+    /// Replaces the customer list of the user's wizard draft.
+    pub async fn replace_draft_audience(
+        &self,
+        user_id: i64,
+        rows: &[(IdentifierType, String)],
+    ) -> StoreResult<()> {
+        transaction!(self, tx => {
+            sqlx::query("DELETE FROM draft_audience WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            for (kind, value) in rows {
+                sqlx::query("INSERT INTO draft_audience (user_id, identifier_type, identifier) VALUES ($1, $2, $3)")
+                    .bind(user_id)
+                    .bind(kind.as_str())
+                    .bind(value)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn draft_audience_count(&self, user_id: i64) -> StoreResult<i64> {
+        read!(self, pool => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM draft_audience WHERE user_id = $1").bind(user_id).fetch_one(pool).await?))
+    }
+
+    /// Replaces an offer's specific-customers list (audited).
+    pub async fn replace_offer_audience(
+        &self,
+        org_id: i64,
+        offer_id: i64,
+        rows: &[(IdentifierType, String)],
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        transaction!(self, tx => {
+            let owned: Option<i64> = sqlx::query_scalar("SELECT id FROM offers WHERE org_id = $1 AND id = $2").bind(org_id).bind(offer_id).fetch_optional(&mut *tx).await?;
+            if owned.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM offer_audience WHERE offer_id = $1").bind(offer_id).execute(&mut *tx).await?;
+            for (kind, value) in rows {
+                sqlx::query("INSERT INTO offer_audience (offer_id, identifier_type, identifier) VALUES ($1, $2, $3)")
+                    .bind(offer_id)
+                    .bind(kind.as_str())
+                    .bind(value)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            record_audit!(tx, AuditEntry {
+                org_id,
+                actor,
+                action: "offer.audience",
+                entity_type: "offer",
+                entity_id: Some(offer_id),
+                summary: format!("Replaced the customer list: {} customers", rows.len()),
+                details: None,
+            });
+        });
+        Ok(())
+    }
+
+    /// Customers in an offer's specific-customers list (the offer is the org's, checked by the caller).
+    pub async fn offer_audience_count(&self, offer_id: i64) -> StoreResult<i64> {
+        read!(self, pool => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM offer_audience WHERE offer_id = $1").bind(offer_id).fetch_one(pool).await?))
+    }
+
     /// The user's half-filled create-offer wizard, if any.
     pub async fn get_draft(&self, user_id: i64) -> StoreResult<Option<(OfferForm, Option<i64>)>> {
         let row: Option<(String, Option<i64>)> = read!(self, pool => sqlx::query_as("SELECT form, consumer_id FROM offer_drafts WHERE user_id = $1").bind(user_id).fetch_optional(pool).await?);
@@ -894,6 +972,7 @@ impl Store {
 
     pub async fn delete_draft(&self, user_id: i64) -> StoreResult<()> {
         transaction!(self, tx => {
+            sqlx::query("DELETE FROM draft_audience WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM offer_drafts WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         });
         Ok(())

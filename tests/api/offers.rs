@@ -26,7 +26,7 @@ pub async fn offer_in(app: &TestApp, org: &str, name: &str, expires_on: &str) ->
     };
     let rules = parse(&form, &ctx).unwrap();
     app.store
-        .create_offer(org.id, &rules, None, &Actor::system("test"))
+        .create_offer(org.id, &rules, None, None, &Actor::system("test"))
         .await
         .unwrap()
 }
@@ -740,4 +740,120 @@ async fn an_offers_restriction_can_be_extended_by_csv_on_the_edit_page() {
         .await
         .unwrap();
     assert!(audit[0].details.as_deref().unwrap().contains("\"stores\""));
+}
+
+#[tokio::test]
+async fn specific_customers_only_needs_an_uploaded_customer_list() {
+    let app = spawn_app().await;
+    let b = marketing(&app).await;
+    b.get("/offers/new").await;
+    let step3 = [
+        ("delivery", "system"),
+        ("generation", "unique"),
+        ("code_length", "10"),
+        ("code_charset", "unambiguous"),
+        ("coupon_expiry", "offer"),
+        ("specific_customers_only", "on"),
+    ];
+    let p = b.post("/offers/new/step/3", &step3).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body
+            .contains("Specific customers only needs the customer list")
+    );
+    let bad = b
+        .upload(
+            "/offers/new/audience",
+            &[],
+            "customers.csv",
+            "type,value\nMOBILE,98765\nEMAIL,asha@example.com\nEMAIL,ASHA@example.com\n",
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Line 2: `98765` is not a mobile number"));
+    assert!(
+        bad.body
+            .contains("Line 4: EMAIL asha@example.com is repeated (first on line 3)")
+    );
+    assert!(
+        bad.body.contains("Customer list: 0 customers"),
+        "nothing applied"
+    );
+    let ok = b
+        .upload(
+            "/offers/new/audience",
+            &[],
+            "customers.csv",
+            "type,value\nMOBILE,+91 98765 43210\nEMAIL,asha@example.com\nEXTERNAL_ID,C-1\n",
+        )
+        .await;
+    assert_eq!(ok.location.as_deref(), Some("/offers/new/step/3"));
+    assert!(
+        b.get("/offers/new/step/3")
+            .await
+            .body
+            .contains("Customer list: 3 customers")
+    );
+    for (step, fields) in [
+        (
+            1,
+            vec![
+                ("name", "VIP only"),
+                ("expiry_type", "fixed"),
+                ("expires_on", FAR),
+            ],
+        ),
+        (
+            2,
+            vec![
+                ("discount_type", "ABS"),
+                ("discount_value", "200"),
+                ("applies_to", "all"),
+            ],
+        ),
+        (3, step3.to_vec()),
+        (
+            4,
+            vec![("redemption_start", "issue"), ("poc_reminder_days", "3")],
+        ),
+    ] {
+        assert_eq!(
+            b.post(&format!("/offers/new/step/{step}"), &fields)
+                .await
+                .status,
+            StatusCode::SEE_OTHER,
+            "step {step}"
+        );
+    }
+    let created = b.post("/offers/new", &[]).await;
+    let id: i64 = created
+        .location
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        app.store.offer_audience_count(id).await.unwrap(),
+        3,
+        "the draft's list became the offer's"
+    );
+    // Replaced from the edit page, audited.
+    let p = b
+        .upload(
+            &format!("/offers/{id}/audience"),
+            &[],
+            "c.csv",
+            "type,value\nEMAIL,ravi@example.com\n",
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.store.offer_audience_count(id).await.unwrap(), 1);
+    let (audit, _) = app
+        .store
+        .list_audit(app.org_id("Acme").await, Some("offer"), 1, 0)
+        .await
+        .unwrap();
+    assert_eq!(audit[0].summary, "Replaced the customer list: 1 customers");
 }

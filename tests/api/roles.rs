@@ -226,6 +226,22 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
             },
         },
         Route {
+            path: "/offers/new/audience".into(),
+            needs: Permission::ManageOffers,
+            body: Body::Upload {
+                kind: "",
+                csv: format!("type,value\nEMAIL,{r}@example.com\n"),
+            },
+        },
+        Route {
+            path: format!("/offers/{}/audience", f.offer_id),
+            needs: Permission::EditOffers,
+            body: Body::Upload {
+                kind: "",
+                csv: format!("type,value\nEMAIL,{r}@example.com\n"),
+            },
+        },
+        Route {
             path: "/account/password".into(),
             needs: Permission::View,
             body: form(&[

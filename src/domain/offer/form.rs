@@ -446,6 +446,8 @@ pub struct OfferContext {
     pub pocs: HashSet<i64>,
     /// Other offers of the org (for the past-issual restriction).
     pub offers: HashSet<i64>,
+    /// Customers in the uploaded specific-customers list.
+    pub audience_size: i64,
 }
 
 fn count(field: &'static str, raw: &str, min: u64, max: u64) -> Result<u64, FieldError> {
@@ -686,6 +688,12 @@ pub fn parse(f: &OfferForm, ctx: &OfferContext) -> Result<OfferRules, FieldError
         ))),
     };
     let specific_customers_only = on(&f.specific_customers_only);
+    if specific_customers_only && ctx.audience_size == 0 && f.generation != "randomized" {
+        e.push(
+            "specific_customers_only",
+            "needs the customer list: upload it below (CSV with header type,value)",
+        );
+    }
     let generation = match f.generation.as_str() {
         "unique" => {
             let charset = Charset::parse(&f.code_charset);

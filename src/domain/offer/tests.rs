@@ -17,6 +17,7 @@ fn ctx() -> OfferContext {
         concepts: HashSet::from([400]),
         pocs: HashSet::from([500]),
         offers: HashSet::from([600]),
+        audience_size: 0,
     }
 }
 
@@ -94,6 +95,14 @@ fn each_rule_refuses_with_a_message() {
             },
             "expires_on",
             "is required",
+        ),
+        (
+            OfferForm {
+                specific_customers_only: "on".into(),
+                ..valid()
+            },
+            "specific_customers_only",
+            "needs the customer list",
         ),
         (
             OfferForm {

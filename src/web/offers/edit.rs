@@ -29,6 +29,7 @@ struct EditPage {
     p: Pickers,
     locked: bool,
     upload: UploadReport,
+    audience: i64,
 }
 
 pub async fn show(
@@ -54,6 +55,7 @@ pub async fn show(
         p: Pickers::load(&state.store, &user, Some(offer.id)).await?,
         locked: true,
         upload: UploadReport::default(),
+        audience: state.store.offer_audience_count(offer.id).await?,
     };
     render(StatusCode::OK, &page)
 }
@@ -132,10 +134,11 @@ pub async fn save(
         .get_offer(user.org_id, path.into_inner())
         .await?;
     let d = digits(&user);
-    let ctx = state
+    let mut ctx = state
         .store
         .offer_context(user.org_id, d, today(&user), Some(offer.id))
         .await?;
+    ctx.audience_size = state.store.offer_audience_count(offer.id).await?;
     let mut errors = FieldErrors::default();
     let code = errors.take(parse_offer_code(&f.offer_code));
     let parsed = match parse(&f, &ctx) {
@@ -183,6 +186,7 @@ pub async fn save(
         p: Pickers::load(&state.store, &user, Some(offer.id)).await?,
         locked: true,
         upload: UploadReport::default(),
+        audience: state.store.offer_audience_count(offer.id).await?,
     };
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
@@ -260,6 +264,61 @@ pub async fn upload_scope(
                     file_name: upload.file_name.clone(),
                     errors,
                 },
+                audience: state.store.offer_audience_count(offer.id).await?,
+            };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+/// `POST /offers/{id}/audience`: replaces the offer's specific-customers list (audited); a bad
+/// line keeps the old list.
+pub async fn upload_audience(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+    upload: CsrfUpload,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::EditOffers)?;
+    let offer = state
+        .store
+        .get_offer(user.org_id, path.into_inner())
+        .await?;
+    match super::parse_upload(&upload, crate::domain::masters::parse_audience_csv) {
+        Ok(rows) => {
+            state
+                .store
+                .replace_offer_audience(user.org_id, offer.id, &rows, &user.actor())
+                .await?;
+            Chrome::flash(
+                &session,
+                &format!(
+                    "The customer list of {} now has {} customers.",
+                    offer.rules.name,
+                    rows.len()
+                ),
+            );
+            Ok(see_other(&format!("/offers/{}/edit", offer.id)))
+        }
+        Err(errors) => {
+            let page = EditPage {
+                chrome: Chrome::new(&user, &session, "offers"),
+                id: offer.id,
+                offer_code: offer.offer_code.clone(),
+                f: OfferForm {
+                    offer_code: offer.offer_code.clone(),
+                    ..OfferForm::from_rules(&offer.rules, digits(&user))
+                },
+                errors: FieldErrors::default(),
+                p: Pickers::load(&state.store, &user, Some(offer.id)).await?,
+                locked: true,
+                upload: UploadReport {
+                    kind: "customer list".into(),
+                    file_name: upload.file_name.clone(),
+                    errors,
+                },
+                audience: state.store.offer_audience_count(offer.id).await?,
             };
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }

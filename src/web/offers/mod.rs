@@ -25,12 +25,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/offers/new/preview", web::get().to(wizard::preview))
         .route("/offers/new/scope", web::post().to(wizard::upload_scope))
+        .route(
+            "/offers/new/audience",
+            web::post().to(wizard::upload_audience),
+        )
         .route("/offers/new/step/{n}", web::get().to(wizard::show_step))
         .route("/offers/new/step/{n}", web::post().to(wizard::save_step))
         .route("/offers/{id}", web::get().to(page::show))
         .route("/offers/{id}/edit", web::get().to(edit::show))
         .route("/offers/{id}/edit", web::post().to(edit::save))
-        .route("/offers/{id}/scope", web::post().to(edit::upload_scope));
+        .route("/offers/{id}/scope", web::post().to(edit::upload_scope))
+        .route(
+            "/offers/{id}/audience",
+            web::post().to(edit::upload_audience),
+        );
 }
 
 /// The org's minor-unit digits for its currency.
@@ -159,4 +167,19 @@ pub async fn scope_codes(
         }
     }
     Ok(codes)
+}
+
+/// Parses an uploaded CSV with `parse`, or reports that no file was chosen.
+pub fn parse_upload<T>(
+    upload: &crate::web::csrf::CsrfUpload,
+    parse: impl FnOnce(&[u8]) -> Result<T, Vec<crate::domain::masters::LineError>>,
+) -> Result<T, Vec<crate::domain::masters::LineError>> {
+    if upload.file.is_empty() {
+        Err(vec![crate::domain::masters::LineError {
+            line: 0,
+            message: "choose a CSV file to upload".into(),
+        }])
+    } else {
+        parse(&upload.file)
+    }
 }

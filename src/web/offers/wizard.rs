@@ -34,6 +34,8 @@ struct WizardPage {
     consumer: Option<ConsumerRow>,
     locked: bool,
     upload: UploadReport,
+    /// Customers in the draft\'s specific-customers list.
+    audience: i64,
 }
 
 #[derive(Template)]
@@ -72,7 +74,21 @@ async fn step_page(
         consumer: consumer_of(&state.store, user, consumer).await?,
         locked: false,
         upload: UploadReport::default(),
+        audience: state.store.draft_audience_count(user.id).await?,
     })
+}
+
+/// What parsing the draft needs, with the size of the draft's customer list.
+async fn wizard_context(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<crate::domain::offer::form::OfferContext, WebError> {
+    let mut ctx = state
+        .store
+        .offer_context(user.org_id, digits(user), today(user), None)
+        .await?;
+    ctx.audience_size = state.store.draft_audience_count(user.id).await?;
+    Ok(ctx)
 }
 
 /// Only the errors of `step`'s own fields.
@@ -177,10 +193,7 @@ pub async fn save_step(
             step.number().saturating_sub(1).max(1)
         )));
     }
-    let ctx = state
-        .store
-        .offer_context(user.org_id, digits(&user), today(&user), None)
-        .await?;
+    let ctx = wizard_context(state.as_ref(), &user).await?;
     if let Err(all) = parse(&f, &ctx) {
         let mine = errors_of(step, &all);
         if !mine.is_empty() {
@@ -209,10 +222,7 @@ async fn parsed_draft(
     session: &Session,
 ) -> Result<Result<(OfferRules, OfferForm, Option<i64>), HttpResponse>, WebError> {
     let (f, consumer) = draft(state, user).await?;
-    let ctx = state
-        .store
-        .offer_context(user.org_id, digits(user), today(user), None)
-        .await?;
+    let ctx = wizard_context(state, user).await?;
     match parse(&f, &ctx) {
         Ok(rules) => Ok(Ok((rules, f, consumer))),
         Err(all) => {
@@ -268,7 +278,7 @@ pub async fn create(
     };
     match state
         .store
-        .create_offer(user.org_id, &rules, consumer, &user.actor())
+        .create_offer(user.org_id, &rules, consumer, Some(user.id), &user.actor())
         .await
     {
         Ok(id) => {
@@ -359,6 +369,50 @@ pub async fn upload_scope(
             .await?;
             page.upload = UploadReport {
                 kind: "restriction".into(),
+                file_name: upload.file_name.clone(),
+                errors,
+            };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+/// `POST /offers/new/audience`: the specific-customers list of the draft (`type,value` CSV;
+/// MOBILE, EMAIL or EXTERNAL_ID), replacing any earlier one; a bad line keeps the old list.
+pub async fn upload_audience(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    upload: CsrfUpload,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::ManageOffers)?;
+    let (f, consumer) = draft(&state, &user).await?;
+    match super::parse_upload(&upload, crate::domain::masters::parse_audience_csv) {
+        Ok(rows) => {
+            state.store.replace_draft_audience(user.id, &rows).await?;
+            Chrome::flash(
+                &session,
+                &format!(
+                    "The customer list now has {} customers (from {}).",
+                    rows.len(),
+                    upload.file_name
+                ),
+            );
+            Ok(see_other("/offers/new/step/3"))
+        }
+        Err(errors) => {
+            let mut page = step_page(
+                &state,
+                &user,
+                &session,
+                Step::Coupons,
+                f,
+                consumer,
+                FieldErrors::default(),
+            )
+            .await?;
+            page.upload = UploadReport {
+                kind: "customer list".into(),
                 file_name: upload.file_name.clone(),
                 errors,
             };
