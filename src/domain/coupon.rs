@@ -73,10 +73,10 @@ pub fn code_at(format: &CodeFormat, mut index: u128) -> String {
     code
 }
 
-/// Draws `n` distinct random codes of `format` from the OS-seeded CSPRNG, sorted (sorted
-/// batches insert several times faster into a B-tree index). The caller has checked the code
-/// space; codes already taken in the org are filtered by the store and replaced by new draws.
-pub fn random_codes(format: &CodeFormat, n: usize) -> Vec<String> {
+/// Draws `n` distinct random code numbers of `format` (indices into its code space) from the
+/// OS-seeded CSPRNG, in ascending order: written in this order, a B-tree index only ever
+/// appends, which is what makes bulk generation fast. The caller has checked the code space.
+pub fn random_indices(format: &CodeFormat, n: usize) -> Vec<u128> {
     let space = code_space(format.charset, format.length);
     let mut rng = rand::rng();
     let mut picked: Vec<u128> = Vec::with_capacity(n);
@@ -86,7 +86,15 @@ pub fn random_codes(format: &CodeFormat, n: usize) -> Vec<String> {
         picked.sort_unstable();
         picked.dedup();
     }
-    picked.into_iter().map(|i| code_at(format, i)).collect()
+    picked
+}
+
+/// `n` distinct random codes of `format`, sorted.
+pub fn random_codes(format: &CodeFormat, n: usize) -> Vec<String> {
+    random_indices(format, n)
+        .into_iter()
+        .map(|i| code_at(format, i))
+        .collect()
 }
 
 /// The last day on which a coupon issued at `issued_at` can be redeemed (ISS-3), in the org's

@@ -6,7 +6,7 @@
 //! `ON CONFLICT DO NOTHING`, the missing codes drawn in the next round.
 
 use super::{AuditEntry, Backend, Store, StoreError, StoreResult, record_audit};
-use crate::domain::coupon::{CodeFormat, random_codes};
+use crate::domain::coupon::{CodeFormat, code_at, random_indices};
 use crate::domain::user::Actor;
 use std::fmt::Write as _;
 
@@ -15,15 +15,20 @@ pub const GENERATION_BATCH: usize = 100_000;
 /// Rows per multi-row INSERT on SQLite (one bound parameter per row).
 const SQLITE_ROWS_PER_INSERT: usize = 500;
 
-/// Draws a sorted batch of codes off the async executor.
-async fn draw(format: &CodeFormat, n: usize) -> StoreResult<Vec<String>> {
+/// Draws `n` sorted code numbers off the async executor (for 10M codes this takes seconds).
+async fn draw(format: &CodeFormat, n: usize) -> StoreResult<Vec<u128>> {
     let format = format.clone();
-    tokio::task::spawn_blocking(move || random_codes(&format, n))
+    tokio::task::spawn_blocking(move || random_indices(&format, n))
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "drawing codes failed");
             StoreError::Db(sqlx::Error::WorkerCrashed)
         })
+}
+
+/// The codes of one batch, in order.
+fn batch_codes(format: &CodeFormat, indices: &[u128]) -> Vec<String> {
+    indices.iter().map(|i| code_at(format, *i)).collect()
 }
 
 /// `INSERT … VALUES (org, offer, $1), …` for `rows` rows; the ids are integers we own.
@@ -56,21 +61,25 @@ impl Store {
                 let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
                 claim_offer!(tx, org_id, offer_id, n);
                 let full = sqlite_insert(org_id, offer_id, SQLITE_ROWS_PER_INSERT);
+                // Each round draws the whole shortfall in one sorted run; a round after the first
+                // only happens when drawn codes were already taken in the org.
                 while written < n {
-                    let want = GENERATION_BATCH.min((n - written) as usize);
-                    let codes = draw(format, want).await?;
-                    for chunk in codes.chunks(SQLITE_ROWS_PER_INSERT) {
-                        let sql = if chunk.len() == SQLITE_ROWS_PER_INSERT {
-                            full.clone()
-                        } else {
-                            sqlite_insert(org_id, offer_id, chunk.len())
-                        };
-                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                        for code in chunk {
-                            q = q.bind(code);
+                    let round = draw(format, (n - written) as usize).await?;
+                    for batch in round.chunks(GENERATION_BATCH) {
+                        let codes = batch_codes(format, batch);
+                        for chunk in codes.chunks(SQLITE_ROWS_PER_INSERT) {
+                            let sql = if chunk.len() == SQLITE_ROWS_PER_INSERT {
+                                full.clone()
+                            } else {
+                                sqlite_insert(org_id, offer_id, chunk.len())
+                            };
+                            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                            for code in chunk {
+                                q = q.bind(code);
+                            }
+                            // A code already in the org is skipped and drawn again next round.
+                            written += q.execute(&mut *tx).await?.rows_affected();
                         }
-                        // A code already in the org is skipped and drawn again next round.
-                        written += q.execute(&mut *tx).await?.rows_affected();
                     }
                 }
                 audit_generation!(tx, org_id, offer_id, n, actor);
@@ -80,47 +89,48 @@ impl Store {
                 let mut tx = pg.begin().await?;
                 claim_offer!(tx, org_id, offer_id, n);
                 while written < n {
-                    let want = GENERATION_BATCH.min((n - written) as usize);
-                    let codes = draw(format, want).await?;
-                    let mut data = String::with_capacity(
-                        codes.len() * (format.prefix.len() + format.length as usize + 16),
-                    );
-                    for code in &codes {
-                        let _ = writeln!(data, "{org_id}\t{offer_id}\t{code}");
-                    }
-                    sqlx::query("SAVEPOINT generate_batch")
-                        .execute(&mut *tx)
-                        .await?;
-                    let mut copy = tx
-                        .copy_in_raw("COPY coupons (org_id, offer_id, code) FROM STDIN")
-                        .await?;
-                    copy.send(data.into_bytes()).await?;
-                    match copy.finish().await {
-                        Ok(rows) => {
-                            written += rows;
-                            sqlx::query("RELEASE SAVEPOINT generate_batch")
-                                .execute(&mut *tx)
-                                .await?;
+                    let round = draw(format, (n - written) as usize).await?;
+                    for batch in round.chunks(GENERATION_BATCH) {
+                        let codes = batch_codes(format, batch);
+                        let mut data = String::with_capacity(
+                            codes.len() * (format.prefix.len() + format.length as usize + 16),
+                        );
+                        for code in &codes {
+                            let _ = writeln!(data, "{org_id}\t{offer_id}\t{code}");
                         }
-                        Err(e)
-                            if e.as_database_error()
-                                .is_some_and(|d| d.is_unique_violation()) =>
-                        {
-                            // A drawn code exists already: write the batch again, skipping the
-                            // taken codes; the shortfall is drawn in the next round.
-                            sqlx::query("ROLLBACK TO SAVEPOINT generate_batch")
-                                .execute(&mut *tx)
-                                .await?;
-                            sqlx::query("CREATE TEMP TABLE IF NOT EXISTS coupon_staging (code TEXT NOT NULL) ON COMMIT DROP").execute(&mut *tx).await?;
-                            sqlx::query("TRUNCATE coupon_staging")
-                                .execute(&mut *tx)
-                                .await?;
-                            let mut copy = tx
-                                .copy_in_raw("COPY coupon_staging (code) FROM STDIN")
-                                .await?;
-                            copy.send(codes.join("\n").into_bytes()).await?;
-                            copy.finish().await?;
-                            written += sqlx::query(
+                        sqlx::query("SAVEPOINT generate_batch")
+                            .execute(&mut *tx)
+                            .await?;
+                        let mut copy = tx
+                            .copy_in_raw("COPY coupons (org_id, offer_id, code) FROM STDIN")
+                            .await?;
+                        copy.send(data.into_bytes()).await?;
+                        match copy.finish().await {
+                            Ok(rows) => {
+                                written += rows;
+                                sqlx::query("RELEASE SAVEPOINT generate_batch")
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                            Err(e)
+                                if e.as_database_error()
+                                    .is_some_and(|d| d.is_unique_violation()) =>
+                            {
+                                // A drawn code exists already: write the batch again, skipping the
+                                // taken codes; the shortfall is drawn in the next round.
+                                sqlx::query("ROLLBACK TO SAVEPOINT generate_batch")
+                                    .execute(&mut *tx)
+                                    .await?;
+                                sqlx::query("CREATE TEMP TABLE IF NOT EXISTS coupon_staging (code TEXT NOT NULL) ON COMMIT DROP").execute(&mut *tx).await?;
+                                sqlx::query("TRUNCATE coupon_staging")
+                                    .execute(&mut *tx)
+                                    .await?;
+                                let mut copy = tx
+                                    .copy_in_raw("COPY coupon_staging (code) FROM STDIN")
+                                    .await?;
+                                copy.send(codes.join("\n").into_bytes()).await?;
+                                copy.finish().await?;
+                                written += sqlx::query(
                                 "INSERT INTO coupons (org_id, offer_id, code) SELECT $1, $2, code FROM coupon_staging ON CONFLICT (org_id, code) DO NOTHING",
                             )
                             .bind(org_id)
@@ -128,8 +138,9 @@ impl Store {
                             .execute(&mut *tx)
                             .await?
                             .rows_affected();
+                            }
+                            Err(e) => return Err(e.into()),
                         }
-                        Err(e) => return Err(e.into()),
                     }
                 }
                 audit_generation!(tx, org_id, offer_id, n, actor);

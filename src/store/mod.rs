@@ -117,15 +117,16 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true)
-                .pragma("cache_size", "-65536");
+                .foreign_keys(true);
+            // The one writer gets a large page cache (filled only as bulk writes need it: a
+            // 10M-code index does not fit in less); readers keep 64 MB each.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
-                .connect_with(options.clone())
+                .connect_with(options.clone().pragma("cache_size", "-1048576"))
                 .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(8)
-                .connect_with(options.read_only(true))
+                .connect_with(options.read_only(true).pragma("cache_size", "-65536"))
                 .await;
             // A read-only connection cannot open a file that does not exist yet; the writer
             // above created it, so this only fails for real problems.
