@@ -23,6 +23,7 @@ pub struct UserCredentials {
     pub id: i64,
     pub password_hash: String,
     pub active: bool,
+    pub session_version: i64,
 }
 
 /// The signed-in user with their org, loaded on every console request.
@@ -37,6 +38,7 @@ pub struct SessionUser {
     pub org_name: String,
     pub currency: String,
     pub time_zone: String,
+    pub session_version: i64,
 }
 
 /// A user as listed on the users page.
@@ -215,7 +217,7 @@ impl Store {
 
     pub async fn find_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>> {
         read!(self, pool => Ok(sqlx::query_as::<_, UserCredentials>(
-            "SELECT id, password_hash, active FROM users WHERE email = $1",
+            "SELECT id, password_hash, active, session_version FROM users WHERE email = $1",
         )
         .bind(email)
         .fetch_optional(pool)
@@ -224,7 +226,7 @@ impl Store {
 
     pub async fn session_user(&self, user_id: i64) -> StoreResult<Option<SessionUser>> {
         read!(self, pool => Ok(sqlx::query_as::<_, SessionUser>(
-            "SELECT u.id, u.org_id, u.email, u.name, u.role, u.active, o.name AS org_name, o.currency, o.time_zone \
+            "SELECT u.id, u.org_id, u.email, u.name, u.role, u.active, o.name AS org_name, o.currency, o.time_zone, u.session_version \
              FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1",
         )
         .bind(user_id)
@@ -306,16 +308,19 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> StoreResult<()> {
-        transaction!(self, tx => {
-            sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-                .bind(hash)
-                .bind(Utc::now())
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-        });
-        Ok(())
+    /// Sets a new password hash and ends the user's other sessions; returns the new session
+    /// version for the session that made the change.
+    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> StoreResult<i64> {
+        Ok(transaction!(self, tx => {
+            sqlx::query_scalar::<_, i64>(
+                "UPDATE users SET password_hash = $1, session_version = session_version + 1, updated_at = $2 WHERE id = $3 RETURNING session_version",
+            )
+            .bind(hash)
+            .bind(Utc::now())
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?
+        }))
     }
 
     /// Failed logins since `since`: (for this email, from this address, oldest for this email).

@@ -18,6 +18,8 @@ use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 
 const SESSION_USER: &str = "uid";
+/// The user's session version when the session began; a password change bumps it.
+const SESSION_VERSION: &str = "sv";
 /// Failed logins allowed per email within `THROTTLE_WINDOW` before it is locked for the window.
 pub const MAX_FAILURES_PER_EMAIL: i64 = 5;
 /// Failed logins allowed per client address within the window (many emails from one place).
@@ -79,7 +81,12 @@ impl FromRequest for CurrentUser {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| WebError::Internal(anyhow::anyhow!("app state missing")))?;
             let user = state.store.session_user(uid).await?;
-            let Some(u) = user.filter(|u| u.active) else {
+            let version = session
+                .get::<i64>(SESSION_VERSION)
+                .ok()
+                .flatten()
+                .unwrap_or(0);
+            let Some(u) = user.filter(|u| u.active && u.session_version == version) else {
                 session.purge();
                 return Err(WebError::LoginRequired { next });
             };
@@ -211,6 +218,9 @@ pub async fn login(
             session
                 .insert(SESSION_USER, c.id)
                 .map_err(|e| WebError::Internal(anyhow::anyhow!("session: {e}")))?;
+            session
+                .insert(SESSION_VERSION, c.session_version)
+                .map_err(|e| WebError::Internal(anyhow::anyhow!("session: {e}")))?;
             csrf::rotate(&session);
             tracing::info!(user_id = c.id, "signed in");
             Ok(see_other(&next))
@@ -280,7 +290,9 @@ pub async fn change_password(
     match new {
         Some(new) if errors.is_empty() => {
             let hash = passwords::hash(new.expose().to_string()).await?;
-            state.store.set_password_hash(user.id, &hash).await?;
+            // Other sessions of this account end; this one carries on with the new version.
+            let version = state.store.set_password_hash(user.id, &hash).await?;
+            let _ = session.insert(SESSION_VERSION, version);
             Chrome::flash(&session, "Your password was changed.");
             Ok(see_other("/account"))
         }

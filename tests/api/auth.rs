@@ -274,6 +274,7 @@ async fn people_change_their_own_password() {
     let app = spawn_app().await;
     let email = app.create_org_admin("Acme").await;
     let b = app.signed_in(&email).await;
+    let elsewhere = app.signed_in(&email).await;
     let p = b
         .post(
             "/account/password",
@@ -304,6 +305,16 @@ async fn people_change_their_own_password() {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        b.get("/account").await.status,
+        StatusCode::OK,
+        "the session that changed it stays signed in"
+    );
+    assert_eq!(
+        elsewhere.get("/account").await.status,
+        StatusCode::SEE_OTHER,
+        "other sessions of the account end"
+    );
     let mut fresh = app.browser();
     assert_eq!(
         fresh.login(&email, PASSWORD).await.status(),
