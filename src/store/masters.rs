@@ -401,9 +401,24 @@ impl Store {
         }))
     }
 
+    /// Removes a POC; refused (naming the offers) while offers send it expiry reminders.
     pub async fn delete_poc(&self, org_id: i64, id: i64, actor: &Actor) -> StoreResult<()> {
         let poc = self.get_poc(org_id, id).await?;
         transaction!(self, tx => {
+            let offers: Vec<String> = sqlx::query_scalar(
+                "SELECT o.name FROM offer_reminder_pocs r JOIN offers o ON o.id = r.offer_id WHERE r.poc_id = $1 AND o.org_id = $2 ORDER BY o.name",
+            )
+            .bind(id)
+            .bind(org_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            if !offers.is_empty() {
+                return Err(StoreError::Conflict(format!(
+                    "{} gets the expiry reminders of {}; choose other POCs there first",
+                    poc.email,
+                    offers.join(", ")
+                )));
+            }
             sqlx::query("DELETE FROM pocs WHERE org_id = $1 AND id = $2")
                 .bind(org_id)
                 .bind(id)

@@ -487,3 +487,54 @@ async fn audit_log_lists_changes_and_filters_in_place() {
         "the filtered URL works as a full page"
     );
 }
+
+#[tokio::test]
+async fn a_poc_that_offers_remind_cannot_be_removed() {
+    use offerdesk::domain::offer::form::{OfferContext, OfferForm, parse};
+    let app = spawn_app().await;
+    let b = admin(&app).await;
+    b.post(
+        "/admin/pocs",
+        &[("name", "Asha"), ("email", "asha@acme.example.com")],
+    )
+    .await;
+    let org = app.org_id("Acme").await;
+    let poc = app.store.list_pocs(org).await.unwrap()[0].id;
+    let form = OfferForm {
+        name: "Reminded".into(),
+        expires_on: "2099-12-31".into(),
+        discount_value: "10".into(),
+        poc_reminder: "on".into(),
+        poc_ids: vec![poc.to_string()],
+        ..OfferForm::defaults()
+    };
+    let ctx = OfferContext {
+        digits: 2,
+        today: chrono::Utc::now().date_naive(),
+        pocs: [poc].into(),
+        ..Default::default()
+    };
+    let rules = parse(&form, &ctx).unwrap();
+    app.store
+        .create_offer(
+            org,
+            &rules,
+            None,
+            None,
+            &offerdesk::domain::user::Actor::system("t"),
+        )
+        .await
+        .unwrap();
+    let p = b.post(&format!("/admin/pocs/{poc}/delete"), &[]).await;
+    assert_eq!(
+        p.location.as_deref(),
+        Some(format!("/admin/pocs/{poc}").as_str())
+    );
+    assert!(
+        b.get(&format!("/admin/pocs/{poc}"))
+            .await
+            .body
+            .contains("Not removed: asha@acme.example.com gets the expiry reminders of Reminded")
+    );
+    assert_eq!(app.store.list_pocs(org).await.unwrap().len(), 1);
+}

@@ -115,10 +115,15 @@ pub async fn delete(
     user.require(Permission::ManageOrg)?;
     let id = path.into_inner();
     let poc = state.store.get_poc(user.org_id, id).await?;
-    state
-        .store
-        .delete_poc(user.org_id, id, &user.actor())
-        .await?;
-    Chrome::flash(&session, &format!("Removed POC {}.", poc.email));
-    Ok(see_other("/admin/pocs"))
+    match state.store.delete_poc(user.org_id, id, &user.actor()).await {
+        Ok(()) => {
+            Chrome::flash(&session, &format!("Removed POC {}.", poc.email));
+            Ok(see_other("/admin/pocs"))
+        }
+        Err(crate::store::StoreError::Conflict(why)) => {
+            Chrome::flash(&session, &format!("Not removed: {why}."));
+            Ok(see_other(&format!("/admin/pocs/{id}")))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
