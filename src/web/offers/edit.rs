@@ -32,6 +32,33 @@ struct EditPage {
     audience: i64,
 }
 
+/// The edit page of `offer`: its saved values unless `form` (what was posted) is given.
+async fn edit_page(
+    state: &AppState,
+    user: &CurrentUser,
+    session: &Session,
+    offer: &crate::store::offers::OfferRecord,
+    form: Option<OfferForm>,
+    errors: FieldErrors,
+    upload: UploadReport,
+) -> Result<EditPage, WebError> {
+    let f = form.unwrap_or_else(|| OfferForm {
+        offer_code: offer.offer_code.clone(),
+        ..OfferForm::from_rules(&offer.rules, digits(user))
+    });
+    Ok(EditPage {
+        chrome: Chrome::new(user, session, "offers"),
+        id: offer.id,
+        offer_code: offer.offer_code.clone(),
+        f,
+        errors,
+        p: Pickers::load(&state.store, user, Some(offer.id)).await?,
+        locked: true,
+        upload,
+        audience: state.store.offer_audience_count(offer.id).await?,
+    })
+}
+
 pub async fn show(
     user: CurrentUser,
     state: web::Data<AppState>,
@@ -43,20 +70,16 @@ pub async fn show(
         .store
         .get_offer(user.org_id, path.into_inner())
         .await?;
-    let page = EditPage {
-        chrome: Chrome::new(&user, &session, "offers"),
-        id: offer.id,
-        offer_code: offer.offer_code.clone(),
-        f: OfferForm {
-            offer_code: offer.offer_code.clone(),
-            ..OfferForm::from_rules(&offer.rules, digits(&user))
-        },
-        errors: FieldErrors::default(),
-        p: Pickers::load(&state.store, &user, Some(offer.id)).await?,
-        locked: true,
-        upload: UploadReport::default(),
-        audience: state.store.offer_audience_count(offer.id).await?,
-    };
+    let page = edit_page(
+        &state,
+        &user,
+        &session,
+        &offer,
+        None,
+        FieldErrors::default(),
+        UploadReport::default(),
+    )
+    .await?;
     render(StatusCode::OK, &page)
 }
 
@@ -177,17 +200,16 @@ pub async fn save(
             Err(e) => return Err(e.into()),
         }
     }
-    let page = EditPage {
-        chrome: Chrome::new(&user, &session, "offers"),
-        id: offer.id,
-        offer_code: offer.offer_code.clone(),
-        f,
+    let page = edit_page(
+        &state,
+        &user,
+        &session,
+        &offer,
+        Some(f),
         errors,
-        p: Pickers::load(&state.store, &user, Some(offer.id)).await?,
-        locked: true,
-        upload: UploadReport::default(),
-        audience: state.store.offer_audience_count(offer.id).await?,
-    };
+        UploadReport::default(),
+    )
+    .await?;
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
@@ -206,15 +228,9 @@ pub async fn upload_scope(
         .get_offer(user.org_id, path.into_inner())
         .await?;
     let codes = super::scope_codes(&state, &user).await?;
-    let parsed = if upload.file.is_empty() {
-        Err(vec![crate::domain::masters::LineError {
-            line: 0,
-            message: "choose a CSV file to upload".into(),
-        }])
-    } else {
-        crate::domain::masters::parse_scope_csv(&upload.file, &codes)
-    };
-    match parsed {
+    match super::parse_upload(&upload, |bytes| {
+        crate::domain::masters::parse_scope_csv(bytes, &codes)
+    }) {
         Ok(rows) => {
             let mut rules = offer.rules.clone();
             for row in rows {
@@ -248,24 +264,20 @@ pub async fn upload_scope(
             Ok(see_other(&format!("/offers/{}/edit", offer.id)))
         }
         Err(errors) => {
-            let page = EditPage {
-                chrome: Chrome::new(&user, &session, "offers"),
-                id: offer.id,
-                offer_code: offer.offer_code.clone(),
-                f: OfferForm {
-                    offer_code: offer.offer_code.clone(),
-                    ..OfferForm::from_rules(&offer.rules, digits(&user))
-                },
-                errors: FieldErrors::default(),
-                p: Pickers::load(&state.store, &user, Some(offer.id)).await?,
-                locked: true,
-                upload: UploadReport {
+            let page = edit_page(
+                &state,
+                &user,
+                &session,
+                &offer,
+                None,
+                FieldErrors::default(),
+                UploadReport {
                     kind: "restriction".into(),
                     file_name: upload.file_name.clone(),
                     errors,
                 },
-                audience: state.store.offer_audience_count(offer.id).await?,
-            };
+            )
+            .await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }
@@ -302,24 +314,20 @@ pub async fn upload_audience(
             Ok(see_other(&format!("/offers/{}/edit", offer.id)))
         }
         Err(errors) => {
-            let page = EditPage {
-                chrome: Chrome::new(&user, &session, "offers"),
-                id: offer.id,
-                offer_code: offer.offer_code.clone(),
-                f: OfferForm {
-                    offer_code: offer.offer_code.clone(),
-                    ..OfferForm::from_rules(&offer.rules, digits(&user))
-                },
-                errors: FieldErrors::default(),
-                p: Pickers::load(&state.store, &user, Some(offer.id)).await?,
-                locked: true,
-                upload: UploadReport {
+            let page = edit_page(
+                &state,
+                &user,
+                &session,
+                &offer,
+                None,
+                FieldErrors::default(),
+                UploadReport {
                     kind: "customer list".into(),
                     file_name: upload.file_name.clone(),
                     errors,
                 },
-                audience: state.store.offer_audience_count(offer.id).await?,
-            };
+            )
+            .await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }

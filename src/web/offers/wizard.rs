@@ -324,15 +324,9 @@ pub async fn upload_scope(
     user.require(Permission::ManageOffers)?;
     let (mut f, consumer) = draft(&state, &user).await?;
     let codes = super::scope_codes(&state, &user).await?;
-    let parsed = if upload.file.is_empty() {
-        Err(vec![crate::domain::masters::LineError {
-            line: 0,
-            message: "choose a CSV file to upload".into(),
-        }])
-    } else {
-        crate::domain::masters::parse_scope_csv(&upload.file, &codes)
-    };
-    match parsed {
+    match super::parse_upload(&upload, |bytes| {
+        crate::domain::masters::parse_scope_csv(bytes, &codes)
+    }) {
         Ok(rows) => {
             for (kind, id) in &rows {
                 let list = match kind {
