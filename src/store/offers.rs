@@ -925,7 +925,7 @@ impl Store {
                 action: "offer.audience",
                 entity_type: "offer",
                 entity_id: Some(offer_id),
-                summary: format!("Replaced the customer list: {} customers", rows.len()),
+                summary: format!("Replaced the customer list: {} customer{}", rows.len(), if rows.len() == 1 { "" } else { "s" }),
                 details: None,
             });
         });

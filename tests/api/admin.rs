@@ -476,6 +476,12 @@ async fn audit_log_lists_changes_and_filters_in_place() {
     let full = b.get("/admin/audit").await;
     assert!(full.body.contains("Added POC Asha") && full.body.contains("asha@acme.example.com"));
     assert!(full.body.contains("admin@acme.example.com"), "who did it");
+    let poc = app.store.list_pocs(app.org_id("Acme").await).await.unwrap()[0].id;
+    assert!(
+        full.body
+            .contains(&format!("<a href=\"/admin/pocs/{poc}\">poc #{poc}</a>")),
+        "entries link to the record"
+    );
     assert!(full.body.contains("<html"));
     let partial = b.get_htmx("/admin/audit?entity=zone").await;
     assert!(!partial.body.contains("<html"), "htmx gets the table only");

@@ -855,5 +855,5 @@ async fn specific_customers_only_needs_an_uploaded_customer_list() {
         .list_audit(app.org_id("Acme").await, Some("offer"), 1, 0)
         .await
         .unwrap();
-    assert_eq!(audit[0].summary, "Replaced the customer list: 1 customers");
+    assert_eq!(audit[0].summary, "Replaced the customer list: 1 customer");
 }

@@ -27,6 +27,8 @@ pub struct AuditQuery {
 }
 
 pub struct AuditView {
+    /// Where the changed record can be seen, or "".
+    pub link: String,
     pub when: String,
     pub actor: String,
     pub entity: String,
@@ -36,6 +38,13 @@ pub struct AuditView {
 
 fn view(r: AuditRow, tz: Tz) -> AuditView {
     AuditView {
+        link: match (r.entity_type.as_str(), r.entity_id) {
+            ("offer", Some(id)) => format!("/offers/{id}"),
+            ("store", Some(id)) => format!("/admin/stores/{id}"),
+            ("poc", Some(id)) => format!("/admin/pocs/{id}"),
+            ("consumer", Some(id)) => format!("/admin/consumers/{id}"),
+            _ => String::new(),
+        },
         when: r
             .created_at
             .with_timezone(&tz)
