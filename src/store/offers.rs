@@ -830,7 +830,7 @@ impl Store {
         );
         let today = q.today.unwrap_or_else(|| Utc::now().date_naive());
         let filter = "o.org_id = $1 AND LOWER(o.name) LIKE $2 ESCAPE '\\' \
-             AND ($3 = 0 OR o.expiry_type = 'campaign' OR o.expires_on >= $4) AND (($5 = 0 AND o.created_in_consumer = $8) OR o.claimed_by = $5)";
+             AND ($3 = 0 OR o.expiry_type = 'campaign' OR o.expires_on >= $4) AND (($5 = 0 AND o.created_in_consumer = $6) OR o.claimed_by = $5)";
         let order = if q.by_modified {
             "o.updated_at DESC, o.id DESC"
         } else {
@@ -839,11 +839,9 @@ impl Store {
         let list_sql = format!(
             "SELECT o.id, o.name, o.offer_code, o.generation, o.discount_type, o.discount_value, o.discount_cap, o.expiry_type, o.expires_on, \
              c.name AS claimed_by_name, c.kind AS claimed_by_kind, o.issued_count, o.redeemed_count, o.updated_at \
-             FROM offers o LEFT JOIN consumers c ON c.id = o.claimed_by WHERE {filter} ORDER BY {order} LIMIT $6 OFFSET $7"
+             FROM offers o LEFT JOIN consumers c ON c.id = o.claimed_by WHERE {filter} ORDER BY {order} LIMIT $7 OFFSET $8"
         );
-        // $6/$7 (limit/offset) are unused by the count; the filter's $8 keeps its number.
-        let count_sql =
-            format!("SELECT COUNT(*) FROM offers o WHERE {filter} AND $6 >= 0 AND $7 >= 0");
+        let count_sql = format!("SELECT COUNT(*) FROM offers o WHERE {filter}");
         let active = i64::from(q.active_only);
         let consumer = q.consumer.unwrap_or(0);
         read!(self, pool => {
@@ -853,9 +851,9 @@ impl Store {
                 .bind(active)
                 .bind(today)
                 .bind(consumer)
+                .bind(false)
                 .bind(q.limit)
                 .bind(q.offset)
-                .bind(false)
                 .fetch_all(pool)
                 .await?;
             let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
@@ -864,8 +862,6 @@ impl Store {
                 .bind(active)
                 .bind(today)
                 .bind(consumer)
-                .bind(q.limit)
-                .bind(q.offset)
                 .bind(false)
                 .fetch_one(pool)
                 .await?;
