@@ -271,6 +271,20 @@ impl OfferForm {
         &WEEKDAY_NAMES
     }
 
+    /// Adds a store, till, zone or concept to the redemption restriction (once).
+    pub fn add_scope(&mut self, kind: ScopeKind, id: i64) {
+        let list = match kind {
+            ScopeKind::Store => &mut self.stores,
+            ScopeKind::Till => &mut self.tills,
+            ScopeKind::Zone => &mut self.zones,
+            ScopeKind::Concept => &mut self.concepts,
+        };
+        let id = id.to_string();
+        if !list.contains(&id) {
+            list.push(id);
+        }
+    }
+
     /// Whether the weekday `key` (mon…sun) is ticked.
     pub fn has_weekday(&self, key: &str) -> bool {
         self.weekdays.iter().any(|w| w == key)
@@ -391,14 +405,8 @@ impl OfferForm {
         }
         let mut scope = d.scope.clone();
         scope.sort_unstable();
-        for (kind, id) in &scope {
-            let list = match kind {
-                ScopeKind::Store => &mut f.stores,
-                ScopeKind::Till => &mut f.tills,
-                ScopeKind::Zone => &mut f.zones,
-                ScopeKind::Concept => &mut f.concepts,
-            };
-            list.push(id.to_string());
+        for (kind, id) in scope {
+            f.add_scope(kind, id);
         }
         f.min_bill = money(d.min_bill);
         f.max_bill = money(d.max_bill);

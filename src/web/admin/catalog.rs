@@ -145,11 +145,7 @@ pub async fn upload(
         }
         Err(errors) => {
             let mut p = page(&state, &user, &session).await?;
-            p.upload = UploadReport {
-                kind: kind.as_str().into(),
-                file_name: upload.file_name.clone(),
-                errors,
-            };
+            p.upload = UploadReport::failed(kind.as_str(), &upload, errors);
             render(StatusCode::UNPROCESSABLE_ENTITY, &p)
         }
     }

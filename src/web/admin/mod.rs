@@ -129,3 +129,18 @@ pub struct UploadReport {
     pub file_name: String,
     pub errors: Vec<LineError>,
 }
+
+impl UploadReport {
+    /// The report of an upload of `kind` that was refused for `errors`.
+    pub fn failed(
+        kind: &str,
+        upload: &crate::web::csrf::CsrfUpload,
+        errors: Vec<LineError>,
+    ) -> Self {
+        Self {
+            kind: kind.into(),
+            file_name: upload.file_name.clone(),
+            errors,
+        }
+    }
+}

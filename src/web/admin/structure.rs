@@ -363,11 +363,7 @@ pub async fn upload(
             Ok(see_other("/admin/structure"))
         }
         Err(errors) => {
-            let report = UploadReport {
-                kind: kind.as_str().into(),
-                file_name: upload.file_name.clone(),
-                errors,
-            };
+            let report = UploadReport::failed(kind.as_str(), &upload, errors);
             let p = page(
                 &state,
                 &user,

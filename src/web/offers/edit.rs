@@ -271,11 +271,7 @@ pub async fn upload_scope(
                 &offer,
                 None,
                 FieldErrors::default(),
-                UploadReport {
-                    kind: "restriction".into(),
-                    file_name: upload.file_name.clone(),
-                    errors,
-                },
+                UploadReport::failed("restriction", &upload, errors),
             )
             .await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -321,11 +317,7 @@ pub async fn upload_audience(
                 &offer,
                 None,
                 FieldErrors::default(),
-                UploadReport {
-                    kind: "customer list".into(),
-                    file_name: upload.file_name.clone(),
-                    errors,
-                },
+                UploadReport::failed("customer list", &upload, errors),
             )
             .await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)

@@ -5,9 +5,9 @@
 
 use super::{Pickers, consumer_of, digits, names, today};
 use crate::domain::FieldErrors;
+use crate::domain::offer::OfferRules;
 use crate::domain::offer::describe::Description;
 use crate::domain::offer::form::{OfferForm, Step, parse};
-use crate::domain::offer::{OfferRules, ScopeKind};
 use crate::domain::user::Permission;
 use crate::store::StoreError;
 use crate::store::masters::ConsumerRow;
@@ -329,15 +329,7 @@ pub async fn upload_scope(
     }) {
         Ok(rows) => {
             for (kind, id) in &rows {
-                let list = match kind {
-                    ScopeKind::Store => &mut f.stores,
-                    ScopeKind::Till => &mut f.tills,
-                    ScopeKind::Zone => &mut f.zones,
-                    ScopeKind::Concept => &mut f.concepts,
-                };
-                if !list.contains(&id.to_string()) {
-                    list.push(id.to_string());
-                }
+                f.add_scope(*kind, *id);
             }
             state.store.save_draft(user.id, &f, consumer).await?;
             Chrome::flash(
@@ -361,11 +353,7 @@ pub async fn upload_scope(
                 FieldErrors::default(),
             )
             .await?;
-            page.upload = UploadReport {
-                kind: "restriction".into(),
-                file_name: upload.file_name.clone(),
-                errors,
-            };
+            page.upload = UploadReport::failed("restriction", &upload, errors);
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }
@@ -405,11 +393,7 @@ pub async fn upload_audience(
                 FieldErrors::default(),
             )
             .await?;
-            page.upload = UploadReport {
-                kind: "customer list".into(),
-                file_name: upload.file_name.clone(),
-                errors,
-            };
+            page.upload = UploadReport::failed("customer list", &upload, errors);
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }
