@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod jobs;
 pub mod passwords;
 pub mod startup;
 pub mod store;

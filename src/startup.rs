@@ -67,9 +67,12 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let key = session_key(&settings, &store).await?;
+        let jobs = crate::jobs::Jobs::new(store.clone());
+        jobs.spawn();
         let state = aweb::Data::new(AppState {
             store: store.clone(),
             settings: settings.clone(),
+            jobs,
         });
         let secure = settings.cookie_secure;
         let server = HttpServer::new(move || {

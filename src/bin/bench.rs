@@ -4,6 +4,11 @@
 //! directory, or a new database on the PostgreSQL server of URL, dropped afterwards), one org
 //! and one offer, then N unique codes through `Store::generate_codes` — the path the console
 //! uses — and a count to verify. Last line: `generate count=N seconds=S codes_per_s=R`.
+//!
+//! `bench issue --count N [--database-url URL]`: the same fresh database with N generated
+//! codes (not timed), then a bulk-issue job of an N-customer CSV audience run by the job
+//! worker — the console's path, from the stored upload to the result file — verified by the
+//! offer's issued counter. Last line: `issue count=N seconds=S issues_per_s=R`.
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -28,6 +33,14 @@ struct Cli {
 enum Command {
     /// Generate and persist N unique codes for one offer.
     Generate {
+        #[arg(long)]
+        count: u64,
+        /// A PostgreSQL server (postgres://user@host/db); a fresh database is made on it.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Bulk-issue N generated codes to N customers from a CSV audience.
+    Issue {
         #[arg(long)]
         count: u64,
         /// A PostgreSQL server (postgres://user@host/db); a fresh database is made on it.
@@ -151,7 +164,7 @@ async fn main() -> anyhow::Result<()> {
                 check_code_space(&format, count, 0)?;
                 let started = Instant::now();
                 store
-                    .generate_codes(org, offer, &format, count, &Actor::system("bench"))
+                    .generate_codes(org, offer, &format, count, &Actor::system("bench"), None)
                     .await?;
                 let seconds = started.elapsed().as_secs_f64();
                 let stored = store.count_coupons(org, offer).await?;
@@ -170,5 +183,78 @@ async fn main() -> anyhow::Result<()> {
             drop_db(&db).await?;
             result
         }
+        Command::Issue {
+            count,
+            database_url,
+        } => {
+            let db = fresh_db(database_url.as_deref()).await?;
+            let result = bench_issue(&db, count).await;
+            drop_db(&db).await?;
+            result
+        }
     }
+}
+
+async fn bench_issue(db: &FreshDb, count: u64) -> anyhow::Result<()> {
+    use offerdesk::store::jobs::{CHUNK_BYTES, JobKind};
+    let store = Store::open(&db.url).await?;
+    let (org, offer) = org_and_offer(&store).await?;
+    let format = CodeFormat {
+        prefix: String::new(),
+        length: 10,
+        charset: Charset::Unambiguous,
+    };
+    let actor = Actor::system("bench");
+    store
+        .generate_codes(org, offer, &format, count, &actor, None)
+        .await?;
+    // The audience upload, stored as the console stores it.
+    let job = store
+        .create_job(
+            org,
+            offer,
+            JobKind::BulkIssue,
+            serde_json::json!({"actor": "bench"}),
+            Some("audience.csv"),
+            true,
+            None,
+        )
+        .await?;
+    let mut csv = String::from("type,value\n");
+    let (mut seq, mut bytes) = (0i64, 0usize);
+    for i in 0..count {
+        csv.push_str(&format!("MOBILE,9{i:09}\n"));
+        if csv.len() >= CHUNK_BYTES || i + 1 == count {
+            bytes += csv.len();
+            store
+                .append_job_input(job, seq, std::mem::take(&mut csv).into_bytes())
+                .await?;
+            seq += 1;
+        }
+    }
+    store.queue_job(job, bytes as i64).await?;
+    let worker = offerdesk::jobs::Jobs::new(store.clone());
+    let started = Instant::now();
+    worker.run_once(chrono::Utc::now()).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let row = store.get_job(org, job).await?;
+    let issued = store.get_offer(org, offer).await?.issued_count;
+    if row.status != "done" || issued as u64 != count {
+        bail!(
+            "verification failed: job {} ({:?}), {issued} issued, {count} expected",
+            row.status,
+            row.error
+        );
+    }
+    store.close().await;
+    println!(
+        "backend={} verified={issued} summary={:?}",
+        store.backend_name(),
+        row.summary.unwrap_or_default()
+    );
+    println!(
+        "issue count={count} seconds={seconds:.2} issues_per_s={:.0}",
+        count as f64 / seconds
+    );
+    Ok(())
 }

@@ -1,7 +1,4 @@
 //! Coupon codes and coupon expiry (COD-1, COD-5, ISS-3), pure and unit-tested.
-//!
-//! Not yet wired to storage: generation at scale, uploads and issuing arrive with the
-//! codes-and-issuance work; these are the rules it will use.
 
 use super::offer::{Charset, CouponExpiry, code_space};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
@@ -12,6 +9,26 @@ use rand::RngExt;
 pub fn normalise_code(raw: &str) -> Option<String> {
     let s = raw.trim().to_ascii_uppercase();
     (!s.is_empty()).then_some(s)
+}
+
+/// Longest code accepted in an upload.
+pub const MAX_CODE_LEN: usize = 40;
+
+/// Checks an uploaded (vendor) code (COD-3): normalised, 1–40 letters, digits, `-` or `_`.
+pub fn parse_upload_code(raw: &str) -> Result<String, String> {
+    let code = normalise_code(raw).ok_or_else(|| "the code is blank".to_string())?;
+    if code.chars().count() > MAX_CODE_LEN {
+        return Err(format!("the code is longer than {MAX_CODE_LEN} characters"));
+    }
+    if let Some(bad) = code
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        return Err(format!(
+            "the code `{code}` contains `{bad}`; use only letters, digits, - and _"
+        ));
+    }
+    Ok(code)
 }
 
 /// The shape of generated unique codes.
@@ -56,6 +73,36 @@ pub fn check_code_space(
         });
     }
     Ok(())
+}
+
+/// Randomized common codes (COD-4): codes as long as `sample`, numeric when the sample is,
+/// else upper-case alphanumeric; `fixed` (about half the length) is the same in every code.
+pub fn randomized_format(sample: &str, fixed: &str) -> CodeFormat {
+    let numeric = sample.chars().all(|c| c.is_ascii_digit());
+    CodeFormat {
+        prefix: fixed.to_string(),
+        length: (sample.len().saturating_sub(fixed.len())) as u32,
+        charset: if numeric {
+            Charset::Numeric
+        } else {
+            Charset::Alphanumeric
+        },
+    }
+}
+
+/// The fixed part a sample suggests: its first half (`TEST12345` → `TEST`).
+pub fn sample_fixed_part(sample: &str) -> String {
+    sample[..sample.len() / 2].to_string()
+}
+
+/// Another fixed part of the sample's kind, for when the suggested one is taken in the org.
+pub fn random_fixed_part(sample: &str) -> String {
+    let format = randomized_format(sample, "");
+    let alphabet = format.charset.alphabet();
+    let mut rng = rand::rng();
+    (0..sample.len() / 2)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+        .collect()
 }
 
 /// Formats `index` (< code space) as a code of `format`.
@@ -210,6 +257,35 @@ mod tests {
         assert_eq!(code_at(&digits, 42), "0042");
         // Nearly the whole space still terminates with distinct codes.
         assert_eq!(random_codes(&digits, 5_000).len(), 5_000);
+    }
+
+    #[test]
+    fn uploaded_codes_are_checked() {
+        assert_eq!(parse_upload_code(" ab-12_x ").unwrap(), "AB-12_X");
+        assert!(parse_upload_code("  ").unwrap_err().contains("blank"));
+        assert!(
+            parse_upload_code(&"A".repeat(41))
+                .unwrap_err()
+                .contains("longer")
+        );
+        assert!(parse_upload_code("AB 12").unwrap_err().contains("` `"));
+    }
+
+    #[test]
+    fn randomized_codes_keep_the_samples_length_and_kind() {
+        let f = randomized_format("TEST12345", &sample_fixed_part("TEST12345"));
+        assert_eq!(f.prefix, "TEST");
+        assert_eq!(f.length, 5);
+        assert_eq!(code_space(f.charset, f.length), 36u128.pow(5));
+        let numeric = randomized_format("98765", &sample_fixed_part("98765"));
+        assert_eq!((numeric.prefix.as_str(), numeric.length), ("98", 3));
+        for code in random_codes(&numeric, 400) {
+            assert!(code.starts_with("98") && code.len() == 5);
+            assert!(code.chars().all(|c| c.is_ascii_digit()));
+        }
+        let other = random_fixed_part("98765");
+        assert_eq!(other.len(), 2);
+        assert!(other.chars().all(|c| c.is_ascii_digit()));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Pure domain types and rules: no I/O. Values of these types are valid by construction.
 
 pub mod coupon;
+pub mod issue;
 pub mod masters;
 pub mod money;
 pub mod offer;

@@ -42,6 +42,28 @@ macro_rules! record_audit {
 }
 pub(crate) use record_audit;
 
+/// Inserts an `AuditEntry` through a `DynTx`.
+pub async fn record_dyn(tx: &mut super::dyntx::DynTx, e: AuditEntry<'_>) -> StoreResult<()> {
+    use super::dyntx::Arg;
+    tx.execute(
+        "INSERT INTO audit_log (org_id, actor_user_id, actor, action, entity_type, entity_id, summary, details, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &[
+            Arg::I64(e.org_id),
+            Arg::OptI64(e.actor.user_id),
+            Arg::Text(e.actor.label.clone()),
+            Arg::Text(e.action.into()),
+            Arg::Text(e.entity_type.into()),
+            Arg::OptI64(e.entity_id),
+            Arg::Text(e.summary),
+            Arg::OptText(e.details),
+            Arg::Time(Utc::now()),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 /// An audit record as listed.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditRow {

@@ -5,10 +5,12 @@
 //! code is rolled back to its savepoint and written again through a staging table with
 //! `ON CONFLICT DO NOTHING`, the missing codes drawn in the next round.
 
+use super::jobs::RunningJob;
 use super::{AuditEntry, Backend, Store, StoreError, StoreResult, record_audit};
 use crate::domain::coupon::{CodeFormat, code_at, random_indices};
 use crate::domain::user::Actor;
 use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
 
 /// Codes drawn and written per batch.
 pub const GENERATION_BATCH: usize = 100_000;
@@ -54,7 +56,12 @@ impl Store {
         format: &CodeFormat,
         n: u64,
         actor: &Actor,
+        job: Option<&RunningJob>,
     ) -> StoreResult<u64> {
+        if let Some(job) = job {
+            job.progress.set_total(n);
+        }
+        let summary = format!("Generated {n} codes");
         let mut written: u64 = 0;
         match &self.backend {
             Backend::Sqlite { write, .. } => {
@@ -80,7 +87,13 @@ impl Store {
                             // A code already in the org is skipped and drawn again next round.
                             written += q.execute(&mut *tx).await?.rows_affected();
                         }
+                        if let Some(job) = job {
+                            job.progress.done.store(written, Ordering::Relaxed);
+                        }
                     }
+                }
+                if let Some(job) = job {
+                    finish_job_row!(tx, job.id, summary);
                 }
                 audit_generation!(tx, org_id, offer_id, n, actor);
                 tx.commit().await?;
@@ -141,7 +154,13 @@ impl Store {
                             }
                             Err(e) => return Err(e.into()),
                         }
+                        if let Some(job) = job {
+                            job.progress.done.store(written, Ordering::Relaxed);
+                        }
                     }
+                }
+                if let Some(job) = job {
+                    finish_job_row!(tx, job.id, summary);
                 }
                 audit_generation!(tx, org_id, offer_id, n, actor);
                 tx.commit().await?;
@@ -198,3 +217,144 @@ macro_rules! audit_generation {
     }};
 }
 use audit_generation;
+
+/// Marks job `$id` done through `$tx` (the same transaction as the codes).
+macro_rules! finish_job_row {
+    ($tx:expr, $id:expr, $summary:expr) => {{
+        sqlx::query(
+            "UPDATE jobs SET status = 'done', summary = $1, error = NULL, finished_at = $2, lease_until = NULL WHERE id = $3",
+        )
+        .bind(&$summary)
+        .bind(chrono::Utc::now())
+        .bind($id)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+use finish_job_row;
+
+/// One row of the Coupons tab.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CouponRow {
+    pub id: i64,
+    pub code: String,
+    pub status: String,
+    pub identifier_type: Option<String>,
+    pub identifier: Option<String>,
+    pub issued_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub valid_till: Option<chrono::NaiveDate>,
+    pub redeemed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl CouponRow {
+    /// The status a person sees: an issued coupon past its last day is `expired`.
+    pub fn shown_status(&self, today: chrono::NaiveDate) -> &'static str {
+        match self.status.as_str() {
+            "issued" if self.valid_till.is_some_and(|d| d < today) => "expired",
+            "issued" => "issued",
+            "redeemed" => "redeemed",
+            "revoked" => "revoked",
+            _ => "unissued",
+        }
+    }
+}
+
+/// Coupons tab filters; pages go forward from `after` (a coupon id), so a page costs the
+/// same on an offer with ten coupons or ten million.
+#[derive(Debug, Clone, Default)]
+pub struct CouponQuery {
+    /// A code prefix, or a customer's mobile, email or external id.
+    pub search: String,
+    /// `unissued`, `issued`, `expired`, `redeemed`, `revoked` or empty for all.
+    pub status: String,
+    pub after: i64,
+    pub limit: i64,
+    pub today: Option<chrono::NaiveDate>,
+}
+
+impl Store {
+    /// A page of an offer's coupons in id order.
+    pub async fn list_coupons(
+        &self,
+        org_id: i64,
+        offer_id: i64,
+        q: &CouponQuery,
+    ) -> StoreResult<Vec<CouponRow>> {
+        use super::dyntx::Arg;
+        let today = q.today.unwrap_or_else(|| chrono::Utc::now().date_naive());
+        let mut sql = String::from(
+            "SELECT c.id, c.code, c.status, cu.identifier_type, cu.identifier, c.issued_at, c.valid_till, c.redeemed_at \
+             FROM coupons c LEFT JOIN customers cu ON cu.id = c.customer_id \
+             WHERE c.org_id = $1 AND c.offer_id = $2 AND c.id > $3",
+        );
+        let mut args: Vec<Arg> = vec![org_id.into(), offer_id.into(), q.after.into()];
+        let search = q.search.trim();
+        if !search.is_empty() {
+            let customers = self.find_customers(org_id, search).await?;
+            if customers.is_empty() {
+                // Codes are upper case and ASCII: the prefix range ends before `~`.
+                let prefix = search.to_ascii_uppercase();
+                args.push(Arg::Text(prefix.clone()));
+                args.push(Arg::Text(format!("{prefix}~")));
+                let _ = write!(
+                    sql,
+                    " AND c.code >= ${} AND c.code < ${}",
+                    args.len() - 1,
+                    args.len()
+                );
+            } else {
+                let first = args.len() + 1;
+                args.extend(customers.iter().map(|id| Arg::I64(*id)));
+                let _ = write!(
+                    sql,
+                    " AND c.customer_id IN ({})",
+                    super::dyntx::placeholders(first, customers.len())
+                );
+            }
+        }
+        let status = q.status.as_str();
+        if matches!(status, "unissued" | "redeemed" | "revoked") {
+            args.push(Arg::Text(status.into()));
+            let _ = write!(sql, " AND c.status = ${}", args.len());
+        } else if matches!(status, "issued" | "expired") {
+            args.push(Arg::OptDate(Some(today)));
+            let cmp = if status == "issued" {
+                "(c.valid_till IS NULL OR c.valid_till >= ${})"
+            } else {
+                "c.valid_till < ${}"
+            };
+            let _ = write!(
+                sql,
+                " AND c.status = 'issued' AND {}",
+                cmp.replace("${}", &format!("${}", args.len()))
+            );
+        }
+        args.push(Arg::I64(q.limit));
+        let _ = write!(sql, " ORDER BY c.id LIMIT ${}", args.len());
+        self.fetch_all_read(&sql, &args).await
+    }
+
+    /// Customers of the org whose mobile, email or external id is `search` (normalised).
+    pub async fn find_customers(&self, org_id: i64, search: &str) -> StoreResult<Vec<i64>> {
+        use super::dyntx::Arg;
+        use crate::domain::masters::IdentifierType;
+        let mut ids = Vec::new();
+        for kind in [
+            IdentifierType::Mobile,
+            IdentifierType::Email,
+            IdentifierType::ExternalId,
+        ] {
+            let Ok(value) = kind.normalise(search) else {
+                continue;
+            };
+            let found: Vec<(i64,)> = self
+                .fetch_all_read(
+                    "SELECT id FROM customers WHERE org_id = $1 AND identifier_type = $2 AND identifier = $3",
+                    &[org_id.into(), kind.as_str().into(), Arg::Text(value)],
+                )
+                .await?;
+            ids.extend(found.into_iter().map(|(id,)| id));
+        }
+        Ok(ids)
+    }
+}

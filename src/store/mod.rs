@@ -4,6 +4,9 @@
 
 pub mod audit;
 pub mod coupons;
+pub mod dyntx;
+pub mod issue;
+pub mod jobs;
 pub mod masters;
 pub mod offers;
 pub mod orgs;

@@ -58,6 +58,7 @@ struct OfferRow {
     claimed_by: Option<i64>,
     claimed_by_name: Option<String>,
     claimed_by_kind: Option<String>,
+    coupon_count: i64,
     issued_count: i64,
     redeemed_count: i64,
     last_issued_at: Option<DateTime<Utc>>,
@@ -75,6 +76,8 @@ pub struct OfferRecord {
     pub offer_code: String,
     pub rules: OfferRules,
     pub claimed_by: Option<(i64, String, String)>,
+    /// Coupons the offer has (generated, uploaded or made at issue).
+    pub coupon_count: i64,
     pub issued_count: i64,
     pub redeemed_count: i64,
     pub last_issued_at: Option<DateTime<Utc>>,
@@ -123,7 +126,7 @@ const SELECT: &str = "SELECT o.id, o.name, o.offer_code, o.pos_code, o.expiry_ty
     o.min_issual_gap_days, o.total_issual_cap, o.resend_text, o.anyone_can_redeem, o.redemption_start, o.redemption_start_days, \
     o.redemption_start_date, o.multiple_redemption, o.max_redemptions_per_customer, o.redemption_gap_days, o.min_bill, o.max_bill, \
     o.weekdays, o.dates, o.time_slots, o.total_redemption_cap, o.poc_reminder_days, o.claimed_by, c.name AS claimed_by_name, \
-    c.kind AS claimed_by_kind, o.issued_count, o.redeemed_count, o.last_issued_at, o.last_redeemed_at, cu.email AS created_by_email, \
+    c.kind AS claimed_by_kind, o.coupon_count, o.issued_count, o.redeemed_count, o.last_issued_at, o.last_redeemed_at, cu.email AS created_by_email, \
     o.created_at, uu.email AS updated_by_email, o.updated_at \
     FROM offers o LEFT JOIN consumers c ON c.id = o.claimed_by LEFT JOIN users cu ON cu.id = o.created_by \
     LEFT JOIN users uu ON uu.id = o.updated_by WHERE o.org_id = $1 AND o.id = $2";
@@ -513,6 +516,66 @@ macro_rules! write_children {
     }};
 }
 
+/// Keeps the rows that stand for an offer's codes in step with its rules through `$tx`: the
+/// common code's coupon (COD-2; a code taken in the org answers `Conflict("common_code")`) and,
+/// at creation, a randomized offer's fixed part, unique among the org's randomized offers of
+/// that length (COD-4).
+macro_rules! write_code_rows {
+    ($tx:expr, $org_id:expr, $offer_id:expr, $rules:expr, $creating:expr) => {{
+        match &$rules.generation {
+            Generation::Common { code } => {
+                let moved = sqlx::query("UPDATE coupons SET code = $1 WHERE org_id = $2 AND offer_id = $3")
+                    .bind(code)
+                    .bind($org_id)
+                    .bind($offer_id)
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(|e| StoreError::conflict_as(e, "common_code"))?
+                    .rows_affected();
+                if moved == 0 {
+                    sqlx::query(
+                        "INSERT INTO coupons (org_id, offer_id, code, status, source) VALUES ($1, $2, $3, 'issued', 'common code')",
+                    )
+                    .bind($org_id)
+                    .bind($offer_id)
+                    .bind(code)
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(|e| StoreError::conflict_as(e, "common_code"))?;
+                    sqlx::query("UPDATE offers SET coupon_count = 1 WHERE id = $1")
+                        .bind($offer_id)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+            }
+            Generation::Randomized { sample } if $creating => {
+                let mut fixed = crate::domain::coupon::sample_fixed_part(sample);
+                for _ in 0..100 {
+                    let taken: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM offers WHERE org_id = $1 AND id <> $2 AND random_fixed = $3 AND LENGTH(sample_code) = $4",
+                    )
+                    .bind($org_id)
+                    .bind($offer_id)
+                    .bind(&fixed)
+                    .bind(sample.len() as i64)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                    if taken == 0 {
+                        break;
+                    }
+                    fixed = crate::domain::coupon::random_fixed_part(sample);
+                }
+                sqlx::query("UPDATE offers SET random_fixed = $1 WHERE id = $2")
+                    .bind(&fixed)
+                    .bind($offer_id)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            _ => {}
+        }
+    }};
+}
+
 const RULE_COLUMNS: &str = "name, pos_code, expiry_type, expires_on, discount_type, discount_value, discount_cap, applies_to, include_sale, \
     delivery, generation, code_length, code_charset, code_prefix, common_code, sample_code, upload_with_customers, specific_customers_only, \
     coupon_expiry, coupon_expiry_n, max_per_customer, min_issual_gap_days, total_issual_cap, resend_text, anyone_can_redeem, redemption_start, \
@@ -677,6 +740,7 @@ impl Store {
                         .await
                         .map_err(offer_conflict)?;
                     write_children!(tx, org_id, id, ch);
+                    write_code_rows!(tx, org_id, id, rules, true);
                     if let Some(user) = draft_of {
                         sqlx::query(
                             "INSERT INTO offer_audience (offer_id, identifier_type, identifier) \
@@ -742,6 +806,7 @@ impl Store {
                 (Some(id), Some(name), Some(kind)) => Some((id, name, kind)),
                 _ => None,
             },
+            coupon_count: row.coupon_count,
             issued_count: row.issued_count,
             redeemed_count: row.redeemed_count,
             last_issued_at: row.last_issued_at,
@@ -800,6 +865,7 @@ impl Store {
                 return Err(StoreError::NotFound);
             }
             write_children!(tx, org_id, id, ch);
+            write_code_rows!(tx, org_id, id, rules, false);
             record_audit!(tx, AuditEntry {
                 org_id,
                 actor,

@@ -20,6 +20,7 @@ pub use error::WebError;
 pub struct AppState {
     pub store: Store,
     pub settings: Settings,
+    pub jobs: crate::jobs::Jobs,
 }
 
 /// Registers every console route. Each handler takes a `CurrentUser` (or is the login page)

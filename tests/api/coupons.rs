@@ -24,7 +24,7 @@ async fn generation_writes_exactly_n_unique_codes_even_when_draws_collide() {
     };
     assert_eq!(
         app.store
-            .generate_codes(org, first, &format, 2_000, &actor)
+            .generate_codes(org, first, &format, 2_000, &actor, None)
             .await
             .unwrap(),
         2_000
@@ -33,7 +33,7 @@ async fn generation_writes_exactly_n_unique_codes_even_when_draws_collide() {
     check_code_space(&format, 2_500, 2_000).unwrap();
     assert_eq!(
         app.store
-            .generate_codes(org, second, &format, 2_500, &actor)
+            .generate_codes(org, second, &format, 2_500, &actor, None)
             .await
             .unwrap(),
         2_500
@@ -66,7 +66,14 @@ async fn codes_are_only_generated_for_the_orgs_own_offers() {
     };
     let result = app
         .store
-        .generate_codes(acme, globex_offer, &format, 10, &Actor::system("test"))
+        .generate_codes(
+            acme,
+            globex_offer,
+            &format,
+            10,
+            &Actor::system("test"),
+            None,
+        )
         .await;
     assert!(matches!(result, Err(StoreError::NotFound)));
     assert_eq!(

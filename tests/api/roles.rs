@@ -242,6 +242,27 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
             },
         },
         Route {
+            path: format!("/offers/{}/coupons/generate", f.offer_id),
+            needs: Permission::ManageOffers,
+            body: form(&[("count", "10".into())]),
+        },
+        Route {
+            path: format!("/offers/{}/coupons/issue", f.offer_id),
+            needs: Permission::ServeCustomers,
+            body: form(&[
+                ("kind", "EMAIL".into()),
+                ("value", format!("{r}@example.com")),
+            ]),
+        },
+        Route {
+            path: format!("/offers/{}/coupons/bulk-issue", f.offer_id),
+            needs: Permission::ManageOffers,
+            body: Body::Upload {
+                kind: "",
+                csv: format!("type,value\nEMAIL,bulk-{r}@example.com\n"),
+            },
+        },
+        Route {
             path: "/account/password".into(),
             needs: Permission::View,
             body: form(&[

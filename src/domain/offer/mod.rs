@@ -322,4 +322,4 @@ pub struct OfferRules {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

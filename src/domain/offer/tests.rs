@@ -30,6 +30,11 @@ fn valid() -> OfferForm {
     }
 }
 
+/// A valid offer's rules (15% off, ends 2027-12-31, unique codes, no issual limits).
+pub(crate) fn sample_rules() -> OfferRules {
+    parse(&valid(), &ctx()).expect("the default form is valid")
+}
+
 fn error_of(f: OfferForm, field: &str) -> String {
     let e = parse(&f, &ctx()).expect_err("should be refused");
     let m = e.get(field).to_string();

@@ -1,5 +1,6 @@
 //! The Incentives console (OFF-1..6): dashboard, create-offer wizard, offer page, edit.
 
+pub mod coupons;
 pub mod dashboard;
 pub mod edit;
 pub mod page;
@@ -32,6 +33,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/offers/new/step/{n}", web::get().to(wizard::show_step))
         .route("/offers/new/step/{n}", web::post().to(wizard::save_step))
         .route("/offers/{id}", web::get().to(page::show))
+        .route("/offers/{id}/coupons", web::get().to(coupons::tab))
+        .route("/offers/{id}/coupons.csv", web::get().to(coupons::export))
+        .route(
+            "/offers/{id}/coupons/generate",
+            web::post().to(coupons::generate),
+        )
+        .route("/offers/{id}/coupons/issue", web::post().to(coupons::issue))
+        .route(
+            "/offers/{id}/coupons/upload",
+            web::post().to(coupons::upload),
+        )
+        .route(
+            "/offers/{id}/coupons/bulk-issue",
+            web::post().to(coupons::bulk_issue),
+        )
+        .route("/offers/{id}/jobs/{job}", web::get().to(coupons::job))
+        .route(
+            "/offers/{id}/jobs/{job}/result",
+            web::get().to(coupons::job_result),
+        )
+        .route(
+            "/offers/{id}/jobs/{job}/retry",
+            web::post().to(coupons::retry),
+        )
         .route("/offers/{id}/edit", web::get().to(edit::show))
         .route("/offers/{id}/edit", web::post().to(edit::save))
         .route("/offers/{id}/scope", web::post().to(edit::upload_scope))

@@ -68,14 +68,37 @@ fn information(o: &OfferRecord, tz: Tz) -> Information {
     }
 }
 
+/// The offer page's heading and tabs, shared by every tab.
+pub struct OfferHead {
+    pub id: i64,
+    pub name: String,
+    pub headline: String,
+    pub tab: &'static str,
+    pub can_edit: bool,
+}
+
+impl OfferHead {
+    pub fn new(
+        offer: &OfferRecord,
+        headline: String,
+        tab: &'static str,
+        user: &CurrentUser,
+    ) -> OfferHead {
+        OfferHead {
+            id: offer.id,
+            name: offer.rules.name.clone(),
+            headline,
+            tab,
+            can_edit: user.can(Permission::EditOffers),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "pages/offer.html")]
 struct OfferPage {
     chrome: Chrome,
-    id: i64,
-    name: String,
-    tab: &'static str,
-    can_edit: bool,
+    head: OfferHead,
     description: Description,
     info: Information,
 }
@@ -93,16 +116,14 @@ pub async fn show(
         .get_offer(user.org_id, path.into_inner())
         .await?;
     let description = offer.rules.describe(&names(&state.store, &user).await?);
+    let tab = if q.tab == "information" {
+        "information"
+    } else {
+        "configuration"
+    };
     let page = OfferPage {
         chrome: Chrome::new(&user, &session, "offers"),
-        id: offer.id,
-        name: offer.rules.name.clone(),
-        tab: if q.tab == "information" {
-            "information"
-        } else {
-            "configuration"
-        },
-        can_edit: user.can(Permission::EditOffers),
+        head: OfferHead::new(&offer, description.headline.clone(), tab, &user),
         info: information(&offer, user.time_zone),
         description,
     };

@@ -1,0 +1,405 @@
+//! Background jobs (ISS-5): a row per job, its uploaded input and its result file in 1 MB
+//! chunks, claimed with a lease so that a job whose process died is taken up again. The work
+//! and the job's `done` mark are written in one transaction, so a job is applied whole or not
+//! at all, and a retried job starts from a clean slate.
+
+use super::dyntx::{Arg, DynTx};
+use super::{Backend, Store, StoreError, StoreResult, read};
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bytes per stored chunk of a job file.
+pub const CHUNK_BYTES: usize = 1024 * 1024;
+/// How long a claim holds without a heartbeat.
+pub const LEASE_SECONDS: i64 = 120;
+/// Claims after which a job that keeps dying is failed instead.
+pub const MAX_ATTEMPTS: i64 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Generate,
+    UploadCodes,
+    BulkIssue,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Generate => "generate",
+            JobKind::UploadCodes => "upload_codes",
+            JobKind::BulkIssue => "bulk_issue",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<JobKind> {
+        [JobKind::Generate, JobKind::UploadCodes, JobKind::BulkIssue]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            JobKind::Generate => "Generate codes",
+            JobKind::UploadCodes => "Upload codes",
+            JobKind::BulkIssue => "Bulk issue",
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub offer_id: i64,
+    pub kind: String,
+    pub params: String,
+    pub status: String,
+    pub file_name: Option<String>,
+    pub input_bytes: i64,
+    pub attempts: i64,
+    pub summary: Option<String>,
+    pub error: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl JobRow {
+    pub fn kind(&self) -> Option<JobKind> {
+        JobKind::parse(&self.kind)
+    }
+
+    pub fn finished(&self) -> bool {
+        matches!(self.status.as_str(), "done" | "failed")
+    }
+
+    pub fn param_u64(&self, key: &str) -> Option<u64> {
+        serde_json::from_str::<serde_json::Value>(&self.params)
+            .ok()?
+            .get(key)?
+            .as_u64()
+    }
+
+    pub fn param_bool(&self, key: &str) -> bool {
+        serde_json::from_str::<serde_json::Value>(&self.params)
+            .ok()
+            .and_then(|v| v.get(key).and_then(|b| b.as_bool()))
+            .unwrap_or(false)
+    }
+}
+
+const COLUMNS: &str = "id, org_id, offer_id, kind, params, status, file_name, input_bytes, attempts, summary, error, created_by, \
+    created_at, started_at, finished_at";
+
+/// How far a running job is, shared between the worker and the progress bar.
+#[derive(Debug, Default)]
+pub struct JobProgress {
+    pub done: AtomicU64,
+    pub total: AtomicU64,
+}
+
+impl JobProgress {
+    pub fn add(&self, n: u64) {
+        self.done.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn set_total(&self, n: u64) {
+        self.total.store(n, Ordering::Relaxed);
+    }
+
+    /// (done, total)
+    pub fn get(&self) -> (u64, u64) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// A job being worked on by this process.
+#[derive(Debug, Clone)]
+pub struct RunningJob {
+    pub id: i64,
+    pub progress: Arc<JobProgress>,
+}
+
+/// Marks a job done through the work's own transaction.
+pub async fn finish_job(tx: &mut DynTx, job_id: i64, summary: &str) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE jobs SET status = 'done', summary = $1, error = NULL, finished_at = $2, lease_until = NULL WHERE id = $3",
+        &[summary.into(), Utc::now().into(), job_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Writes chunk `seq` of a job's result file through `tx`.
+pub async fn put_result_chunk(
+    tx: &mut DynTx,
+    job_id: i64,
+    seq: i64,
+    data: Vec<u8>,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO job_files (job_id, kind, seq, data) VALUES ($1, 'result', $2, $3)",
+        &[job_id.into(), seq.into(), Arg::Bytes(data)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Reads chunk `seq` of a job's input through `tx`.
+pub async fn input_chunk(tx: &mut DynTx, job_id: i64, seq: i64) -> StoreResult<Option<Vec<u8>>> {
+    Ok(tx
+        .fetch_optional::<(Vec<u8>,)>(
+            "SELECT data FROM job_files WHERE job_id = $1 AND kind = 'input' AND seq = $2",
+            &[job_id.into(), seq.into()],
+        )
+        .await?
+        .map(|(d,)| d))
+}
+
+/// A result file written in `CHUNK_BYTES` pieces as it grows.
+pub struct ResultWriter {
+    job_id: i64,
+    seq: i64,
+    buf: Vec<u8>,
+}
+
+impl ResultWriter {
+    pub fn new(job_id: i64, header: &str) -> ResultWriter {
+        let mut buf = Vec::with_capacity(CHUNK_BYTES + 4096);
+        buf.extend_from_slice(header.as_bytes());
+        buf.push(b'\n');
+        ResultWriter {
+            job_id,
+            seq: 0,
+            buf,
+        }
+    }
+
+    /// Adds one CSV record (fields quoted as needed).
+    pub fn record(&mut self, fields: &[&str]) {
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
+        let _ = w.write_record(fields);
+        if let Ok(bytes) = w.into_inner() {
+            self.buf.extend_from_slice(&bytes);
+        }
+    }
+
+    /// Stores full chunks.
+    pub async fn flush(&mut self, tx: &mut DynTx, all: bool) -> StoreResult<()> {
+        while self.buf.len() >= CHUNK_BYTES || (all && !self.buf.is_empty()) {
+            let take = self.buf.len().min(CHUNK_BYTES);
+            let rest = self.buf.split_off(take);
+            let chunk = std::mem::replace(&mut self.buf, rest);
+            put_result_chunk(tx, self.job_id, self.seq, chunk).await?;
+            self.seq += 1;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Creates a job; `receiving` while its input is still being uploaded, else queued.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_job(
+        &self,
+        org_id: i64,
+        offer_id: i64,
+        kind: JobKind,
+        params: serde_json::Value,
+        file_name: Option<&str>,
+        receiving: bool,
+        user_id: Option<i64>,
+    ) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = tx
+            .fetch_optional(
+                "INSERT INTO jobs (org_id, offer_id, kind, params, status, file_name, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                &[
+                    org_id.into(),
+                    offer_id.into(),
+                    kind.as_str().into(),
+                    params.to_string().into(),
+                    (if receiving { "receiving" } else { "queued" }).into(),
+                    Arg::OptText(file_name.map(str::to_string)),
+                    Arg::OptI64(user_id),
+                    Utc::now().into(),
+                ],
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Stores chunk `seq` of a receiving job's input.
+    pub async fn append_job_input(&self, job_id: i64, seq: i64, data: Vec<u8>) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "INSERT INTO job_files (job_id, kind, seq, data) VALUES ($1, 'input', $2, $3)",
+            &[job_id.into(), seq.into(), Arg::Bytes(data)],
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// The input is complete: the job may run.
+    pub async fn queue_job(&self, job_id: i64, input_bytes: i64) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "UPDATE jobs SET status = 'queued', input_bytes = $1 WHERE id = $2 AND status = 'receiving'",
+            &[input_bytes.into(), job_id.into()],
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Drops a job whose upload was refused or broke off.
+    pub async fn discard_job(&self, job_id: i64) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        tx.execute("DELETE FROM job_files WHERE job_id = $1", &[job_id.into()])
+            .await?;
+        tx.execute("DELETE FROM jobs WHERE id = $1", &[job_id.into()])
+            .await?;
+        tx.commit().await
+    }
+
+    /// Claims the oldest queued job, or a running one whose lease ran out (its process died),
+    /// atomically: two workers never claim the same job.
+    pub async fn claim_job(&self, now: DateTime<Utc>) -> StoreResult<Option<JobRow>> {
+        let skip = match self.backend {
+            Backend::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite { .. } => "",
+        };
+        let mut tx = self.begin().await?;
+        let job: Option<JobRow> = tx
+            .fetch_optional(
+                &format!(
+                    "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, started_at = $2, error = NULL \
+                     WHERE id = (SELECT id FROM jobs WHERE status = 'queued' OR (status = 'running' AND lease_until < $2) \
+                     ORDER BY id LIMIT 1{skip}) RETURNING {COLUMNS}"
+                ),
+                &[(now + Duration::seconds(LEASE_SECONDS)).into(), now.into()],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    /// Extends a running job's lease (the worker's heartbeat).
+    pub async fn renew_job_lease(&self, job_id: i64) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND status = 'running'",
+            &[
+                (Utc::now() + Duration::seconds(LEASE_SECONDS)).into(),
+                job_id.into(),
+            ],
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Marks a job failed (nothing of it was applied), with an optional report file.
+    pub async fn fail_job(
+        &self,
+        job_id: i64,
+        error: &str,
+        report: Option<ResultWriter>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "DELETE FROM job_files WHERE job_id = $1 AND kind = 'result'",
+            &[job_id.into()],
+        )
+        .await?;
+        if let Some(mut report) = report {
+            report.flush(&mut tx, true).await?;
+        }
+        tx.execute(
+            "UPDATE jobs SET status = 'failed', error = $1, finished_at = $2, lease_until = NULL WHERE id = $3",
+            &[error.into(), Utc::now().into(), job_id.into()],
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Queues a failed job again (its input is kept).
+    pub async fn retry_job(&self, org_id: i64, job_id: i64) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "DELETE FROM job_files WHERE job_id = $1 AND kind = 'result' AND job_id IN (SELECT id FROM jobs WHERE org_id = $2 AND status = 'failed')",
+            &[job_id.into(), org_id.into()],
+        )
+        .await?;
+        let n = tx
+            .execute(
+                "UPDATE jobs SET status = 'queued', error = NULL, finished_at = NULL, attempts = 0 WHERE id = $1 AND org_id = $2 AND status = 'failed'",
+                &[job_id.into(), org_id.into()],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::Conflict(
+                "only a failed job can be retried".into(),
+            ));
+        }
+        tx.commit().await
+    }
+
+    pub async fn get_job(&self, org_id: i64, job_id: i64) -> StoreResult<JobRow> {
+        let sql = format!("SELECT {COLUMNS} FROM jobs WHERE org_id = $1 AND id = $2");
+        read!(self, pool => sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(sql))
+            .bind(org_id)
+            .bind(job_id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(StoreError::NotFound))
+    }
+
+    /// An offer's most recent jobs, newest first.
+    pub async fn list_jobs(
+        &self,
+        org_id: i64,
+        offer_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<JobRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM jobs WHERE org_id = $1 AND offer_id = $2 AND status <> 'receiving' ORDER BY id DESC LIMIT $3"
+        );
+        read!(self, pool => Ok(sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(sql))
+            .bind(org_id)
+            .bind(offer_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Chunk `seq` of a job's file (`input` or `result`), read outside any transaction.
+    pub async fn job_file_chunk(
+        &self,
+        job_id: i64,
+        kind: &str,
+        seq: i64,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        read!(self, pool => Ok(sqlx::query_scalar::<_, Vec<u8>>(
+            "SELECT data FROM job_files WHERE job_id = $1 AND kind = $2 AND seq = $3",
+        )
+        .bind(job_id)
+        .bind(kind)
+        .bind(seq)
+        .fetch_optional(pool)
+        .await?))
+    }
+
+    /// Whether a job has a result file.
+    pub async fn job_has_result(&self, job_id: i64) -> StoreResult<bool> {
+        Ok(self.job_file_chunk(job_id, "result", 0).await?.is_some())
+    }
+}

@@ -1,0 +1,897 @@
+//! The offer page's Coupons tab (OFF-5): codes with status and customer, search, pages that
+//! cost the same on 10M coupons, a streamed CSV export; and what makes coupons: generating
+//! (COD-1), uploading (COD-3), issuing to one customer or in bulk (ISS-1), each long one a
+//! background job with a progress bar that survives a reload (ISS-5).
+
+use super::page::OfferHead;
+use crate::domain::coupon::{CodeFormat, check_code_space};
+use crate::domain::issue::CustomerRef;
+use crate::domain::masters::IdentifierType;
+use crate::domain::money::format_count;
+use crate::domain::offer::{Generation, code_space};
+use crate::domain::user::{Actor, Permission};
+use crate::store::StoreError;
+use crate::store::coupons::{CouponQuery, CouponRow};
+use crate::store::issue::{IssueContext, IssueSource};
+use crate::store::jobs::{CHUNK_BYTES, JobKind, JobRow};
+use crate::web::auth::CurrentUser;
+use crate::web::csrf::{CsrfForm, verify};
+use crate::web::error::{render, see_other, urlencode};
+use crate::web::{AppState, Chrome, WebError, is_htmx};
+use actix_session::{Session, SessionExt};
+use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// Coupons per page of the tab.
+const PAGE: i64 = 50;
+/// Coupons per database read of an export.
+const EXPORT_PAGE: i64 = 5_000;
+/// Largest file a job accepts (streamed to the database in 1 MB chunks, never held whole).
+const MAX_JOB_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+/// Largest generation request.
+const MAX_GENERATE: u64 = 50_000_000;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    after: i64,
+}
+
+impl ListQuery {
+    fn to_store(&self, today: chrono::NaiveDate, limit: i64) -> CouponQuery {
+        CouponQuery {
+            search: self.q.clone(),
+            status: self.status.clone(),
+            after: self.after,
+            limit,
+            today: Some(today),
+        }
+    }
+
+    fn url(&self, base: &str, after: i64) -> String {
+        let mut url = format!(
+            "{base}?q={}&status={}",
+            urlencode(&self.q),
+            urlencode(&self.status)
+        );
+        if after > 0 {
+            url.push_str(&format!("&after={after}"));
+        }
+        url
+    }
+}
+
+pub struct CouponView {
+    pub code: String,
+    pub status: &'static str,
+    pub customer: String,
+    pub issued: String,
+    pub expires: String,
+    pub redeemed: String,
+}
+
+fn when(t: Option<DateTime<Utc>>, tz: Tz) -> String {
+    t.map(|t| t.with_timezone(&tz).format("%-d %b %Y %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn coupon_view(c: &CouponRow, today: chrono::NaiveDate, tz: Tz) -> CouponView {
+    CouponView {
+        code: c.code.clone(),
+        status: c.shown_status(today),
+        customer: match (&c.identifier_type, &c.identifier) {
+            (Some(_), Some(v)) => v.clone(),
+            _ => String::new(),
+        },
+        issued: when(c.issued_at, tz),
+        expires: c.valid_till.map(|d| d.to_string()).unwrap_or_default(),
+        redeemed: when(c.redeemed_at, tz),
+    }
+}
+
+/// A job as the progress panel shows it.
+pub struct JobView {
+    pub id: i64,
+    pub offer_id: i64,
+    pub label: &'static str,
+    pub status: String,
+    pub file_name: String,
+    pub percent: u64,
+    pub progress_text: String,
+    pub summary: String,
+    pub error: String,
+    pub has_result: bool,
+    pub started: String,
+    pub can_retry: bool,
+    pub csrf: String,
+}
+
+impl JobView {
+    pub fn finished(&self) -> bool {
+        matches!(self.status.as_str(), "done" | "failed")
+    }
+}
+
+async fn job_view(state: &AppState, user: &CurrentUser, job: &JobRow) -> Result<JobView, WebError> {
+    let (percent, progress_text) = match (job.status.as_str(), state.jobs.progress(job.id)) {
+        ("running", Some((done, total))) if total > 0 => {
+            let unit = if job.kind() == Some(JobKind::Generate) {
+                format!(
+                    "{} of {} codes",
+                    format_count(done as i64),
+                    format_count(total as i64)
+                )
+            } else {
+                format!(
+                    "{} of {} MB read",
+                    done / 1_000_000,
+                    total.div_ceil(1_000_000)
+                )
+            };
+            ((done * 100 / total).min(100), unit)
+        }
+        ("running", _) => (0, "Working…".into()),
+        ("queued", _) => (0, "Waiting to start…".into()),
+        _ => (100, String::new()),
+    };
+    Ok(JobView {
+        id: job.id,
+        offer_id: job.offer_id,
+        label: job.kind().map(JobKind::label).unwrap_or("Job"),
+        status: job.status.clone(),
+        file_name: job.file_name.clone().unwrap_or_default(),
+        percent,
+        progress_text,
+        summary: job.summary.clone().unwrap_or_default(),
+        error: job.error.clone().unwrap_or_default(),
+        has_result: job.finished() && state.store.job_has_result(job.id).await?,
+        started: when(Some(job.created_at), user.time_zone),
+        can_retry: job.status == "failed" && user.can(Permission::ManageOffers),
+        csrf: user.csrf.clone(),
+    })
+}
+
+/// What the tab shows above the list besides the forms.
+pub struct Facts {
+    pub coupons: String,
+    pub issued: String,
+    pub redeemed: String,
+    pub format_note: String,
+}
+
+/// The forms' values and errors when the page is shown again.
+#[derive(Default)]
+pub struct Forms {
+    pub count: String,
+    pub generate_error: String,
+    pub issue_kind: String,
+    pub issue_value: String,
+    pub issue_error: String,
+    pub upload_error: String,
+    pub bulk_error: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/offer_coupons.html")]
+struct CouponsPage {
+    chrome: Chrome,
+    head: OfferHead,
+    generation: &'static str,
+    facts: Facts,
+    can_manage: bool,
+    can_serve: bool,
+    forms: Forms,
+    jobs: Vec<JobView>,
+    rows: Vec<CouponView>,
+    q: String,
+    status: String,
+    first_url: String,
+    next_url: String,
+    export_url: String,
+}
+
+const STATUSES: [(&str, &str); 6] = [
+    ("", "All statuses"),
+    ("unissued", "Unissued"),
+    ("issued", "Issued"),
+    ("expired", "Expired"),
+    ("redeemed", "Redeemed"),
+    ("revoked", "Revoked"),
+];
+
+impl CouponsPage {
+    fn statuses(&self) -> &'static [(&'static str, &'static str)] {
+        &STATUSES
+    }
+}
+
+fn format_note(ctx: &IssueContext) -> String {
+    match (&ctx.rules.generation, &ctx.on_demand) {
+        (Generation::Unique { .. }, Some(f)) => format!(
+            "Codes: {} characters{} ({}). This format allows {} codes; at most half are ever made, so codes stay hard to guess. Codes are also made on demand when an offer runs out at issue.",
+            f.length,
+            if f.prefix.is_empty() {
+                String::new()
+            } else {
+                format!(" after the prefix {}", f.prefix)
+            },
+            f.charset.as_str(),
+            format_big(code_space(f.charset, f.length)),
+        ),
+        (Generation::Randomized { sample }, Some(f)) => format!(
+            "Randomized common codes from the sample {sample}: every code starts with the fixed part {} followed by {} random {} characters — {} possible codes, made as they are issued.",
+            f.prefix,
+            f.length,
+            if f.charset.as_str() == "numeric" {
+                "numeric"
+            } else {
+                "alphanumeric"
+            },
+            format_big(code_space(f.charset, f.length)),
+        ),
+        (Generation::Common { code }, _) => {
+            format!("Everyone gets the common code {code}; caps and per-customer limits still apply.")
+        }
+        (Generation::Upload { with_customers }, _) => if *with_customers {
+            "Codes are uploaded with the customers they belong to (CSV header code,type,value); they are issued by the upload."
+        } else {
+            "Codes are uploaded (CSV header code); issuing hands them out in upload order."
+        }
+        .to_string(),
+        _ => String::new(),
+    }
+}
+
+fn format_big(n: u128) -> String {
+    if n > i64::MAX as u128 {
+        "more than 9 quintillion".into()
+    } else {
+        format_count(n as i64)
+    }
+}
+
+async fn coupons_page(
+    state: &AppState,
+    user: &CurrentUser,
+    session: &Session,
+    offer_id: i64,
+    query: &ListQuery,
+    forms: Forms,
+) -> Result<CouponsPage, WebError> {
+    let offer = state.store.get_offer(user.org_id, offer_id).await?;
+    let ctx = state.store.issue_context(user.org_id, offer_id).await?;
+    let today = super::today(user);
+    let rows = state
+        .store
+        .list_coupons(user.org_id, offer_id, &query.to_store(today, PAGE))
+        .await?;
+    let mut jobs = Vec::new();
+    for job in state.store.list_jobs(user.org_id, offer_id, 5).await? {
+        jobs.push(job_view(state, user, &job).await?);
+    }
+    let base = format!("/offers/{offer_id}/coupons");
+    let next_url = if rows.len() as i64 == PAGE {
+        query.url(&base, rows.last().map(|r| r.id).unwrap_or(0))
+    } else {
+        String::new()
+    };
+    Ok(CouponsPage {
+        chrome: Chrome::new(user, session, "offers"),
+        head: OfferHead::new(
+            &offer,
+            offer
+                .rules
+                .describe(&super::names(&state.store, user).await?)
+                .headline,
+            "coupons",
+            user,
+        ),
+        generation: offer.rules.generation.kind(),
+        facts: Facts {
+            coupons: format_count(offer.coupon_count),
+            issued: format_count(offer.issued_count),
+            redeemed: format_count(offer.redeemed_count),
+            format_note: format_note(&ctx),
+        },
+        can_manage: user.can(Permission::ManageOffers),
+        can_serve: user.can(Permission::ServeCustomers),
+        forms: Forms {
+            issue_kind: if forms.issue_kind.is_empty() {
+                "MOBILE".into()
+            } else {
+                forms.issue_kind
+            },
+            ..forms
+        },
+        jobs,
+        rows: rows
+            .iter()
+            .map(|r| coupon_view(r, today, user.time_zone))
+            .collect(),
+        q: query.q.clone(),
+        status: query.status.clone(),
+        first_url: if query.after > 0 {
+            query.url(&base, 0)
+        } else {
+            String::new()
+        },
+        next_url,
+        export_url: query.url(&format!("/offers/{offer_id}/coupons.csv"), 0),
+    })
+}
+
+pub async fn tab(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::View)?;
+    let page = coupons_page(
+        &state,
+        &user,
+        &session,
+        path.into_inner(),
+        &query,
+        Forms::default(),
+    )
+    .await?;
+    render(StatusCode::OK, &page)
+}
+
+async fn show_errors(
+    state: &AppState,
+    user: &CurrentUser,
+    session: &Session,
+    offer_id: i64,
+    forms: Forms,
+) -> Result<HttpResponse, WebError> {
+    let page = coupons_page(state, user, session, offer_id, &ListQuery::default(), forms).await?;
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GenerateForm {
+    #[serde(default)]
+    count: String,
+}
+
+/// Starts generating N codes (COD-1), refusing what the code space cannot hold before starting.
+pub async fn generate(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<GenerateForm>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::ManageOffers)?;
+    let offer_id = path.into_inner();
+    let offer = state.store.get_offer(user.org_id, offer_id).await?;
+    let refuse = |message: String| Forms {
+        count: form.count.clone(),
+        generate_error: message,
+        ..Forms::default()
+    };
+    let Generation::Unique {
+        length,
+        charset,
+        prefix,
+    } = &offer.rules.generation
+    else {
+        let forms = refuse("only offers with generated unique codes can generate codes".into());
+        return show_errors(&state, &user, &session, offer_id, forms).await;
+    };
+    let count = match form.count.trim().replace(',', "").parse::<u64>() {
+        Ok(n) if (1..=MAX_GENERATE).contains(&n) => n,
+        _ => {
+            let forms = refuse(format!(
+                "must be a whole number from 1 to {}",
+                format_count(MAX_GENERATE as i64)
+            ));
+            return show_errors(&state, &user, &session, offer_id, forms).await;
+        }
+    };
+    let format = CodeFormat {
+        prefix: prefix.clone(),
+        length: *length,
+        charset: *charset,
+    };
+    if let Err(e) = check_code_space(&format, count, offer.coupon_count.max(0) as u64) {
+        return show_errors(&state, &user, &session, offer_id, refuse(e.to_string())).await;
+    }
+    state
+        .store
+        .create_job(
+            user.org_id,
+            offer_id,
+            JobKind::Generate,
+            serde_json::json!({"count": count, "actor": user.email}),
+            None,
+            false,
+            Some(user.id),
+        )
+        .await?;
+    state.jobs.wake();
+    Chrome::flash(
+        &session,
+        &format!(
+            "Generating {} codes — the progress is shown below.",
+            format_count(count as i64)
+        ),
+    );
+    Ok(see_other(&format!("/offers/{offer_id}/coupons")))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IssueForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// Issues a coupon to one customer from the console (ISS-1); a refusal names the rule.
+pub async fn issue(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<IssueForm>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::ServeCustomers)?;
+    let offer_id = path.into_inner();
+    let refuse = |message: String| Forms {
+        issue_kind: form.kind.clone(),
+        issue_value: form.value.clone(),
+        issue_error: message,
+        ..Forms::default()
+    };
+    let customer = IdentifierType::parse(&form.kind)
+        .ok_or_else(|| "choose mobile, email or external id".to_string())
+        .and_then(|kind| CustomerRef::parse(kind, &form.value));
+    let customer = match customer {
+        Ok(c) => c,
+        Err(e) => return show_errors(&state, &user, &session, offer_id, refuse(e)).await,
+    };
+    let ctx = state.store.issue_context(user.org_id, offer_id).await?;
+    let source = IssueSource {
+        label: format!("console: {}", user.email),
+        consumer: None,
+    };
+    let actor = Actor::user(user.id, &user.email);
+    match state
+        .store
+        .issue_one(&ctx, &customer, &source, &actor)
+        .await
+    {
+        Ok(Ok(issued)) => {
+            let till = issued
+                .valid_till
+                .map(|d| format!(", valid till {d}"))
+                .unwrap_or_else(|| ", no expiry".into());
+            Chrome::flash(
+                &session,
+                &format!("Issued {} to {}{till}.", issued.code, customer.value),
+            );
+            Ok(see_other(&format!(
+                "/offers/{offer_id}/coupons?q={}",
+                urlencode(&customer.value)
+            )))
+        }
+        Ok(Err(refusal)) => {
+            let forms = refuse(format!("Not issued: {refusal}."));
+            show_errors(&state, &user, &session, offer_id, forms).await
+        }
+        Err(StoreError::Conflict(m)) => {
+            show_errors(
+                &state,
+                &user,
+                &session,
+                offer_id,
+                refuse(format!("Not issued: {m}.")),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Receives a job's CSV file: text fields first (the CSRF token is checked before the first
+/// byte of the file is stored), then the file streamed into the job's input in 1 MB chunks.
+/// `Ok(Err(message))` is a problem the person fixes (no file, empty, too large).
+async fn receive_job_file(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    user: &CurrentUser,
+    offer_id: i64,
+    kind: JobKind,
+    params: serde_json::Value,
+) -> Result<Result<i64, String>, WebError> {
+    let session = req.get_session();
+    let header_token = req
+        .headers()
+        .get("X-CSRF-Token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut received: Option<(i64, u64)> = None;
+    let unreadable = |e: &dyn std::fmt::Display| {
+        WebError::BadRequest(format!("the upload could not be read: {e}"))
+    };
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|e| unreadable(&e))?;
+        let file_name = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .map(str::to_string);
+        let Some(file_name) = file_name else {
+            let name = field.name().unwrap_or("").to_string();
+            let mut value = Vec::new();
+            while let Some(chunk) = field.next().await {
+                value.extend_from_slice(&chunk.map_err(|e| unreadable(&e))?);
+                if value.len() > 4096 {
+                    return Err(WebError::BadRequest(format!(
+                        "the field {name} is too long"
+                    )));
+                }
+            }
+            fields.insert(name, String::from_utf8_lossy(&value).into_owned());
+            continue;
+        };
+        verify(
+            &session,
+            header_token
+                .as_deref()
+                .or(fields.get("csrf_token").map(String::as_str)),
+        )?;
+        if received.is_some() || file_name.is_empty() {
+            while field.next().await.is_some() {}
+            continue;
+        }
+        let job = state
+            .store
+            .create_job(
+                user.org_id,
+                offer_id,
+                kind,
+                params.clone(),
+                Some(&file_name),
+                true,
+                Some(user.id),
+            )
+            .await?;
+        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_BYTES);
+        let (mut seq, mut total) = (0i64, 0u64);
+        let result: Result<Result<(), String>, WebError> = async {
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(|e| unreadable(&e))?;
+                total += chunk.len() as u64;
+                if total > MAX_JOB_FILE_BYTES {
+                    return Ok(Err("the file is larger than 1 GB; split it".to_string()));
+                }
+                buf.extend_from_slice(&chunk);
+                while buf.len() >= CHUNK_BYTES {
+                    let rest = buf.split_off(CHUNK_BYTES);
+                    let full = std::mem::replace(&mut buf, rest);
+                    state.store.append_job_input(job, seq, full).await?;
+                    seq += 1;
+                }
+            }
+            if !buf.is_empty() {
+                state
+                    .store
+                    .append_job_input(job, seq, std::mem::take(&mut buf))
+                    .await?;
+            }
+            Ok(Ok(()))
+        }
+        .await;
+        match result {
+            Ok(Ok(())) => received = Some((job, total)),
+            Ok(Err(m)) => {
+                state.store.discard_job(job).await?;
+                return Ok(Err(m));
+            }
+            Err(e) => {
+                state.store.discard_job(job).await?;
+                return Err(e);
+            }
+        }
+    }
+    verify(
+        &session,
+        header_token
+            .as_deref()
+            .or(fields.get("csrf_token").map(String::as_str)),
+    )?;
+    match received {
+        None => Ok(Err("choose a CSV file to upload".into())),
+        Some((job, 0)) => {
+            state.store.discard_job(job).await?;
+            Ok(Err("the file is empty".into()))
+        }
+        Some((job, bytes)) => {
+            state.store.queue_job(job, bytes as i64).await?;
+            state.jobs.wake();
+            Ok(Ok(job))
+        }
+    }
+}
+
+/// Uploads existing codes (COD-3) as a background job.
+pub async fn upload(
+    req: HttpRequest,
+    payload: web::Payload,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::ManageOffers)?;
+    let offer_id = path.into_inner();
+    let offer = state.store.get_offer(user.org_id, offer_id).await?;
+    let Generation::Upload { with_customers } = offer.rules.generation else {
+        let forms = Forms {
+            upload_error: "only offers with uploaded codes take code uploads".into(),
+            ..Forms::default()
+        };
+        return show_errors(&state, &user, &session, offer_id, forms).await;
+    };
+    let params = serde_json::json!({"with_customers": with_customers, "actor": user.email});
+    match receive_job_file(
+        &req,
+        payload,
+        &state,
+        &user,
+        offer_id,
+        JobKind::UploadCodes,
+        params,
+    )
+    .await?
+    {
+        Ok(_) => {
+            Chrome::flash(
+                &session,
+                "Upload received — every line is being checked; the progress is shown below.",
+            );
+            Ok(see_other(&format!("/offers/{offer_id}/coupons")))
+        }
+        Err(m) => {
+            let forms = Forms {
+                upload_error: m,
+                ..Forms::default()
+            };
+            show_errors(&state, &user, &session, offer_id, forms).await
+        }
+    }
+}
+
+/// Issues to every customer of an uploaded audience file (ISS-1 bulk) as a background job.
+pub async fn bulk_issue(
+    req: HttpRequest,
+    payload: web::Payload,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::ManageOffers)?;
+    let offer_id = path.into_inner();
+    state.store.get_offer(user.org_id, offer_id).await?;
+    let params = serde_json::json!({"actor": user.email});
+    match receive_job_file(
+        &req,
+        payload,
+        &state,
+        &user,
+        offer_id,
+        JobKind::BulkIssue,
+        params,
+    )
+    .await?
+    {
+        Ok(_) => {
+            Chrome::flash(
+                &session,
+                "Audience received — issuing; the progress and the result file are shown below.",
+            );
+            Ok(see_other(&format!("/offers/{offer_id}/coupons")))
+        }
+        Err(m) => {
+            let forms = Forms {
+                bulk_error: m,
+                ..Forms::default()
+            };
+            show_errors(&state, &user, &session, offer_id, forms).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "partials/job.html")]
+struct JobPartial {
+    job: JobView,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PollQuery {
+    #[serde(default)]
+    poll: u8,
+}
+
+/// One job's progress panel (htmx polls it while the job runs). When a polled job finishes the
+/// page reloads so that the counts and the list show the result.
+pub async fn job(
+    req: HttpRequest,
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+    q: web::Query<PollQuery>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::View)?;
+    let (offer_id, job_id) = path.into_inner();
+    let job = state.store.get_job(user.org_id, job_id).await?;
+    if job.offer_id != offer_id {
+        return Err(WebError::NotFound);
+    }
+    if q.poll == 1 && is_htmx(&req) && job.finished() {
+        return Ok(HttpResponse::Ok()
+            .insert_header(("HX-Refresh", "true"))
+            .finish());
+    }
+    let view = job_view(&state, &user, &job).await?;
+    render(StatusCode::OK, &JobPartial { job: view })
+}
+
+/// A job's result file (issued codes and refusals, or the line report of a refused upload),
+/// streamed chunk by chunk.
+pub async fn job_result(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::View)?;
+    let (offer_id, job_id) = path.into_inner();
+    let job = state.store.get_job(user.org_id, job_id).await?;
+    if job.offer_id != offer_id || !state.store.job_has_result(job_id).await? {
+        return Err(WebError::NotFound);
+    }
+    let store = state.store.clone();
+    let body = futures_util::stream::unfold(Some(0i64), move |seq| {
+        let store = store.clone();
+        async move {
+            let seq = seq?;
+            match store.job_file_chunk(job_id, "result", seq).await {
+                Ok(Some(data)) => {
+                    Some((Ok::<_, actix_web::Error>(Bytes::from(data)), Some(seq + 1)))
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::error!(job = job_id, error = %e, "reading a result file failed");
+                    None
+                }
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"job-{job_id}-result.csv\""),
+        ))
+        .streaming(body))
+}
+
+/// Queues a failed job again.
+pub async fn retry(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<(i64, i64)>,
+    _form: CsrfForm<HashMap<String, String>>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::ManageOffers)?;
+    let (offer_id, job_id) = path.into_inner();
+    let job = state.store.get_job(user.org_id, job_id).await?;
+    if job.offer_id != offer_id {
+        return Err(WebError::NotFound);
+    }
+    match state.store.retry_job(user.org_id, job_id).await {
+        Ok(()) => {
+            state.jobs.wake();
+            Chrome::flash(&session, "The job was queued again.");
+        }
+        Err(StoreError::Conflict(m)) => Chrome::flash(&session, &m),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(see_other(&format!("/offers/{offer_id}/coupons")))
+}
+
+/// The offer's coupons (with the tab's filters) as CSV, read and sent page by page.
+pub async fn export(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::View)?;
+    let offer_id = path.into_inner();
+    let offer = state.store.get_offer(user.org_id, offer_id).await?;
+    let store = state.store.clone();
+    let (org_id, tz) = (user.org_id, user.time_zone);
+    let today = super::today(&user);
+    let first = query.into_inner().to_store(today, EXPORT_PAGE);
+    let body = futures_util::stream::unfold(Some((first, true)), move |cursor| {
+        let store = store.clone();
+        async move {
+            let (mut q, header) = cursor?;
+            let rows = match store.list_coupons(org_id, offer_id, &q).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(offer = offer_id, error = %e, "exporting coupons failed");
+                    return None;
+                }
+            };
+            if rows.is_empty() && !header {
+                return None;
+            }
+            let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 80));
+            if header {
+                let _ = w.write_record([
+                    "code",
+                    "status",
+                    "customer_type",
+                    "customer",
+                    "issued_at",
+                    "valid_till",
+                    "redeemed_at",
+                ]);
+            }
+            for r in &rows {
+                let v = coupon_view(r, today, tz);
+                let _ = w.write_record([
+                    v.code.as_str(),
+                    v.status,
+                    r.identifier_type.as_deref().unwrap_or(""),
+                    v.customer.as_str(),
+                    &r.issued_at
+                        .map(|t| t.with_timezone(&tz).to_rfc3339())
+                        .unwrap_or_default(),
+                    v.expires.as_str(),
+                    &r.redeemed_at
+                        .map(|t| t.with_timezone(&tz).to_rfc3339())
+                        .unwrap_or_default(),
+                ]);
+            }
+            let bytes = w.into_inner().unwrap_or_default();
+            let next = if rows.len() as i64 == q.limit {
+                q.after = rows.last().map(|r| r.id).unwrap_or(q.after);
+                Some((q, false))
+            } else {
+                None
+            };
+            Some((Ok::<_, actix_web::Error>(Bytes::from(bytes)), next))
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{}-coupons.csv\"", offer.offer_code),
+        ))
+        .streaming(body))
+}
