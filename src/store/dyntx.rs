@@ -91,10 +91,13 @@ impl DynTx {
     pub async fn execute(&mut self, sql: &str, args: &[Arg]) -> StoreResult<u64> {
         let sql = sqlx::AssertSqlSafe(sql.to_string());
         Ok(match self {
-            DynTx::Sqlite(tx) => bind_args!(sqlx::query(sql), args)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
+            DynTx::Sqlite(tx) => {
+                let (sql, args) = positional(&sql, args);
+                bind_args!(sqlx::query(sql), &args)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
             DynTx::Postgres(tx) => bind_args!(sqlx::query(sql), args)
                 .execute(&mut **tx)
                 .await?
@@ -106,7 +109,8 @@ impl DynTx {
         let sql = sqlx::AssertSqlSafe(sql.to_string());
         Ok(match self {
             DynTx::Sqlite(tx) => {
-                bind_args!(sqlx::query_as::<_, T>(sql), args)
+                let (sql, args) = positional(&sql, args);
+                bind_args!(sqlx::query_as::<_, T>(sql), &args)
                     .fetch_all(&mut **tx)
                     .await?
             }
@@ -126,7 +130,8 @@ impl DynTx {
         let sql = sqlx::AssertSqlSafe(sql.to_string());
         Ok(match self {
             DynTx::Sqlite(tx) => {
-                bind_args!(sqlx::query_as::<_, T>(sql), args)
+                let (sql, args) = positional(&sql, args);
+                bind_args!(sqlx::query_as::<_, T>(sql), &args)
                     .fetch_optional(&mut **tx)
                     .await?
             }
@@ -167,7 +172,8 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(sql.to_string());
         Ok(match &self.backend {
             Backend::Sqlite { read, .. } => {
-                bind_args!(sqlx::query_as::<_, T>(sql), args)
+                let (sql, args) = positional(&sql, args);
+                bind_args!(sqlx::query_as::<_, T>(sql), &args)
                     .fetch_all(read)
                     .await?
             }
@@ -180,10 +186,70 @@ impl Store {
     }
 }
 
+/// Rewrites `$N` placeholders as anonymous `?` with the arguments in textual order (repeated
+/// where a placeholder repeats). SQLite looks bound parameters up by name with a linear scan,
+/// which makes a statement of hundreds of `$N` parameters cost quadratic time; `?` does not.
+fn positional(
+    sql: &sqlx::AssertSqlSafe<String>,
+    args: &[Arg],
+) -> (sqlx::AssertSqlSafe<String>, Vec<Arg>) {
+    let sql = &sql.0;
+    let mut out = String::with_capacity(sql.len());
+    let mut ordered = Vec::with_capacity(args.len());
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            let start = i + 1;
+            let mut end = start;
+            while end < bytes.len() && bytes[end].is_ascii_digit() {
+                end += 1;
+            }
+            let n: usize = sql[start..end].parse().unwrap_or(0);
+            match n.checked_sub(1).and_then(|k| args.get(k)) {
+                Some(a) => {
+                    out.push('?');
+                    ordered.push(a.clone());
+                }
+                None => out.push_str(&sql[i..end]),
+            }
+            i = end;
+        } else {
+            let ch = sql[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    (sqlx::AssertSqlSafe(out), ordered)
+}
+
 /// `$first, $first+1, … ` for `n` placeholders.
 pub fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_placeholders_become_positional_in_textual_order() {
+        let args = [Arg::I64(1), Arg::I64(2), Arg::I64(3)];
+        let (sql, ordered) = positional(
+            &sqlx::AssertSqlSafe("VALUES ($1, $3), ($1, $2) -- $9".to_string()),
+            &args,
+        );
+        assert_eq!(sql.0, "VALUES (?, ?), (?, ?) -- $9");
+        let got: Vec<i64> = ordered
+            .iter()
+            .map(|a| match a {
+                Arg::I64(v) => *v,
+                _ => 0,
+            })
+            .collect();
+        assert_eq!(got, vec![1, 3, 1, 2]);
+    }
 }

@@ -179,22 +179,14 @@ pub(crate) async fn customer_ids(
             .collect();
         let mut args: Vec<Arg> = vec![org_id.into(), kind.as_str().into(), now.into()];
         args.extend(values.iter().map(|v| Arg::from(*v)));
-        tx.execute(
-            &format!(
-                "INSERT INTO customers (org_id, identifier_type, created_at, identifier) VALUES {} \
-                 ON CONFLICT (org_id, identifier_type, identifier) DO NOTHING",
-                tuples.join(",")
-            ),
-            &args,
-        )
-        .await?;
-        let mut args: Vec<Arg> = vec![org_id.into(), kind.as_str().into()];
-        args.extend(values.iter().map(|v| Arg::from(*v)));
+        // An upsert that returns every row's id, new or existing, in one statement.
         let found: Vec<(i64, String)> = tx
             .fetch_all(
                 &format!(
-                    "SELECT id, identifier FROM customers WHERE org_id = $1 AND identifier_type = $2 AND identifier IN ({})",
-                    placeholders(3, values.len())
+                    "INSERT INTO customers (org_id, identifier_type, created_at, identifier) VALUES {} \
+                     ON CONFLICT (org_id, identifier_type, identifier) DO UPDATE SET identifier = excluded.identifier \
+                     RETURNING id, identifier",
+                    tuples.join(",")
                 ),
                 &args,
             )
@@ -319,7 +311,15 @@ pub async fn issue_chunk(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let lock = if tx.is_postgres() { " FOR UPDATE" } else { "" };
+    let lock = if tx.is_postgres() {
+        // A bulk issue grows these tables inside its own transaction: plan each statement for
+        // the tables as they are now, not with a plan cached while they were empty.
+        tx.execute("SET LOCAL plan_cache_mode = force_custom_plan", &[])
+            .await?;
+        " FOR UPDATE"
+    } else {
+        ""
+    };
     let state: OfferState = tx
         .fetch_optional(
             &format!("SELECT issued_count, issue_cursor, coupon_count FROM offers WHERE org_id = $1 AND id = $2{lock}"),
@@ -471,10 +471,20 @@ pub async fn issue_chunk(
             tx.execute(
                 &format!(
                     "WITH v(id, customer) AS (VALUES {}) UPDATE coupons SET status = 'issued', customer_id = v.customer, \
-                     issued_at = $1, valid_till = $2, source = $3 FROM v WHERE coupons.id = v.id AND coupons.offer_id = $4 AND coupons.org_id = $5",
-                    tuples.join(",")
+                     issued_at = $1, valid_till = $2, source = $3 FROM v WHERE coupons.id = v.id AND coupons.offer_id = $4 AND coupons.org_id = $5 \
+                     AND coupons.id BETWEEN ${} AND ${}",
+                    tuples.join(","),
+                    args.len() + 1,
+                    args.len() + 2,
                 ),
-                &args,
+                &{
+                    // The taken ids are close together (taken in id order): the range lets
+                    // PostgreSQL read just that slice of the index instead of the table.
+                    let mut a = args.clone();
+                    a.push(Arg::I64(pairs.iter().map(|p| p.0).min().unwrap_or(0)));
+                    a.push(Arg::I64(pairs.iter().map(|p| p.0).max().unwrap_or(0)));
+                    a
+                },
             )
             .await?;
         }
