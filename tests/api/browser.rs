@@ -394,3 +394,83 @@ async fn a_marketer_runs_the_wizard_finds_the_offer_reads_its_tabs_and_edits_it(
         .unwrap();
     web.quit().await.unwrap();
 }
+
+/// Waits up to `secs` for an element matching `css`.
+async fn wait_for_css(web: &WebDriver, css: &str, secs: u64) -> bool {
+    web.query(By::Css(css))
+        .wait(Duration::from_secs(secs), Duration::from_millis(50))
+        .first()
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn a_marketer_generates_codes_watches_the_progress_bar_and_exports_them() {
+    let Some(driver) = chromedriver() else { return };
+    let app = spawn_app().await;
+    let email = app.create_org_admin("Acme").await;
+    let offer = crate::issuing::offer_with(&app, "Mega", |f| {
+        f.code_length = "12".into();
+        f.code_charset = "alphanumeric".into();
+    })
+    .await;
+    let web = browser(&driver).await;
+    let base = app.address.clone();
+    sign_in(&web, &base, &email).await;
+    web.goto(format!("{base}/offers/{offer}/coupons"))
+        .await
+        .unwrap();
+    wait_for_text(&web, "No coupons yet").await;
+
+    // A request the format cannot hold is refused in the form, keeping the number typed.
+    fill(&web, "generate-form", "count", "99999999999").await;
+    submit(&web, "generate-form").await;
+    wait_for_text(&web, "must be a whole number from 1 to 50,000,000").await;
+
+    fill(&web, "generate-form", "count", "250000").await;
+    submit(&web, "generate-form").await;
+    wait_for_text(&web, "Generating 250,000 codes").await;
+    assert!(
+        wait_for_css(&web, "#jobs progress", 10).await,
+        "the progress bar shows while the job runs"
+    );
+    web.screenshot(&screenshot_path("11-generating"))
+        .await
+        .unwrap();
+    // A reload shows the same job still going (or already done).
+    web.refresh().await.unwrap();
+    assert!(wait_for_css(&web, "#jobs .job", 5).await);
+    // htmx polls the bar; when the job ends the page reloads with the counts and the codes.
+    let done = web
+        .query(By::XPath(
+            "//*[contains(normalize-space(.), \"Generated 250,000 codes\")]".to_string(),
+        ))
+        .wait(Duration::from_secs(120), Duration::from_millis(200))
+        .first()
+        .await;
+    assert!(done.is_ok(), "the job finished and the page showed it");
+    wait_for_text(&web, "250,000").await;
+    assert!(wait_for_css(&web, "#coupon-table", 10).await);
+    web.screenshot(&screenshot_path("12-coupons"))
+        .await
+        .unwrap();
+
+    // Export through the link's own address with the browser's session.
+    let href = web
+        .find(By::Id("export"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let lines = web
+        .execute(
+            &format!("return fetch('{href}').then(r => r.text()).then(t => t.trim().split('\\n').length);"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let lines: u64 = lines.convert().unwrap();
+    assert_eq!(lines, 250_001, "a header and every code");
+}

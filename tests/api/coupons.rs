@@ -49,7 +49,7 @@ async fn generation_writes_exactly_n_unique_codes_even_when_draws_collide() {
         .list_audit(org, Some("offer"), 1, 0)
         .await
         .unwrap();
-    assert_eq!(audit[0].summary, "Generated 2500 codes");
+    assert_eq!(audit[0].summary, "Generated 2,500 codes");
 }
 
 #[tokio::test]

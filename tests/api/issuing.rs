@@ -89,7 +89,7 @@ async fn generating_codes_runs_as_a_job_and_the_tab_lists_searches_and_exports_t
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let panel = finished_job(&b, offer).await;
-    assert!(panel.contains("Generated 1200 codes"), "{panel}");
+    assert!(panel.contains("Generated 1,200 codes"), "{panel}");
     assert_eq!(count(&app, offer).await, 1200);
 
     let tab = b.get(&format!("/offers/{offer}/coupons")).await;

@@ -7,7 +7,7 @@ mod browser;
 mod coupons;
 mod helpers;
 mod isolation;
-mod issuing;
+pub mod issuing;
 mod migrations;
 pub mod offers;
 mod roles;

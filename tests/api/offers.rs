@@ -295,7 +295,7 @@ async fn the_offer_page_has_configuration_and_information_tabs() {
     let id = offer_in(&app, "Acme", "Welcome", FAR).await;
     let config = b.get(&format!("/offers/{id}")).await.body;
     assert!(
-        config.contains("10% off, on all products not on sale items at any store, once per coupon")
+        config.contains("10% off, on all products except sale items at any store, once per coupon")
     );
     assert!(config.contains("Unique codes of 10 letters and digits without look-alikes"));
     let info = b.get(&format!("/offers/{id}?tab=information")).await.body;

@@ -124,7 +124,7 @@ impl OfferRules {
         let sale = if self.include_sale_items {
             "including sale items"
         } else {
-            "not on sale items"
+            "except sale items"
         };
 
         let mut when = Vec::new();
