@@ -6,7 +6,9 @@ use crate::domain::user::{Actor, NewPassword, Role};
 use crate::passwords;
 use crate::startup::Application;
 use crate::store::Store;
+use crate::store::api_keys::DEFAULT_RATE_LIMIT;
 use crate::store::orgs::NewUser;
+use crate::web::admin::api_keys;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -47,6 +49,21 @@ pub enum Command {
         #[arg(long, default_value = "INR")]
         currency: String,
     },
+    /// Create an API key for an integration; prints the key alone on stdout (shown only once).
+    CreateApiKey {
+        /// The name of an existing org.
+        #[arg(long)]
+        org: String,
+        /// What the key is for, e.g. "Checkout integration" (at most 100 characters).
+        #[arg(long)]
+        name: String,
+        /// Requests per second the key may make (1-100000).
+        #[arg(long, default_value_t = DEFAULT_RATE_LIMIT)]
+        rate_limit: u32,
+        /// The campaign or program (consumer) the key acts for, by name.
+        #[arg(long)]
+        consumer: Option<String>,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -86,7 +103,63 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::CreateApiKey {
+            org,
+            name,
+            rate_limit,
+            consumer,
+        } => {
+            let store = Store::open(&settings.database_url).await?;
+            let key = create_api_key(&store, &org, &name, consumer.as_deref(), rate_limit).await?;
+            // The key alone on stdout, so that `KEY=$(offerdesk create-api-key …)` works.
+            eprintln!("created API key {name} in org {org}; it is shown only this once");
+            println!("{key}");
+            Ok(())
+        }
     }
+}
+
+/// Creates an API key in the existing org `org`, optionally bound to the consumer named
+/// `consumer`; returns the key in clear (it cannot be read back later).
+pub async fn create_api_key(
+    store: &Store,
+    org: &str,
+    name: &str,
+    consumer: Option<&str>,
+    rate_limit: u32,
+) -> anyhow::Result<String> {
+    let name = api_keys::parse_key_name("name", name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rate_limit = api_keys::parse_rate_limit("rate-limit", &rate_limit.to_string())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let org_row = store
+        .find_org_by_name(org)
+        .await?
+        .with_context(|| format!("there is no org named {org:?}"))?;
+    let consumer_id = match consumer {
+        None => None,
+        Some(c) => Some(
+            store
+                .list_consumers(org_row.id)
+                .await?
+                .into_iter()
+                .find(|row| row.name == c)
+                .map(|row| row.id)
+                .with_context(|| {
+                    format!("there is no campaign or program named {c:?} in org {org:?}")
+                })?,
+        ),
+    };
+    let (_, key) = store
+        .create_api_key(
+            org_row.id,
+            &name,
+            consumer_id,
+            rate_limit,
+            &Actor::system("cli"),
+        )
+        .await
+        .context("creating the API key")?;
+    Ok(key)
 }
 
 /// Creates the org if missing, then an admin user in it.

@@ -1,6 +1,7 @@
 //! offerdesk — an Offer Management System: offers, coupon codes, issuance, redemption,
 //! reminders. The binary in `main.rs` is a thin CLI over this library.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod domain;

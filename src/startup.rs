@@ -73,6 +73,7 @@ impl Application {
             store: store.clone(),
             settings: settings.clone(),
             jobs,
+            api: crate::api::ApiState::default(),
         });
         let secure = settings.cookie_secure;
         let server = HttpServer::new(move || {

@@ -8,5 +8,7 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        // Logs go to stderr: stdout carries what commands print for scripts (an API key).
+        .with_writer(std::io::stderr)
         .try_init();
 }

@@ -6,6 +6,7 @@ pub mod masters;
 pub mod money;
 pub mod offer;
 pub mod org;
+pub mod redeem;
 pub mod user;
 
 use std::fmt;

@@ -61,7 +61,10 @@ impl Store {
         if let Some(job) = job {
             job.progress.set_total(n);
         }
-        let summary = format!("Generated {} codes", crate::domain::money::format_count(n as i64));
+        let summary = format!(
+            "Generated {} codes",
+            crate::domain::money::format_count(n as i64)
+        );
         let mut written: u64 = 0;
         match &self.backend {
             Backend::Sqlite { write, .. } => {
@@ -210,7 +213,10 @@ macro_rules! audit_generation {
                 action: "coupons.generated",
                 entity_type: "offer",
                 entity_id: Some($offer_id),
-                summary: format!("Generated {} codes", crate::domain::money::format_count($n as i64)),
+                summary: format!(
+                    "Generated {} codes",
+                    crate::domain::money::format_count($n as i64)
+                ),
                 details: None,
             }
         );

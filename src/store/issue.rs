@@ -111,18 +111,33 @@ impl Store {
         source: &IssueSource,
         actor: &Actor,
     ) -> StoreResult<IssueOutcome> {
+        self.issue_many(ctx, std::slice::from_ref(customer), source, actor)
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Issues a coupon to each of `rows` in one transaction (the API's multiple issue), each
+    /// decided on every ISS-2 rule; the issued ones are audited.
+    pub async fn issue_many(
+        &self,
+        ctx: &IssueContext,
+        rows: &[CustomerRef],
+        source: &IssueSource,
+        actor: &Actor,
+    ) -> StoreResult<Vec<IssueOutcome>> {
         let mut tx = self.begin().await?;
-        let outcome = issue_chunk(
-            &mut tx,
-            ctx,
-            std::slice::from_ref(customer),
-            source,
-            Utc::now(),
-        )
-        .await?
-        .pop()
-        .ok_or(StoreError::NotFound)?;
-        if let Ok(issued) = &outcome {
+        let outcomes = issue_chunk(&mut tx, ctx, rows, source, Utc::now()).await?;
+        let issued: Vec<(&CustomerRef, &Issued)> = rows
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(c, o)| o.as_ref().ok().map(|i| (c, i)))
+            .collect();
+        if !issued.is_empty() {
+            let summary = match issued.as_slice() {
+                [(customer, one)] => format!("Issued {} to {}", one.code, customer.label()),
+                many => format!("Issued {} coupons to {}", many.len(), many[0].0.label()),
+            };
             super::audit::record_dyn(
                 &mut tx,
                 AuditEntry {
@@ -131,14 +146,14 @@ impl Store {
                     action: "coupon.issued",
                     entity_type: "offer",
                     entity_id: Some(ctx.offer_id),
-                    summary: format!("Issued {} to {}", issued.code, customer.label()),
+                    summary,
                     details: None,
                 },
             )
             .await?;
         }
         tx.commit().await?;
-        Ok(outcome)
+        Ok(outcomes)
     }
 }
 

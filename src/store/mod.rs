@@ -2,6 +2,7 @@
 //! from the database URL. Where the SQL is the same on both, the `read!`/`transaction!` macros
 //! expand one body for each backend's pool type.
 
+pub mod api_keys;
 pub mod audit;
 pub mod coupons;
 pub mod dyntx;
@@ -10,6 +11,7 @@ pub mod jobs;
 pub mod masters;
 pub mod offers;
 pub mod orgs;
+pub mod redeem;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

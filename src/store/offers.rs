@@ -126,7 +126,7 @@ const SELECT: &str = "SELECT o.id, o.name, o.offer_code, o.pos_code, o.expiry_ty
     o.min_issual_gap_days, o.total_issual_cap, o.resend_text, o.anyone_can_redeem, o.redemption_start, o.redemption_start_days, \
     o.redemption_start_date, o.multiple_redemption, o.max_redemptions_per_customer, o.redemption_gap_days, o.min_bill, o.max_bill, \
     o.weekdays, o.dates, o.time_slots, o.total_redemption_cap, o.poc_reminder_days, o.claimed_by, c.name AS claimed_by_name, \
-    c.kind AS claimed_by_kind, o.coupon_count, o.issued_count, o.redeemed_count, o.last_issued_at, o.last_redeemed_at, cu.email AS created_by_email, \
+    c.kind AS claimed_by_kind, o.coupon_count, o.issued_count, (o.redeemed_count + COALESCE((SELECT CAST(SUM(oc.redeemed) AS BIGINT) FROM offer_counters oc WHERE oc.offer_id = o.id), 0)) AS redeemed_count, o.last_issued_at, COALESCE((SELECT MAX(oc.last_redeemed_at) FROM offer_counters oc WHERE oc.offer_id = o.id AND (o.last_redeemed_at IS NULL OR oc.last_redeemed_at > o.last_redeemed_at)), o.last_redeemed_at) AS last_redeemed_at, cu.email AS created_by_email, \
     o.created_at, uu.email AS updated_by_email, o.updated_at \
     FROM offers o LEFT JOIN consumers c ON c.id = o.claimed_by LEFT JOIN users cu ON cu.id = o.created_by \
     LEFT JOIN users uu ON uu.id = o.updated_by WHERE o.org_id = $1 AND o.id = $2";
@@ -904,7 +904,7 @@ impl Store {
         };
         let list_sql = format!(
             "SELECT o.id, o.name, o.offer_code, o.generation, o.discount_type, o.discount_value, o.discount_cap, o.expiry_type, o.expires_on, \
-             c.name AS claimed_by_name, c.kind AS claimed_by_kind, o.issued_count, o.redeemed_count, o.updated_at \
+             c.name AS claimed_by_name, c.kind AS claimed_by_kind, o.issued_count, (o.redeemed_count + COALESCE((SELECT CAST(SUM(oc.redeemed) AS BIGINT) FROM offer_counters oc WHERE oc.offer_id = o.id), 0)) AS redeemed_count, o.updated_at \
              FROM offers o LEFT JOIN consumers c ON c.id = o.claimed_by WHERE {filter} ORDER BY {order} LIMIT $7 OFFSET $8"
         );
         let count_sql = format!("SELECT COUNT(*) FROM offers o WHERE {filter}");

@@ -1,6 +1,7 @@
 //! The browser console: handlers by area, the session/CSRF extractors, the page chrome.
 
 pub mod admin;
+pub mod api_docs;
 pub mod auth;
 pub mod chrome;
 pub mod csrf;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub store: Store,
     pub settings: Settings,
     pub jobs: crate::jobs::Jobs,
+    /// Caches and rate limits of the integration API.
+    pub api: crate::api::ApiState,
 }
 
 /// Registers every console route. Each handler takes a `CurrentUser` (or is the login page)
@@ -32,9 +35,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(auth::logout))
         .route("/", web::get().to(home::home))
         .route("/account", web::get().to(auth::account_page))
+        .route("/api-docs", web::get().to(api_docs::show))
         .route("/account/password", web::post().to(auth::change_password));
     admin::configure(cfg);
     offers::configure(cfg);
+    crate::api::configure(cfg);
 }
 
 /// Whether the request came from htmx (then a partial is answered).

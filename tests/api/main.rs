@@ -2,10 +2,12 @@
 //! on SQLite by default and on PostgreSQL when `TEST_POSTGRES_URL` is set.
 
 mod admin;
+mod api_keys;
 mod auth;
 mod browser;
 mod coupons;
 mod helpers;
+mod integration;
 mod isolation;
 pub mod issuing;
 mod migrations;

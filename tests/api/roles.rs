@@ -13,6 +13,7 @@ struct Fixture {
     target_user: i64,
     offer_id: i64,
     offer_form: Vec<(String, String)>,
+    api_key_id: i64,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -61,12 +62,18 @@ async fn fixture(app: &TestApp) -> Fixture {
         offer_code: offer.offer_code,
         ..offerdesk::domain::offer::form::OfferForm::from_rules(&offer.rules, 2)
     };
+    let (api_key, _) = app
+        .store
+        .create_api_key(org.id, "Matrix key", None, 200, &actor)
+        .await
+        .unwrap();
     Fixture {
         zone_id,
         store_id,
         target_user,
         offer_id,
         offer_form: crate::offers::form_pairs(&form),
+        api_key_id: api_key.id,
     }
 }
 
@@ -186,6 +193,20 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
             body: form(&[]),
         },
         Route {
+            path: "/admin/api-keys".into(),
+            needs: Permission::ManageOrg,
+            body: form(&[
+                ("name", format!("Key {r}")),
+                ("consumer_id", String::new()),
+                ("rate_limit", "200".into()),
+            ]),
+        },
+        Route {
+            path: format!("/admin/api-keys/{}/revoke", f.api_key_id),
+            needs: Permission::ManageOrg,
+            body: form(&[("confirm", "yes".into())]),
+        },
+        Route {
             path: "/admin/consumers".into(),
             needs: Permission::ManageConsumers,
             body: form(&[("name", format!("Club {r}")), ("kind", "loyalty".into())]),
@@ -274,6 +295,15 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
     ]
 }
 
+/// What an allowed POST answers: a redirect, except where the answer itself must carry the
+/// result (a new API key is shown once, in the response, never through a redirect).
+fn allowed_status(path: &str) -> StatusCode {
+    match path {
+        "/admin/api-keys" => StatusCode::OK,
+        _ => StatusCode::SEE_OTHER,
+    }
+}
+
 #[tokio::test]
 async fn every_mutating_route_checks_the_role() {
     let app = spawn_app().await;
@@ -315,7 +345,7 @@ async fn every_mutating_route_checks_the_role() {
             if role.can(route.needs) {
                 assert_eq!(
                     page.status,
-                    StatusCode::SEE_OTHER,
+                    allowed_status(&route.path),
                     "{} may POST {}: {}",
                     role.as_str(),
                     route.path,
@@ -350,7 +380,12 @@ async fn admin_pages_are_for_admins_and_the_rest_is_readable_by_all() {
             app.create_user("Acme", role).await
         };
         let b = app.signed_in(&email).await;
-        for path in ["/admin/org", "/admin/users", "/admin/audit"] {
+        for path in [
+            "/admin/org",
+            "/admin/users",
+            "/admin/api-keys",
+            "/admin/audit",
+        ] {
             let expected = if role == Role::Admin {
                 StatusCode::OK
             } else {
@@ -370,6 +405,7 @@ async fn admin_pages_are_for_admins_and_the_rest_is_readable_by_all() {
             "/admin/pocs",
             "/admin/consumers",
             "/account",
+            "/api-docs",
         ] {
             assert_eq!(
                 b.get(path).await.status,

@@ -1,6 +1,7 @@
-//! Admin pages (ORG-1, 3, 4, 5, 6, 8): org settings, users, org structure, catalog, POCs,
-//! consumers and the audit log.
+//! Admin pages (ORG-1, 3, 4, 5, 6, 7, 8): org settings, users, org structure, catalog, POCs,
+//! consumers, API keys and the audit log.
 
+pub mod api_keys;
 pub mod audit;
 pub mod catalog;
 pub mod consumers;
@@ -42,6 +43,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/consumers", web::get().to(consumers::list))
         .route("/admin/consumers", web::post().to(consumers::create))
         .route("/admin/consumers/{id}", web::get().to(consumers::detail))
+        .route("/admin/api-keys", web::get().to(api_keys::list))
+        .route("/admin/api-keys", web::post().to(api_keys::create))
+        .route(
+            "/admin/api-keys/{id}/revoke",
+            web::post().to(api_keys::revoke),
+        )
         .route("/admin/audit", web::get().to(audit::list));
 }
 

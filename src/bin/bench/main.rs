@@ -9,6 +9,13 @@
 //! codes (not timed), then a bulk-issue job of an N-customer CSV audience run by the job
 //! worker — the console's path, from the stored upload to the result file — verified by the
 //! offer's issued counter. Last line: `issue count=N seconds=S issues_per_s=R`.
+//!
+//! `bench redeem --count N --concurrency C [--database-url URL]`: a fresh database with an
+//! offer of N unique codes issued to N customers (not timed), the app serving on loopback, then
+//! N redeem calls (`POST /api/v2/coupon/redeem`, one code each, with the customer and a bill)
+//! from C concurrent keep-alive clients, each waiting for its answer before the next (a closed
+//! loop). Every call must answer 200 and the offer must count N redemptions. Last line:
+//! `redeem count=N concurrency=C seconds=S redeems_per_s=R p50_ms=A p99_ms=B`.
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -35,6 +42,16 @@ enum Command {
     Generate {
         #[arg(long)]
         count: u64,
+        /// A PostgreSQL server (postgres://user@host/db); a fresh database is made on it.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Redeem N issued codes through the HTTP API from C concurrent clients.
+    Redeem {
+        #[arg(long)]
+        count: u64,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
         /// A PostgreSQL server (postgres://user@host/db); a fresh database is made on it.
         #[arg(long)]
         database_url: Option<String>,
@@ -192,13 +209,44 @@ async fn main() -> anyhow::Result<()> {
             drop_db(&db).await?;
             result
         }
+        Command::Redeem {
+            count,
+            concurrency,
+            database_url,
+        } => {
+            let db = fresh_db(database_url.as_deref()).await?;
+            let result = redeem::bench_redeem(&db, count, concurrency.max(1)).await;
+            drop_db(&db).await?;
+            result
+        }
     }
 }
 
 async fn bench_issue(db: &FreshDb, count: u64) -> anyhow::Result<()> {
-    use offerdesk::store::jobs::{CHUNK_BYTES, JobKind};
     let store = Store::open(&db.url).await?;
     let (org, offer) = org_and_offer(&store).await?;
+    let (issued, summary, seconds) = issue_audience(&store, org, offer, count).await?;
+    store.close().await;
+    println!(
+        "backend={} verified={issued} summary={summary:?}",
+        store.backend_name(),
+    );
+    println!(
+        "issue count={count} seconds={seconds:.2} issues_per_s={:.0}",
+        count as f64 / seconds
+    );
+    Ok(())
+}
+
+/// Generates N codes and bulk-issues them to N customers `MOBILE 9000000000 + i` through a
+/// bulk-issue job; (issued, job summary, seconds the job took to run).
+async fn issue_audience(
+    store: &Store,
+    org: i64,
+    offer: i64,
+    count: u64,
+) -> anyhow::Result<(i64, String, f64)> {
+    use offerdesk::store::jobs::{CHUNK_BYTES, JobKind};
     let format = CodeFormat {
         prefix: String::new(),
         length: 10,
@@ -246,15 +294,7 @@ async fn bench_issue(db: &FreshDb, count: u64) -> anyhow::Result<()> {
             row.error
         );
     }
-    store.close().await;
-    println!(
-        "backend={} verified={issued} summary={:?}",
-        store.backend_name(),
-        row.summary.unwrap_or_default()
-    );
-    println!(
-        "issue count={count} seconds={seconds:.2} issues_per_s={:.0}",
-        count as f64 / seconds
-    );
-    Ok(())
+    Ok((issued, row.summary.unwrap_or_default(), seconds))
 }
+
+mod redeem;

@@ -1,0 +1,328 @@
+//! The JSON integration API under `/api/v2` (API-0..6): API-key authentication with a rate
+//! limit per key, JSON errors `{"error":{"code","message"}}`, strict bodies (unknown fields and
+//! wrong types answer 400 naming the field), and the OpenAPI description.
+
+pub mod coupons;
+pub mod openapi;
+pub mod series;
+
+use crate::store::api_keys::{ApiKeyAuth, hash_api_key};
+use crate::store::redeem::OfferCache;
+use crate::store::{Store, StoreError};
+use crate::web::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long an authenticated key is trusted before it is read again (a revoked key stops
+/// working within this time on every instance).
+const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// A key as last read (None: unknown or revoked) and when.
+type CachedKey = (Option<ApiKeyAuth>, Instant);
+
+/// Per-instance state of the API: caches and the rate limiter.
+#[derive(Debug, Clone, Default)]
+pub struct ApiState {
+    pub offers: OfferCache,
+    keys: Arc<Mutex<HashMap<String, CachedKey>>>,
+    limiter: RateLimiter,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v2")
+            .route("/openapi.json", web::get().to(openapi::openapi_json))
+            .route("/coupon/series", web::post().to(series::create))
+            .route("/coupon/series", web::get().to(series::list))
+            .route("/coupon/series/{id}", web::get().to(series::get))
+            .route("/coupon/issue", web::post().to(coupons::issue))
+            .route("/coupon/bulk/issue", web::post().to(coupons::bulk_issue))
+            .route(
+                "/coupon/issue/multiple",
+                web::post().to(coupons::issue_multiple),
+            )
+            .route(
+                "/coupon/is_redeemable",
+                web::get().to(coupons::is_redeemable),
+            )
+            .route("/coupon/validate", web::post().to(coupons::validate))
+            .route("/coupon/redeem", web::post().to(coupons::redeem))
+            .route("/coupon/reverse", web::post().to(coupons::reverse))
+            .route("/coupon/upload", web::post().to(coupons::upload))
+            .route("/jobs/{id}", web::get().to(coupons::job))
+            .route("/coupon", web::get().to(coupons::details))
+            .default_service(web::to(not_found)),
+    );
+}
+
+async fn not_found() -> HttpResponse {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; see /api/v2/openapi.json",
+    )
+    .error_response()
+}
+
+/// An API error: status, stable code, message, and the field at fault when there is one.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+    pub retry_after: Option<u64>,
+}
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, snake_case: what a program branches on.
+    pub code: String,
+    /// What a person reads.
+    pub message: String,
+    /// The request field at fault, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
+    }
+
+    /// 400 for a field that is missing, malformed or out of range.
+    pub fn field(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            field: Some(field.to_string()),
+            ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message)
+        }
+    }
+
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut r = HttpResponse::build(self.status);
+        if let Some(s) = self.retry_after {
+            r.insert_header(("Retry-After", s.to_string()));
+        }
+        r.json(ErrorBody {
+            error: ErrorDetail {
+                code: self.code.clone(),
+                message: self.message.clone(),
+                field: self.field.clone(),
+            },
+        })
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::NotFound => ApiError::not_found("record"),
+            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            other => {
+                tracing::error!(error = ?other, "API request failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the request failed on our side; it has been logged",
+                )
+            }
+        }
+    }
+}
+
+/// Parses a JSON body strictly: a syntax error, an unknown field or a wrong type answers 400
+/// naming the field (`codes[2]`, `customer.mobile`).
+pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        // The path ends at the field at fault (an unknown field's own name included).
+        let field = (path != "." && !path.is_empty()).then_some(path);
+        let message = match &field {
+            Some(f) if !message.starts_with("unknown field") => format!("{f}: {message}"),
+            _ => message,
+        };
+        ApiError {
+            field,
+            ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
+        }
+    })
+}
+
+/// The calling integration: its key, org and consumer. Extracting it authenticates the
+/// request and spends one token of the key's rate limit.
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    pub key: ApiKeyAuth,
+}
+
+impl FromRequest for ApiClient {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<ApiClient, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let header = req
+            .headers()
+            .get("Authorization")
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no state")
+            })?;
+            let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+            let token = header
+                .as_deref()
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| unauthorized("send the API key as `Authorization: Bearer <key>`"))?;
+            let key = state
+                .api
+                .authenticate(&state.store, token)
+                .await?
+                .ok_or_else(|| unauthorized("the API key is unknown or revoked"))?;
+            if let Err(wait) = state.api.limiter.take(key.id, key.rate_limit) {
+                return Err(ApiError {
+                    retry_after: Some(wait),
+                    ..ApiError::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "rate_limited",
+                        format!(
+                            "this key may make {} requests per second; retry after {wait} s",
+                            key.rate_limit
+                        ),
+                    )
+                });
+            }
+            Ok(ApiClient { key })
+        })
+    }
+}
+
+impl ApiState {
+    /// The key with this text, from the short-lived cache or the database.
+    async fn authenticate(
+        &self,
+        store: &Store,
+        token: &str,
+    ) -> Result<Option<ApiKeyAuth>, ApiError> {
+        let hash = hash_api_key(token);
+        if let Ok(map) = self.keys.lock()
+            && let Some((key, at)) = map.get(&hash)
+            && at.elapsed() < KEY_CACHE_TTL
+        {
+            return Ok(key.clone());
+        }
+        let key = store.authenticate_api_key(token).await?;
+        if let Some(k) = &key {
+            // Recorded at most once per cache period, not per request.
+            store.touch_api_key(k.id).await?;
+        }
+        if let Ok(mut map) = self.keys.lock() {
+            if map.len() > 10_000 {
+                map.clear();
+            }
+            map.insert(hash, (key.clone(), Instant::now()));
+        }
+        Ok(key)
+    }
+}
+
+/// A token bucket per key: `rate` tokens a second, bursts up to one second's worth. Kept per
+/// instance (each instance allows the key's rate). Written out because a keyed limiter crate
+/// fixes one quota for all keys, and here each key has its own.
+#[derive(Debug, Clone, Default)]
+struct RateLimiter(Arc<Mutex<HashMap<i64, (f64, Instant)>>>);
+
+impl RateLimiter {
+    /// Spends a token, or says how many whole seconds until one is free.
+    fn take(&self, key: i64, rate: u32) -> Result<(), u64> {
+        let rate = f64::from(rate.max(1));
+        let Ok(mut map) = self.0.lock() else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let (tokens, last) = map.entry(key).or_insert((rate, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(rate);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) / rate).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_allows_its_rate_then_refuses_with_a_wait() {
+        let l = RateLimiter::default();
+        for _ in 0..5 {
+            assert!(l.take(1, 5).is_ok());
+        }
+        assert_eq!(l.take(1, 5), Err(1));
+        // Another key has its own bucket.
+        assert!(l.take(2, 5).is_ok());
+    }
+
+    #[test]
+    fn body_errors_name_the_field() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        #[allow(dead_code)]
+        struct B {
+            bill_amount: i64,
+        }
+        let e = parse_body::<B>(br#"{"billAmount":"x"}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("billAmount"));
+        let e = parse_body::<B>(br#"{"billAmount":1,"extra":2}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("extra"));
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    }
+}

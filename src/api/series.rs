@@ -1,0 +1,459 @@
+//! Offers (coupon series) over the API: create (API-0), read back, and list with the
+//! redemption-restriction filter (API-1). Creation goes through the wizard's own parser, so an
+//! offer made by an integration obeys exactly the console's rules.
+
+use super::{ApiClient, ApiError, parse_body};
+use crate::domain::money::amount_input;
+use crate::domain::offer::form::{OfferForm, parse};
+use crate::domain::offer::{Discount, Generation, OfferExpiry, ScopeKind};
+use crate::domain::org::Currency;
+use crate::store::masters::CodedKind;
+use crate::web::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// An offer as an integration describes it. Only `name`, `discountType`, `discountValue` and
+/// (for a fixed expiry) `validTill` are required; everything else has the wizard's default.
+/// Amounts are in the currency's minor units; a percentage is a number (12.5 = 12.5%).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct SeriesBody {
+    pub name: String,
+    /// The point-of-sale identifier a cashier sees.
+    pub pos_code: Option<String>,
+    /// FIXED (default) or CAMPAIGN (ends with the claiming campaign).
+    pub expiry_type: Option<String>,
+    /// The offer's last day (YYYY-MM-DD), for a FIXED expiry.
+    pub valid_till: Option<String>,
+    /// ABS (amount) or PERC (percentage).
+    pub discount_type: String,
+    #[schema(value_type = f64)]
+    pub discount_value: Option<serde_json::Number>,
+    /// For PERC: the most one redemption gives, in minor units.
+    pub discount_cap: Option<i64>,
+    /// Category codes (the offer then applies to selected products).
+    pub categories: Vec<String>,
+    /// Brand codes.
+    pub brands: Vec<String>,
+    pub include_sale_items: bool,
+    /// SYSTEM (default) or THIRD_PARTY.
+    pub delivery: Option<String>,
+    /// UNIQUE (default), COMMON, UPLOAD or RANDOMIZED.
+    pub code_type: Option<String>,
+    pub code_length: Option<u32>,
+    /// NUMERIC, ALPHANUMERIC or UNAMBIGUOUS (default).
+    pub code_charset: Option<String>,
+    pub code_prefix: Option<String>,
+    pub common_code: Option<String>,
+    pub sample_code: Option<String>,
+    pub upload_with_customers: bool,
+    /// OFFER (default), DAYS or MONTH_ENDS.
+    pub coupon_expiry_type: Option<String>,
+    pub coupon_expiry_value: Option<u32>,
+    pub max_issuals_per_customer: Option<u32>,
+    pub min_issual_gap_days: Option<u32>,
+    pub total_issual_cap: Option<i64>,
+    /// Anyone may redeem, not only the customer the coupon was issued to.
+    pub any_user: bool,
+    pub multiple_redemption: bool,
+    pub max_redemptions_per_customer: Option<u32>,
+    pub redemption_gap_days: Option<u32>,
+    /// The total redemption cap of the offer.
+    pub max_redeem: Option<i64>,
+    pub min_bill: Option<i64>,
+    pub max_bill: Option<i64>,
+    /// Store codes allowing redemption (with tills, zones and concepts; none = everywhere).
+    pub stores: Vec<String>,
+    pub tills: Vec<String>,
+    pub zones: Vec<String>,
+    pub concepts: Vec<String>,
+    /// MON … SUN; none = every day.
+    pub weekdays: Vec<String>,
+    /// e.g. "16:00-18:00, 22:00-02:00".
+    pub time_slots: Option<String>,
+    /// Dates (YYYY-MM-DD) the offer may be redeemed on; none = any.
+    pub dates: Vec<String>,
+}
+
+/// The form field's name in the API body.
+fn api_field(form_field: &str) -> String {
+    let special = [
+        ("expires_on", "validTill"),
+        ("total_redemption_cap", "maxRedeem"),
+        ("anyone_can_redeem", "anyUser"),
+        ("generation", "codeType"),
+        ("include_sale", "includeSaleItems"),
+        ("max_per_customer", "maxIssualsPerCustomer"),
+        ("coupon_expiry", "couponExpiryType"),
+        ("coupon_expiry_n", "couponExpiryValue"),
+    ];
+    if let Some((_, api)) = special.iter().find(|(f, _)| *f == form_field) {
+        return api.to_string();
+    }
+    let mut out = String::new();
+    let mut upper = false;
+    for c in form_field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Maps codes of the org's records to the ids the form takes; an unknown code is an error.
+fn ids_of(
+    field: &str,
+    codes: &[String],
+    known: &HashMap<String, i64>,
+) -> Result<Vec<String>, ApiError> {
+    codes
+        .iter()
+        .map(|c| {
+            known
+                .get(&c.trim().to_ascii_uppercase())
+                .map(|id| id.to_string())
+                .ok_or_else(|| {
+                    ApiError::field(
+                        field,
+                        format!("no record with code `{c}` in this organisation"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// The wizard form an API body stands for.
+async fn form_of(
+    state: &AppState,
+    org_id: i64,
+    b: &SeriesBody,
+    digits: u32,
+) -> Result<OfferForm, ApiError> {
+    let mut f = OfferForm::defaults();
+    let lower = |s: &Option<String>, default: &str| {
+        s.as_deref().unwrap_or(default).trim().to_ascii_lowercase()
+    };
+    let num = |n: Option<i64>| n.map(|v| v.to_string()).unwrap_or_default();
+    let money = |n: Option<i64>| n.map(|v| amount_input(v, digits)).unwrap_or_default();
+    let on = |b: bool| if b { "on".to_string() } else { String::new() };
+    f.name = b.name.clone();
+    f.pos_code = b.pos_code.clone().unwrap_or_default();
+    f.expiry_type = lower(&b.expiry_type, "fixed");
+    f.expires_on = b.valid_till.clone().unwrap_or_default();
+    f.discount_type = b.discount_type.trim().to_ascii_uppercase();
+    f.discount_value = match (&b.discount_value, f.discount_type.as_str()) {
+        (None, _) => String::new(),
+        (Some(n), "ABS") => match n.as_i64() {
+            Some(v) if v > 0 => amount_input(v, digits),
+            _ => {
+                return Err(ApiError::field(
+                    "discountValue",
+                    "an ABS discount is a positive whole number of minor units (20000 = 200.00)",
+                ));
+            }
+        },
+        (Some(n), _) => n.to_string(),
+    };
+    f.discount_cap = money(b.discount_cap);
+    let coded = |kind| async move {
+        state.store.list_coded(org_id, kind).await.map(|rows| {
+            rows.into_iter()
+                .map(|r| (r.code, r.id))
+                .collect::<HashMap<_, _>>()
+        })
+    };
+    if !b.categories.is_empty() || !b.brands.is_empty() {
+        f.applies_to = "selected".into();
+        f.categories = ids_of(
+            "categories",
+            &b.categories,
+            &coded(CodedKind::Category).await?,
+        )?;
+        f.brands = ids_of("brands", &b.brands, &coded(CodedKind::Brand).await?)?;
+    }
+    f.include_sale = on(b.include_sale_items);
+    f.delivery = lower(&b.delivery, "system");
+    f.generation = lower(&b.code_type, "unique");
+    if let Some(n) = b.code_length {
+        f.code_length = n.to_string();
+    }
+    if let Some(c) = &b.code_charset {
+        f.code_charset = c.trim().to_ascii_lowercase();
+    }
+    f.code_prefix = b.code_prefix.clone().unwrap_or_default();
+    f.common_code = b.common_code.clone().unwrap_or_default();
+    f.sample_code = b.sample_code.clone().unwrap_or_default();
+    f.upload_with_customers = on(b.upload_with_customers);
+    f.coupon_expiry = lower(&b.coupon_expiry_type, "offer");
+    f.coupon_expiry_n = num(b.coupon_expiry_value.map(i64::from));
+    f.max_per_customer = num(b.max_issuals_per_customer.map(i64::from));
+    f.min_issual_gap_days = num(b.min_issual_gap_days.map(i64::from));
+    f.total_issual_cap = num(b.total_issual_cap);
+    f.anyone_can_redeem = on(b.any_user);
+    f.multiple_redemption = on(b.multiple_redemption);
+    f.max_redemptions_per_customer = num(b.max_redemptions_per_customer.map(i64::from));
+    f.redemption_gap_days = num(b.redemption_gap_days.map(i64::from));
+    f.total_redemption_cap = num(b.max_redeem);
+    f.min_bill = money(b.min_bill);
+    f.max_bill = money(b.max_bill);
+    if !b.stores.is_empty() {
+        let known = state.store.store_ids(org_id).await?;
+        f.stores = ids_of("stores", &b.stores, &known)?;
+    }
+    if !b.tills.is_empty() {
+        let known: HashMap<String, i64> = state
+            .store
+            .list_tills(org_id, None)
+            .await?
+            .into_iter()
+            .map(|t| (t.code, t.id))
+            .collect();
+        f.tills = ids_of("tills", &b.tills, &known)?;
+    }
+    if !b.zones.is_empty() {
+        f.zones = ids_of("zones", &b.zones, &coded(CodedKind::Zone).await?)?;
+    }
+    if !b.concepts.is_empty() {
+        f.concepts = ids_of("concepts", &b.concepts, &coded(CodedKind::Concept).await?)?;
+    }
+    f.weekdays = b
+        .weekdays
+        .iter()
+        .map(|w| w.trim().to_ascii_lowercase())
+        .collect();
+    f.time_slots = b.time_slots.clone().unwrap_or_default();
+    f.dates = b.dates.join(", ");
+    Ok(f)
+}
+
+/// An offer as the API answers it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SeriesOut {
+    pub id: i64,
+    /// The offer (series) code, unique in the org.
+    pub offer_code: String,
+    pub name: String,
+    pub discount_type: String,
+    /// ABS: minor units; PERC: percent (12.5 = 12.5%).
+    #[schema(value_type = f64)]
+    pub discount_value: serde_json::Number,
+    pub discount_cap: Option<i64>,
+    pub code_type: String,
+    pub common_code: Option<String>,
+    pub expiry_type: String,
+    pub valid_till: Option<NaiveDate>,
+    pub any_user: bool,
+    pub max_redeem: Option<i64>,
+    pub claimed_by: Option<String>,
+    pub coupon_count: i64,
+    pub issued_count: i64,
+    pub redeemed_count: i64,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+async fn series_out(state: &AppState, org_id: i64, id: i64) -> Result<SeriesOut, ApiError> {
+    let o = state
+        .store
+        .get_offer(org_id, id)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => ApiError::not_found("series"),
+            e => e.into(),
+        })?;
+    let org = state.store.get_org(org_id).await?;
+    let digits = Currency::parse("currency", &org.currency)
+        .map(|c| c.minor_digits())
+        .unwrap_or(2);
+    let names = state
+        .store
+        .names_for_description(org_id, &org.currency, digits)
+        .await?;
+    let r = &o.rules;
+    let (discount_type, discount_value, discount_cap) = match r.discount {
+        Discount::Fixed { amount } => ("ABS", serde_json::Number::from(amount), None),
+        Discount::Percent { basis_points, cap } => (
+            "PERC",
+            if basis_points % 100 == 0 {
+                serde_json::Number::from(basis_points / 100)
+            } else {
+                serde_json::Number::from_f64(basis_points as f64 / 100.0)
+                    .unwrap_or_else(|| serde_json::Number::from(0))
+            },
+            cap,
+        ),
+    };
+    Ok(SeriesOut {
+        id: o.id,
+        offer_code: o.offer_code.clone(),
+        name: r.name.clone(),
+        discount_type: discount_type.into(),
+        discount_value,
+        discount_cap,
+        code_type: r.generation.kind().to_ascii_uppercase(),
+        common_code: match &r.generation {
+            Generation::Common { code } => Some(code.clone()),
+            _ => None,
+        },
+        expiry_type: match r.expiry {
+            OfferExpiry::Fixed(_) => "FIXED".into(),
+            OfferExpiry::WithCampaign => "CAMPAIGN".into(),
+        },
+        valid_till: match r.expiry {
+            OfferExpiry::Fixed(d) => Some(d),
+            OfferExpiry::WithCampaign => None,
+        },
+        any_user: r.redemption.anyone_can_redeem,
+        max_redeem: r.redemption.total_cap,
+        claimed_by: o.claimed_by.as_ref().map(|c| c.1.clone()),
+        coupon_count: o.coupon_count,
+        issued_count: o.issued_count,
+        redeemed_count: o.redeemed_count,
+        description: r.describe(&names).headline,
+        created_at: o.created_at,
+        updated_at: o.updated_at,
+    })
+}
+
+/// Creates an offer from the wizard's configuration as JSON (API-0). Validation errors answer
+/// 400 naming the field; a taken common code 409.
+#[utoipa::path(post, path = "/api/v2/coupon/series", tag = "series", request_body = SeriesBody,
+    responses((status = 200, body = SeriesOut), (status = 400, body = super::ErrorBody),
+        (status = 409, body = super::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    state: web::Data<AppState>,
+    client: ApiClient,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let b: SeriesBody = parse_body(&body)?;
+    let org_id = client.key.org_id;
+    let org = state.store.get_org(org_id).await?;
+    let digits = Currency::parse("currency", &org.currency)
+        .map(|c| c.minor_digits())
+        .unwrap_or(2);
+    let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let form = form_of(&state, org_id, &b, digits).await?;
+    let ctx = state
+        .store
+        .offer_context(org_id, digits, today, None)
+        .await?;
+    let rules = parse(&form, &ctx).map_err(|errors| {
+        let first = errors.0.first().map(|e| api_field(e.field));
+        let message = errors
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", api_field(e.field), e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        ApiError {
+            field: first,
+            ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message)
+        }
+    })?;
+    let actor = crate::domain::user::Actor::system(&format!("API key {}", client.key.name));
+    let id = state
+        .store
+        .create_offer(org_id, &rules, client.key.consumer_id, None, &actor)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Conflict(f) if f == "common_code" => ApiError {
+                field: Some("commonCode".into()),
+                ..ApiError::new(
+                    StatusCode::CONFLICT,
+                    "common_code_taken",
+                    "another offer of the organisation uses this common code",
+                )
+            },
+            e => e.into(),
+        })?;
+    Ok(HttpResponse::Ok().json(series_out(&state, org_id, id).await?))
+}
+
+/// Reads an offer back.
+#[utoipa::path(get, path = "/api/v2/coupon/series/{id}", tag = "series",
+    params(("id" = i64, Path, description = "the series (offer) id")),
+    responses((status = 200, body = SeriesOut), (status = 404, body = super::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    state: web::Data<AppState>,
+    client: ApiClient,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(series_out(&state, client.key.org_id, path.into_inner()).await?))
+}
+
+/// Query of the series list (API-1).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct ListQuery {
+    /// STORE, TILL, ZONE or CONCEPT: one type per request.
+    pub org_entity_type: Option<String>,
+    /// Ids of that type (repeat the parameter or separate by commas). Unknown ids match nothing.
+    pub org_entity_ids: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeriesList {
+    pub series: Vec<SeriesOut>,
+}
+
+/// Offers whose redemption is restricted directly to the given entities (no expansion up or
+/// down the hierarchy); without a filter, every active offer.
+#[utoipa::path(get, path = "/api/v2/coupon/series", tag = "series", params(ListQuery),
+    responses((status = 200, body = SeriesList), (status = 400, body = super::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    client: ApiClient,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let q: ListQuery = serde_html_form::from_str(req.query_string())
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()))?;
+    let org_id = client.key.org_id;
+    let filter = match &q.org_entity_type {
+        None if q.org_entity_ids.is_empty() => None,
+        None => {
+            return Err(ApiError::field(
+                "orgEntityType",
+                "give the type of orgEntityIds: STORE, TILL, ZONE or CONCEPT",
+            ));
+        }
+        Some(t) => {
+            let kind = ScopeKind::parse(t).ok_or_else(|| {
+                ApiError::field(
+                    "orgEntityType",
+                    "must be one of STORE, TILL, ZONE or CONCEPT",
+                )
+            })?;
+            let ids: Vec<i64> = q
+                .org_entity_ids
+                .iter()
+                .flat_map(|s| s.split(','))
+                .filter_map(|s| s.trim().parse().ok())
+                .collect();
+            Some((kind, ids))
+        }
+    };
+    let org = state.store.get_org(org_id).await?;
+    let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let ids = state.store.series_ids(org_id, filter, today).await?;
+    let mut series = Vec::with_capacity(ids.len());
+    for id in ids {
+        series.push(series_out(&state, org_id, id).await?);
+    }
+    Ok(HttpResponse::Ok().json(SeriesList { series }))
+}

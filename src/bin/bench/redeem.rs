@@ -1,0 +1,159 @@
+//! `bench redeem`: N redeem calls over HTTP from C concurrent keep-alive clients.
+//!
+//! The client is a minimal HTTP/1.1 keep-alive loop over a `TcpStream` (one request in flight
+//! per connection), so the bench needs no HTTP client crate and measures the server, not a
+//! client library.
+
+use super::{FreshDb, issue_audience, org_and_offer};
+use anyhow::{Context, bail};
+use offerdesk::config::Settings;
+use offerdesk::domain::user::Actor;
+use offerdesk::startup::Application;
+use offerdesk::store::Store;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+pub async fn bench_redeem(db: &FreshDb, count: u64, concurrency: usize) -> anyhow::Result<()> {
+    let store = Store::open(&db.url).await?;
+    let (org, offer) = org_and_offer(&store).await?;
+    issue_audience(&store, org, offer, count).await?;
+    let pairs: Vec<(String, String)> = store
+        .fetch_all_read(
+            "SELECT c.code, cu.identifier FROM coupons c JOIN customers cu ON cu.id = c.customer_id WHERE c.offer_id = $1 ORDER BY c.id",
+            &[offer.into()],
+        )
+        .await?;
+    if pairs.len() as u64 != count {
+        bail!("setup: {} issued coupons, {count} expected", pairs.len());
+    }
+    let (_, key) = store
+        .create_api_key(org, "bench", None, 10_000_000, &Actor::system("bench"))
+        .await?;
+
+    let mut settings = Settings::from_lookup(|_| None).map_err(anyhow::Error::msg)?;
+    settings.database_url = db.url.clone();
+    settings.bind = "127.0.0.1:0".into();
+    settings.scheduler = false;
+    let app = Application::build_with_store(settings, store.clone()).await?;
+    let addr = format!("127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+
+    // Each client takes the next code from a shared cursor until all are done.
+    let pairs = Arc::new(pairs);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut clients = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let (pairs, next, addr, key) = (pairs.clone(), next.clone(), addr.clone(), key.clone());
+        clients.push(tokio::spawn(async move {
+            let mut conn = Conn::open(&addr).await?;
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((code, mobile)) = pairs.get(i) else {
+                    break;
+                };
+                let body = format!(
+                    r#"{{"transactionNumber":"B{i}","billAmount":150000,"storeCode":"S1","customer":{{"mobile":"{mobile}"}},"codes":["{code}"]}}"#
+                );
+                let t = Instant::now();
+                let (status, answer) = conn.post("/api/v2/coupon/redeem", &key, &body).await?;
+                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                if status != 200 {
+                    bail!("redeem {code} answered {status}: {answer}");
+                }
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(count as usize);
+    for c in clients {
+        latencies.extend(c.await??);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let redeemed = store.get_offer(org, offer).await?.redeemed_count;
+    if redeemed as u64 != count || store.redemption_count(org, offer).await? as u64 != count {
+        bail!("verification failed: {redeemed} redeemed, {count} expected");
+    }
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        latencies[((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1]
+    };
+    println!("backend={} verified={redeemed}", store.backend_name());
+    println!(
+        "redeem count={count} concurrency={concurrency} seconds={seconds:.2} redeems_per_s={:.0} p50_ms={:.2} p99_ms={:.2}",
+        count as f64 / seconds,
+        pct(0.50),
+        pct(0.99)
+    );
+    Ok(())
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: &str) -> anyhow::Result<Conn> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            stream,
+            buf: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Sends a JSON POST and reads the whole answer: (status, body).
+    async fn post(&mut self, path: &str, key: &str, body: &str) -> anyhow::Result<(u16, String)> {
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        self.stream.write_all(request.as_bytes()).await?;
+        self.buf.clear();
+        let mut chunk = [0u8; 4096];
+        let head_end = loop {
+            if let Some(p) = find(&self.buf, b"\r\n\r\n") {
+                break p + 4;
+            }
+            let n = self.stream.read(&mut chunk).await?;
+            if n == 0 {
+                bail!("the server closed the connection");
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&self.buf[..head_end]).to_string();
+        let status: u16 = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .context("an HTTP status line")?;
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().ok())?
+            })
+            .context("a Content-Length")?;
+        while self.buf.len() < head_end + length {
+            let n = self.stream.read(&mut chunk).await?;
+            if n == 0 {
+                bail!("the server closed the connection mid-answer");
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+        Ok((
+            status,
+            String::from_utf8_lossy(&self.buf[head_end..head_end + length]).to_string(),
+        ))
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

@@ -1,0 +1,915 @@
+//! Validating, redeeming and reversing coupons (RED-1..5). The decision is the pure
+//! `domain::redeem::decide` on what is read here; the write puts every guard in the statement
+//! that changes the row (coupon use, per-customer count and gap, offer cap), so concurrent
+//! requests on any number of instances redeem a single-use coupon exactly once and never pass
+//! a cap. A batch of codes is one transaction: all redeemed, or none.
+
+use super::dyntx::{Arg, DynTx, placeholders};
+use super::{Store, StoreError, StoreResult};
+use crate::domain::coupon::normalise_code;
+use crate::domain::issue::{CustomerRef, offer_ends_on};
+use crate::domain::offer::{Applicability, Generation, OfferRules};
+use crate::domain::redeem::*;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// At most this many codes in one redeem or validate call (RED-2).
+pub const MAX_CODES: usize = 50;
+/// Counter rows per uncapped offer: concurrent redemptions of one offer spread over them.
+const COUNTER_SHARDS: i64 = 16;
+/// How long a cached offer is trusted without seeing its `updated_at` again.
+const OFFER_CACHE_TTL_SECS: i64 = 30;
+
+/// What redeeming coupons of one offer needs that rarely changes: loaded once, cached per
+/// instance, and reloaded when the offer's `updated_at` moves (an edit) or after a short TTL.
+#[derive(Debug, Clone)]
+pub struct RedeemOffer {
+    pub id: i64,
+    pub org_id: i64,
+    pub offer_code: String,
+    pub name: String,
+    pub rules: OfferRules,
+    pub ends_on: Option<NaiveDate>,
+    pub tz: Tz,
+    pub claimed_by: Option<(i64, String)>,
+    updated_at: DateTime<Utc>,
+    loaded_at: DateTime<Utc>,
+}
+
+impl RedeemOffer {
+    fn common(&self) -> bool {
+        matches!(self.rules.generation, Generation::Common { .. })
+    }
+}
+
+/// The per-instance cache of offers being redeemed.
+#[derive(Debug, Clone, Default)]
+pub struct OfferCache(Arc<Mutex<HashMap<i64, Arc<RedeemOffer>>>>);
+
+/// A cart line as an integration sends it (category and brand by code).
+#[derive(Debug, Clone, Default)]
+pub struct LineInput {
+    pub sku: String,
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub on_sale: bool,
+}
+
+/// A validate or redeem call, as parsed from the API.
+#[derive(Debug, Clone, Default)]
+pub struct RedeemRequest {
+    pub org_id: i64,
+    /// Empty for a validation.
+    pub transaction_number: String,
+    pub bill_amount: i64,
+    pub store_code: Option<String>,
+    pub till_code: Option<String>,
+    pub customer: Option<CustomerRef>,
+    /// Normalised codes, at most `MAX_CODES`, no repeats.
+    pub codes: Vec<String>,
+    pub lines: Vec<LineInput>,
+    pub api_key_id: Option<i64>,
+    /// The consumer the calling key is bound to, for the claim rule.
+    pub consumer_id: Option<i64>,
+}
+
+/// Why a code may not be used: a rule of the offer, or the claim of another consumer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Rule(RedeemRefusal),
+    /// The offer is claimed by another consumer than the calling key's.
+    ClaimedByOther(String),
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Rule(r) => r.code(),
+            Refusal::ClaimedByOther(_) => "claimed_by_other_consumer",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Rule(r) => r.to_string(),
+            Refusal::ClaimedByOther(name) => {
+                format!("the offer is claimed by {name}; this key may not use it")
+            }
+        }
+    }
+}
+
+/// One code's answer.
+#[derive(Debug, Clone)]
+pub struct CodeOutcome {
+    pub code: String,
+    pub offer: Option<Arc<RedeemOffer>>,
+    pub valid_till: Option<NaiveDate>,
+    pub result: Result<i64, Refusal>,
+}
+
+/// A redeem call's answer.
+#[derive(Debug, Clone)]
+pub enum Redeemed {
+    /// Every code redeemed (or, `replay`, the same transaction was redeemed before and this is
+    /// its first result).
+    Done {
+        codes: Vec<(String, i64, i64)>,
+        redeemed_at: DateTime<Utc>,
+        replay: bool,
+    },
+    /// Nothing redeemed: the first code refused and why.
+    Refused(Box<CodeOutcome>),
+    /// The transaction number was used before with other codes.
+    TransactionMismatch(Vec<String>),
+}
+
+/// What a reversal did.
+#[derive(Debug, Clone)]
+pub struct Reversed {
+    pub codes: Vec<String>,
+    pub already: bool,
+}
+
+#[derive(sqlx::FromRow, Debug, Clone)]
+struct CouponLoad {
+    id: i64,
+    offer_id: i64,
+    code: String,
+    status: String,
+    customer_id: Option<i64>,
+    issued_at: Option<DateTime<Utc>>,
+    valid_till: Option<NaiveDate>,
+    redeem_count: i64,
+    updated_at: DateTime<Utc>,
+    redeemed: i64,
+}
+
+#[derive(sqlx::FromRow, Debug, Clone, Copy)]
+struct PlaceRow {
+    store_id: i64,
+    till_id: Option<i64>,
+    zone_id: Option<i64>,
+    concept_id: Option<i64>,
+}
+
+/// A redemption as a reversal reads it: id, offer, coupon, customer, code, reversed at.
+type RedemptionRow = (i64, i64, i64, Option<i64>, String, Option<DateTime<Utc>>);
+
+/// Redemptions of offers: the offer row's count (capped offers) plus the counter rows.
+pub const REDEEMED_SQL: &str = "(o.redeemed_count + COALESCE((SELECT CAST(SUM(oc.redeemed) AS BIGINT) FROM offer_counters oc WHERE oc.offer_id = o.id), 0))";
+
+const LOAD_COUPONS: &str = "SELECT c.id, c.offer_id, c.code, c.status, c.customer_id, c.issued_at, c.valid_till, c.redeem_count, o.updated_at, \
+    CASE WHEN o.total_redemption_cap IS NULL THEN 0 ELSE (o.redeemed_count + COALESCE((SELECT CAST(SUM(oc.redeemed) AS BIGINT) FROM offer_counters oc WHERE oc.offer_id = o.id), 0)) END AS redeemed \
+    FROM coupons c JOIN offers o ON o.id = c.offer_id WHERE c.org_id = $1 AND c.code IN ";
+
+/// Everything a decision needs for the codes of one request.
+struct Loaded {
+    coupons: HashMap<String, (CouponLoad, Arc<RedeemOffer>)>,
+    customer_id: Option<i64>,
+    place: Place,
+    lines: Vec<CartLine>,
+    /// (offer, customer) → count and last day.
+    history: HashMap<i64, CustomerRedemptions>,
+    /// Common-code offers: this customer's latest issual (issued at, valid till).
+    issuals: HashMap<i64, (DateTime<Utc>, Option<NaiveDate>)>,
+}
+
+impl Store {
+    /// The offer as redemption needs it, from `cache` while its `updated_at` is unchanged.
+    async fn redeem_offer(
+        &self,
+        cache: &OfferCache,
+        org_id: i64,
+        offer_id: i64,
+        updated_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Arc<RedeemOffer>> {
+        if let Ok(map) = cache.0.lock()
+            && let Some(o) = map.get(&offer_id)
+            && o.updated_at == updated_at
+            && (now - o.loaded_at).num_seconds() < OFFER_CACHE_TTL_SECS
+        {
+            return Ok(o.clone());
+        }
+        let offer = self.get_offer(org_id, offer_id).await?;
+        let org = self.get_org(org_id).await?;
+        let campaign_end = match &offer.claimed_by {
+            Some((id, _, _)) => self.get_consumer(org_id, *id).await?.ends_on,
+            None => None,
+        };
+        let loaded = Arc::new(RedeemOffer {
+            id: offer.id,
+            org_id,
+            offer_code: offer.offer_code.clone(),
+            name: offer.rules.name.clone(),
+            ends_on: offer_ends_on(&offer.rules.expiry, campaign_end),
+            tz: org.time_zone.parse().unwrap_or(chrono_tz::UTC),
+            claimed_by: offer.claimed_by.map(|(id, name, _)| (id, name)),
+            rules: offer.rules,
+            updated_at,
+            loaded_at: now,
+        });
+        if let Ok(mut map) = cache.0.lock() {
+            map.insert(offer_id, loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// Reads the coupons, customer, place, cart and histories of a request (read pool).
+    async fn load_for_redeem(
+        &self,
+        cache: &OfferCache,
+        req: &RedeemRequest,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Loaded> {
+        let mut args: Vec<Arg> = vec![req.org_id.into()];
+        args.extend(req.codes.iter().map(|c| Arg::from(c.as_str())));
+        let rows: Vec<CouponLoad> = self
+            .fetch_all_read(
+                &format!(
+                    "{LOAD_COUPONS}({})",
+                    placeholders(2, req.codes.len().max(1))
+                ),
+                &args,
+            )
+            .await?;
+        let mut coupons = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let offer = self
+                .redeem_offer(cache, req.org_id, row.offer_id, row.updated_at, now)
+                .await?;
+            coupons.insert(row.code.clone(), (row, offer));
+        }
+        let customer_id = match &req.customer {
+            Some(c) => self
+                .fetch_all_read::<(i64,)>(
+                    "SELECT id FROM customers WHERE org_id = $1 AND identifier_type = $2 AND identifier = $3",
+                    &[req.org_id.into(), c.kind.as_str().into(), c.value.as_str().into()],
+                )
+                .await?
+                .first()
+                .map(|r| r.0),
+            None => None,
+        };
+        let place = self.place(req).await?;
+        let lines = self.cart_lines(req, &coupons).await?;
+        let mut history = HashMap::new();
+        let mut issuals = HashMap::new();
+        if let Some(customer) = customer_id {
+            let mut offers: Vec<i64> = coupons.values().map(|(_, o)| o.id).collect();
+            offers.sort_unstable();
+            offers.dedup();
+            let mut args: Vec<Arg> = vec![customer.into()];
+            args.extend(offers.iter().map(|o| Arg::I64(*o)));
+            let list = placeholders(2, offers.len().max(1));
+            let rows: Vec<(i64, i64, Option<NaiveDate>)> = self
+                .fetch_all_read(
+                    &format!(
+                        "SELECT offer_id, redeem_count, last_redeemed_on FROM customer_redemptions WHERE customer_id = $1 AND offer_id IN ({list})"
+                    ),
+                    &args,
+                )
+                .await?;
+            for (offer, count, last_on) in rows {
+                history.insert(
+                    offer,
+                    CustomerRedemptions {
+                        count: count.max(0) as u32,
+                        last_on,
+                    },
+                );
+            }
+            let common: Vec<i64> = coupons
+                .values()
+                .filter(|(_, o)| o.common())
+                .map(|(_, o)| o.id)
+                .collect();
+            for offer in common {
+                let row: Option<(DateTime<Utc>, Option<NaiveDate>)> = self
+                    .fetch_all_read(
+                        "SELECT issued_at, valid_till FROM issuals WHERE offer_id = $1 AND customer_id = $2 ORDER BY id DESC LIMIT 1",
+                        &[offer.into(), customer.into()],
+                    )
+                    .await?
+                    .into_iter()
+                    .next();
+                if let Some(r) = row {
+                    issuals.insert(offer, r);
+                }
+            }
+        }
+        Ok(Loaded {
+            coupons,
+            customer_id,
+            place,
+            lines,
+            history,
+            issuals,
+        })
+    }
+
+    /// The store and till of a request with the store's zone and concept; unknown codes leave
+    /// the place empty (an offer restricted to stores then refuses it).
+    async fn place(&self, req: &RedeemRequest) -> StoreResult<Place> {
+        let row: Option<PlaceRow> = if let Some(till) = &req.till_code {
+            self.fetch_all_read(
+                "SELECT s.id AS store_id, t.id AS till_id, s.zone_id, s.concept_id FROM tills t JOIN stores s ON s.id = t.store_id \
+                 WHERE t.org_id = $1 AND t.code = $2",
+                &[req.org_id.into(), till.to_ascii_uppercase().into()],
+            )
+            .await?
+            .into_iter()
+            .next()
+        } else if let Some(store) = &req.store_code {
+            self.fetch_all_read(
+                "SELECT s.id AS store_id, CAST(NULL AS BIGINT) AS till_id, s.zone_id, s.concept_id FROM stores s WHERE s.org_id = $1 AND s.code = $2",
+                &[req.org_id.into(), store.to_ascii_uppercase().into()],
+            )
+            .await?
+            .into_iter()
+            .next()
+        } else {
+            None
+        };
+        Ok(row
+            .map(|r| Place {
+                store: Some(r.store_id),
+                till: r.till_id,
+                zone: r.zone_id,
+                concept: r.concept_id,
+            })
+            .unwrap_or_default())
+    }
+
+    /// The cart's lines with categories and brands resolved to the org's ids (only read when
+    /// an offer of the request applies to selected products).
+    async fn cart_lines(
+        &self,
+        req: &RedeemRequest,
+        coupons: &HashMap<String, (CouponLoad, Arc<RedeemOffer>)>,
+    ) -> StoreResult<Vec<CartLine>> {
+        let selected = coupons
+            .values()
+            .any(|(_, o)| matches!(o.rules.applicability, Applicability::Selected { .. }));
+        let mut ids: HashMap<(&'static str, String), i64> = HashMap::new();
+        if selected && !req.lines.is_empty() {
+            for (table, kind) in [("categories", "c"), ("brands", "b")] {
+                let rows: Vec<(i64, String)> = self
+                    .fetch_all_read(
+                        &format!("SELECT id, code FROM {table} WHERE org_id = $1"),
+                        &[req.org_id.into()],
+                    )
+                    .await?;
+                for (id, code) in rows {
+                    ids.insert((kind, code), id);
+                }
+            }
+        }
+        let find = |kind: &'static str, code: &Option<String>| {
+            code.as_ref()
+                .and_then(|c| ids.get(&(kind, c.trim().to_ascii_uppercase())).copied())
+        };
+        Ok(req
+            .lines
+            .iter()
+            .map(|l| CartLine {
+                sku: l.sku.clone(),
+                category: find("c", &l.category),
+                brand: find("b", &l.brand),
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                on_sale: l.on_sale,
+            })
+            .collect())
+    }
+
+    /// Answers each code of a request: redeemable with its discount, or the refusal (RED-1).
+    /// Writes nothing.
+    pub async fn validate(
+        &self,
+        cache: &OfferCache,
+        req: &RedeemRequest,
+    ) -> StoreResult<Vec<CodeOutcome>> {
+        let now = Utc::now();
+        let loaded = self.load_for_redeem(cache, req, now).await?;
+        Ok(decide_all(req, &loaded, now, false))
+    }
+
+    /// Redeems every code of the request in one transaction, or none (RED-2, RED-5).
+    /// Idempotent on the transaction number: a retry answers the first result.
+    pub async fn redeem(&self, cache: &OfferCache, req: &RedeemRequest) -> StoreResult<Redeemed> {
+        if let Some(replay) = self.replay(req).await? {
+            return Ok(replay);
+        }
+        let now = Utc::now();
+        let loaded = self.load_for_redeem(cache, req, now).await?;
+        let outcomes = decide_all(req, &loaded, now, true);
+        if let Some(refused) = outcomes.iter().find(|o| o.result.is_err()) {
+            return Ok(Redeemed::Refused(Box::new(refused.clone())));
+        }
+        match self.apply_redemption(req, &loaded, &outcomes, now).await {
+            Ok(()) => Ok(Redeemed::Done {
+                codes: outcomes
+                    .iter()
+                    .map(|o| {
+                        (
+                            o.code.clone(),
+                            o.offer.as_ref().map(|f| f.id).unwrap_or(0),
+                            o.result.clone().unwrap_or(0),
+                        )
+                    })
+                    .collect(),
+                redeemed_at: now,
+                replay: false,
+            }),
+            Err(StoreError::Conflict(code)) => {
+                // A guard refused: another request got there first. The same transaction
+                // retried concurrently answers its first result; otherwise say why now.
+                if let Some(replay) = self.replay(req).await? {
+                    return Ok(replay);
+                }
+                let loaded = self.load_for_redeem(cache, req, Utc::now()).await?;
+                let outcomes = decide_all(req, &loaded, Utc::now(), true);
+                let refused = outcomes
+                    .iter()
+                    .find(|o| o.result.is_err())
+                    .or_else(|| outcomes.iter().find(|o| o.code == code))
+                    .cloned()
+                    .map(|mut o| {
+                        if o.result.is_ok() {
+                            // Lost a race on a guard whose reason the fresh read cannot see
+                            // yet (the winner is still committing): the coupon is taken.
+                            o.result = Err(Refusal::Rule(RedeemRefusal::AlreadyRedeemed));
+                        }
+                        o
+                    });
+                match refused {
+                    Some(o) => Ok(Redeemed::Refused(Box::new(o))),
+                    None => Err(StoreError::Conflict(code)),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The first result of a transaction number already used in the org, if any.
+    async fn replay(&self, req: &RedeemRequest) -> StoreResult<Option<Redeemed>> {
+        let rows: Vec<(String, i64, i64, DateTime<Utc>)> = self
+            .fetch_all_read(
+                "SELECT code, offer_id, discount, redeemed_at FROM redemptions WHERE org_id = $1 AND transaction_number = $2 ORDER BY id",
+                &[req.org_id.into(), req.transaction_number.as_str().into()],
+            )
+            .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut before: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        let mut now: Vec<&str> = req.codes.iter().map(String::as_str).collect();
+        before.sort_unstable();
+        now.sort_unstable();
+        if before != now {
+            return Ok(Some(Redeemed::TransactionMismatch(
+                rows.into_iter().map(|r| r.0).collect(),
+            )));
+        }
+        let redeemed_at = rows[0].3;
+        Ok(Some(Redeemed::Done {
+            codes: rows.into_iter().map(|r| (r.0, r.1, r.2)).collect(),
+            redeemed_at,
+            replay: true,
+        }))
+    }
+
+    /// Writes a decided redemption with every guard in its statement; a guard that refuses
+    /// rolls the whole transaction back with `Conflict(code)`.
+    async fn apply_redemption(
+        &self,
+        req: &RedeemRequest,
+        loaded: &Loaded,
+        outcomes: &[CodeOutcome],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let customer = match (loaded.customer_id, &req.customer) {
+            (Some(id), _) => Some(id),
+            (None, Some(c)) => Some(upsert_customer(&mut tx, req.org_id, c, now).await?),
+            (None, None) => None,
+        };
+        // Rows are locked in coupon id order, so two batches never wait on each other.
+        let mut ordered: Vec<&CodeOutcome> = outcomes.iter().collect();
+        ordered.sort_by_key(|o| loaded.coupons[&o.code].0.id);
+        for o in ordered {
+            let (coupon, offer) = &loaded.coupons[&o.code];
+            let discount = o.result.clone().unwrap_or(0);
+            let conflict = || StoreError::Conflict(o.code.clone());
+            let today = now.with_timezone(&offer.tz).date_naive();
+            let limit = coupon_redeem_limit(&offer.rules, offer.common());
+            let used: Option<(i64,)> = tx
+                .fetch_optional(
+                    "UPDATE coupons SET redeem_count = redeem_count + 1, redeemed_at = $1, \
+                     status = CASE WHEN $2 IS NOT NULL AND redeem_count + 1 >= $2 THEN 'redeemed' ELSE status END \
+                     WHERE id = $3 AND status <> 'revoked' AND status <> 'redeemed' AND ($2 IS NULL OR redeem_count < $2) RETURNING id",
+                    &[now.into(), Arg::OptI64(limit), coupon.id.into()],
+                )
+                .await?;
+            used.ok_or_else(conflict)?;
+            if let Some(customer) = customer {
+                let max = per_customer_limit(&offer.rules, offer.common()).map(i64::from);
+                let latest = offer
+                    .rules
+                    .redemption
+                    .multiple
+                    .and_then(|m| m.gap_days)
+                    .map(|g| today - Duration::days(i64::from(g)));
+                let counted: Option<(i64,)> = tx
+                    .fetch_optional(
+                        "INSERT INTO customer_redemptions (offer_id, customer_id, redeem_count, last_redeemed_on) VALUES ($1, $2, 1, $3) \
+                         ON CONFLICT (offer_id, customer_id) DO UPDATE SET redeem_count = customer_redemptions.redeem_count + 1, \
+                         last_redeemed_on = excluded.last_redeemed_on \
+                         WHERE ($4 IS NULL OR customer_redemptions.redeem_count < $4) \
+                         AND ($5 IS NULL OR customer_redemptions.last_redeemed_on IS NULL OR customer_redemptions.last_redeemed_on <= $5) \
+                         RETURNING redeem_count",
+                        &[
+                            offer.id.into(),
+                            customer.into(),
+                            Arg::OptDate(Some(today)),
+                            Arg::OptI64(max),
+                            Arg::OptDate(latest),
+                        ],
+                    )
+                    .await?;
+                counted.ok_or_else(conflict)?;
+            }
+            count_redemption(&mut tx, offer, 1, now)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Conflict(_) => conflict(),
+                    e => e,
+                })?;
+            tx.execute(
+                "INSERT INTO redemptions (org_id, offer_id, coupon_id, code, customer_id, transaction_number, store_id, till_id, \
+                 bill_amount, discount, redeemed_at, api_key_id, consumer_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                &[
+                    req.org_id.into(),
+                    offer.id.into(),
+                    coupon.id.into(),
+                    o.code.as_str().into(),
+                    Arg::OptI64(customer),
+                    req.transaction_number.as_str().into(),
+                    Arg::OptI64(loaded.place.store),
+                    Arg::OptI64(loaded.place.till),
+                    req.bill_amount.into(),
+                    discount.into(),
+                    now.into(),
+                    Arg::OptI64(req.api_key_id),
+                    Arg::OptI64(req.consumer_id),
+                ],
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Db(d) if d.as_database_error().is_some_and(|x| x.is_unique_violation()) => conflict(),
+                e => e,
+            })?;
+        }
+        tx.commit().await
+    }
+
+    /// Reverses every redemption of a transaction (RED-4): counts and caps are restored; a
+    /// revoked coupon stays revoked and an expired one stays unusable (its date has passed).
+    pub async fn reverse(&self, org_id: i64, transaction_number: &str) -> StoreResult<Reversed> {
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        let rows: Vec<RedemptionRow> = tx
+            .fetch_all(
+                "SELECT id, offer_id, coupon_id, customer_id, code, reversed_at FROM redemptions WHERE org_id = $1 AND transaction_number = $2 ORDER BY id",
+                &[org_id.into(), transaction_number.into()],
+            )
+            .await?;
+        if rows.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        let codes: Vec<String> = rows.iter().map(|r| r.4.clone()).collect();
+        let open: Vec<_> = rows.iter().filter(|r| r.5.is_none()).collect();
+        if open.is_empty() {
+            return Ok(Reversed {
+                codes,
+                already: true,
+            });
+        }
+        for (id, offer_id, coupon_id, customer_id, _, _) in open {
+            let marked = tx
+                .execute(
+                    "UPDATE redemptions SET reversed_at = $1 WHERE id = $2 AND reversed_at IS NULL",
+                    &[now.into(), (*id).into()],
+                )
+                .await?;
+            if marked == 0 {
+                continue;
+            }
+            tx.execute(
+                "UPDATE coupons SET redeem_count = redeem_count - 1, \
+                 status = CASE WHEN status = 'redeemed' THEN 'issued' ELSE status END WHERE id = $1",
+                &[(*coupon_id).into()],
+            )
+            .await?;
+            if let Some(customer) = customer_id {
+                tx.execute(
+                    "UPDATE customer_redemptions SET redeem_count = redeem_count - 1 WHERE offer_id = $1 AND customer_id = $2 AND redeem_count > 0",
+                    &[(*offer_id).into(), (*customer).into()],
+                )
+                .await?;
+            }
+            let capped: Option<(Option<i64>,)> = tx
+                .fetch_optional(
+                    "SELECT total_redemption_cap FROM offers WHERE id = $1",
+                    &[(*offer_id).into()],
+                )
+                .await?;
+            let sql = if capped.and_then(|c| c.0).is_some() {
+                "UPDATE offers SET redeemed_count = redeemed_count - 1 WHERE id = $1"
+            } else {
+                "INSERT INTO offer_counters (offer_id, shard, redeemed) VALUES ($1, 0, -1) \
+                 ON CONFLICT (offer_id, shard) DO UPDATE SET redeemed = offer_counters.redeemed - 1"
+            };
+            tx.execute(sql, &[(*offer_id).into()]).await?;
+        }
+        tx.commit().await?;
+        Ok(Reversed {
+            codes,
+            already: false,
+        })
+    }
+}
+
+/// Creates (or finds) a customer inside a redemption.
+async fn upsert_customer(
+    tx: &mut DynTx,
+    org_id: i64,
+    c: &CustomerRef,
+    now: DateTime<Utc>,
+) -> StoreResult<i64> {
+    let ids = super::issue::customer_ids(tx, org_id, std::slice::from_ref(c), now).await?;
+    ids.get(c).copied().ok_or(StoreError::NotFound)
+}
+
+/// Counts one redemption (or `delta`) of an offer: on the offer row, guarded by its cap, when
+/// it has one; otherwise on one of its counter rows, so redemptions do not queue on one row.
+async fn count_redemption(
+    tx: &mut DynTx,
+    offer: &RedeemOffer,
+    delta: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    match offer.rules.redemption.total_cap {
+        Some(cap) => {
+            let hit: Option<(i64,)> = tx
+                .fetch_optional(
+                    &format!(
+                        "UPDATE offers AS o SET redeemed_count = redeemed_count + $1, last_redeemed_at = $2 \
+                         WHERE id = $3 AND {REDEEMED_SQL} + $1 <= $4 RETURNING id"
+                    ),
+                    &[delta.into(), now.into(), offer.id.into(), cap.into()],
+                )
+                .await?;
+            hit.map(|_| ()).ok_or(StoreError::Conflict(String::new()))
+        }
+        None => {
+            let shard = i64::from(rand::random::<u8>()) % COUNTER_SHARDS;
+            tx.execute(
+                "INSERT INTO offer_counters (offer_id, shard, redeemed, last_redeemed_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (offer_id, shard) DO UPDATE SET redeemed = offer_counters.redeemed + excluded.redeemed, \
+                 last_redeemed_at = excluded.last_redeemed_at",
+                &[offer.id.into(), shard.into(), delta.into(), now.into()],
+            )
+            .await?;
+            Ok(())
+        }
+    }
+}
+
+/// Decides every code of a request in order; for a redemption, each code's discount is taken
+/// from what is left of the bill after the codes before it, so a batch never discounts more
+/// than the bill.
+fn decide_all(
+    req: &RedeemRequest,
+    loaded: &Loaded,
+    now: DateTime<Utc>,
+    _redeeming: bool,
+) -> Vec<CodeOutcome> {
+    let mut left = req.bill_amount;
+    let mut out = Vec::with_capacity(req.codes.len());
+    for code in &req.codes {
+        let Some((coupon, offer)) = loaded.coupons.get(code) else {
+            out.push(CodeOutcome {
+                code: code.clone(),
+                offer: None,
+                valid_till: None,
+                result: Err(Refusal::Rule(RedeemRefusal::UnknownCode)),
+            });
+            continue;
+        };
+        let local = now.with_timezone(&offer.tz);
+        let common = offer.common();
+        let (issued_to, issued_at, valid_till) = if common {
+            match loaded.issuals.get(&offer.id) {
+                Some((at, till)) => (loaded.customer_id, Some(*at), *till),
+                None => (None, None, None),
+            }
+        } else {
+            (coupon.customer_id, coupon.issued_at, coupon.valid_till)
+        };
+        let facts = CouponFacts {
+            status: CouponStatus::parse(&coupon.status).unwrap_or(CouponStatus::Revoked),
+            common,
+            issued_to,
+            issued_on: issued_at.map(|t| t.with_timezone(&offer.tz).date_naive()),
+            valid_till,
+            redeem_count: coupon.redeem_count,
+        };
+        let offer_facts = OfferFacts {
+            rules: &offer.rules,
+            ends_on: offer.ends_on,
+            redeemed: coupon.redeemed,
+        };
+        let history = loaded.history.get(&offer.id).copied().unwrap_or_default();
+        let attempt = RedeemAttempt {
+            customer: loaded.customer_id,
+            place: loaded.place,
+            at: local.naive_local(),
+            cart: Cart {
+                bill_amount: left.max(0),
+                lines: loaded.lines.clone(),
+            },
+        };
+        let result = match (&offer.claimed_by, req.consumer_id) {
+            (Some((owner, name)), Some(c)) if *owner != c => {
+                Err(Refusal::ClaimedByOther(name.clone()))
+            }
+            _ => decide(&offer_facts, &facts, &history, &attempt).map_err(Refusal::Rule),
+        };
+        if let Ok(d) = &result {
+            left -= d;
+        }
+        out.push(CodeOutcome {
+            code: code.clone(),
+            offer: Some(offer.clone()),
+            valid_till,
+            result,
+        });
+    }
+    out
+}
+
+/// Normalises the codes of a request: trimmed, upper case, no repeats; `Err` names the bad one.
+pub fn parse_codes(raw: &[String]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+    for r in raw {
+        let code =
+            normalise_code(r).ok_or_else(|| format!("`{}` is not a coupon code", r.trim()))?;
+        if out.contains(&code) {
+            return Err(format!("{code} is given twice"));
+        }
+        out.push(code);
+    }
+    if out.is_empty() {
+        return Err("give at least one code".into());
+    }
+    if out.len() > MAX_CODES {
+        return Err(format!("at most {MAX_CODES} codes at once"));
+    }
+    Ok(out)
+}
+
+/// A coupon as the details API shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CouponDetail {
+    pub code: String,
+    pub offer_id: i64,
+    pub offer_name: String,
+    pub status: String,
+    pub identifier_type: Option<String>,
+    pub identifier: Option<String>,
+    pub issued_at: Option<DateTime<Utc>>,
+    pub valid_till: Option<NaiveDate>,
+    pub redeem_count: i64,
+    pub redeemed_at: Option<DateTime<Utc>>,
+    pub time_zone: String,
+}
+
+impl CouponDetail {
+    /// unissued, issued, expired (issued and past its last day in the org's calendar),
+    /// redeemed or revoked.
+    pub fn shown_status(&self) -> &'static str {
+        let tz: Tz = self.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let today = Utc::now().with_timezone(&tz).date_naive();
+        match self.status.as_str() {
+            "issued" if self.valid_till.is_some_and(|d| d < today) => "expired",
+            "issued" => "issued",
+            "redeemed" => "redeemed",
+            "revoked" => "revoked",
+            _ => "unissued",
+        }
+    }
+
+    pub fn customer(&self) -> Option<CustomerRef> {
+        let kind = crate::domain::masters::IdentifierType::parse(self.identifier_type.as_deref()?)?;
+        Some(CustomerRef {
+            kind,
+            value: self.identifier.clone()?,
+        })
+    }
+}
+
+const DETAIL: &str = "SELECT c.code, c.offer_id, o.name AS offer_name, c.status, cu.identifier_type, cu.identifier, c.issued_at, c.valid_till, \
+    c.redeem_count, c.redeemed_at, g.time_zone FROM coupons c JOIN offers o ON o.id = c.offer_id JOIN orgs g ON g.id = c.org_id \
+    LEFT JOIN customers cu ON cu.id = c.customer_id WHERE c.org_id = $1";
+
+impl Store {
+    /// The org's coupons with these codes (unknown codes are left out).
+    pub async fn coupons_by_codes(
+        &self,
+        org_id: i64,
+        codes: &[String],
+    ) -> StoreResult<Vec<CouponDetail>> {
+        let mut args: Vec<Arg> = vec![org_id.into()];
+        args.extend(codes.iter().map(|c| Arg::from(c.as_str())));
+        self.fetch_all_read(
+            &format!(
+                "{DETAIL} AND c.code IN ({}) ORDER BY c.id",
+                placeholders(2, codes.len().max(1))
+            ),
+            &args,
+        )
+        .await
+    }
+
+    /// A customer's coupons in the org, newest first (at most 500).
+    pub async fn coupons_of_customer(
+        &self,
+        org_id: i64,
+        customer: &CustomerRef,
+    ) -> StoreResult<Vec<CouponDetail>> {
+        self.fetch_all_read(
+            &format!(
+                "{DETAIL} AND c.customer_id = (SELECT id FROM customers WHERE org_id = $1 AND identifier_type = $2 AND identifier = $3) \
+                 ORDER BY c.id DESC LIMIT 500"
+            ),
+            &[org_id.into(), customer.kind.as_str().into(), customer.value.as_str().into()],
+        )
+        .await
+    }
+}
+
+impl Store {
+    /// Offers of the org directly restricted to any of `filter`'s entities (API-1), or, with no
+    /// filter, the offers still running on `today`; newest first, at most 500.
+    pub async fn series_ids(
+        &self,
+        org_id: i64,
+        filter: Option<(crate::domain::offer::ScopeKind, Vec<i64>)>,
+        today: NaiveDate,
+    ) -> StoreResult<Vec<i64>> {
+        let rows: Vec<(i64,)> = match filter {
+            Some((_, ids)) if ids.is_empty() => Vec::new(),
+            Some((kind, ids)) => {
+                let mut args: Vec<Arg> = vec![org_id.into(), kind.as_str().into()];
+                args.extend(ids.iter().map(|i| Arg::I64(*i)));
+                self.fetch_all_read(
+                    &format!(
+                        "SELECT DISTINCT offer_id FROM offer_scopes WHERE org_id = $1 AND entity_type = $2 AND entity_id IN ({}) \
+                         ORDER BY offer_id DESC LIMIT 500",
+                        placeholders(3, ids.len())
+                    ),
+                    &args,
+                )
+                .await?
+            }
+            None => {
+                self.fetch_all_read(
+                    "SELECT id FROM offers WHERE org_id = $1 AND (expires_on IS NULL OR expires_on >= $2) ORDER BY id DESC LIMIT 500",
+                    &[org_id.into(), Arg::OptDate(Some(today))],
+                )
+                .await?
+            }
+        };
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+}
+
+impl Store {
+    /// Redemptions of an offer not reversed (the rows, not the counters).
+    pub async fn redemption_count(&self, org_id: i64, offer_id: i64) -> StoreResult<i64> {
+        let row: Vec<(i64,)> = self
+            .fetch_all_read(
+                "SELECT COUNT(*) FROM redemptions WHERE org_id = $1 AND offer_id = $2 AND reversed_at IS NULL",
+                &[org_id.into(), offer_id.into()],
+            )
+            .await?;
+        Ok(row.first().map(|r| r.0).unwrap_or(0))
+    }
+}
