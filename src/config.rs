@@ -22,6 +22,8 @@ pub struct Settings {
     pub session_key: Option<String>,
     pub smtp_url: Option<String>,
     pub sms_gateway_url: Option<String>,
+    /// The sender of emails, `OFFERDESK_MAIL_FROM`.
+    pub mail_from: String,
     /// Whether `serve` runs the background scheduler.
     pub scheduler: bool,
 }
@@ -39,6 +41,7 @@ impl fmt::Debug for Settings {
                 "sms_gateway_url",
                 &self.sms_gateway_url.as_deref().map(redact_url),
             )
+            .field("mail_from", &self.mail_from)
             .field("scheduler", &self.scheduler)
             .finish()
     }
@@ -111,6 +114,8 @@ impl Settings {
             session_key: get("OFFERDESK_SESSION_KEY"),
             smtp_url: get("SMTP_URL"),
             sms_gateway_url: get("SMS_GATEWAY_URL"),
+            mail_from: get("OFFERDESK_MAIL_FROM")
+                .unwrap_or_else(|| "offerdesk <noreply@offerdesk.local>".into()),
             scheduler,
         })
     }

@@ -69,6 +69,9 @@ impl Application {
         let key = session_key(&settings, &store).await?;
         let jobs = crate::jobs::Jobs::new(store.clone());
         jobs.spawn();
+        if settings.scheduler {
+            crate::scheduler::Scheduler::new(store.clone(), &settings)?.spawn();
+        }
         let state = aweb::Data::new(AppState {
             store: store.clone(),
             settings: settings.clone(),

@@ -2,8 +2,10 @@
 //! limit per key, JSON errors `{"error":{"code","message"}}`, strict bodies (unknown fields and
 //! wrong types answer 400 naming the field), and the OpenAPI description.
 
+pub mod claims;
 pub mod coupons;
 pub mod openapi;
+pub mod revoke;
 pub mod series;
 
 use crate::store::api_keys::{ApiKeyAuth, hash_api_key};
@@ -57,6 +59,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/coupon/upload", web::post().to(coupons::upload))
             .route("/jobs/{id}", web::get().to(coupons::job))
             .route("/coupon", web::get().to(coupons::details))
+            .route("/offers/{id}/claim", web::post().to(claims::claim))
+            .route("/offers/{id}/revoke", web::post().to(revoke::revoke))
             .default_service(web::to(not_found)),
     );
 }

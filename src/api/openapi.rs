@@ -1,6 +1,6 @@
 //! The OpenAPI description of `/api/v2`, generated from the handlers and types.
 
-use super::{coupons, series};
+use super::{claims, coupons, revoke, series};
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -13,7 +13,8 @@ use utoipa::{Modify, OpenApi};
             Amounts are integers in the currency's minor units."),
     paths(series::create, series::get, series::list, coupons::issue, coupons::bulk_issue,
         coupons::issue_multiple, coupons::is_redeemable, coupons::validate, coupons::redeem,
-        coupons::reverse, coupons::details, coupons::upload, coupons::job),
+        coupons::reverse, coupons::details, coupons::upload, coupons::job,
+        claims::claim, revoke::revoke),
     modifiers(&Bearer),
     tags((name = "series", description = "Offers (coupon series)"),
         (name = "coupons", description = "Issuing and coupon details"),

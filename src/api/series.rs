@@ -77,6 +77,50 @@ pub struct SeriesBody {
     pub time_slots: Option<String>,
     /// Dates (YYYY-MM-DD) the offer may be redeemed on; none = any.
     pub dates: Vec<String>,
+    /// The 10:00 offer-expiry email to POCs (REM-1); unknown emails become POCs of the org.
+    pub expiry_reminder: Option<ExpiryReminderIn>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExpiryReminderIn {
+    /// Days before the offer's last day (1–365).
+    pub days_before: u32,
+    pub poc_emails: Vec<String>,
+}
+
+/// The org's POC ids for these emails, adding the unknown ones (named by their address).
+async fn poc_ids(
+    state: &AppState,
+    org_id: i64,
+    emails: &[String],
+    actor: &crate::domain::user::Actor,
+) -> Result<Vec<String>, ApiError> {
+    use crate::domain::masters::NewPoc;
+    let mut known: HashMap<String, i64> = state
+        .store
+        .list_pocs(org_id)
+        .await?
+        .into_iter()
+        .map(|p| (p.email, p.id))
+        .collect();
+    let mut ids = Vec::new();
+    for (i, raw) in emails.iter().enumerate() {
+        let field = format!("expiryReminder.pocEmails[{i}]");
+        let name = raw.trim().split('@').next().unwrap_or("").to_string();
+        let poc = NewPoc::parse(&name, raw)
+            .map_err(|_| ApiError::field(&field, "is not an email address"))?;
+        let id = match known.get(poc.email.as_str()) {
+            Some(id) => *id,
+            None => {
+                let id = state.store.create_poc(org_id, &poc, actor).await?;
+                known.insert(poc.email.as_str().to_string(), id);
+                id
+            }
+        };
+        ids.push(id.to_string());
+    }
+    Ok(ids)
 }
 
 /// The form field's name in the API body.
@@ -90,6 +134,8 @@ fn api_field(form_field: &str) -> String {
         ("max_per_customer", "maxIssualsPerCustomer"),
         ("coupon_expiry", "couponExpiryType"),
         ("coupon_expiry_n", "couponExpiryValue"),
+        ("poc_reminder_days", "expiryReminder.daysBefore"),
+        ("poc_ids", "expiryReminder.pocEmails"),
     ];
     if let Some((_, api)) = special.iter().find(|(f, _)| *f == form_field) {
         return api.to_string();
@@ -235,6 +281,13 @@ async fn form_of(
     Ok(f)
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpiryReminderOut {
+    pub days_before: u32,
+    pub poc_emails: Vec<String>,
+}
+
 /// An offer as the API answers it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -259,6 +312,8 @@ pub struct SeriesOut {
     pub issued_count: i64,
     pub redeemed_count: i64,
     pub description: String,
+    /// The POC expiry reminder, when set.
+    pub expiry_reminder: Option<ExpiryReminderOut>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -321,6 +376,20 @@ async fn series_out(state: &AppState, org_id: i64, id: i64) -> Result<SeriesOut,
         issued_count: o.issued_count,
         redeemed_count: o.redeemed_count,
         description: r.describe(&names).headline,
+        expiry_reminder: match &r.poc_reminder {
+            Some(p) => {
+                let pocs = state.store.list_pocs(org_id).await?;
+                Some(ExpiryReminderOut {
+                    days_before: p.days_before,
+                    poc_emails: pocs
+                        .into_iter()
+                        .filter(|x| p.poc_ids.contains(&x.id))
+                        .map(|x| x.email)
+                        .collect(),
+                })
+            }
+            None => None,
+        },
         created_at: o.created_at,
         updated_at: o.updated_at,
     })
@@ -345,7 +414,19 @@ pub async fn create(
         .unwrap_or(2);
     let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let today = Utc::now().with_timezone(&tz).date_naive();
-    let form = form_of(&state, org_id, &b, digits).await?;
+    let actor = crate::domain::user::Actor::system(&format!("API key {}", client.key.name));
+    let mut form = form_of(&state, org_id, &b, digits).await?;
+    if let Some(r) = &b.expiry_reminder {
+        if r.poc_emails.is_empty() {
+            return Err(ApiError::field(
+                "expiryReminder.pocEmails",
+                "give at least one email",
+            ));
+        }
+        form.poc_reminder = "on".into();
+        form.poc_reminder_days = r.days_before.to_string();
+        form.poc_ids = poc_ids(&state, org_id, &r.poc_emails, &actor).await?;
+    }
     let ctx = state
         .store
         .offer_context(org_id, digits, today, None)
@@ -363,7 +444,6 @@ pub async fn create(
             ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message)
         }
     })?;
-    let actor = crate::domain::user::Actor::system(&format!("API key {}", client.key.name));
     let id = state
         .store
         .create_offer(org_id, &rules, client.key.consumer_id, None, &actor)

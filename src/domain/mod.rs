@@ -7,6 +7,7 @@ pub mod money;
 pub mod offer;
 pub mod org;
 pub mod redeem;
+pub mod revoke;
 pub mod user;
 
 use std::fmt;

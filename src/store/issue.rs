@@ -425,7 +425,7 @@ pub async fn issue_chunk(
     } else if common {
         let row: Option<(i64, String)> = tx
             .fetch_optional(
-                "SELECT id, code FROM coupons WHERE offer_id = $1 ORDER BY id LIMIT 1",
+                "SELECT id, code FROM coupons WHERE offer_id = $1 AND status <> 'revoked' ORDER BY id LIMIT 1",
                 &[ctx.offer_id.into()],
             )
             .await?;
@@ -433,7 +433,7 @@ pub async fn issue_chunk(
             Some(c) => (vec![c; accepted], Ok(()), 0),
             None => (
                 Vec::new(),
-                Err("the offer's common code is missing".to_string()),
+                Err("the offer's common code was revoked".to_string()),
                 0,
             ),
         }

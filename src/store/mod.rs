@@ -4,6 +4,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod claims;
 pub mod coupons;
 pub mod dyntx;
 pub mod issue;
@@ -11,7 +12,11 @@ pub mod jobs;
 pub mod masters;
 pub mod offers;
 pub mod orgs;
+pub mod outbox;
+pub mod performance;
 pub mod redeem;
+pub mod resend;
+pub mod revoke;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -112,6 +117,9 @@ impl Store {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                // A broken connection shows as an error on use; a ping per acquire costs a round
+                // trip on every transaction.
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
@@ -127,10 +135,12 @@ impl Store {
             // 10M-code index does not fit in less); readers keep 64 MB each.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .test_before_acquire(false)
                 .connect_with(options.clone().pragma("cache_size", "-1048576"))
                 .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
                 .connect_with(options.read_only(true).pragma("cache_size", "-65536"))
                 .await;
             // A read-only connection cannot open a file that does not exist yet; the writer

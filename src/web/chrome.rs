@@ -18,6 +18,8 @@ pub struct Chrome {
     pub csrf: String,
     pub flash: String,
     pub is_admin: bool,
+    /// May see customers' messages and resend coupons (the Outbox link).
+    pub can_serve_customers: bool,
 }
 
 impl Chrome {
@@ -35,6 +37,7 @@ impl Chrome {
             csrf: user.csrf.clone(),
             flash,
             is_admin: user.can(Permission::ManageOrg),
+            can_serve_customers: user.can(Permission::ServeCustomers),
         }
     }
 

@@ -4,7 +4,7 @@
 use crate::helpers::{Browser, TestApp, spawn_app};
 use offerdesk::domain::masters::NewConsumer;
 use offerdesk::domain::user::{Actor, Role};
-use offerdesk::store::api_keys::{DEFAULT_RATE_LIMIT, hash_api_key};
+use offerdesk::store::api_keys::hash_api_key;
 use reqwest::StatusCode;
 use sqlx::Connection;
 
@@ -148,7 +148,7 @@ async fn an_admin_creates_a_key_and_sees_it_once() {
         .unwrap()
         .unwrap();
     assert_eq!(auth2.consumer_id, None);
-    assert_eq!(auth2.rate_limit, DEFAULT_RATE_LIMIT);
+    assert_eq!(auth2.rate_limit, 200, "the rate typed in the form");
     assert_eq!(app.store.list_api_keys(org_id).await.unwrap().len(), 2);
 }
 

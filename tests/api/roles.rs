@@ -14,6 +14,12 @@ struct Fixture {
     offer_id: i64,
     offer_form: Vec<(String, String)>,
     api_key_id: i64,
+    /// A loyalty program the offer can be claimed for (CLM-1).
+    claim_consumer: i64,
+    /// A coupon of the offer issued to an email customer, to resend (ISS-4).
+    resend_coupon: i64,
+    /// A queued outbox message, to retry (REM-3).
+    outbox_message: i64,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -67,6 +73,17 @@ async fn fixture(app: &TestApp) -> Fixture {
         .create_api_key(org.id, "Matrix key", None, 200, &actor)
         .await
         .unwrap();
+    let claim_consumer = app
+        .store
+        .create_consumer(
+            org.id,
+            &offerdesk::domain::masters::NewConsumer::parse("Matrix club", "loyalty", "", "")
+                .unwrap(),
+            &actor,
+        )
+        .await
+        .unwrap();
+    let (resend_coupon, outbox_message) = resend_and_retry_targets(app, org.id, offer_id).await;
     Fixture {
         zone_id,
         store_id,
@@ -74,12 +91,86 @@ async fn fixture(app: &TestApp) -> Fixture {
         offer_id,
         offer_form: crate::offers::form_pairs(&form),
         api_key_id: api_key.id,
+        claim_consumer,
+        resend_coupon,
+        outbox_message,
     }
+}
+
+/// A coupon of `offer` issued to an email customer (resent any number of times) and a queued
+/// outbox message (queued again any number of times).
+async fn resend_and_retry_targets(app: &TestApp, org_id: i64, offer_id: i64) -> (i64, i64) {
+    use offerdesk::domain::issue::CustomerRef;
+    use offerdesk::domain::masters::IdentifierType;
+    let ctx = app.store.issue_context(org_id, offer_id).await.unwrap();
+    let customer = CustomerRef::parse(IdentifierType::Email, "resend@example.com").unwrap();
+    let source = offerdesk::store::issue::IssueSource {
+        label: "test".into(),
+        consumer: None,
+    };
+    let issued = app
+        .store
+        .issue_one(&ctx, &customer, &source, &Actor::system("test"))
+        .await
+        .unwrap()
+        .unwrap();
+    let coupon = app
+        .store
+        .list_coupons(
+            org_id,
+            offer_id,
+            &offerdesk::store::coupons::CouponQuery {
+                search: issued.code.clone(),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.code == issued.code)
+        .unwrap()
+        .id;
+    let message = offerdesk::store::outbox::NewMessage {
+        org_id,
+        kind: "resend",
+        channel: "email".into(),
+        recipient: "retry@example.com".into(),
+        subject: "Retry me".into(),
+        body_text: "Retry me".into(),
+        body_html: None,
+        status: "queued",
+        note: None,
+        offer_id: Some(offer_id),
+        dedupe_key: None,
+    };
+    let now = chrono::Utc::now();
+    app.store.enqueue(&[message], now).await.unwrap();
+    let queued = app
+        .store
+        .list_outbox(
+            org_id,
+            &offerdesk::store::outbox::OutboxQuery {
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    (coupon, queued[0].id)
 }
 
 enum Body {
     Form(Vec<(String, String)>),
-    Upload { kind: &'static str, csv: String },
+    Upload {
+        kind: &'static str,
+        csv: String,
+    },
+    /// A multipart form: text fields plus a CSV file.
+    Multipart {
+        fields: Vec<(&'static str, &'static str)>,
+        csv: String,
+    },
 }
 
 struct Route {
@@ -284,6 +375,38 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
             },
         },
         Route {
+            path: format!("/offers/{}/revoke", f.offer_id),
+            needs: Permission::ManageOffers,
+            body: Body::Multipart {
+                fields: vec![("mode", "unissued"), ("confirm", "yes")],
+                csv: String::new(),
+            },
+        },
+        Route {
+            path: format!("/offers/{}/revoke", f.offer_id),
+            needs: Permission::ServeCustomers,
+            body: Body::Multipart {
+                fields: vec![("mode", "customers"), ("confirm", "yes")],
+                csv: format!("type,value\nEMAIL,{r}@example.com\n"),
+            },
+        },
+        Route {
+            path: format!("/offers/{}/coupons/{}/resend", f.offer_id, f.resend_coupon),
+            needs: Permission::ServeCustomers,
+            body: form(&[]),
+        },
+        Route {
+            path: format!("/admin/outbox/{}/retry", f.outbox_message),
+            needs: Permission::ServeCustomers,
+            body: form(&[]),
+        },
+        // Marketing claims; the admin's repeat of the same claim is a no-op success.
+        Route {
+            path: format!("/offers/{}/claim", f.offer_id),
+            needs: Permission::ManageOffers,
+            body: form(&[("consumer_id", f.claim_consumer.to_string())]),
+        },
+        Route {
             path: "/account/password".into(),
             needs: Permission::View,
             body: form(&[
@@ -339,6 +462,9 @@ async fn every_mutating_route_checks_the_role() {
                 }
                 Body::Upload { kind, csv } => {
                     b.upload(&route.path, &[("kind", kind)], "x.csv", csv).await
+                }
+                Body::Multipart { fields, csv } => {
+                    b.upload(&route.path, fields, "x.csv", csv).await
                 }
             };
             let audit_after = app.store.list_audit(org.id, None, 1, 0).await.unwrap().1;

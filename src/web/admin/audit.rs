@@ -15,7 +15,7 @@ use serde::Deserialize;
 pub const PAGE_SIZE: i64 = 50;
 const ENTITY_TYPES: &[&str] = &[
     "org", "offer", "user", "concept", "zone", "store", "till", "category", "brand", "poc",
-    "consumer", "api_key",
+    "consumer", "api_key", "outbox",
 ];
 
 #[derive(Debug, Deserialize)]

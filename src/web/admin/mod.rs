@@ -1,11 +1,12 @@
-//! Admin pages (ORG-1, 3, 4, 5, 6, 7, 8): org settings, users, org structure, catalog, POCs,
-//! consumers, API keys and the audit log.
+//! Admin pages (ORG-1, 3, 4, 5, 6, 7, 8, REM-3): org settings, users, org structure, catalog,
+//! POCs, consumers, API keys, the audit log and the outbox.
 
 pub mod api_keys;
 pub mod audit;
 pub mod catalog;
 pub mod consumers;
 pub mod org;
+pub mod outbox;
 pub mod pocs;
 pub mod structure;
 pub mod users;
@@ -49,7 +50,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/api-keys/{id}/revoke",
             web::post().to(api_keys::revoke),
         )
-        .route("/admin/audit", web::get().to(audit::list));
+        .route("/admin/audit", web::get().to(audit::list))
+        .route("/admin/outbox", web::get().to(outbox::list))
+        .route("/admin/outbox/{id}/retry", web::post().to(outbox::retry));
 }
 
 /// A code + name form (concepts, zones, categories, brands).

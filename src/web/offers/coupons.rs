@@ -73,12 +73,16 @@ impl ListQuery {
 }
 
 pub struct CouponView {
+    pub id: i64,
     pub code: String,
     pub status: &'static str,
     pub customer: String,
     pub issued: String,
     pub expires: String,
     pub redeemed: String,
+    /// How a resend reaches the customer ("SMS", "email"), or "" when it cannot be resent (not
+    /// an active issued coupon, or a customer known only by an external id).
+    pub resend_by: &'static str,
 }
 
 fn when(t: Option<DateTime<Utc>>, tz: Tz) -> String {
@@ -87,9 +91,11 @@ fn when(t: Option<DateTime<Utc>>, tz: Tz) -> String {
 }
 
 fn coupon_view(c: &CouponRow, today: chrono::NaiveDate, tz: Tz) -> CouponView {
+    let status = c.shown_status(today);
     CouponView {
+        id: c.id,
         code: c.code.clone(),
-        status: c.shown_status(today),
+        status,
         customer: match (&c.identifier_type, &c.identifier) {
             (Some(_), Some(v)) => v.clone(),
             _ => String::new(),
@@ -97,6 +103,11 @@ fn coupon_view(c: &CouponRow, today: chrono::NaiveDate, tz: Tz) -> CouponView {
         issued: when(c.issued_at, tz),
         expires: c.valid_till.map(|d| d.to_string()).unwrap_or_default(),
         redeemed: when(c.redeemed_at, tz),
+        resend_by: match (status, c.identifier_type.as_deref()) {
+            ("issued", Some("MOBILE")) => "SMS",
+            ("issued", Some("EMAIL")) => "email",
+            _ => "",
+        },
     }
 }
 
@@ -180,6 +191,7 @@ pub struct Forms {
     pub issue_error: String,
     pub upload_error: String,
     pub bulk_error: String,
+    pub resend_error: String,
 }
 
 #[derive(Template)]
@@ -199,6 +211,8 @@ struct CouponsPage {
     first_url: String,
     next_url: String,
     export_url: String,
+    /// The list's query (`?q=…&status=…`), kept by the rows' Resend buttons.
+    list_query: String,
 }
 
 const STATUSES: [(&str, &str); 6] = [
@@ -328,6 +342,7 @@ async fn coupons_page(
         },
         next_url,
         export_url: query.url(&format!("/offers/{offer_id}/coupons.csv"), 0),
+        list_query: query.url("", query.after),
     })
 }
 
@@ -505,6 +520,52 @@ pub async fn issue(
             .await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Resends an issued coupon to its customer through the outbox (ISS-4): SMS to a mobile, email
+/// to an email address, with the offer's resend text. Back to the tab (and its query) with a
+/// flash; a coupon that cannot be resent is answered 422 with the reason.
+pub async fn resend(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<(i64, i64)>,
+    query: web::Query<ListQuery>,
+    _form: CsrfForm<HashMap<String, String>>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::ServeCustomers)?;
+    let (offer_id, coupon_id) = path.into_inner();
+    match state
+        .store
+        .resend_coupon(user.org_id, offer_id, coupon_id, &user.actor(), Utc::now())
+        .await?
+    {
+        Ok(resent) => {
+            let by = if resent.channel == "sms" {
+                "SMS"
+            } else {
+                "email"
+            };
+            Chrome::flash(
+                &session,
+                &format!(
+                    "Queued: the coupon goes out within a minute ({} by {by} to {}).",
+                    resent.code, resent.recipient
+                ),
+            );
+            Ok(see_other(
+                &query.url(&format!("/offers/{offer_id}/coupons"), query.after),
+            ))
+        }
+        Err(refusal) => {
+            let forms = Forms {
+                resend_error: format!("Not resent: {refusal}."),
+                ..Forms::default()
+            };
+            let page = coupons_page(&state, &user, &session, offer_id, &query, forms).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
     }
 }
 

@@ -52,6 +52,10 @@ pub struct OfferTable {
     pub total: i64,
     /// Query string of the current view without the page (for pager links).
     pub base_query: String,
+    /// The ⋯ menu offers "Claim" (CLM-1) to roles that may claim.
+    pub can_claim: bool,
+    /// Revoking is for those who serve customers (csm: a customer's coupons only).
+    pub can_revoke: bool,
 }
 
 #[derive(Template)]
@@ -136,6 +140,8 @@ pub async fn list(
         pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         total,
         base_query,
+        can_claim: user.can(Permission::ManageOffers),
+        can_revoke: user.can(Permission::ServeCustomers),
     };
     if is_htmx(&req) {
         return render(StatusCode::OK, &table);

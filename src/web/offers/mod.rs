@@ -1,9 +1,12 @@
 //! The Incentives console (OFF-1..6): dashboard, create-offer wizard, offer page, edit.
 
+pub mod claim;
 pub mod coupons;
 pub mod dashboard;
 pub mod edit;
 pub mod page;
+pub mod performance;
+pub mod revoke;
 pub mod wizard;
 
 use crate::domain::money::{format_amount, format_percent};
@@ -41,6 +44,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/offers/{id}/coupons/issue", web::post().to(coupons::issue))
         .route(
+            "/offers/{id}/coupons/{coupon}/resend",
+            web::post().to(coupons::resend),
+        )
+        .route(
             "/offers/{id}/coupons/upload",
             web::post().to(coupons::upload),
         )
@@ -57,6 +64,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/offers/{id}/jobs/{job}/retry",
             web::post().to(coupons::retry),
         )
+        .route("/offers/{id}/claim", web::get().to(claim::show))
+        .route("/offers/{id}/claim", web::post().to(claim::claim))
+        .route("/offers/{id}/revoke", web::get().to(revoke::show))
+        .route("/offers/{id}/revoke", web::post().to(revoke::revoke))
         .route("/offers/{id}/edit", web::get().to(edit::show))
         .route("/offers/{id}/edit", web::post().to(edit::save))
         .route("/offers/{id}/scope", web::post().to(edit::upload_scope))

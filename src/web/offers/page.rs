@@ -1,6 +1,8 @@
-//! The offer page (OFF-5): Configuration (the whole setup in plain words) and Information.
+//! The offer page (OFF-5): Configuration (the whole setup in plain words), Information and
+//! Performance.
 
-use super::{consumer_text, names};
+use super::performance::PerformanceTab;
+use super::{consumer_text, digits, names, today};
 use crate::domain::money::format_count;
 use crate::domain::offer::describe::Description;
 use crate::domain::user::Permission;
@@ -75,6 +77,8 @@ pub struct OfferHead {
     pub headline: String,
     pub tab: &'static str,
     pub can_edit: bool,
+    /// May claim it for a campaign (CLM-1): the role allows and nobody holds it yet.
+    pub can_claim: bool,
 }
 
 impl OfferHead {
@@ -90,6 +94,7 @@ impl OfferHead {
             headline,
             tab,
             can_edit: user.can(Permission::EditOffers),
+            can_claim: user.can(Permission::ManageOffers) && offer.claimed_by.is_none(),
         }
     }
 }
@@ -101,6 +106,8 @@ struct OfferPage {
     head: OfferHead,
     description: Description,
     info: Information,
+    /// Loaded only when the Performance tab is shown.
+    performance: Option<PerformanceTab>,
 }
 
 pub async fn show(
@@ -116,16 +123,32 @@ pub async fn show(
         .get_offer(user.org_id, path.into_inner())
         .await?;
     let description = offer.rules.describe(&names(&state.store, &user).await?);
-    let tab = if q.tab == "information" {
-        "information"
+    let tab = match q.tab.as_str() {
+        "information" => "information",
+        "performance" => "performance",
+        _ => "configuration",
+    };
+    let performance = if tab == "performance" {
+        let perf = state
+            .store
+            .offer_performance(user.org_id, offer.id, user.time_zone, today(&user))
+            .await?;
+        Some(PerformanceTab::new(
+            &offer,
+            &perf,
+            &user.currency,
+            digits(&user),
+            user.time_zone,
+        ))
     } else {
-        "configuration"
+        None
     };
     let page = OfferPage {
         chrome: Chrome::new(&user, &session, "offers"),
         head: OfferHead::new(&offer, description.headline.clone(), tab, &user),
         info: information(&offer, user.time_zone),
         description,
+        performance,
     };
     render(StatusCode::OK, &page)
 }

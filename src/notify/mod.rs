@@ -1,0 +1,134 @@
+//! Delivery of outbox messages (REM-3): email through SMTP (`lettre`), SMS as a JSON POST to
+//! an HTTP gateway. A failed delivery is an `Err` with the reason; the outbox keeps the
+//! message and retries it later.
+
+use crate::config::Settings;
+use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::time::Duration;
+
+/// One message to deliver.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+}
+
+/// The configured transports; each is absent when its URL is not set (messages then wait in the
+/// outbox with the reason).
+#[derive(Clone)]
+pub struct Notifier {
+    smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    from: Mailbox,
+    sms_url: Option<String>,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier")
+            .field("smtp", &self.smtp.is_some())
+            .field("sms", &self.sms_url.is_some())
+            .finish()
+    }
+}
+
+/// The body POSTed to `SMS_GATEWAY_URL`.
+#[derive(Debug, serde::Serialize)]
+pub struct SmsBody<'a> {
+    pub to: &'a str,
+    pub text: &'a str,
+}
+
+impl Notifier {
+    /// Transports from `SMTP_URL` (`smtp://host:port` plain, `smtps://…` TLS, `…?tls=required`
+    /// STARTTLS; user:password@ for AUTH) and `SMS_GATEWAY_URL`.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Notifier> {
+        let smtp = match &settings.smtp_url {
+            Some(url) => Some(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| anyhow::anyhow!("SMTP_URL is not usable: {e}"))?
+                    .timeout(Some(Duration::from_secs(10)))
+                    .build(),
+            ),
+            None => None,
+        };
+        let from = settings
+            .mail_from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("OFFERDESK_MAIL_FROM is not an address: {e}"))?;
+        Ok(Notifier {
+            smtp,
+            from,
+            sms_url: settings.sms_gateway_url.clone(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?,
+        })
+    }
+
+    /// Delivers one message, or says why it could not be delivered now.
+    pub async fn deliver(&self, m: &Outgoing) -> Result<(), String> {
+        match m.channel.as_str() {
+            "email" => self.email(m).await,
+            "sms" => self.sms(m).await,
+            other => Err(format!("unknown channel {other}")),
+        }
+    }
+
+    async fn email(&self, m: &Outgoing) -> Result<(), String> {
+        let smtp = self
+            .smtp
+            .as_ref()
+            .ok_or("SMTP_URL is not set; the message waits in the outbox")?;
+        let to: Mailbox = m
+            .recipient
+            .parse()
+            .map_err(|e| format!("bad recipient {}: {e}", m.recipient))?;
+        let builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(&m.subject);
+        let message = match &m.body_html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                m.body_text.clone(),
+                html.clone(),
+            )),
+            None => builder.singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(m.body_text.clone()),
+            ),
+        }
+        .map_err(|e| format!("could not build the email: {e}"))?;
+        smtp.send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("SMTP: {e}"))
+    }
+
+    async fn sms(&self, m: &Outgoing) -> Result<(), String> {
+        let url = self
+            .sms_url
+            .as_ref()
+            .ok_or("SMS_GATEWAY_URL is not set; the message waits in the outbox")?;
+        let response = self
+            .http
+            .post(url)
+            .json(&SmsBody {
+                to: &m.recipient,
+                text: &m.body_text,
+            })
+            .send()
+            .await
+            .map_err(|e| format!("SMS gateway: {e}"))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("SMS gateway answered {}", response.status()))
+        }
+    }
+}
