@@ -54,9 +54,8 @@ impl std::fmt::Display for RunReport {
     }
 }
 
-#[derive(Template)]
-#[template(path = "email/poc_reminder.txt")]
-struct PocReminderText<'a> {
+/// What an offer-expiry email says, for both of its parts.
+struct PocReminderFacts<'a> {
     poc_name: &'a str,
     offer_name: &'a str,
     offer_code: &'a str,
@@ -70,18 +69,15 @@ struct PocReminderText<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "email/poc_reminder.txt")]
+struct PocReminderText<'a> {
+    m: &'a PocReminderFacts<'a>,
+}
+
+#[derive(Template)]
 #[template(path = "email/poc_reminder.html")]
 struct PocReminderHtml<'a> {
-    poc_name: &'a str,
-    offer_name: &'a str,
-    offer_code: &'a str,
-    expires_on: String,
-    days_before: i64,
-    issued: String,
-    redeemed: String,
-    link: String,
-    late: bool,
-    due: String,
+    m: &'a PocReminderFacts<'a>,
 }
 
 /// The instant `day` at 10:00 in `tz`.
@@ -253,20 +249,7 @@ impl Scheduler {
     ) -> anyhow::Result<NewMessage> {
         let count = |n: i64| crate::domain::money::format_count(n);
         let link = format!("{}/offers/{}", self.base_url, r.offer_id);
-        let text = PocReminderText {
-            poc_name: &r.poc_name,
-            offer_name: &r.name,
-            offer_code: &r.offer_code,
-            expires_on: ends_on.format("%d %b %Y").to_string(),
-            days_before: r.days_before,
-            issued: count(r.issued_count),
-            redeemed: count(r.redeemed_count),
-            link: link.clone(),
-            late,
-            due: due.clone(),
-        }
-        .render()?;
-        let html = PocReminderHtml {
+        let facts = PocReminderFacts {
             poc_name: &r.poc_name,
             offer_name: &r.name,
             offer_code: &r.offer_code,
@@ -277,8 +260,9 @@ impl Scheduler {
             link,
             late,
             due,
-        }
-        .render()?;
+        };
+        let text = PocReminderText { m: &facts }.render()?;
+        let html = PocReminderHtml { m: &facts }.render()?;
         Ok(NewMessage {
             org_id: r.org_id,
             kind: "poc_reminder",

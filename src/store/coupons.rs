@@ -255,13 +255,23 @@ pub struct CouponRow {
 impl CouponRow {
     /// The status a person sees: an issued coupon past its last day is `expired`.
     pub fn shown_status(&self, today: chrono::NaiveDate) -> &'static str {
-        match self.status.as_str() {
-            "issued" if self.valid_till.is_some_and(|d| d < today) => "expired",
-            "issued" => "issued",
-            "redeemed" => "redeemed",
-            "revoked" => "revoked",
-            _ => "unissued",
-        }
+        shown_status(&self.status, self.valid_till, today)
+    }
+}
+
+/// A stored status as a person sees it on `today`: unissued, issued, expired (issued and past
+/// its last day), redeemed or revoked.
+pub fn shown_status(
+    status: &str,
+    valid_till: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+) -> &'static str {
+    match status {
+        "issued" if valid_till.is_some_and(|d| d < today) => "expired",
+        "issued" => "issued",
+        "redeemed" => "redeemed",
+        "revoked" => "revoked",
+        _ => "unissued",
     }
 }
 

@@ -843,13 +843,7 @@ impl CouponDetail {
     pub fn shown_status(&self) -> &'static str {
         let tz: Tz = self.time_zone.parse().unwrap_or(chrono_tz::UTC);
         let today = Utc::now().with_timezone(&tz).date_naive();
-        match self.status.as_str() {
-            "issued" if self.valid_till.is_some_and(|d| d < today) => "expired",
-            "issued" => "issued",
-            "redeemed" => "redeemed",
-            "revoked" => "revoked",
-            _ => "unissued",
-        }
+        super::coupons::shown_status(&self.status, self.valid_till, today)
     }
 
     pub fn customer(&self) -> Option<CustomerRef> {
