@@ -167,6 +167,24 @@ impl Store {
         })
     }
 
+    /// Runs one write statement on its own (the database makes it a transaction of its own).
+    pub async fn execute_autocommit(&self, sql: &str, args: &[Arg]) -> StoreResult<u64> {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        Ok(match &self.backend {
+            Backend::Sqlite { write, .. } => {
+                let (sql, args) = positional(&sql, args);
+                bind_args!(sqlx::query(sql), &args)
+                    .execute(write)
+                    .await?
+                    .rows_affected()
+            }
+            Backend::Postgres(pg) => bind_args!(sqlx::query(sql), args)
+                .execute(pg)
+                .await?
+                .rows_affected(),
+        })
+    }
+
     /// Runs a read with dynamic arguments on the read pool.
     pub async fn fetch_all_read<T: AnyRow>(&self, sql: &str, args: &[Arg]) -> StoreResult<Vec<T>> {
         let sql = sqlx::AssertSqlSafe(sql.to_string());

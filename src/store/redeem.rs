@@ -537,34 +537,42 @@ impl Store {
         outcomes: &[CodeOutcome],
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
+        // The common case — one code, a known (or no) customer, no per-customer row, no cap —
+        // is one statement: the redemption row, whose insert triggers use the coupon under its
+        // guard and count the offer.
+        if let [o] = outcomes {
+            let (_, offer) = &loaded.coupons[&o.code];
+            let simple = !needs_customer_row(offer)
+                && offer.rules.redemption.total_cap.is_none()
+                && (loaded.customer_id.is_some() || req.customer.is_none());
+            if simple {
+                let (sql, args) = redemption_insert(req, loaded, o, loaded.customer_id, now);
+                return self
+                    .execute_autocommit(sql, &args)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| coupon_conflict(e, &o.code));
+            }
+        }
         let mut tx = self.begin().await?;
         let customer = match (loaded.customer_id, &req.customer) {
             (Some(id), _) => Some(id),
             (None, Some(c)) => Some(upsert_customer(&mut tx, req.org_id, c, now).await?),
             (None, None) => None,
         };
-        // Rows are locked in coupon id order, so two batches never wait on each other.
+        // Rows are locked in coupon id order (the coupon first, then the customer's row, then
+        // the offer's), so two batches never wait on each other.
         let mut ordered: Vec<&CodeOutcome> = outcomes.iter().collect();
         ordered.sort_by_key(|o| loaded.coupons[&o.code].0.id);
         for o in ordered {
-            let (coupon, offer) = &loaded.coupons[&o.code];
-            let discount = o.result.clone().unwrap_or(0);
+            let (_, offer) = &loaded.coupons[&o.code];
             let conflict = || StoreError::Conflict(o.code.clone());
             let today = now.with_timezone(&offer.tz).date_naive();
-            let limit = coupon_redeem_limit(&offer.rules, offer.common());
-            let used: Option<(i64,)> = tx
-                .fetch_optional(
-                    "UPDATE coupons SET redeem_count = redeem_count + 1, redeemed_at = $1, \
-                     status = CASE WHEN $2 IS NOT NULL AND redeem_count + 1 >= $2 THEN 'redeemed' ELSE status END \
-                     WHERE id = $3 AND status <> 'revoked' AND status <> 'redeemed' AND ($2 IS NULL OR redeem_count < $2) RETURNING id",
-                    &[now.into(), Arg::OptI64(limit), coupon.id.into()],
-                )
-                .await?;
-            used.ok_or_else(conflict)?;
-            // A customer's count and last day are kept where a per-customer rule can apply
-            // (multiple redemption, or a common code); a single-use unique coupon has none.
-            let per_customer = offer.common() || offer.rules.redemption.multiple.is_some();
-            if let Some(customer) = customer.filter(|_| per_customer) {
+            let (sql, args) = redemption_insert(req, loaded, o, customer, now);
+            tx.execute(sql, &args)
+                .await
+                .map_err(|e| coupon_conflict(e, &o.code))?;
+            if let Some(customer) = customer.filter(|_| needs_customer_row(offer)) {
                 let max = per_customer_limit(&offer.rules, offer.common()).map(i64::from);
                 let latest = offer
                     .rules
@@ -591,43 +599,11 @@ impl Store {
                     .await?;
                 counted.ok_or_else(conflict)?;
             }
-            // A capped offer counts on its row under the cap guard; an uncapped one on a
-            // counter row the redemption's insert trigger picks (`counter_shard`).
-            let shard = match offer.rules.redemption.total_cap {
-                Some(cap) => {
-                    count_capped_redemption(&mut tx, offer.id, cap, now)
-                        .await?
-                        .ok_or_else(conflict)?;
-                    None
-                }
-                None => Some(i64::from(rand::random::<u8>()) % COUNTER_SHARDS),
-            };
-            tx.execute(
-                "INSERT INTO redemptions (org_id, offer_id, coupon_id, code, customer_id, transaction_number, store_id, till_id, \
-                 bill_amount, discount, redeemed_at, api_key_id, consumer_id, counter_shard) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                &[
-                    req.org_id.into(),
-                    offer.id.into(),
-                    coupon.id.into(),
-                    o.code.as_str().into(),
-                    Arg::OptI64(customer),
-                    req.transaction_number.as_str().into(),
-                    Arg::OptI64(loaded.place.store),
-                    Arg::OptI64(loaded.place.till),
-                    req.bill_amount.into(),
-                    discount.into(),
-                    now.into(),
-                    Arg::OptI64(req.api_key_id),
-                    Arg::OptI64(req.consumer_id),
-                    Arg::OptI64(shard),
-                ],
-            )
-            .await
-            .map_err(|e| match e {
-                StoreError::Db(d) if d.as_database_error().is_some_and(|x| x.is_unique_violation()) => conflict(),
-                e => e,
-            })?;
+            if let Some(cap) = offer.rules.redemption.total_cap {
+                count_capped_redemption(&mut tx, offer.id, cap, now)
+                    .await?
+                    .ok_or_else(conflict)?;
+            }
         }
         tx.commit().await
     }
@@ -708,6 +684,65 @@ async fn upsert_customer(
 ) -> StoreResult<i64> {
     let ids = super::issue::customer_ids(tx, org_id, std::slice::from_ref(c), now).await?;
     ids.get(c).copied().ok_or(StoreError::NotFound)
+}
+
+/// Whether redeeming this offer keeps the customer's count and last day: where a per-customer
+/// rule can apply (multiple redemption, or a common code); a single-use unique coupon has none.
+fn needs_customer_row(offer: &RedeemOffer) -> bool {
+    offer.common() || offer.rules.redemption.multiple.is_some()
+}
+
+/// The redemption row of one code. Its insert triggers use the coupon under the guard
+/// (`coupon_limit`) and, for an uncapped offer, count it on a counter row (`counter_shard`).
+fn redemption_insert(
+    req: &RedeemRequest,
+    loaded: &Loaded,
+    o: &CodeOutcome,
+    customer: Option<i64>,
+    now: DateTime<Utc>,
+) -> (&'static str, Vec<Arg>) {
+    let (coupon, offer) = &loaded.coupons[&o.code];
+    let shard = match offer.rules.redemption.total_cap {
+        Some(_) => None,
+        None => Some(i64::from(rand::random::<u8>()) % COUNTER_SHARDS),
+    };
+    (
+        "INSERT INTO redemptions (org_id, offer_id, coupon_id, code, customer_id, transaction_number, store_id, till_id, \
+         bill_amount, discount, redeemed_at, api_key_id, consumer_id, counter_shard, coupon_limit) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        vec![
+            req.org_id.into(),
+            offer.id.into(),
+            coupon.id.into(),
+            o.code.as_str().into(),
+            Arg::OptI64(customer),
+            req.transaction_number.as_str().into(),
+            Arg::OptI64(loaded.place.store),
+            Arg::OptI64(loaded.place.till),
+            req.bill_amount.into(),
+            o.result.clone().unwrap_or(0).into(),
+            now.into(),
+            Arg::OptI64(req.api_key_id),
+            Arg::OptI64(req.consumer_id),
+            Arg::OptI64(shard),
+            Arg::OptI64(coupon_redeem_limit(&offer.rules, offer.common())),
+        ],
+    )
+}
+
+/// A refused coupon guard (`coupon_taken` from the insert trigger) or a repeated
+/// (transaction, code) is `Conflict(code)`; anything else stays an error.
+fn coupon_conflict(e: StoreError, code: &str) -> StoreError {
+    match e {
+        StoreError::Db(d)
+            if d.as_database_error().is_some_and(|x| {
+                x.is_unique_violation() || x.message().contains("coupon_taken")
+            }) =>
+        {
+            StoreError::Conflict(code.to_string())
+        }
+        e => e,
+    }
 }
 
 /// Counts one redemption of a capped offer on its row, guarded by the cap; `None` when the
