@@ -267,9 +267,10 @@ impl Scheduler {
             org_id: r.org_id,
             kind: "poc_reminder",
             channel: "email".into(),
+            // The name quoted, so a comma or dot in it keeps the address valid.
             recipient: format!(
-                "{} <{}>",
-                r.poc_name.replace(['<', '>', '"'], ""),
+                "\"{}\" <{}>",
+                r.poc_name.replace(['<', '>', '"', '\\'], ""),
                 r.poc_email
             ),
             subject,

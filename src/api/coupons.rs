@@ -347,6 +347,7 @@ fn request_of(
         org_id: client.key.org_id,
         transaction_number,
         bill_amount: b.bill_amount,
+        bill_unknown: false,
         store_code: trim(&b.store_code),
         till_code: trim(&b.till_code),
         customer,
@@ -459,7 +460,8 @@ pub async fn is_redeemable(
         codes: q.code.split(',').map(str::to_string).collect(),
         lines: Vec::new(),
     };
-    let r = request_of(&body, &client, false)?;
+    let mut r = request_of(&body, &client, false)?;
+    r.bill_unknown = q.bill_amount.is_none();
     validation(&state, &r).await
 }
 

@@ -39,6 +39,11 @@ pub struct ApiState {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v2")
+            // Uploads of up to 100,000 codes; malformed paths answer in the API's JSON.
+            .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+            .app_data(web::PathConfig::default().error_handler(|e, _| {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", e.to_string()).into()
+            }))
             .route("/openapi.json", web::get().to(openapi::openapi_json))
             .route("/coupon/series", web::post().to(series::create))
             .route("/coupon/series", web::get().to(series::list))
@@ -261,8 +266,11 @@ impl ApiState {
         }
         let key = store.authenticate_api_key(token).await?;
         if let Some(k) = &key {
-            // Recorded at most once per cache period, not per request.
-            store.touch_api_key(k.id).await?;
+            // Recorded at most once per cache period, not per request; a busy writer must not
+            // fail the call it is for.
+            if let Err(e) = store.touch_api_key(k.id).await {
+                tracing::warn!(key = k.id, error = %e, "could not record the key's last use");
+            }
         }
         if let Ok(mut map) = self.keys.lock() {
             if map.len() > 10_000 {

@@ -117,7 +117,9 @@ pub struct RedeemAttempt {
     pub customer: Option<i64>,
     pub place: Place,
     pub at: NaiveDateTime,
-    pub cart: Cart,
+    /// `None` when only redeemability is asked (no bill known): bill rules are not checked and
+    /// the discount is a fixed amount's, or 0 for a percentage.
+    pub cart: Option<Cart>,
 }
 
 /// Why a code cannot be redeemed. `code()` is stable snake_case (API), `to_string()` is what
@@ -154,6 +156,8 @@ pub enum RedeemRefusal {
     TotalCap(i64),
     #[error("nothing in the cart is eligible for the offer")]
     NothingEligible,
+    #[error("the offer limits redemptions per customer: name the customer")]
+    CustomerRequired,
 }
 
 fn bill_range(min: Option<i64>, max: Option<i64>) -> String {
@@ -183,6 +187,7 @@ impl RedeemRefusal {
             RedeemRefusal::OutsideTimeSlot => "outside_time_slot",
             RedeemRefusal::TotalCap(_) => "total_cap_reached",
             RedeemRefusal::NothingEligible => "nothing_eligible",
+            RedeemRefusal::CustomerRequired => "customer_required",
         }
     }
 
@@ -357,19 +362,23 @@ pub fn decide(
         return Err(RedeemRefusal::OutsideTimeSlot);
     }
     // 8. Bill.
-    let bill = attempt.cart.bill_amount;
-    if red.min_bill.is_some_and(|m| bill < m) || red.max_bill.is_some_and(|m| bill > m) {
-        return Err(RedeemRefusal::BillOutOfRange {
-            min: red.min_bill,
-            max: red.max_bill,
-        });
+    if let Some(cart) = &attempt.cart {
+        let bill = cart.bill_amount;
+        if red.min_bill.is_some_and(|m| bill < m) || red.max_bill.is_some_and(|m| bill > m) {
+            return Err(RedeemRefusal::BillOutOfRange {
+                min: red.min_bill,
+                max: red.max_bill,
+            });
+        }
     }
-    // 9. Per customer.
-    if attempt.customer.is_some()
-        && let Some(max) = per_customer_limit(rules, coupon.common)
-        && history.count >= max
-    {
-        return Err(RedeemRefusal::PerCustomerLimit(max));
+    // 9. Per customer: such a limit needs to know who redeems.
+    if let Some(max) = per_customer_limit(rules, coupon.common) {
+        if attempt.customer.is_none() {
+            return Err(RedeemRefusal::CustomerRequired);
+        }
+        if history.count >= max {
+            return Err(RedeemRefusal::PerCustomerLimit(max));
+        }
     }
     // 10. Gap between one customer's redemptions.
     if let (Some(gap), Some(last)) = (red.multiple.and_then(|m| m.gap_days), history.last_on) {
@@ -385,10 +394,16 @@ pub fn decide(
         return Err(RedeemRefusal::TotalCap(cap));
     }
     // 12. Something to discount.
-    if eligible_amount(rules, &attempt.cart) == 0 {
+    let Some(cart) = &attempt.cart else {
+        return Ok(match rules.discount {
+            Discount::Fixed { amount } => amount,
+            Discount::Percent { .. } => 0,
+        });
+    };
+    if eligible_amount(rules, cart) == 0 {
         return Err(RedeemRefusal::NothingEligible);
     }
-    Ok(discount_for(rules, &attempt.cart))
+    Ok(discount_for(rules, cart))
 }
 
 #[cfg(test)]
@@ -465,7 +480,7 @@ mod tests {
                     concept,
                 },
                 at: when(d(2026, 11, 10), 12, 0),
-                cart: bill(10_000, vec![]),
+                cart: Some(bill(10_000, vec![])),
             };
             let history = CustomerRedemptions::default();
             let (ends_on, redeemed) = (Some(d(2027, 12, 31)), 0);
@@ -477,6 +492,10 @@ mod tests {
                 ends_on,
                 redeemed,
             }
+        }
+
+        fn cart(&mut self) -> &mut Cart {
+            self.attempt.cart.get_or_insert_with(Cart::default)
         }
 
         fn run(&self) -> Result<i64, RedeemRefusal> {
@@ -560,8 +579,13 @@ mod tests {
         k.coupon.issued_to = None;
         assert_eq!(k.code(), "not_issued", "a common code never issued to them");
         k.rules.redemption.anyone_can_redeem = true;
+        assert!(k.run().is_ok(), "anyone may redeem a common code");
         k.attempt.customer = None;
-        assert!(k.run().is_ok());
+        assert_eq!(
+            k.code(),
+            "customer_required",
+            "once per customer needs to know who"
+        );
     }
 
     #[test]
@@ -654,7 +678,7 @@ mod tests {
         (k.rules.redemption.min_bill, k.rules.redemption.max_bill) = (min, max);
         assert!(k.run().is_ok());
         for amount in [4_999, 20_001] {
-            k.attempt.cart.bill_amount = amount;
+            k.cart().bill_amount = amount;
             assert_eq!(k.run(), Err(R::BillOutOfRange { min, max }));
         }
     }
@@ -681,7 +705,11 @@ mod tests {
         assert_eq!(k.run(), Err(R::PerCustomerLimit(3)));
         k.rules.redemption.anyone_can_redeem = true;
         k.attempt.customer = None;
-        assert!(k.run().is_ok(), "no customer, no per-customer limit");
+        assert_eq!(
+            k.run(),
+            Err(R::CustomerRequired),
+            "a per-customer max needs the customer"
+        );
     }
 
     #[test]
@@ -712,9 +740,9 @@ mod tests {
         let (categories, brands) = (vec![1], vec![]);
         k.rules.applicability = Applicability::Selected { categories, brands };
         assert_eq!(k.code(), "nothing_eligible", "selected products, no lines");
-        k.attempt.cart.lines = vec![line(2, 10, 1, 5_000, false)];
+        k.cart().lines = vec![line(2, 10, 1, 5_000, false)];
         assert_eq!(k.code(), "nothing_eligible");
-        k.attempt.cart.lines.push(line(1, 10, 2, 2_000, false));
+        k.cart().lines.push(line(1, 10, 2, 2_000, false));
         assert_eq!(k.run(), Ok(600));
     }
 
@@ -741,7 +769,7 @@ mod tests {
         assert_eq!(k.code(), "outside_days");
         k.on(d(2026, 1, 1), 12, 0);
         assert_eq!(k.code(), "bill_out_of_range");
-        k.attempt.cart.bill_amount = 2_000_000;
+        k.cart().bill_amount = 2_000_000;
         assert_eq!(k.code(), "total_cap_reached");
         k.redeemed = 0;
         assert_eq!(k.run(), Ok(300_000));
@@ -753,7 +781,7 @@ mod tests {
         let (basis_points, cap) = (1500, Some(1_000));
         k.rules.discount = Discount::Percent { basis_points, cap };
         for (amount, discount) in [(6_666, 999), (10_000, 1_000), (6, 0)] {
-            k.attempt.cart.bill_amount = amount;
+            k.cart().bill_amount = amount;
             assert_eq!(k.run(), Ok(discount), "15% of {amount}, at most 1000");
         }
     }
@@ -763,7 +791,7 @@ mod tests {
         let mut k = Case::new();
         k.rules.discount = Discount::Fixed { amount: 5_000 };
         for (amount, discount) in [(3_000, 3_000), (8_000, 5_000)] {
-            k.attempt.cart.bill_amount = amount;
+            k.cart().bill_amount = amount;
             assert_eq!(k.run(), Ok(discount));
         }
     }
@@ -772,13 +800,13 @@ mod tests {
     fn sale_items_count_only_when_allowed() {
         let mut k = Case::new();
         k.rules.include_sale_items = false;
-        k.attempt.cart.lines = vec![line(1, 10, 1, 4_000, true), line(1, 10, 3, 2_000, false)];
+        k.cart().lines = vec![line(1, 10, 1, 4_000, true), line(1, 10, 3, 2_000, false)];
         assert_eq!(k.run(), Ok(900), "15% of the 6000 not on sale");
         k.rules.include_sale_items = true;
         assert_eq!(k.run(), Ok(1_500));
-        k.attempt.cart.bill_amount = 9_000;
+        k.cart().bill_amount = 9_000;
         assert_eq!(
-            eligible_amount(&k.rules, &k.attempt.cart),
+            eligible_amount(&k.rules, k.attempt.cart.as_ref().unwrap()),
             9_000,
             "at most the bill"
         );
@@ -846,8 +874,8 @@ mod tests {
                 k.rules.applicability = Applicability::Selected { categories, brands };
             }
             k.rules.include_sale_items = self.flip();
-            k.attempt.cart.bill_amount = self.below(120_000) - 100;
-            k.attempt.cart.lines = (0..self.below(6))
+            k.cart().bill_amount = self.below(120_000) - 100;
+            k.cart().lines = (0..self.below(6))
                 .map(|_| {
                     let (cat, brand, qty) = (self.below(4), self.below(4), self.below(6) - 1);
                     line(cat, brand, qty, self.below(20_000) - 100, self.flip())
@@ -862,7 +890,7 @@ mod tests {
         let mut k = Case::new();
         for _ in 0..5_000 {
             g.shuffle(&mut k);
-            let (r, cart) = (&k.rules, &k.attempt.cart);
+            let (r, cart) = (&k.rules, k.attempt.cart.as_ref().unwrap());
             let (eligible, discount) = (eligible_amount(r, cart), discount_for(r, cart));
             assert!(0 <= discount && discount <= eligible, "{r:?} {cart:?}");
             assert!(eligible <= cart.bill_amount.max(0), "{cart:?}");
@@ -893,7 +921,10 @@ mod tests {
             assert_eq!(k.run(), Err(R::Revoked));
             k.coupon.status = S::Issued;
             if let Ok(discount) = k.run() {
-                assert_eq!(discount, discount_for(&k.rules, &k.attempt.cart));
+                assert_eq!(
+                    discount,
+                    discount_for(&k.rules, k.attempt.cart.as_ref().unwrap())
+                );
             }
         }
     }

@@ -331,6 +331,10 @@ pub async fn issue_chunk(
         // the tables as they are now, not with a plan cached while they were empty.
         tx.execute("SET LOCAL plan_cache_mode = force_custom_plan", &[])
             .await?;
+        // Without statistics on freshly generated coupons the planner takes every remaining
+        // unissued coupon by bitmap scan and sorts them to find the next 400 (262 ms at 300k of
+        // 1M); the ordered index scan stops after 400 rows (0.2 ms).
+        tx.execute("SET LOCAL enable_bitmapscan = off", &[]).await?;
         " FOR UPDATE"
     } else {
         ""

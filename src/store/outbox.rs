@@ -204,7 +204,9 @@ impl Store {
                         expiry_text.as_str().into(),
                         discount_text.into(),
                         now.into(),
-                        r.position.to_string().into(),
+                        // Keyed by what the reminder is (days before, channel), not its place in
+                        // the list: adding a reminder in front never reuses a sent one's key.
+                        format!("{}{}", r.days_before, r.channel).into(),
                         r.offer_id.into(),
                         Arg::OptDate(Some(valid_till)),
                         cursor.into(),
@@ -239,7 +241,9 @@ impl Store {
                      (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
                      AND (lease_until IS NULL OR lease_until < $1) ORDER BY id LIMIT $3{lock}) RETURNING {COLUMNS}"
                 ),
-                &[now.into(), (now + Duration::minutes(2)).into(), limit.into()],
+                // The lease runs from the real clock too: a run that took long to get here (or
+                // one driven with an earlier `--now`) never hands out a lease already over.
+                &[now.into(), (now.max(Utc::now()) + Duration::minutes(2)).into(), limit.into()],
             )
             .await?;
         tx.commit().await?;

@@ -19,6 +19,8 @@ use std::sync::{Arc, Mutex};
 pub const MAX_CODES: usize = 50;
 /// Counter rows per uncapped offer: concurrent redemptions of one offer spread over them.
 const COUNTER_SHARDS: i64 = 16;
+/// Stands for a customer the request names who is not in the database yet.
+const NEW_CUSTOMER: i64 = -1;
 /// Redemptions in flight at once on SQLite (see `Store::redeem`).
 static SQLITE_REDEEMS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(8);
 /// How long a cached offer is trusted without seeing its `updated_at` again.
@@ -68,6 +70,8 @@ pub struct RedeemRequest {
     /// Empty for a validation.
     pub transaction_number: String,
     pub bill_amount: i64,
+    /// Only redeemability is asked, with no bill (`is_redeemable` without `billAmount`).
+    pub bill_unknown: bool,
     pub store_code: Option<String>,
     pub till_code: Option<String>,
     pub customer: Option<CustomerRef>,
@@ -455,7 +459,19 @@ impl Store {
         if let Some(refused) = outcomes.iter().find(|o| o.result.is_err()) {
             return Ok(Redeemed::Refused(Box::new(refused.clone())));
         }
-        match self.apply_redemption(req, &loaded, &outcomes, now).await {
+        let mut applied = self.apply_redemption(req, &loaded, &outcomes, now).await;
+        for _ in 0..2 {
+            // PostgreSQL broke a deadlock between batches by failing this one: try it again.
+            match &applied {
+                Err(StoreError::Db(d))
+                    if d.as_database_error().and_then(|x| x.code()).as_deref() == Some("40P01") =>
+                {
+                    applied = self.apply_redemption(req, &loaded, &outcomes, now).await;
+                }
+                _ => break,
+            }
+        }
+        match applied {
             Ok(()) => Ok(Redeemed::Done {
                 codes: outcomes
                     .iter()
@@ -560,10 +576,14 @@ impl Store {
             (None, Some(c)) => Some(upsert_customer(&mut tx, req.org_id, c, now).await?),
             (None, None) => None,
         };
-        // Rows are locked in coupon id order (the coupon first, then the customer's row, then
-        // the offer's), so two batches never wait on each other.
+        // Rows are locked offer by offer, coupons in id order, each offer's counter row chosen
+        // by the transaction: two batches lock in the same order (a deadlock PostgreSQL still
+        // finds is retried by `redeem`).
         let mut ordered: Vec<&CodeOutcome> = outcomes.iter().collect();
-        ordered.sort_by_key(|o| loaded.coupons[&o.code].0.id);
+        ordered.sort_by_key(|o| {
+            let (coupon, offer) = &loaded.coupons[&o.code];
+            (offer.id, coupon.id)
+        });
         for o in ordered {
             let (_, offer) = &loaded.coupons[&o.code];
             let conflict = || StoreError::Conflict(o.code.clone());
@@ -704,7 +724,7 @@ fn redemption_insert(
     let (coupon, offer) = &loaded.coupons[&o.code];
     let shard = match offer.rules.redemption.total_cap {
         Some(_) => None,
-        None => Some(i64::from(rand::random::<u8>()) % COUNTER_SHARDS),
+        None => Some(counter_shard(&req.transaction_number)),
     };
     (
         "INSERT INTO redemptions (org_id, offer_id, coupon_id, code, customer_id, transaction_number, store_id, till_id, \
@@ -728,6 +748,15 @@ fn redemption_insert(
             Arg::OptI64(coupon_redeem_limit(&offer.rules, offer.common())),
         ],
     )
+}
+
+/// The counter row a transaction counts on: spread over `COUNTER_SHARDS`, the same for every
+/// code of one transaction.
+fn counter_shard(transaction_number: &str) -> i64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    transaction_number.hash(&mut h);
+    (h.finish() % COUNTER_SHARDS as u64) as i64
 }
 
 /// A refused coupon guard (`coupon_taken` from the insert trigger) or a repeated
@@ -808,20 +837,34 @@ fn decide_all(
             redeemed: coupon.redeemed,
         };
         let history = loaded.history.get(&offer.id).copied().unwrap_or_default();
+        // Every code is checked against the whole bill; its discount is then at most what the
+        // codes before it left of the bill, so a batch never discounts more than the bill.
         let attempt = RedeemAttempt {
-            customer: loaded.customer_id,
+            // A customer named in the request but not yet known is someone with no history (and
+            // no coupon issued): created when the redemption is written.
+            customer: loaded
+                .customer_id
+                .or(req.customer.as_ref().map(|_| NEW_CUSTOMER)),
             place: loaded.place,
             at: local.naive_local(),
-            cart: Cart {
-                bill_amount: left.max(0),
+            cart: (!req.bill_unknown).then(|| Cart {
+                bill_amount: req.bill_amount,
                 lines: loaded.lines.clone(),
-            },
+            }),
         };
         let result = match (&offer.claimed_by, req.consumer_id) {
             (Some((owner, name)), Some(c)) if *owner != c => {
                 Err(Refusal::ClaimedByOther(name.clone()))
             }
-            _ => decide(&offer_facts, &facts, &history, &attempt).map_err(Refusal::Rule),
+            _ => decide(&offer_facts, &facts, &history, &attempt)
+                .map(|d| {
+                    if req.bill_unknown {
+                        d
+                    } else {
+                        d.min(left.max(0))
+                    }
+                })
+                .map_err(Refusal::Rule),
         };
         if let Ok(d) = &result {
             left -= d;

@@ -135,6 +135,14 @@ async fn issue_validate_redeem_and_reverse_follow_the_contract() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(check["isRedeemable"], true, "{check}");
     assert_eq!(check["coupons"][0]["discount"], 20000);
+    // Without a bill the answer is still yes, with the fixed amount.
+    let (_, bare) = api
+        .get(&format!(
+            "/coupon/is_redeemable?code={code}&mobile=%2B919800000001"
+        ))
+        .await;
+    assert_eq!(bare["isRedeemable"], true, "{bare}");
+    assert_eq!(bare["coupons"][0]["discount"], 20000);
     // Someone else may not use it.
     let (_, other) = api
         .get(&format!(
@@ -207,6 +215,15 @@ async fn issue_validate_redeem_and_reverse_follow_the_contract() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "once per customer: {v}");
     assert_eq!(error_code(&v), "per_customer_limit");
+    // Once per customer needs the customer: a till that names nobody is told so.
+    let (status, v) = api
+        .post(
+            "/coupon/redeem",
+            json!({"transactionNumber": "G3", "billAmount": 10000, "codes": ["GLOW15"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(error_code(&v), "customer_required");
 
     // Unknown code: 404, and a batch with it redeems nothing.
     let other = api.issue(welcome, "9800000003").await;
