@@ -473,4 +473,5 @@ async fn a_marketer_generates_codes_watches_the_progress_bar_and_exports_them() 
         .unwrap();
     let lines: u64 = lines.convert().unwrap();
     assert_eq!(lines, 250_001, "a header and every code");
+    web.quit().await.unwrap();
 }
