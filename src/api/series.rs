@@ -444,6 +444,30 @@ pub async fn create(
             ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message)
         }
     })?;
+    if let Some(consumer) = client.key.consumer_id {
+        // The offer is created claimed by the key's consumer: the claim rules apply (an
+        // outbound campaign holds one offer, an ended campaign none, …).
+        let offer = crate::store::claims::ClaimOffer {
+            id: 0,
+            name: rules.name.clone(),
+            offer_code: String::new(),
+            ends_with_campaign: matches!(rules.expiry, OfferExpiry::WithCampaign),
+            claimed_by: None,
+        };
+        let candidates = state.store.claim_candidates(org_id, &offer).await?;
+        if let Some(Err(refusal)) = candidates
+            .iter()
+            .find(|c| c.consumer.id == consumer)
+            .map(|c| c.verdict.clone())
+        {
+            let status = if refusal.is_conflict() {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            return Err(ApiError::new(status, refusal.code(), refusal.to_string()));
+        }
+    }
     let id = state
         .store
         .create_offer(org_id, &rules, client.key.consumer_id, None, &actor)

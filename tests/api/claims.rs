@@ -700,3 +700,18 @@ async fn the_claim_page_in_a_browser() {
         .unwrap();
     web.quit().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_key_of_an_outbound_campaign_creates_its_one_offer_and_no_second() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 100_000).await;
+    let blast = consumer(&app, "Acme", "Diwali blast", "outbound", RUNNING).await;
+    let bound = key_for(&app, &api, "Acme", blast).await;
+    let body = |name: &str| serde_json::json!({"name": name, "discountType": "PERC", "discountValue": 10, "validTill": "2099-01-01"});
+    let (status, v) = bound.post("/coupon/series", body("Only one")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["claimedBy"], "Diwali blast");
+    let (status, v) = bound.post("/coupon/series", body("One too many")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    assert_eq!(error_code(&v), "consumer_holds_an_offer");
+}
