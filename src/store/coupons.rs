@@ -167,6 +167,14 @@ impl Store {
                 }
                 audit_generation!(tx, org_id, offer_id, n, actor);
                 tx.commit().await?;
+                // Fresh statistics for the rows just written, so the next queries (issuing, the
+                // Coupons tab) are planned for millions of coupons, not for an empty table;
+                // autovacuum would take a while to get there. Sampling keeps it cheap.
+                if n >= 100_000
+                    && let Err(e) = sqlx::query("ANALYZE coupons").execute(pg).await
+                {
+                    tracing::warn!(error = %e, "ANALYZE after generation failed");
+                }
             }
         }
         Ok(written)
