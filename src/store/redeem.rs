@@ -166,14 +166,6 @@ struct CouponLoad {
     transaction_used: bool,
 }
 
-#[derive(sqlx::FromRow, Debug, Clone, Copy)]
-struct PlaceRow {
-    store_id: i64,
-    till_id: Option<i64>,
-    zone_id: Option<i64>,
-    concept_id: Option<i64>,
-}
-
 /// A redemption as a reversal reads it: id, offer, coupon, customer, code, reversed at.
 type RedemptionRow = (i64, i64, i64, Option<i64>, String, Option<DateTime<Utc>>);
 
@@ -278,8 +270,9 @@ impl Store {
             )
             .await?;
         let transaction_used = rows.iter().any(|r| r.transaction_used);
-        let mut customer_id = rows.iter().find_map(|r| r.known_customer);
-        let mut place = rows
+        let customer_id = rows.iter().find_map(|r| r.known_customer);
+        // With no known code every answer is `unknown_code`: customer and place do not matter.
+        let place = rows
             .first()
             .map(|r| Place {
                 store: r.place_store,
@@ -304,20 +297,6 @@ impl Store {
                 .redeem_offer(cache, req.org_id, row.offer_id, row.updated_at, now)
                 .await?;
             coupons.insert(row.code.clone(), (row, offer));
-        }
-        if coupons.is_empty() {
-            // No code is known: the customer and place are read on their own (rarely needed).
-            if let Some(c) = &req.customer {
-                customer_id = self
-                    .fetch_all_read::<(i64,)>(
-                        "SELECT id FROM customers WHERE org_id = $1 AND identifier_type = $2 AND identifier = $3",
-                        &[req.org_id.into(), c.kind.as_str().into(), c.value.as_str().into()],
-                    )
-                    .await?
-                    .first()
-                    .map(|r| r.0);
-            }
-            place = self.place(req).await?;
         }
         let lines = self.cart_lines(req, &coupons).await?;
         let mut issuals = HashMap::new();
@@ -350,39 +329,6 @@ impl Store {
             history,
             issuals,
         })
-    }
-
-    /// The store and till of a request with the store's zone and concept; unknown codes leave
-    /// the place empty (an offer restricted to stores then refuses it).
-    async fn place(&self, req: &RedeemRequest) -> StoreResult<Place> {
-        let row: Option<PlaceRow> = if let Some(till) = &req.till_code {
-            self.fetch_all_read(
-                "SELECT s.id AS store_id, t.id AS till_id, s.zone_id, s.concept_id FROM tills t JOIN stores s ON s.id = t.store_id \
-                 WHERE t.org_id = $1 AND t.code = $2",
-                &[req.org_id.into(), till.to_ascii_uppercase().into()],
-            )
-            .await?
-            .into_iter()
-            .next()
-        } else if let Some(store) = &req.store_code {
-            self.fetch_all_read(
-                "SELECT s.id AS store_id, CAST(NULL AS BIGINT) AS till_id, s.zone_id, s.concept_id FROM stores s WHERE s.org_id = $1 AND s.code = $2",
-                &[req.org_id.into(), store.to_ascii_uppercase().into()],
-            )
-            .await?
-            .into_iter()
-            .next()
-        } else {
-            None
-        };
-        Ok(row
-            .map(|r| Place {
-                store: Some(r.store_id),
-                till: r.till_id,
-                zone: r.zone_id,
-                concept: r.concept_id,
-            })
-            .unwrap_or_default())
     }
 
     /// The cart's lines with categories and brands resolved to the org's ids (only read when
@@ -436,7 +382,7 @@ impl Store {
     ) -> StoreResult<Vec<CodeOutcome>> {
         let now = Utc::now();
         let loaded = self.load_for_redeem(cache, req, now).await?;
-        Ok(decide_all(req, &loaded, now, false))
+        Ok(decide_all(req, &loaded, now))
     }
 
     /// Redeems every code of the request in one transaction, or none (RED-2, RED-5).
@@ -455,7 +401,7 @@ impl Store {
         {
             return Ok(replay);
         }
-        let outcomes = decide_all(req, &loaded, now, true);
+        let outcomes = decide_all(req, &loaded, now);
         if let Some(refused) = outcomes.iter().find(|o| o.result.is_err()) {
             return Ok(Redeemed::Refused(Box::new(refused.clone())));
         }
@@ -493,7 +439,7 @@ impl Store {
                     return Ok(replay);
                 }
                 let loaded = self.load_for_redeem(cache, req, Utc::now()).await?;
-                let outcomes = decide_all(req, &loaded, Utc::now(), true);
+                let outcomes = decide_all(req, &loaded, Utc::now());
                 let refused = outcomes
                     .iter()
                     .find(|o| o.result.is_err())
@@ -795,12 +741,7 @@ async fn count_capped_redemption(
 /// Decides every code of a request in order; for a redemption, each code's discount is taken
 /// from what is left of the bill after the codes before it, so a batch never discounts more
 /// than the bill.
-fn decide_all(
-    req: &RedeemRequest,
-    loaded: &Loaded,
-    now: DateTime<Utc>,
-    _redeeming: bool,
-) -> Vec<CodeOutcome> {
+fn decide_all(req: &RedeemRequest, loaded: &Loaded, now: DateTime<Utc>) -> Vec<CodeOutcome> {
     let mut left = req.bill_amount;
     let mut out = Vec::with_capacity(req.codes.len());
     for code in &req.codes {
