@@ -132,13 +132,16 @@ impl Jobs {
         if let Ok(mut r) = self.running.lock() {
             r.remove(&job.id);
         }
-        match outcome {
-            Ok(Ok(())) => tracing::info!(job = job.id, "job done"),
+        let recorded = match outcome {
+            Ok(Ok(())) => {
+                tracing::info!(job = job.id, "job done");
+                Ok(())
+            }
             Ok(Err(refused)) => {
                 tracing::info!(job = job.id, "job refused its input");
                 self.store
                     .fail_job(job.id, &refused.message, refused.report)
-                    .await?;
+                    .await
             }
             Err(e) => {
                 tracing::error!(job = job.id, error = %e, "job failed");
@@ -150,8 +153,20 @@ impl Jobs {
                         ),
                         None,
                     )
-                    .await?;
+                    .await
             }
+        };
+        if let Err(e) = recorded {
+            // The refusal itself could not be stored (its report, its text): the job still
+            // ends failed, never `running` for ever.
+            tracing::error!(job = job.id, error = %e, "recording the job's failure failed");
+            self.store
+                .fail_job(
+                    job.id,
+                    "the job failed and its report could not be stored; nothing was applied — check the file and retry",
+                    None,
+                )
+                .await?;
         }
         Ok(Some(job.id))
     }
@@ -273,6 +288,18 @@ async fn upload_codes(
         &["code"]
     };
     running.progress.set_total(job.input_bytes.max(0) as u64);
+    if with_customers
+        && let Err(refusal) = crate::domain::issue::check_issuer(
+            &ctx.claimed_by,
+            &ctx.rules.expiry,
+            job.param_i64("consumer"),
+        )
+    {
+        return Ok(Err(Refused {
+            message: format!("Nothing was uploaded: these codes would be issued, and {refusal}."),
+            report: None,
+        }));
+    }
     let now = Utc::now();
     let source = format!("upload #{} by {}", job.id, actor.label);
     let mut csv = CsvLines::new(header);
@@ -510,7 +537,8 @@ async fn bulk_issue(
     store.renew_job_lease(job.id).await?;
     let source = IssueSource {
         label: format!("bulk issue #{} by {}", job.id, actor.label),
-        consumer: None,
+        // The consumer the job was started for (its API key, or the console from its page).
+        consumer: job.param_i64("consumer"),
     };
     let now = Utc::now();
     let mut tx = store.begin().await?;

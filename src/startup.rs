@@ -94,6 +94,7 @@ impl Application {
                 .add(("Referrer-Policy", "same-origin"));
             App::new()
                 .app_data(state.clone())
+                .wrap(actix_web::middleware::from_fn(web::edge::edge))
                 .wrap(session)
                 .wrap(headers)
                 .wrap(Compress::default())

@@ -500,7 +500,8 @@ pub struct RedeemOut {
 }
 
 /// Redeems 1–50 codes in one transaction, all or nothing (RED-2); idempotent by transaction
-/// number. Refusals: 404 unknown code, 409 already redeemed / cap or limit reached, 422 any
+/// number. Refusals: 404 unknown code, 409 already redeemed / cap or limit reached /
+/// `transaction_reversed` (the transaction number was redeemed and reversed before), 422 any
 /// other rule; the error names the code.
 #[utoipa::path(post, path = "/api/v2/coupon/redeem", tag = "redemption", request_body = RedeemBody,
     responses((status = 200, body = RedeemOut), (status = 404, body = super::ErrorBody),
@@ -553,6 +554,15 @@ pub async fn redeem(
                 format!("{}: {message}; nothing was redeemed", o.code),
             ))
         }
+        Redeemed::TransactionReversed(codes) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "transaction_reversed",
+            format!(
+                "transaction {} was redeemed and then reversed ({}); nothing was redeemed now — use a new transaction number to redeem again",
+                r.transaction_number,
+                codes.join(", ")
+            ),
+        )),
         Redeemed::TransactionMismatch(codes) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "transaction_mismatch",
@@ -784,10 +794,15 @@ pub async fn upload(
         match (&item.customer, with_customers) {
             (Some(c), true) => {
                 let c = c.parse(&format!("codes[{i}].customer"))?;
-                csv.write_record([item.code.as_str(), c.kind.as_str(), c.value.as_str()])
-                    .map_err(csv_err)?;
+                // Read back by the job as any CSV upload: cells written spreadsheet-safe.
+                crate::domain::csv_safe::write_record(
+                    &mut csv,
+                    &[item.code.as_str(), c.kind.as_str(), c.value.as_str()],
+                )
+                .map_err(csv_err)?;
             }
-            (None, false) => csv.write_record([item.code.as_str()]).map_err(csv_err)?,
+            (None, false) => crate::domain::csv_safe::write_record(&mut csv, &[item.code.as_str()])
+                .map_err(csv_err)?,
             (None, true) => {
                 return Err(ApiError::field(
                     &format!("codes[{i}].customer"),
@@ -812,7 +827,7 @@ pub async fn upload(
             org,
             b.series_id,
             JobKind::UploadCodes,
-            serde_json::json!({"with_customers": with_customers, "actor": label}),
+            serde_json::json!({"with_customers": with_customers, "actor": label, "consumer": client.key.consumer_id}),
             Some("api-upload.csv"),
             true,
             None,

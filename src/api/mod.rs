@@ -37,37 +37,59 @@ pub struct ApiState {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    use web::{get, post};
     cfg.service(
         web::scope("/api/v2")
+            // Every answer is JSON: errors raised outside the handlers (a body over the limit,
+            // a malformed header) are put in the API's envelope too.
+            .wrap(actix_web::middleware::from_fn(json_errors))
             // Uploads of up to 100,000 codes; malformed paths answer in the API's JSON.
-            .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .app_data(web::PathConfig::default().error_handler(|e, _| {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", e.to_string()).into()
             }))
-            .route("/openapi.json", web::get().to(openapi::openapi_json))
-            .route("/coupon/series", web::post().to(series::create))
-            .route("/coupon/series", web::get().to(series::list))
-            .route("/coupon/series/{id}", web::get().to(series::get))
-            .route("/coupon/issue", web::post().to(coupons::issue))
-            .route("/coupon/bulk/issue", web::post().to(coupons::bulk_issue))
-            .route(
-                "/coupon/issue/multiple",
-                web::post().to(coupons::issue_multiple),
+            .service(resource("/openapi.json").route(get().to(openapi::openapi_json)))
+            .service(
+                resource("/coupon/series")
+                    .route(post().to(series::create))
+                    .route(get().to(series::list)),
             )
-            .route(
-                "/coupon/is_redeemable",
-                web::get().to(coupons::is_redeemable),
-            )
-            .route("/coupon/validate", web::post().to(coupons::validate))
-            .route("/coupon/redeem", web::post().to(coupons::redeem))
-            .route("/coupon/reverse", web::post().to(coupons::reverse))
-            .route("/coupon/upload", web::post().to(coupons::upload))
-            .route("/jobs/{id}", web::get().to(coupons::job))
-            .route("/coupon", web::get().to(coupons::details))
-            .route("/offers/{id}/claim", web::post().to(claims::claim))
-            .route("/offers/{id}/revoke", web::post().to(revoke::revoke))
+            .service(resource("/coupon/series/{id}").route(get().to(series::get)))
+            .service(resource("/coupon/issue").route(post().to(coupons::issue)))
+            .service(resource("/coupon/bulk/issue").route(post().to(coupons::bulk_issue)))
+            .service(resource("/coupon/issue/multiple").route(post().to(coupons::issue_multiple)))
+            .service(resource("/coupon/is_redeemable").route(get().to(coupons::is_redeemable)))
+            .service(resource("/coupon/validate").route(post().to(coupons::validate)))
+            .service(resource("/coupon/redeem").route(post().to(coupons::redeem)))
+            .service(resource("/coupon/reverse").route(post().to(coupons::reverse)))
+            .service(resource("/coupon/upload").route(post().to(coupons::upload)))
+            .service(resource("/jobs/{id}").route(get().to(coupons::job)))
+            .service(resource("/coupon").route(get().to(coupons::details)))
+            .service(resource("/offers/{id}/claim").route(post().to(claims::claim)))
+            .service(resource("/offers/{id}/revoke").route(post().to(revoke::revoke)))
             .default_service(web::to(not_found)),
     );
+}
+
+/// Largest request body the API reads.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// An endpoint whose other methods answer 405 with `Allow`, in the API's JSON.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not allowed on {}; see /api/v2/openapi.json",
+            req.method(),
+            req.path()
+        ),
+    )
+    .error_response()
 }
 
 async fn not_found() -> HttpResponse {
@@ -77,6 +99,68 @@ async fn not_found() -> HttpResponse {
         "no such endpoint; see /api/v2/openapi.json",
     )
     .error_response()
+}
+
+/// Puts an error answer that is not JSON yet (413 from the body limit, 400 from a header
+/// actix could not read) into the API's envelope, with a code named after its status.
+async fn json_errors(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let res = match next.call(req).await {
+        Ok(res) => res,
+        Err(e) => {
+            // An error from an inner service: answer it as JSON here.
+            let status = e.as_response_error().status_code();
+            return Err(actix_web::error::InternalError::from_response(
+                e.to_string(),
+                enveloped(status, &e.to_string()),
+            )
+            .into());
+        }
+    };
+    let is_json = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if res.status().is_success() || res.status().is_redirection() || is_json {
+        return Ok(res.map_into_boxed_body());
+    }
+    let status = res.status();
+    let message = res
+        .response()
+        .error()
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
+    let (req, _) = res.into_parts();
+    Ok(actix_web::dev::ServiceResponse::new(
+        req,
+        enveloped(status, &message),
+    ))
+}
+
+/// The API's error body for a status raised outside a handler.
+fn enveloped(status: StatusCode, message: &str) -> HttpResponse {
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        format!(
+            "the request body is larger than {} MB",
+            MAX_BODY_BYTES / (1024 * 1024)
+        )
+    } else if status.is_server_error() {
+        "the request failed on our side; it has been logged".to_string()
+    } else {
+        message.to_string()
+    };
+    ApiError::new(status, code, message).error_response()
 }
 
 /// An API error: status, stable code, message, and the field at fault when there is one.
@@ -180,6 +264,12 @@ impl From<StoreError> for ApiError {
 /// Parses a JSON body strictly: a syntax error, an unknown field or a wrong type answers 400
 /// naming the field (`codes[2]`, `customer.mobile`).
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if let Some(field) = control_in_json(body) {
+        return Err(ApiError::field(
+            &field,
+            format!("{field} contains a control character (such as NUL); nothing was changed"),
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -196,6 +286,49 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
         }
     })
+}
+
+/// The path of the first string (or key) of a JSON body that holds a control character other
+/// than tab and line breaks. Such a character can only come escaped (`\u0000`, `\b`, `\f`) or
+/// as a raw C1 character, so bodies without those are not parsed twice.
+fn control_in_json(body: &[u8]) -> Option<String> {
+    let suspicious = body
+        .windows(2)
+        .any(|w| matches!(w, [b'\\', b'u' | b'b' | b'f'] | [0xC2, 0x80..=0x9F]));
+    if !suspicious {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    fn walk(v: &serde_json::Value, path: &str) -> Option<String> {
+        let here = |p: &str| {
+            if p.is_empty() {
+                ".".to_string()
+            } else {
+                p.to_string()
+            }
+        };
+        match v {
+            serde_json::Value::String(s) => crate::domain::has_control(s).then(|| here(path)),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(item, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, item)| {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                if crate::domain::has_control(k) {
+                    Some(p.chars().filter(|c| !c.is_control()).collect())
+                } else {
+                    walk(item, &p)
+                }
+            }),
+            _ => None,
+        }
+    }
+    walk(&value, "")
 }
 
 /// The calling integration: its key, org and consumer. Extracting it authenticates the
@@ -336,5 +469,26 @@ mod tests {
         let e = parse_body::<B>(br#"{"billAmount":1,"extra":2}"#).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("extra"));
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn control_characters_in_a_body_name_their_field() {
+        assert_eq!(
+            control_in_json(br#"{"a":"x","b":["ok","S\u00001"]}"#),
+            Some("b[1]".into())
+        );
+        assert_eq!(
+            control_in_json(br#"{"customer":{"mobile":"98\u001b"}}"#),
+            Some("customer.mobile".into())
+        );
+        assert_eq!(
+            control_in_json(br#"{"text":"line\nline\ttab \u00e9"}"#),
+            None
+        );
+        assert_eq!(
+            control_in_json(br#"{"text":"a\\u0000"}"#),
+            None,
+            "an escaped backslash"
+        );
     }
 }

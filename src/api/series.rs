@@ -447,18 +447,15 @@ pub async fn create(
     if let Some(consumer) = client.key.consumer_id {
         // The offer is created claimed by the key's consumer: the claim rules apply (an
         // outbound campaign holds one offer, an ended campaign none, …).
-        let offer = crate::store::claims::ClaimOffer {
-            id: 0,
-            name: rules.name.clone(),
-            offer_code: String::new(),
-            ends_with_campaign: matches!(rules.expiry, OfferExpiry::WithCampaign),
-            claimed_by: None,
-        };
-        let candidates = state.store.claim_candidates(org_id, &offer).await?;
-        if let Some(Err(refusal)) = candidates
-            .iter()
-            .find(|c| c.consumer.id == consumer)
-            .map(|c| c.verdict.clone())
+        if let Err(refusal) = state
+            .store
+            .may_create_for(
+                org_id,
+                &rules.name,
+                matches!(rules.expiry, OfferExpiry::WithCampaign),
+                consumer,
+            )
+            .await?
         {
             let status = if refusal.is_conflict() {
                 StatusCode::CONFLICT

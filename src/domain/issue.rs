@@ -36,8 +36,14 @@ pub const PAST_ISSUAL_MONTHS: u32 = 6;
 pub enum IssueRefusal {
     #[error("the offer ended on {0}")]
     OfferExpired(NaiveDate),
-    #[error("the offer is claimed by another consumer; only {0} may issue it")]
+    #[error(
+        "the offer is claimed by {0}; only {0} issues it (its API keys, or the console from its page)"
+    )]
     ClaimedByOther(String),
+    #[error(
+        "the offer ends with the campaign that claims it and no campaign has claimed it yet, so its coupons would have no expiry"
+    )]
+    NotClaimed,
     #[error("the offer is for specific customers only and this customer is not on its list")]
     NotInAudience,
     #[error("the customer was issued one of the excluded offers in the last 6 months")]
@@ -57,6 +63,7 @@ impl IssueRefusal {
         match self {
             IssueRefusal::OfferExpired(_) => "offer_expired",
             IssueRefusal::ClaimedByOther(_) => "claimed_by_other_consumer",
+            IssueRefusal::NotClaimed => "offer_not_claimed",
             IssueRefusal::NotInAudience => "not_in_audience",
             IssueRefusal::PastIssual => "past_issual",
             IssueRefusal::MaxPerCustomer(_) => "max_per_customer",
@@ -108,6 +115,23 @@ pub fn past_issual_since(today: NaiveDate) -> NaiveDate {
         .unwrap_or(NaiveDate::MIN)
 }
 
+/// Whether `consumer` (None: a key or console user acting for nobody) may issue the offer: a
+/// claimed offer is issued by its consumer alone, and an offer that ends with its campaign
+/// only once a campaign has claimed it (its coupons would have no expiry before).
+pub fn check_issuer(
+    claimed_by: &Option<(i64, String)>,
+    expiry: &OfferExpiry,
+    consumer: Option<i64>,
+) -> Result<(), IssueRefusal> {
+    match claimed_by {
+        Some((owner, name)) if consumer != Some(*owner) => {
+            Err(IssueRefusal::ClaimedByOther(name.clone()))
+        }
+        None if *expiry == OfferExpiry::WithCampaign => Err(IssueRefusal::NotClaimed),
+        _ => Ok(()),
+    }
+}
+
 /// The rules that do not depend on the customer: the offer runs, the issuing consumer may
 /// issue it, the cap is not reached.
 pub fn check_offer(
@@ -120,11 +144,7 @@ pub fn check_offer(
     {
         return Err(IssueRefusal::OfferExpired(end));
     }
-    if let (Some((owner, name)), Some(c)) = (&offer.claimed_by, consumer)
-        && *owner != c
-    {
-        return Err(IssueRefusal::ClaimedByOther(name.clone()));
-    }
+    check_issuer(&offer.claimed_by, &offer.rules.expiry, consumer)?;
     if let Some(cap) = offer.rules.issual.total_cap
         && offer.issued >= cap
     {
@@ -200,13 +220,31 @@ mod tests {
         let c = CustomerHistory::default();
         let today = d(2026, 11, 1);
         assert!(check_issue(&s, &c, today, Some(7)).is_ok());
-        assert!(
-            check_issue(&s, &c, today, None).is_ok(),
-            "console users may"
+        let e = check_issue(&s, &c, today, None).unwrap_err();
+        assert_eq!(
+            e.code(),
+            "claimed_by_other_consumer",
+            "nobody acting for the consumer may issue"
         );
         let e = check_issue(&s, &c, today, Some(8)).unwrap_err();
         assert_eq!(e.code(), "claimed_by_other_consumer");
         assert!(e.to_string().contains("Diwali SMS"));
+    }
+
+    #[test]
+    fn an_offer_ending_with_its_campaign_waits_for_a_claim() {
+        let mut rules = sample_rules();
+        rules.expiry = OfferExpiry::WithCampaign;
+        let mut s = state(&rules);
+        s.ends_on = None;
+        let c = CustomerHistory::default();
+        let today = d(2026, 11, 1);
+        assert_eq!(
+            check_issue(&s, &c, today, None),
+            Err(IssueRefusal::NotClaimed)
+        );
+        s.claimed_by = Some((3, "Club".into()));
+        assert!(check_issue(&s, &c, today, Some(3)).is_ok());
     }
 
     #[test]

@@ -407,7 +407,15 @@ impl CsvLines {
                 return;
             }
         };
-        let fields: Vec<&str> = record.iter().collect();
+        // A cell an export made spreadsheet-safe (`'=…`) reads back as it was.
+        let fields: Vec<&str> = record.iter().map(super::csv_safe::read_cell).collect();
+        if fields.iter().any(|f| super::has_control(f)) {
+            self.error(
+                line,
+                "the line contains a control character (such as NUL); remove it",
+            );
+            return;
+        }
         if !self.saw_header {
             self.saw_header = true;
             let got: Vec<String> = fields.iter().map(|f| f.to_ascii_lowercase()).collect();

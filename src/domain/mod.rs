@@ -1,6 +1,7 @@
 //! Pure domain types and rules: no I/O. Values of these types are valid by construction.
 
 pub mod coupon;
+pub mod csv_safe;
 pub mod issue;
 pub mod masters;
 pub mod money;
@@ -100,6 +101,14 @@ pub fn parse_name(field: &'static str, raw: &str, max: usize) -> Result<String, 
         ));
     }
     Ok(s.to_string())
+}
+
+/// Whether `s` holds a control character other than tab, line feed and carriage return (which
+/// multi-line texts may carry). NUL is one: PostgreSQL cannot store it and SQLite cuts at it,
+/// so such text is refused at the edge, the same on both databases.
+pub fn has_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
 #[cfg(test)]

@@ -371,17 +371,20 @@ pub fn decide(
             });
         }
     }
-    // 9. Per customer: such a limit needs to know who redeems.
-    if let Some(max) = per_customer_limit(rules, coupon.common) {
-        if attempt.customer.is_none() {
-            return Err(RedeemRefusal::CustomerRequired);
-        }
-        if history.count >= max {
-            return Err(RedeemRefusal::PerCustomerLimit(max));
-        }
+    // 9. Per customer: a per-customer max or gap needs to know who redeems.
+    let gap_days = red.multiple.and_then(|m| m.gap_days);
+    if (per_customer_limit(rules, coupon.common).is_some() || gap_days.is_some())
+        && attempt.customer.is_none()
+    {
+        return Err(RedeemRefusal::CustomerRequired);
+    }
+    if let Some(max) = per_customer_limit(rules, coupon.common)
+        && history.count >= max
+    {
+        return Err(RedeemRefusal::PerCustomerLimit(max));
     }
     // 10. Gap between one customer's redemptions.
-    if let (Some(gap), Some(last)) = (red.multiple.and_then(|m| m.gap_days), history.last_on) {
+    if let (Some(gap), Some(last)) = (gap_days, history.last_on) {
         let next = last + Duration::days(i64::from(gap));
         if today < next {
             return Err(RedeemRefusal::GapNotElapsed { gap, next });
@@ -722,6 +725,11 @@ mod tests {
         let refused = Err(R::GapNotElapsed { gap: 2, next });
         assert_eq!(k.on(d(2026, 11, 11), 23, 59).run(), refused);
         assert!(k.on(next, 0, 0).run().is_ok());
+        // Anyone may redeem, but a gap still needs to know who: without the customer the
+        // gap could be bypassed by leaving them out.
+        k.rules.redemption.anyone_can_redeem = true;
+        k.attempt.customer = None;
+        assert_eq!(k.run(), Err(R::CustomerRequired));
     }
 
     #[test]

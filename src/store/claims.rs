@@ -259,6 +259,30 @@ impl Store {
             .collect())
     }
 
+    /// Whether an offer with these rules may be created claimed by `consumer` (the claim rules:
+    /// an outbound campaign holds one offer, an ended campaign none, …). Used by API-0 with a
+    /// consumer's key and by "Create offer for …" on a consumer's page.
+    pub async fn may_create_for(
+        &self,
+        org_id: i64,
+        name: &str,
+        ends_with_campaign: bool,
+        consumer: i64,
+    ) -> StoreResult<Result<(), ClaimRefusal>> {
+        let offer = ClaimOffer {
+            id: 0,
+            name: name.to_string(),
+            offer_code: String::new(),
+            ends_with_campaign,
+            claimed_by: None,
+        };
+        let candidates = self.claim_candidates(org_id, &offer).await?;
+        match candidates.into_iter().find(|c| c.consumer.id == consumer) {
+            Some(c) => Ok(c.verdict),
+            None => Err(StoreError::NotFound),
+        }
+    }
+
     /// Claims offer `offer_id` of the org for consumer `consumer_id` (CLM-1), audited.
     /// `NotFound` when either is not the org's; `Ok(Err(_))` names the rule that refused.
     ///

@@ -82,6 +82,12 @@ impl JobRow {
             .as_u64()
     }
 
+    pub fn param_i64(&self, key: &str) -> Option<i64> {
+        serde_json::from_str::<serde_json::Value>(&self.params)
+            .ok()
+            .and_then(|v| v.get(key).and_then(|b| b.as_i64()))
+    }
+
     pub fn param_bool(&self, key: &str) -> bool {
         serde_json::from_str::<serde_json::Value>(&self.params)
             .ok()
@@ -185,7 +191,8 @@ impl ResultWriter {
         let mut w = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(Vec::new());
-        let _ = w.write_record(fields);
+        // Spreadsheet-safe: a customer's `=HYPERLINK(…)` is written as text, not a formula.
+        let _ = crate::domain::csv_safe::write_record(&mut w, fields);
         if let Ok(bytes) = w.into_inner() {
             self.buf.extend_from_slice(&bytes);
         }
@@ -314,6 +321,18 @@ impl Store {
         error: &str,
         report: Option<ResultWriter>,
     ) -> StoreResult<()> {
+        // A message quoting a bad line may hold a NUL, which PostgreSQL cannot store.
+        let error: String = error
+            .chars()
+            .map(|c| {
+                if crate::domain::has_control(c.encode_utf8(&mut [0; 4])) {
+                    '\u{FFFD}'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let error = error.as_str();
         let mut tx = self.begin().await?;
         tx.execute(
             "DELETE FROM job_files WHERE job_id = $1 AND kind = 'result'",

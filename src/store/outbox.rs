@@ -105,6 +105,10 @@ pub struct OutboxQuery {
     pub limit: i64,
 }
 
+/// How often one customer may redeem a common-code offer (`o`), NULL for no limit: once, or
+/// the multiple-redemption maximum. A customer who has used it up is not reminded of it.
+pub const COMMON_LIMIT: &str = "COALESCE(o.max_redemptions_per_customer, CASE WHEN o.multiple_redemption THEN NULL ELSE 1 END)";
+
 /// Issues per batch of coupon-expiry reminders: each batch is one short transaction.
 pub const REMINDER_BATCH: i64 = 5_000;
 
@@ -188,15 +192,18 @@ impl Store {
             let mut tx = self.begin().await?;
             queued += tx
                 .execute(
-                    "INSERT INTO outbox (org_id, kind, channel, recipient, subject, body_text, status, attempts, next_attempt_at, \
+                    &format!("INSERT INTO outbox (org_id, kind, channel, recipient, subject, body_text, status, attempts, next_attempt_at, \
                      offer_id, dedupe_key, created_at) \
                      SELECT i.org_id, 'coupon_reminder', $1, cu.identifier, $2, \
-                     REPLACE(REPLACE(REPLACE(REPLACE($3, '{first_name}', COALESCE(cu.first_name, '')), '{code}', c.code), '{expiry}', $4), '{discount}', $5), \
+                     REPLACE(REPLACE(REPLACE(REPLACE($3, '{{first_name}}', COALESCE(cu.first_name, '')), '{{code}}', c.code), '{{expiry}}', $4), '{{discount}}', $5), \
                      'queued', 0, $6, i.offer_id, 'cr:' || CAST(i.id AS TEXT) || ':' || $7, $6 \
                      FROM issuals i JOIN coupons c ON c.id = i.coupon_id JOIN customers cu ON cu.id = i.customer_id \
+                     JOIN offers o ON o.id = i.offer_id \
+                     LEFT JOIN customer_redemptions cr ON cr.offer_id = i.offer_id AND cr.customer_id = i.customer_id \
                      WHERE i.offer_id = $8 AND i.valid_till = $9 AND i.id > $10 AND i.id <= $11 \
                      AND c.status IN ('issued', 'unissued') AND cu.identifier_type = $12 \
-                     ON CONFLICT (dedupe_key) DO NOTHING",
+                     AND (o.generation <> 'common' OR {COMMON_LIMIT} IS NULL OR COALESCE(cr.redeem_count, 0) < {COMMON_LIMIT}) \
+                     ON CONFLICT (dedupe_key) DO NOTHING"),
                     &[
                         r.channel.as_str().into(),
                         subject.as_str().into(),

@@ -132,6 +132,8 @@ pub enum Redeemed {
     Refused(Box<CodeOutcome>),
     /// The transaction number was used before with other codes.
     TransactionMismatch(Vec<String>),
+    /// The transaction was redeemed and then reversed: a retry must not report its discount.
+    TransactionReversed(Vec<String>),
 }
 
 /// What a reversal did.
@@ -165,6 +167,10 @@ struct CouponLoad {
     /// Whether the transaction number was used before (then the first result is answered).
     transaction_used: bool,
 }
+
+/// A transaction's redemption as a replay reads it: code, offer, discount, redeemed and
+/// reversed at.
+type ReplayRow = (String, i64, i64, DateTime<Utc>, Option<DateTime<Utc>>);
 
 /// A redemption as a reversal reads it: id, offer, coupon, customer, code, reversed at.
 type RedemptionRow = (i64, i64, i64, Option<i64>, String, Option<DateTime<Utc>>);
@@ -409,7 +415,7 @@ impl Store {
         for _ in 0..2 {
             // PostgreSQL broke a deadlock between batches by failing this one: try it again.
             match &applied {
-                Err(StoreError::Db(d))
+                Err(Lost::Store(StoreError::Db(d)))
                     if d.as_database_error().and_then(|x| x.code()).as_deref() == Some("40P01") =>
                 {
                     applied = self.apply_redemption(req, &loaded, &outcomes, now).await;
@@ -432,7 +438,7 @@ impl Store {
                 redeemed_at: now,
                 replay: false,
             }),
-            Err(StoreError::Conflict(code)) => {
+            Err(Lost::Guard(code, guard)) => {
                 // A guard refused: another request got there first. The same transaction
                 // retried concurrently answers its first result; otherwise say why now.
                 if let Some(replay) = self.replay(req).await? {
@@ -448,8 +454,14 @@ impl Store {
                     .map(|mut o| {
                         if o.result.is_ok() {
                             // Lost a race on a guard whose reason the fresh read cannot see
-                            // yet (the winner is still committing): the coupon is taken.
-                            o.result = Err(Refusal::Rule(RedeemRefusal::AlreadyRedeemed));
+                            // yet (the winner is still committing): name that guard's rule.
+                            let today = o
+                                .offer
+                                .as_ref()
+                                .map(|f| Utc::now().with_timezone(&f.tz).date_naive())
+                                .unwrap_or_else(|| Utc::now().date_naive());
+                            o.result =
+                                Err(Refusal::Rule(refusal_for(guard, o.offer.as_deref(), today)));
                         }
                         o
                     });
@@ -458,15 +470,15 @@ impl Store {
                     None => Err(StoreError::Conflict(code)),
                 }
             }
-            Err(e) => Err(e),
+            Err(Lost::Store(e)) => Err(e),
         }
     }
 
     /// The first result of a transaction number already used in the org, if any.
     async fn replay(&self, req: &RedeemRequest) -> StoreResult<Option<Redeemed>> {
-        let rows: Vec<(String, i64, i64, DateTime<Utc>)> = self
+        let rows: Vec<ReplayRow> = self
             .fetch_all_read(
-                "SELECT code, offer_id, discount, redeemed_at FROM redemptions WHERE org_id = $1 AND transaction_number = $2 ORDER BY id",
+                "SELECT code, offer_id, discount, redeemed_at, reversed_at FROM redemptions WHERE org_id = $1 AND transaction_number = $2 ORDER BY id",
                 &[req.org_id.into(), req.transaction_number.as_str().into()],
             )
             .await?;
@@ -479,6 +491,11 @@ impl Store {
         now.sort_unstable();
         if before != now {
             return Ok(Some(Redeemed::TransactionMismatch(
+                rows.into_iter().map(|r| r.0).collect(),
+            )));
+        }
+        if rows.iter().any(|r| r.4.is_some()) {
+            return Ok(Some(Redeemed::TransactionReversed(
                 rows.into_iter().map(|r| r.0).collect(),
             )));
         }
@@ -498,7 +515,7 @@ impl Store {
         loaded: &Loaded,
         outcomes: &[CodeOutcome],
         now: DateTime<Utc>,
-    ) -> StoreResult<()> {
+    ) -> Result<(), Lost> {
         // The common case — one code, a known (or no) customer, no per-customer row, no cap —
         // is one statement: the redemption row, whose insert triggers use the coupon under its
         // guard and count the offer.
@@ -532,7 +549,7 @@ impl Store {
         });
         for o in ordered {
             let (_, offer) = &loaded.coupons[&o.code];
-            let conflict = || StoreError::Conflict(o.code.clone());
+            let conflict = |guard| Lost::Guard(o.code.clone(), guard);
             let today = now.with_timezone(&offer.tz).date_naive();
             let (sql, args) = redemption_insert(req, loaded, o, customer, now);
             tx.execute(sql, &args)
@@ -563,15 +580,15 @@ impl Store {
                         ],
                     )
                     .await?;
-                counted.ok_or_else(conflict)?;
+                counted.ok_or_else(|| conflict(Guard::Customer))?;
             }
             if let Some(cap) = offer.rules.redemption.total_cap {
                 count_capped_redemption(&mut tx, offer.id, cap, now)
                     .await?
-                    .ok_or_else(conflict)?;
+                    .ok_or_else(|| conflict(Guard::Cap))?;
             }
         }
-        tx.commit().await
+        Ok(tx.commit().await?)
     }
 
     /// Reverses every redemption of a transaction (RED-4): counts and caps are restored; a
@@ -596,6 +613,8 @@ impl Store {
                 already: true,
             });
         }
+        let mut reversed_now = 0;
+        let mut tz: Option<Tz> = None;
         for (id, offer_id, coupon_id, customer_id, _, _) in open {
             let marked = tx
                 .execute(
@@ -604,8 +623,10 @@ impl Store {
                 )
                 .await?;
             if marked == 0 {
+                // A concurrent reversal of the same transaction got this row first.
                 continue;
             }
+            reversed_now += 1;
             tx.execute(
                 "UPDATE coupons SET redeem_count = redeem_count - 1, \
                  status = CASE WHEN status = 'redeemed' THEN 'issued' ELSE status END WHERE id = $1",
@@ -613,9 +634,38 @@ impl Store {
             )
             .await?;
             if let Some(customer) = customer_id {
+                // The gap counts from the customer's last redemption that still stands, not
+                // from the reversed sale.
+                let last: Option<(Option<DateTime<Utc>>,)> = tx
+                    .fetch_optional(
+                        "SELECT MAX(redeemed_at) FROM redemptions WHERE offer_id = $1 AND customer_id = $2 AND reversed_at IS NULL",
+                        &[(*offer_id).into(), (*customer).into()],
+                    )
+                    .await?;
+                let last = last.and_then(|r| r.0);
+                let tz = match tz {
+                    Some(tz) => tz,
+                    None => {
+                        let name: Option<(String,)> = tx
+                            .fetch_optional(
+                                "SELECT time_zone FROM orgs WHERE id = $1",
+                                &[org_id.into()],
+                            )
+                            .await?;
+                        *tz.insert(
+                            name.and_then(|(n,)| n.parse().ok())
+                                .unwrap_or(chrono_tz::UTC),
+                        )
+                    }
+                };
                 tx.execute(
-                    "UPDATE customer_redemptions SET redeem_count = redeem_count - 1 WHERE offer_id = $1 AND customer_id = $2 AND redeem_count > 0",
-                    &[(*offer_id).into(), (*customer).into()],
+                    "UPDATE customer_redemptions SET redeem_count = CASE WHEN redeem_count > 0 THEN redeem_count - 1 ELSE 0 END, \
+                     last_redeemed_on = $3 WHERE offer_id = $1 AND customer_id = $2",
+                    &[
+                        (*offer_id).into(),
+                        (*customer).into(),
+                        Arg::OptDate(last.map(|t| t.with_timezone(&tz).date_naive())),
+                    ],
                 )
                 .await?;
             }
@@ -636,7 +686,9 @@ impl Store {
         tx.commit().await?;
         Ok(Reversed {
             codes,
-            already: false,
+            // True to what this call did: a racing reversal that found every row taken by
+            // another one reversed nothing.
+            already: reversed_now == 0,
         })
     }
 }
@@ -707,16 +759,63 @@ fn counter_shard(transaction_number: &str) -> i64 {
 
 /// A refused coupon guard (`coupon_taken` from the insert trigger) or a repeated
 /// (transaction, code) is `Conflict(code)`; anything else stays an error.
-fn coupon_conflict(e: StoreError, code: &str) -> StoreError {
+fn coupon_conflict(e: StoreError, code: &str) -> Lost {
     match e {
         StoreError::Db(d)
             if d.as_database_error().is_some_and(|x| {
                 x.is_unique_violation() || x.message().contains("coupon_taken")
             }) =>
         {
-            StoreError::Conflict(code.to_string())
+            Lost::Guard(code.to_string(), Guard::Coupon)
         }
-        e => e,
+        e => Lost::Store(e),
+    }
+}
+
+/// The guard in a write that refused: another request got there first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    /// The coupon's use (or a repeated transaction and code).
+    Coupon,
+    /// The customer's per-offer count or gap.
+    Customer,
+    /// The offer's total cap.
+    Cap,
+}
+
+/// Why a decided redemption was not written.
+#[derive(Debug)]
+enum Lost {
+    Guard(String, Guard),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Lost {
+    fn from(e: StoreError) -> Lost {
+        Lost::Store(e)
+    }
+}
+
+/// The refusal a lost race stands for, when a fresh read cannot see it yet (the winner is
+/// still committing).
+fn refusal_for(guard: Guard, offer: Option<&RedeemOffer>, today: NaiveDate) -> RedeemRefusal {
+    let rules = offer.map(|o| (&o.rules, o.common()));
+    match (guard, rules) {
+        (Guard::Customer, Some((rules, common))) => match per_customer_limit(rules, common) {
+            Some(max) => RedeemRefusal::PerCustomerLimit(max),
+            None => match rules.redemption.multiple.and_then(|m| m.gap_days) {
+                Some(gap) => RedeemRefusal::GapNotElapsed {
+                    gap,
+                    next: today + Duration::days(i64::from(gap)),
+                },
+                None => RedeemRefusal::AlreadyRedeemed,
+            },
+        },
+        (Guard::Cap, Some((rules, _))) => match rules.redemption.total_cap {
+            Some(cap) => RedeemRefusal::TotalCap(cap),
+            None => RedeemRefusal::AlreadyRedeemed,
+        },
+        _ => RedeemRefusal::AlreadyRedeemed,
     }
 }
 
@@ -744,6 +843,9 @@ async fn count_capped_redemption(
 fn decide_all(req: &RedeemRequest, loaded: &Loaded, now: DateTime<Utc>) -> Vec<CodeOutcome> {
     let mut left = req.bill_amount;
     let mut out = Vec::with_capacity(req.codes.len());
+    // Codes of one offer earlier in the batch count against the customer's max, gap and the
+    // offer's cap for the codes after them, so a batch is refused for the rule it breaks.
+    let mut in_batch: HashMap<i64, u32> = HashMap::new();
     for code in &req.codes {
         let Some((coupon, offer)) = loaded.coupons.get(code) else {
             out.push(CodeOutcome {
@@ -772,12 +874,17 @@ fn decide_all(req: &RedeemRequest, loaded: &Loaded, now: DateTime<Utc>) -> Vec<C
             valid_till,
             redeem_count: coupon.redeem_count,
         };
+        let earlier = in_batch.get(&offer.id).copied().unwrap_or(0);
         let offer_facts = OfferFacts {
             rules: &offer.rules,
             ends_on: offer.ends_on,
-            redeemed: coupon.redeemed,
+            redeemed: coupon.redeemed + i64::from(earlier),
         };
-        let history = loaded.history.get(&offer.id).copied().unwrap_or_default();
+        let mut history = loaded.history.get(&offer.id).copied().unwrap_or_default();
+        if earlier > 0 {
+            history.count += earlier;
+            history.last_on = Some(local.date_naive());
+        }
         // Every code is checked against the whole bill; its discount is then at most what the
         // codes before it left of the bill, so a batch never discounts more than the bill.
         let attempt = RedeemAttempt {
@@ -809,6 +916,7 @@ fn decide_all(req: &RedeemRequest, loaded: &Loaded, now: DateTime<Utc>) -> Vec<C
         };
         if let Ok(d) = &result {
             left -= d;
+            *in_batch.entry(offer.id).or_default() += 1;
         }
         out.push(CodeOutcome {
             code: code.clone(),
@@ -903,14 +1011,40 @@ impl Store {
         org_id: i64,
         customer: &CustomerRef,
     ) -> StoreResult<Vec<CouponDetail>> {
-        self.fetch_all_read(
+        let unique: Vec<CouponDetail> = self.fetch_all_read(
             &format!(
                 "{DETAIL} AND c.customer_id = (SELECT id FROM customers WHERE org_id = $1 AND identifier_type = $2 AND identifier = $3) \
                  ORDER BY c.id DESC LIMIT 500"
             ),
             &[org_id.into(), customer.kind.as_str().into(), customer.value.as_str().into()],
         )
-        .await
+        .await?;
+        // A common code is one coupon for everyone: the customer's part of it is their issue,
+        // shown as redeemed once they have used it as often as they may.
+        let limit = super::outbox::COMMON_LIMIT;
+        let common: Vec<CouponDetail> = self
+            .fetch_all_read(
+                &format!(
+                    "SELECT c.code, c.offer_id, o.name AS offer_name, \
+                     CASE WHEN c.status = 'revoked' THEN 'revoked' \
+                     WHEN {limit} IS NOT NULL AND COALESCE(cr.redeem_count, 0) >= {limit} THEN 'redeemed' ELSE 'issued' END AS status, \
+                     cu.identifier_type, cu.identifier, i.issued_at, i.valid_till, COALESCE(cr.redeem_count, 0) AS redeem_count, \
+                     (SELECT MAX(r.redeemed_at) FROM redemptions r WHERE r.offer_id = i.offer_id AND r.customer_id = cu.id AND r.reversed_at IS NULL) AS redeemed_at, \
+                     g.time_zone \
+                     FROM issuals i JOIN coupons c ON c.id = i.coupon_id JOIN offers o ON o.id = i.offer_id JOIN orgs g ON g.id = o.org_id \
+                     JOIN customers cu ON cu.id = i.customer_id \
+                     LEFT JOIN customer_redemptions cr ON cr.offer_id = i.offer_id AND cr.customer_id = cu.id \
+                     WHERE o.org_id = $1 AND o.generation = 'common' AND cu.org_id = $1 AND cu.identifier_type = $2 AND cu.identifier = $3 \
+                     ORDER BY i.id DESC LIMIT 500"
+                ),
+                &[org_id.into(), customer.kind.as_str().into(), customer.value.as_str().into()],
+            )
+            .await?;
+        let mut all = unique;
+        all.extend(common);
+        all.sort_by_key(|c| std::cmp::Reverse(c.issued_at));
+        all.truncate(500);
+        Ok(all)
     }
 }
 

@@ -65,6 +65,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 serde_urlencoded::from_bytes(&body).unwrap_or_default();
             let submitted = header_token(&req).or_else(|| fields.get("csrf_token").cloned());
             verify(&req.get_session(), submitted.as_deref())?;
+            if let Some(field) = super::edge::control_in_urlencoded(&body) {
+                return Err(WebError::BadRequest(format!(
+                    "The field `{field}` contains a control character (such as NUL); nothing was saved."
+                ))
+                .into());
+            }
             // serde_html_form reads repeated keys (multi-selects) into Vecs.
             let value = serde_html_form::from_bytes::<T>(&body)
                 .map_err(|e| WebError::BadRequest(format!("the form could not be read: {e}")))?;
@@ -138,6 +144,12 @@ impl FromRequest for CsrfUpload {
             }
             let submitted = header_token(&req).or_else(|| fields.get("csrf_token").cloned());
             verify(&req.get_session(), submitted.as_deref())?;
+            if let Some((name, _)) = fields.iter().find(|(_, v)| super::edge::has_control(v)) {
+                return Err(WebError::BadRequest(format!(
+                    "The field `{name}` contains a control character (such as NUL); nothing was saved."
+                ))
+                .into());
+            }
             Ok(CsrfUpload {
                 fields,
                 file_name,

@@ -5,6 +5,7 @@ pub mod api_docs;
 pub mod auth;
 pub mod chrome;
 pub mod csrf;
+pub mod edge;
 pub mod error;
 pub mod home;
 pub mod offers;

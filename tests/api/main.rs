@@ -15,6 +15,7 @@ mod migrations;
 pub mod offers;
 mod outbox;
 mod performance;
+mod reliability;
 mod reminders;
 mod revoke;
 mod roles;

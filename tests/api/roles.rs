@@ -359,7 +359,11 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
             body: form(&[("count", "10".into())]),
         },
         Route {
-            path: format!("/offers/{}/coupons/issue", f.offer_id),
+            // Issued for the consumer that claims the offer further down (the claim rule).
+            path: format!(
+                "/offers/{}/coupons/issue?as={}",
+                f.offer_id, f.claim_consumer
+            ),
             needs: Permission::ServeCustomers,
             body: form(&[
                 ("kind", "EMAIL".into()),
@@ -367,7 +371,10 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
             ]),
         },
         Route {
-            path: format!("/offers/{}/coupons/bulk-issue", f.offer_id),
+            path: format!(
+                "/offers/{}/coupons/bulk-issue?as={}",
+                f.offer_id, f.claim_consumer
+            ),
             needs: Permission::ManageOffers,
             body: Body::Upload {
                 kind: "",

@@ -38,6 +38,24 @@ const MAX_JOB_FILE_BYTES: u64 = 1024 * 1024 * 1024;
 /// Largest generation request.
 const MAX_GENERATE: u64 = 50_000_000;
 
+/// `?as=<consumer id>`: the console issues for that consumer (linked from its page).
+#[derive(Debug, Default, Deserialize)]
+pub struct Acting {
+    #[serde(default, rename = "as")]
+    consumer: String,
+}
+
+impl Acting {
+    pub fn consumer(&self) -> Option<i64> {
+        self.consumer.trim().parse().ok()
+    }
+
+    /// The query to keep on a form's action.
+    fn suffix(consumer: Option<i64>) -> String {
+        consumer.map(|c| format!("?as={c}")).unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
     #[serde(default)]
@@ -184,6 +202,9 @@ pub struct Facts {
 /// The forms' values and errors when the page is shown again.
 #[derive(Default)]
 pub struct Forms {
+    /// The consumer the console acts for (`?as=`, from the consumer's page): a claimed offer is
+    /// issued only for its consumer.
+    pub acting: Option<i64>,
     pub count: String,
     pub generate_error: String,
     pub issue_kind: String,
@@ -213,6 +234,11 @@ struct CouponsPage {
     export_url: String,
     /// The list's query (`?q=…&status=…`), kept by the rows' Resend buttons.
     list_query: String,
+    /// `?as=<consumer>` on the issuing forms when the console acts for the claiming consumer.
+    acting: String,
+    /// Set when the offer is claimed and the console does not act for its consumer: issuing is
+    /// theirs (the consumer's name and id).
+    claimed_by: Option<(i64, String)>,
 }
 
 const STATUSES: [(&str, &str); 6] = [
@@ -285,6 +311,7 @@ async fn coupons_page(
 ) -> Result<CouponsPage, WebError> {
     let offer = state.store.get_offer(user.org_id, offer_id).await?;
     let ctx = state.store.issue_context(user.org_id, offer_id).await?;
+    let forms_acting = forms.acting;
     let today = super::today(user);
     let rows = state
         .store
@@ -343,6 +370,11 @@ async fn coupons_page(
         next_url,
         export_url: query.url(&format!("/offers/{offer_id}/coupons.csv"), 0),
         list_query: query.url("", query.after),
+        acting: Acting::suffix(forms_acting),
+        claimed_by: ctx
+            .claimed_by
+            .clone()
+            .filter(|(owner, _)| forms_acting != Some(*owner)),
     })
 }
 
@@ -352,6 +384,7 @@ pub async fn tab(
     session: Session,
     path: web::Path<i64>,
     query: web::Query<ListQuery>,
+    acting: web::Query<Acting>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::View)?;
     let page = coupons_page(
@@ -360,7 +393,10 @@ pub async fn tab(
         &session,
         path.into_inner(),
         &query,
-        Forms::default(),
+        Forms {
+            acting: acting.consumer(),
+            ..Forms::default()
+        },
     )
     .await?;
     render(StatusCode::OK, &page)
@@ -463,11 +499,14 @@ pub async fn issue(
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<i64>,
+    acting: web::Query<Acting>,
     CsrfForm(form): CsrfForm<IssueForm>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ServeCustomers)?;
     let offer_id = path.into_inner();
+    let acting = acting.consumer();
     let refuse = |message: String| Forms {
+        acting,
         issue_kind: form.kind.clone(),
         issue_value: form.value.clone(),
         issue_error: message,
@@ -483,7 +522,7 @@ pub async fn issue(
     let ctx = state.store.issue_context(user.org_id, offer_id).await?;
     let source = IssueSource {
         label: format!("console: {}", user.email),
-        consumer: None,
+        consumer: acting,
     };
     let actor = Actor::user(user.id, &user.email);
     match state
@@ -501,8 +540,9 @@ pub async fn issue(
                 &format!("Issued {} to {}{till}.", issued.code, customer.value),
             );
             Ok(see_other(&format!(
-                "/offers/{offer_id}/coupons?q={}",
-                urlencode(&customer.value)
+                "/offers/{offer_id}/coupons?q={}{}",
+                urlencode(&customer.value),
+                acting.map(|c| format!("&as={c}")).unwrap_or_default()
             )))
         }
         Ok(Err(refusal)) => {
@@ -701,18 +741,21 @@ pub async fn upload(
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<i64>,
+    acting: web::Query<Acting>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOffers)?;
     let offer_id = path.into_inner();
+    let acting = acting.consumer();
     let offer = state.store.get_offer(user.org_id, offer_id).await?;
     let Generation::Upload { with_customers } = offer.rules.generation else {
         let forms = Forms {
+            acting,
             upload_error: "only offers with uploaded codes take code uploads".into(),
             ..Forms::default()
         };
         return show_errors(&state, &user, &session, offer_id, forms).await;
     };
-    let params = serde_json::json!({"with_customers": with_customers, "actor": user.email});
+    let params = serde_json::json!({"with_customers": with_customers, "actor": user.email, "consumer": acting});
     match receive_job_file(
         &req,
         payload,
@@ -729,10 +772,14 @@ pub async fn upload(
                 &session,
                 "Upload received — every line is being checked; the progress is shown below.",
             );
-            Ok(see_other(&format!("/offers/{offer_id}/coupons")))
+            Ok(see_other(&format!(
+                "/offers/{offer_id}/coupons{}",
+                Acting::suffix(acting)
+            )))
         }
         Err(m) => {
             let forms = Forms {
+                acting,
                 upload_error: m,
                 ..Forms::default()
             };
@@ -749,11 +796,24 @@ pub async fn bulk_issue(
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<i64>,
+    acting: web::Query<Acting>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOffers)?;
     let offer_id = path.into_inner();
-    state.store.get_offer(user.org_id, offer_id).await?;
-    let params = serde_json::json!({"actor": user.email});
+    let acting = acting.consumer();
+    let ctx = state.store.issue_context(user.org_id, offer_id).await?;
+    // Refused before the file is taken: every line would be refused for the same reason.
+    if let Err(refusal) =
+        crate::domain::issue::check_issuer(&ctx.claimed_by, &ctx.rules.expiry, acting)
+    {
+        let forms = Forms {
+            acting,
+            bulk_error: format!("Nothing was issued: {refusal}."),
+            ..Forms::default()
+        };
+        return show_errors(&state, &user, &session, offer_id, forms).await;
+    }
+    let params = serde_json::json!({"actor": user.email, "consumer": acting});
     match receive_job_file(
         &req,
         payload,
@@ -770,10 +830,14 @@ pub async fn bulk_issue(
                 &session,
                 "Audience received — issuing; the progress and the result file are shown below.",
             );
-            Ok(see_other(&format!("/offers/{offer_id}/coupons")))
+            Ok(see_other(&format!(
+                "/offers/{offer_id}/coupons{}",
+                Acting::suffix(acting)
+            )))
         }
         Err(m) => {
             let forms = Forms {
+                acting,
                 bulk_error: m,
                 ..Forms::default()
             };
@@ -912,31 +976,37 @@ pub async fn export(
             }
             let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 80));
             if header {
-                let _ = w.write_record([
-                    "code",
-                    "status",
-                    "customer_type",
-                    "customer",
-                    "issued_at",
-                    "valid_till",
-                    "redeemed_at",
-                ]);
+                let _ = crate::domain::csv_safe::write_record(
+                    &mut w,
+                    &[
+                        "code",
+                        "status",
+                        "customer_type",
+                        "customer",
+                        "issued_at",
+                        "valid_till",
+                        "redeemed_at",
+                    ],
+                );
             }
             for r in &rows {
                 let v = coupon_view(r, today, tz);
-                let _ = w.write_record([
-                    v.code.as_str(),
-                    v.status,
-                    r.identifier_type.as_deref().unwrap_or(""),
-                    v.customer.as_str(),
-                    &r.issued_at
-                        .map(|t| t.with_timezone(&tz).to_rfc3339())
-                        .unwrap_or_default(),
-                    v.expires.as_str(),
-                    &r.redeemed_at
-                        .map(|t| t.with_timezone(&tz).to_rfc3339())
-                        .unwrap_or_default(),
-                ]);
+                let _ = crate::domain::csv_safe::write_record(
+                    &mut w,
+                    &[
+                        v.code.as_str(),
+                        v.status,
+                        r.identifier_type.as_deref().unwrap_or(""),
+                        v.customer.as_str(),
+                        &r.issued_at
+                            .map(|t| t.with_timezone(&tz).to_rfc3339())
+                            .unwrap_or_default(),
+                        v.expires.as_str(),
+                        &r.redeemed_at
+                            .map(|t| t.with_timezone(&tz).to_rfc3339())
+                            .unwrap_or_default(),
+                    ],
+                );
             }
             let bytes = w.into_inner().unwrap_or_default();
             let next = if rows.len() as i64 == q.limit {

@@ -122,6 +122,7 @@ pub async fn start(
 pub async fn start_for_consumer(
     user: CurrentUser,
     state: web::Data<AppState>,
+    session: Session,
     path: web::Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<HttpResponse, WebError> {
@@ -130,6 +131,15 @@ pub async fn start_for_consumer(
         .store
         .get_consumer(user.org_id, path.into_inner())
         .await?;
+    // An outbound campaign that holds an offer, or an ended campaign, gets no new one.
+    if let Err(refusal) = state
+        .store
+        .may_create_for(user.org_id, "", false, consumer.id)
+        .await?
+    {
+        Chrome::flash(&session, &format!("No offer was started: {refusal}."));
+        return Ok(see_other(&format!("/admin/consumers/{}", consumer.id)));
+    }
     state
         .store
         .save_draft(user.id, &OfferForm::defaults(), Some(consumer.id))
@@ -276,6 +286,21 @@ pub async fn create(
         Ok(parsed) => parsed,
         Err(step_page) => return Ok(step_page),
     };
+    if let Some(c) = consumer
+        && let Err(refusal) = state
+            .store
+            .may_create_for(
+                user.org_id,
+                &rules.name,
+                rules.expiry == crate::domain::offer::OfferExpiry::WithCampaign,
+                c,
+            )
+            .await?
+    {
+        // The campaign took another offer (or ended) since the wizard started.
+        Chrome::flash(&session, &format!("The offer was not created: {refusal}."));
+        return Ok(see_other("/offers/new/preview"));
+    }
     match state
         .store
         .create_offer(user.org_id, &rules, consumer, Some(user.id), &user.actor())
