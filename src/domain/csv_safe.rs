@@ -10,21 +10,29 @@ fn is_trigger(c: char) -> bool {
     matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r')
 }
 
-/// The cell as written: `'` in front of a cell a spreadsheet would run.
+/// Whether the cell is quotes (none or more) and then a formula trigger: a formula, or a
+/// formula that has been quoted.
+fn formula_like(cell: &str) -> bool {
+    cell.trim_start_matches('\'')
+        .chars()
+        .next()
+        .is_some_and(is_trigger)
+}
+
+/// The cell as written: `'` in front of a cell a spreadsheet would run (and of one that
+/// already looks quoted, so reading gives back exactly what was written).
 pub fn write_cell(cell: &str) -> Cow<'_, str> {
-    // A cell that itself reads as an escaped one (`'=…`) is escaped once more, so reading
-    // gives back exactly what was written.
-    let escaped_looking = read_cell(cell).len() != cell.len();
-    match cell.chars().next() {
-        Some(c) if is_trigger(c) || escaped_looking => Cow::Owned(format!("'{cell}")),
-        _ => Cow::Borrowed(cell),
+    if formula_like(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
     }
 }
 
 /// The cell as read: the `'` that `write_cell` put in front taken off again.
 pub fn read_cell(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.chars().next().is_some_and(is_trigger) => rest,
+        Some(rest) if formula_like(rest) => rest,
         _ => cell,
     }
 }
