@@ -26,6 +26,15 @@ pub struct Settings {
     pub mail_from: String,
     /// Whether `serve` runs the background scheduler.
     pub scheduler: bool,
+    /// The most one delivery (a whole SMTP exchange, an SMS gateway call) may take,
+    /// `OFFERDESK_DELIVERY_TIMEOUT_SECS` (default 30): a server that stops answering fails the
+    /// attempt, never the delivery loop.
+    pub delivery_timeout_secs: u64,
+    /// A console session unused this long ends, `OFFERDESK_SESSION_IDLE_MINUTES` (default 480).
+    pub session_idle_minutes: i64,
+    /// A console session ends this long after sign-in whatever its use,
+    /// `OFFERDESK_SESSION_MAX_HOURS` (default 168, a week).
+    pub session_max_hours: i64,
 }
 
 impl fmt::Debug for Settings {
@@ -43,6 +52,9 @@ impl fmt::Debug for Settings {
             )
             .field("mail_from", &self.mail_from)
             .field("scheduler", &self.scheduler)
+            .field("delivery_timeout_secs", &self.delivery_timeout_secs)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_max_hours", &self.session_max_hours)
             .finish()
     }
 }
@@ -59,6 +71,18 @@ fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
         _ => Err(ConfigError(format!(
             "{key} must be true or false, got {v:?}"
         ))),
+    }
+}
+
+fn parse_positive(key: &str, v: Option<String>, default: u64) -> Result<u64, ConfigError> {
+    match v {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(ConfigError(format!(
+                "{key} must be a whole number above 0, got {v:?}"
+            ))),
+        },
     }
 }
 
@@ -117,6 +141,21 @@ impl Settings {
             mail_from: get("OFFERDESK_MAIL_FROM")
                 .unwrap_or_else(|| "offerdesk <noreply@offerdesk.local>".into()),
             scheduler,
+            delivery_timeout_secs: parse_positive(
+                "OFFERDESK_DELIVERY_TIMEOUT_SECS",
+                get("OFFERDESK_DELIVERY_TIMEOUT_SECS"),
+                30,
+            )?,
+            session_idle_minutes: parse_positive(
+                "OFFERDESK_SESSION_IDLE_MINUTES",
+                get("OFFERDESK_SESSION_IDLE_MINUTES"),
+                480,
+            )? as i64,
+            session_max_hours: parse_positive(
+                "OFFERDESK_SESSION_MAX_HOURS",
+                get("OFFERDESK_SESSION_MAX_HOURS"),
+                168,
+            )? as i64,
         })
     }
 

@@ -27,6 +27,8 @@ const SKIP_AFTER_HOURS: i64 = 24;
 /// Messages delivered per claim, and claims per run at most (a run never goes on forever).
 const DELIVERY_BATCH: i64 = 50;
 const MAX_DELIVERIES_PER_RUN: usize = 20_000;
+/// Deliveries in flight at once (below the SMTP pool's 10 connections, so none waits for one).
+const DELIVERY_CONCURRENCY: usize = 8;
 
 /// What one run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -311,16 +313,25 @@ impl Scheduler {
         Ok(())
     }
 
-    /// REM-3: delivers due messages; a failure is kept with its error and retried later.
+    /// REM-3: delivers due messages; a failure is kept with its error and retried later. At
+    /// most `DELIVERY_CONCURRENCY` deliveries run at once, each bounded by the notifier's
+    /// deadline, and each outcome is recorded the moment it is known: a message the server
+    /// accepted is marked sent at once, whatever the others in its batch do.
     async fn deliver(&self, now: DateTime<Utc>, report: &mut RunReport) -> anyhow::Result<()> {
+        use futures_util::StreamExt;
         let mut handled = 0;
+        // Each message is attempted once per run, however far ahead `now` is.
+        let run_started = Utc::now();
         while handled < MAX_DELIVERIES_PER_RUN {
-            let batch = self.store.claim_outbox(now, DELIVERY_BATCH).await?;
+            let batch = self
+                .store
+                .claim_outbox(now, run_started, DELIVERY_BATCH)
+                .await?;
             if batch.is_empty() {
                 break;
             }
             handled += batch.len();
-            let sends = batch.iter().map(|row| async move {
+            let mut sends = futures_util::stream::iter(batch.into_iter().map(|row| async move {
                 let message = Outgoing {
                     channel: row.channel.clone(),
                     recipient: row.recipient.clone(),
@@ -328,10 +339,11 @@ impl Scheduler {
                     body_text: row.body_text.clone(),
                     body_html: row.body_html.clone(),
                 };
-                self.notifier.deliver(&message).await
-            });
-            let outcomes = futures_util::future::join_all(sends).await;
-            for (row, outcome) in batch.iter().zip(outcomes) {
+                let outcome = self.notifier.deliver(&message).await;
+                (row, outcome)
+            }))
+            .buffer_unordered(DELIVERY_CONCURRENCY);
+            while let Some((row, outcome)) = sends.next().await {
                 match &outcome {
                     Ok(()) => report.delivered += 1,
                     Err(e) => {
@@ -339,7 +351,7 @@ impl Scheduler {
                         tracing::warn!(message = row.id, error = %e, "delivery failed; will retry");
                     }
                 }
-                self.store.outbox_delivered(row, outcome, now).await?;
+                self.store.outbox_delivered(&row, outcome, now).await?;
             }
         }
         Ok(())

@@ -25,6 +25,8 @@ pub struct Notifier {
     from: Mailbox,
     sms_url: Option<String>,
     http: reqwest::Client,
+    /// The most one delivery may take, start to end.
+    deadline: Duration,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -51,7 +53,9 @@ impl Notifier {
             Some(url) => Some(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| anyhow::anyhow!("SMTP_URL is not usable: {e}"))?
-                    .timeout(Some(Duration::from_secs(10)))
+                    .timeout(Some(Duration::from_secs(
+                        settings.delivery_timeout_secs.clamp(1, 10),
+                    )))
                     .build(),
             ),
             None => None,
@@ -60,22 +64,39 @@ impl Notifier {
             .mail_from
             .parse()
             .map_err(|e| anyhow::anyhow!("OFFERDESK_MAIL_FROM is not an address: {e}"))?;
+        let deadline = Duration::from_secs(settings.delivery_timeout_secs.max(1));
         Ok(Notifier {
             smtp,
             from,
             sms_url: settings.sms_gateway_url.clone(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()?,
+            http: reqwest::Client::builder().timeout(deadline).build()?,
+            deadline,
         })
     }
 
-    /// Delivers one message, or says why it could not be delivered now.
+    /// Delivers one message, or says why it could not be delivered now. The whole exchange
+    /// (connect, greeting, every command, the data) has one deadline: lettre's own timeout
+    /// covers only part of it, and a server that accepts and then never answers must fail the
+    /// attempt rather than hold the delivery loop.
     pub async fn deliver(&self, m: &Outgoing) -> Result<(), String> {
-        match m.channel.as_str() {
-            "email" => self.email(m).await,
-            "sms" => self.sms(m).await,
-            other => Err(format!("unknown channel {other}")),
+        let attempt = async {
+            match m.channel.as_str() {
+                "email" => self.email(m).await,
+                "sms" => self.sms(m).await,
+                other => Err(format!("unknown channel {other}")),
+            }
+        };
+        match tokio::time::timeout(self.deadline, attempt).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(format!(
+                "{}: no answer within {} s; will retry",
+                if m.channel == "email" {
+                    "SMTP"
+                } else {
+                    "SMS gateway"
+                },
+                self.deadline.as_secs()
+            )),
         }
     }
 

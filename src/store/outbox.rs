@@ -229,10 +229,13 @@ impl Store {
     }
 
     /// Claims up to `limit` messages due at `now` for delivery: each gets a 2-minute lease and
-    /// one more attempt counted.
+    /// one more attempt counted. Leases run on the real clock whatever `now` says, so a run
+    /// driven with a future `--now` never holds messages until that future.
+    /// `run_started`: a message attempted since then (by this run) is not claimed again.
     pub async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
+        run_started: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<OutboxRow>> {
         let mut tx = self.begin().await?;
@@ -244,13 +247,18 @@ impl Store {
         let rows: Vec<OutboxRow> = tx
             .fetch_all(
                 &format!(
-                    "UPDATE outbox SET lease_until = $2, attempts = attempts + 1 WHERE id IN \
+                    "UPDATE outbox SET lease_until = $2, attempts = attempts + 1, last_attempt_at = $4 WHERE id IN \
                      (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
-                     AND (lease_until IS NULL OR lease_until < $1) ORDER BY id LIMIT $3{lock}) RETURNING {COLUMNS}"
+                     AND (lease_until IS NULL OR lease_until < $4) \
+                     AND (last_attempt_at IS NULL OR last_attempt_at < $5) ORDER BY id LIMIT $3{lock}) RETURNING {COLUMNS}"
                 ),
-                // The lease runs from the real clock too: a run that took long to get here (or
-                // one driven with an earlier `--now`) never hands out a lease already over.
-                &[now.into(), (now.max(Utc::now()) + Duration::minutes(2)).into(), limit.into()],
+                &[
+                    now.into(),
+                    (Utc::now() + Duration::minutes(2)).into(),
+                    limit.into(),
+                    Utc::now().into(),
+                    run_started.into(),
+                ],
             )
             .await?;
         tx.commit().await?;
@@ -280,12 +288,14 @@ impl Store {
                 } else {
                     "queued"
                 };
+                // The wait runs from the earlier of `now` and the real clock: a run driven with
+                // a future `--now` does not put the retry off until after that future.
                 tx.execute(
                     "UPDATE outbox SET status = $1, last_error = $2, next_attempt_at = $3, lease_until = NULL WHERE id = $4",
                     &[
                         status.into(),
                         e.into(),
-                        (now + backoff(row.attempts)).into(),
+                        (now.min(Utc::now()) + backoff(row.attempts)).into(),
                         row.id.into(),
                     ],
                 )

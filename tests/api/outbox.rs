@@ -179,7 +179,13 @@ impl Fixture {
         let mut at = Utc::now();
         for _ in 0..=MAX_ATTEMPTS {
             at += chrono::Duration::hours(2);
-            for row in self.app.store.claim_outbox(at, 50).await.unwrap() {
+            for row in self
+                .app
+                .store
+                .claim_outbox(at, Utc::now(), 50)
+                .await
+                .unwrap()
+            {
                 self.app
                     .store
                     .outbox_delivered(&row, Err(error.to_string()), at)

@@ -11,6 +11,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use offerdesk::domain::masters::NewConsumer;
 use offerdesk::domain::offer::form::{OfferContext, OfferForm, parse};
 use offerdesk::domain::user::{Actor, Role};
+use offerdesk::store::outbox::NewMessage;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -667,4 +668,172 @@ async fn exported_and_result_files_are_spreadsheet_safe_and_upload_back() {
     assert_eq!(job.status, "done", "{job:?}");
     let (_, v) = api.get("/coupon?externalId=%3D1%2B2").await;
     assert_eq!(v["coupons"][0]["code"], "UP1", "{v}");
+}
+
+/// Puts `n` emails to distinct recipients straight into the outbox.
+async fn queue_emails(app: &TestApp, n: usize) {
+    let org = app.org_id("Acme").await;
+    let messages: Vec<NewMessage> = (0..n)
+        .map(|i| NewMessage {
+            org_id: org,
+            kind: "resend",
+            channel: "email".into(),
+            recipient: format!("customer{i}@example.com"),
+            subject: format!("Your code {i}"),
+            body_text: format!("Message {i}"),
+            body_html: None,
+            status: "queued",
+            note: None,
+            offer_id: None,
+            dedupe_key: None,
+        })
+        .collect();
+    app.store.enqueue(&messages, Utc::now()).await.unwrap();
+}
+
+async fn outbox(app: &TestApp, status: &str) -> Vec<offerdesk::store::outbox::OutboxRow> {
+    app.store
+        .list_outbox(
+            app.org_id("Acme").await,
+            &offerdesk::store::outbox::OutboxQuery {
+                status: status.into(),
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+}
+
+/// A port where nothing listens (yet).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn after_an_smtp_outage_every_message_is_delivered_exactly_once() {
+    let app = spawn_app().await;
+    app.create_org_admin("Acme").await;
+    queue_emails(&app, 30).await;
+    let port = free_port();
+    let mut settings = test_settings(app.db.url());
+    settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+
+    // The server is down: every message waits with the error, none is lost or leased.
+    let report = offerdesk::cli::run_jobs(&app.store, &settings, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(report.failed_attempts, 30);
+    let waiting = outbox(&app, "queued").await;
+    assert_eq!(waiting.len(), 30);
+    assert!(
+        waiting
+            .iter()
+            .all(|m| m.last_error.as_deref().unwrap_or("").contains("SMTP"))
+    );
+
+    // It comes back: the next run (the first retry is due 30 s later) delivers all 30, once
+    // each, well within a minute.
+    let sink = SmtpSink::start_on(port).await;
+    let started = std::time::Instant::now();
+    let report =
+        offerdesk::cli::run_jobs(&app.store, &settings, Utc::now() + Duration::seconds(31))
+            .await
+            .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    assert_eq!(report.delivered, 30, "{report:?}");
+    let mails = sink.mails();
+    assert_eq!(mails.len(), 30);
+    let mut recipients: Vec<String> = mails.iter().map(|m| m.to.join(",")).collect();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 30, "each message exactly once");
+    assert_eq!(outbox(&app, "sent").await.len(), 30);
+    // A further run sends nothing again.
+    offerdesk::cli::run_jobs(&app.store, &settings, Utc::now() + Duration::hours(3))
+        .await
+        .unwrap();
+    assert_eq!(sink.mails().len(), 30);
+}
+
+/// A server that accepts connections and never says a word.
+async fn black_hole() -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    (port, task)
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_fails_the_attempt_not_the_loop() {
+    let app = spawn_app().await;
+    app.create_org_admin("Acme").await;
+    queue_emails(&app, 3).await;
+    let (port, hole) = black_hole().await;
+    let mut settings = test_settings(app.db.url());
+    settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    settings.delivery_timeout_secs = 2;
+
+    let run = offerdesk::cli::run_jobs(&app.store, &settings, Utc::now());
+    let report = tokio::time::timeout(std::time::Duration::from_secs(20), run)
+        .await
+        .expect("the run ends although the server never answers")
+        .unwrap();
+    hole.abort();
+    assert_eq!(report.failed_attempts, 3, "{report:?}");
+    let waiting = outbox(&app, "queued").await;
+    assert_eq!(waiting.len(), 3);
+    for m in &waiting {
+        let error = m.last_error.as_deref().unwrap_or("");
+        assert!(error.contains("no answer within 2 s"), "{error}");
+    }
+
+    // Pointed at a working server, the next run delivers them.
+    let sink = SmtpSink::start().await;
+    settings.smtp_url = Some(sink.url());
+    let report =
+        offerdesk::cli::run_jobs(&app.store, &settings, Utc::now() + Duration::seconds(31))
+            .await
+            .unwrap();
+    assert_eq!(report.delivered, 3);
+    assert_eq!(sink.mails().len(), 3);
+}
+
+#[tokio::test]
+async fn a_run_in_the_future_does_not_hold_messages_until_then() {
+    let app = spawn_app().await;
+    app.create_org_admin("Acme").await;
+    queue_emails(&app, 2).await;
+    let port = free_port();
+    let mut settings = test_settings(app.db.url());
+    settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    // `run-jobs --now` three days ahead, while the server is down.
+    let report = offerdesk::cli::run_jobs(&app.store, &settings, Utc::now() + Duration::days(3))
+        .await
+        .unwrap();
+    assert_eq!(report.failed_attempts, 2);
+    for m in outbox(&app, "queued").await {
+        assert!(
+            m.next_attempt_at < Utc::now() + Duration::minutes(5),
+            "the retry is due by the real clock, not in three days: {}",
+            m.next_attempt_at
+        );
+    }
+    // The real scheduler, a minute later by the real clock, delivers them.
+    let sink = SmtpSink::start_on(port).await;
+    let report =
+        offerdesk::cli::run_jobs(&app.store, &settings, Utc::now() + Duration::seconds(31))
+            .await
+            .unwrap();
+    assert_eq!(report.delivered, 2, "{report:?}");
+    assert_eq!(sink.mails().len(), 2);
 }

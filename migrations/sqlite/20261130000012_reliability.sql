@@ -1,0 +1,19 @@
+-- Issue 12 (SQLite): a delivery run attempts each message once; console sessions kept in the
+-- database (revocable on every instance); live instances for the cluster-wide rate limit.
+ALTER TABLE outbox ADD COLUMN last_attempt_at TEXT;
+
+CREATE TABLE sessions (
+    -- SHA-256 (hex) of the random session id the cookie carries; the id itself is not stored.
+    id_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    ip TEXT NOT NULL DEFAULT '',
+    user_agent TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sessions_user ON sessions(user_id, last_seen_at);
+
+CREATE TABLE instances (
+    id TEXT PRIMARY KEY,
+    heartbeat_at TEXT NOT NULL
+);
