@@ -144,6 +144,11 @@ pub fn format_count(n: i64) -> String {
     group_thousands(n)
 }
 
+/// A count with its noun: "1 day", "2,000 days".
+pub fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{} {}", format_count(n), if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

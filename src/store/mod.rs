@@ -17,6 +17,7 @@ pub mod performance;
 pub mod redeem;
 pub mod resend;
 pub mod revoke;
+pub mod sessions;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

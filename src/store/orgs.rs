@@ -68,6 +68,18 @@ fn random_prefix(len: usize) -> String {
         .collect()
 }
 
+/// Recent failed sign-ins that bear on one attempt.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginFailures {
+    /// Against the account, from anywhere.
+    pub by_email: i64,
+    /// Against the account from this address.
+    pub by_email_and_address: i64,
+    /// From this address, against any account.
+    pub by_address: i64,
+    pub oldest: Option<DateTime<Utc>>,
+}
+
 impl Store {
     pub async fn find_org_by_name(&self, name: &str) -> StoreResult<Option<Org>> {
         read!(self, pool => Ok(sqlx::query_as::<_, Org>(
@@ -329,13 +341,15 @@ impl Store {
         email: &str,
         ip: &str,
         since: DateTime<Utc>,
-    ) -> StoreResult<(i64, i64, Option<DateTime<Utc>>)> {
+    ) -> StoreResult<LoginFailures> {
         read!(self, pool => {
-            let (by_email, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
-                "SELECT COUNT(*), MIN(attempted_at) FROM login_failures WHERE email = $1 AND attempted_at > $2",
+            let (by_email, by_pair, oldest): (i64, i64, Option<DateTime<Utc>>) = sqlx::query_as(
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN ip = $3 THEN 1 ELSE 0 END), 0), MIN(attempted_at) \
+                 FROM login_failures WHERE email = $1 AND attempted_at > $2",
             )
             .bind(email)
             .bind(since)
+            .bind(ip)
             .fetch_one(pool)
             .await?;
             let by_ip: i64 = sqlx::query_scalar(
@@ -345,7 +359,12 @@ impl Store {
             .bind(since)
             .fetch_one(pool)
             .await?;
-            Ok((by_email, by_ip, oldest))
+            Ok(LoginFailures {
+                by_email,
+                by_email_and_address: by_pair,
+                by_address: by_ip,
+                oldest,
+            })
         })
     }
 

@@ -44,10 +44,12 @@ pub struct OutboxRow {
     pub offer_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// Until when a delivery run holds the message (real clock).
+    pub lease_until: Option<DateTime<Utc>>,
 }
 
 const COLUMNS: &str = "id, org_id, kind, channel, recipient, subject, body_text, body_html, status, attempts, last_error, \
-    next_attempt_at, offer_id, created_at, sent_at";
+    next_attempt_at, offer_id, created_at, sent_at, lease_until";
 
 /// Attempts before a message is marked failed (about 14 hours of retries).
 pub const MAX_ATTEMPTS: i64 = 20;
@@ -288,14 +290,12 @@ impl Store {
                 } else {
                     "queued"
                 };
-                // The wait runs from the earlier of `now` and the real clock: a run driven with
-                // a future `--now` does not put the retry off until after that future.
                 tx.execute(
                     "UPDATE outbox SET status = $1, last_error = $2, next_attempt_at = $3, lease_until = NULL WHERE id = $4",
                     &[
                         status.into(),
                         e.into(),
-                        (now.min(Utc::now()) + backoff(row.attempts)).into(),
+                        (now + backoff(row.attempts)).into(),
                         row.id.into(),
                     ],
                 )

@@ -18,11 +18,21 @@ use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 
 const SESSION_USER: &str = "uid";
+/// The random id of the session's row in the database (`sessions`); without a live row the
+/// cookie signs nobody in.
+const SESSION_ID: &str = "sid";
+/// A session's last use is written at most this often (seconds), not on every request.
+const TOUCH_EVERY_SECS: i64 = 60;
 /// The user's session version when the session began; a password change bumps it.
 const SESSION_VERSION: &str = "sv";
-/// Failed logins allowed per email within `THROTTLE_WINDOW` before it is locked for the window.
-pub const MAX_FAILURES_PER_EMAIL: i64 = 5;
-/// Failed logins allowed per client address within the window (many emails from one place).
+/// Failed sign-ins allowed against one account from one address within `THROTTLE_MINUTES`;
+/// then that address may not try the account until the window has passed. The owner, from an
+/// address that has not been failing, still gets in.
+pub const MAX_FAILURES_PER_EMAIL_AND_ADDRESS: i64 = 5;
+/// Failed sign-ins allowed against one account from all addresses together (a guessing run
+/// spread over many addresses), a higher ceiling.
+pub const MAX_FAILURES_PER_EMAIL: i64 = 50;
+/// Failed sign-ins allowed from one address against any accounts (guessing many accounts).
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 50;
 pub const THROTTLE_MINUTES: i64 = 15;
 
@@ -39,6 +49,8 @@ pub struct CurrentUser {
     pub currency: String,
     pub time_zone: Tz,
     pub csrf: String,
+    /// The stored hash of this session's id (the Account page marks "this session").
+    pub session_hash: String,
 }
 
 impl CurrentUser {
@@ -80,6 +92,27 @@ impl FromRequest for CurrentUser {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| WebError::Internal(anyhow::anyhow!("app state missing")))?;
+            // The session must be live in the database: signed out, idle or too old, it is not.
+            let sid = session.get::<String>(SESSION_ID).ok().flatten();
+            let row = match &sid {
+                Some(id) => state.store.find_session(id).await?,
+                None => None,
+            };
+            let Some(row) = row.filter(|r| r.user_id == uid) else {
+                session.purge();
+                return Err(WebError::LoginRequired { next });
+            };
+            let now = Utc::now();
+            let idle = Duration::minutes(state.settings.session_idle_minutes);
+            let lifetime = Duration::hours(state.settings.session_max_hours);
+            if now - row.last_seen_at > idle || now - row.created_at > lifetime {
+                state.store.delete_session(&row.id_hash).await?;
+                session.purge();
+                return Err(WebError::LoginRequired { next });
+            }
+            if (now - row.last_seen_at).num_seconds() >= TOUCH_EVERY_SECS {
+                state.store.touch_session(&row.id_hash, now).await?;
+            }
             let user = state.store.session_user(uid).await?;
             let version = session
                 .get::<i64>(SESSION_VERSION)
@@ -102,6 +135,7 @@ impl FromRequest for CurrentUser {
                 currency: u.currency,
                 time_zone: u.time_zone.parse().unwrap_or(chrono_tz::Asia::Kolkata),
                 csrf: csrf::token(&session),
+                session_hash: row.id_hash,
             })
         })
     }
@@ -185,12 +219,16 @@ pub async fn login(
     // The attempt is recorded as failed before the password is checked (and forgotten if it
     // succeeds), so parallel guesses cannot all slip under the limit.
     state.store.record_login_failure(&email, &address).await?;
-    let (by_email, by_address, oldest) = state
+    let failures = state
         .store
         .recent_login_failures(&email, &address, since)
         .await?;
-    if by_email > MAX_FAILURES_PER_EMAIL || by_address > MAX_FAILURES_PER_ADDRESS {
-        let unlock = oldest
+    if failures.by_email_and_address > MAX_FAILURES_PER_EMAIL_AND_ADDRESS
+        || failures.by_email > MAX_FAILURES_PER_EMAIL
+        || failures.by_address > MAX_FAILURES_PER_ADDRESS
+    {
+        let unlock = failures
+            .oldest
             .map(|o| o + Duration::minutes(THROTTLE_MINUTES))
             .unwrap_or(now + Duration::minutes(THROTTLE_MINUTES));
         let minutes = ((unlock - now).num_seconds() + 59) / 60;
@@ -214,7 +252,23 @@ pub async fn login(
     match creds {
         Some(c) if ok && c.active => {
             state.store.clear_login_failures(&email, since).await?;
+            let sid = base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                rand::RngExt::random::<[u8; 32]>(&mut rand::rng()),
+            );
+            let agent = req
+                .headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            state
+                .store
+                .create_session(&sid, c.id, &address, agent, now)
+                .await?;
             session.renew();
+            session
+                .insert(SESSION_ID, &sid)
+                .map_err(|e| WebError::Internal(anyhow::anyhow!("session: {e}")))?;
             session
                 .insert(SESSION_USER, c.id)
                 .map_err(|e| WebError::Internal(anyhow::anyhow!("session: {e}")))?;
@@ -238,9 +292,83 @@ pub async fn login(
 #[derive(Deserialize)]
 pub struct Empty {}
 
-pub async fn logout(session: Session, CsrfForm(_): CsrfForm<Empty>) -> HttpResponse {
+/// Signs out: the session's row is deleted, so the cookie (and any copy of it) signs nobody
+/// in any more, on every instance.
+pub async fn logout(
+    state: web::Data<AppState>,
+    session: Session,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<HttpResponse, WebError> {
+    if let Ok(Some(id)) = session.get::<String>(SESSION_ID) {
+        state
+            .store
+            .delete_session(&crate::store::sessions::hash_session_id(&id))
+            .await?;
+    }
     session.purge();
-    see_other("/login")
+    Ok(see_other("/login"))
+}
+
+/// Signs out every other session of the account (Account page).
+pub async fn sign_out_others(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::View)?;
+    let ended = state
+        .store
+        .delete_other_sessions(user.id, &user.session_hash)
+        .await?;
+    Chrome::flash(
+        &session,
+        &match ended {
+            0 => "There were no other sessions.".to_string(),
+            1 => "Signed out 1 other session.".to_string(),
+            n => format!("Signed out {n} other sessions."),
+        },
+    );
+    tracing::info!(user_id = user.id, ended, "signed out other sessions");
+    Ok(see_other("/account"))
+}
+
+/// One session as the Account page lists it.
+struct SessionView {
+    started: String,
+    last_used: String,
+    address: String,
+    device: String,
+    current: bool,
+}
+
+async fn session_views(state: &AppState, user: &CurrentUser) -> Result<Vec<SessionView>, WebError> {
+    let when = |t: chrono::DateTime<Utc>| {
+        t.with_timezone(&user.time_zone)
+            .format("%d %b %Y %H:%M")
+            .to_string()
+    };
+    Ok(state
+        .store
+        .list_sessions(user.id)
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            started: when(s.created_at),
+            last_used: when(s.last_seen_at),
+            address: if s.ip.is_empty() {
+                "unknown".into()
+            } else {
+                s.ip
+            },
+            device: if s.user_agent.is_empty() {
+                "unknown browser".into()
+            } else {
+                s.user_agent
+            },
+            current: s.id_hash == user.session_hash,
+        })
+        .collect())
 }
 
 #[derive(Template)]
@@ -248,17 +376,46 @@ pub async fn logout(session: Session, CsrfForm(_): CsrfForm<Empty>) -> HttpRespo
 struct AccountPage {
     chrome: Chrome,
     errors: FieldErrors,
+    sessions: Vec<SessionView>,
+    idle_hours: String,
+    max_days: String,
 }
 
-pub async fn account_page(user: CurrentUser, session: Session) -> Result<HttpResponse, WebError> {
+impl AccountPage {
+    async fn new(
+        state: &AppState,
+        user: &CurrentUser,
+        session: &Session,
+        errors: FieldErrors,
+    ) -> Result<AccountPage, WebError> {
+        let idle = state.settings.session_idle_minutes;
+        let max = state.settings.session_max_hours;
+        Ok(AccountPage {
+            chrome: Chrome::new(user, session, "account"),
+            errors,
+            sessions: session_views(state, user).await?,
+            idle_hours: if idle % 60 == 0 {
+                crate::domain::money::plural(idle / 60, "hour", "hours")
+            } else {
+                crate::domain::money::plural(idle, "minute", "minutes")
+            },
+            max_days: if max % 24 == 0 {
+                crate::domain::money::plural(max / 24, "day", "days")
+            } else {
+                crate::domain::money::plural(max, "hour", "hours")
+            },
+        })
+    }
+}
+
+pub async fn account_page(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, WebError> {
     user.require(Permission::View)?;
-    render(
-        StatusCode::OK,
-        &AccountPage {
-            chrome: Chrome::new(&user, &session, "account"),
-            errors: FieldErrors::default(),
-        },
-    )
+    let page = AccountPage::new(&state, &user, &session, FieldErrors::default()).await?;
+    render(StatusCode::OK, &page)
 }
 
 #[derive(Deserialize)]
@@ -293,15 +450,16 @@ pub async fn change_password(
             // Other sessions of this account end; this one carries on with the new version.
             let version = state.store.set_password_hash(user.id, &hash).await?;
             let _ = session.insert(SESSION_VERSION, version);
+            state
+                .store
+                .delete_other_sessions(user.id, &user.session_hash)
+                .await?;
             Chrome::flash(&session, "Your password was changed.");
             Ok(see_other("/account"))
         }
         _ => render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &AccountPage {
-                chrome: Chrome::new(&user, &session, "account"),
-                errors,
-            },
+            &AccountPage::new(&state, &user, &session, errors).await?,
         ),
     }
 }

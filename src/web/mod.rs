@@ -37,7 +37,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/", web::get().to(home::home))
         .route("/account", web::get().to(auth::account_page))
         .route("/api-docs", web::get().to(api_docs::show))
-        .route("/account/password", web::post().to(auth::change_password));
+        .route("/account/password", web::post().to(auth::change_password))
+        .route(
+            "/account/sessions/sign-out-others",
+            web::post().to(auth::sign_out_others),
+        );
     admin::configure(cfg);
     offers::configure(cfg);
     crate::api::configure(cfg);

@@ -19,4 +19,5 @@ mod reliability;
 mod reminders;
 mod revoke;
 mod roles;
+mod sessions;
 pub mod sinks;

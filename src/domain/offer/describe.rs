@@ -40,9 +40,7 @@ fn names(ids: &[i64], map: &HashMap<i64, String>) -> Vec<String> {
         .collect()
 }
 
-fn plural(n: i64, one: &str, many: &str) -> String {
-    format!("{} {}", format_count(n), if n == 1 { one } else { many })
-}
+use crate::domain::money::plural;
 
 /// "Mon–Fri", "Sat and Sun", "Mon, Wed and Fri".
 pub fn weekdays_text(w: Weekdays) -> String {
