@@ -24,6 +24,39 @@ pub struct Application {
     port: u16,
     server: Server,
     store: Store,
+    heartbeat: Heartbeat,
+}
+
+/// This instance's heartbeat on the database (see `store::instances`).
+struct Heartbeat {
+    id: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Heartbeats every 2 s: the instance is counted alive, and the API shares each key's rate
+/// among the instances seen. The first beat is written before the server starts.
+async fn spawn_heartbeat(store: Store, api: crate::api::ApiState) -> Heartbeat {
+    let bytes: [u8; 12] = rand::rng().random();
+    let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let beat = |store: Store, api: crate::api::ApiState, id: String| async move {
+        match store.heartbeat(&id, chrono::Utc::now()).await {
+            Ok(n) => api.set_instances(n),
+            Err(e) => tracing::warn!(error = %e, "instance heartbeat failed"),
+        }
+    };
+    beat(store.clone(), api.clone(), id.clone()).await;
+    let task = {
+        let id = id.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                beat(store.clone(), api.clone(), id.clone()).await;
+            }
+        })
+    };
+    Heartbeat { id, task }
 }
 
 /// The session signing/encryption key: from config, or generated once and kept in the
@@ -72,11 +105,13 @@ impl Application {
         if settings.scheduler {
             crate::scheduler::Scheduler::new(store.clone(), &settings)?.spawn();
         }
+        let api = crate::api::ApiState::default();
+        let heartbeat = spawn_heartbeat(store.clone(), api.clone()).await;
         let state = aweb::Data::new(AppState {
             store: store.clone(),
             settings: settings.clone(),
             jobs,
-            api: crate::api::ApiState::default(),
+            api,
         });
         let secure = settings.cookie_secure;
         let server = HttpServer::new(move || {
@@ -109,6 +144,7 @@ impl Application {
             port,
             server,
             store,
+            heartbeat,
         })
     }
 
@@ -123,6 +159,14 @@ impl Application {
     /// Serves until SIGINT/SIGTERM; in-flight requests finish before the pools close.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        self.heartbeat.task.abort();
+        if let Err(e) = self
+            .store
+            .leave(&self.heartbeat.id, chrono::Utc::now())
+            .await
+        {
+            tracing::warn!(error = %e, "could not remove this instance's heartbeat");
+        }
         self.store.close().await;
         result
     }

@@ -36,6 +36,23 @@ pub struct ApiState {
     limiter: RateLimiter,
 }
 
+impl ApiState {
+    /// How many instances share the database (and so each key's rate); kept current by the
+    /// instance's heartbeat.
+    pub fn set_instances(&self, n: u32) {
+        self.limiter
+            .instances
+            .store(n.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn instances(&self) -> u32 {
+        self.limiter
+            .instances
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .max(1)
+    }
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use web::{get, post};
     cfg.service(
@@ -415,17 +432,37 @@ impl ApiState {
     }
 }
 
-/// A token bucket per key: `rate` tokens a second, bursts up to one second's worth. Kept per
-/// instance (each instance allows the key's rate). Written out because a keyed limiter crate
-/// fixes one quota for all keys, and here each key has its own.
-#[derive(Debug, Clone, Default)]
-struct RateLimiter(Arc<Mutex<HashMap<i64, (f64, Instant)>>>);
+/// A token bucket per key: its share of `rate` tokens a second, bursts up to one second's
+/// worth. The share is `rate / instances`, the instances being those alive on the database
+/// (their heartbeats), so the whole cluster allows the key's rate, not one rate per instance.
+/// Written out because a keyed limiter crate fixes one quota for all keys, and here each key
+/// has its own.
+#[derive(Debug, Clone)]
+struct RateLimiter {
+    buckets: Arc<Mutex<HashMap<i64, (f64, Instant)>>>,
+    instances: Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        RateLimiter {
+            buckets: Arc::default(),
+            instances: Arc::new(std::sync::atomic::AtomicU32::new(1)),
+        }
+    }
+}
 
 impl RateLimiter {
     /// Spends a token, or says how many whole seconds until one is free.
     fn take(&self, key: i64, rate: u32) -> Result<(), u64> {
-        let rate = f64::from(rate.max(1));
-        let Ok(mut map) = self.0.lock() else {
+        let instances = f64::from(
+            self.instances
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .max(1),
+        );
+        // Never below one request a second per instance, or a small rate could not be used.
+        let rate = (f64::from(rate.max(1)) / instances).max(1.0);
+        let Ok(mut map) = self.buckets.lock() else {
             return Ok(());
         };
         let now = Instant::now();
@@ -454,6 +491,14 @@ mod tests {
         assert_eq!(l.take(1, 5), Err(1));
         // Another key has its own bucket.
         assert!(l.take(2, 5).is_ok());
+    }
+
+    #[test]
+    fn instances_share_a_keys_rate() {
+        let l = RateLimiter::default();
+        l.instances.store(2, std::sync::atomic::Ordering::Relaxed);
+        let allowed = (0..20).filter(|_| l.take(1, 10).is_ok()).count();
+        assert_eq!(allowed, 5, "half of 10 a second on each of two instances");
     }
 
     #[test]

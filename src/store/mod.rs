@@ -7,6 +7,7 @@ pub mod audit;
 pub mod claims;
 pub mod coupons;
 pub mod dyntx;
+pub mod instances;
 pub mod issue;
 pub mod jobs;
 pub mod masters;

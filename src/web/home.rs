@@ -14,8 +14,12 @@ use askama::Template;
 /// `GET /healthz`: 200 when the database answers, 503 otherwise (OPS-3).
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     match state.store.ping().await {
-        Ok(()) => HttpResponse::Ok()
-            .json(serde_json::json!({"status": "ok", "database": state.store.backend_name()})),
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({
+            "status": "ok",
+            "database": state.store.backend_name(),
+            // Instances alive on this database, which share each API key's rate.
+            "instances": state.api.instances(),
+        })),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
             HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable", "database": state.store.backend_name()}))

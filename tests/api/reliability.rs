@@ -835,3 +835,68 @@ async fn a_run_in_the_future_does_not_lease_messages_until_then() {
         );
     }
 }
+
+/// Waits until an instance's health check counts `n` live instances.
+async fn until_instances(app: &TestApp, n: u64) {
+    for _ in 0..100 {
+        let v: Value = reqwest::get(format!("{}/healthz", app.address))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if v["instances"].as_u64() == Some(n) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the instances never saw each other");
+}
+
+#[tokio::test]
+async fn a_keys_rate_limit_holds_across_two_instances() {
+    const RATE: u32 = 40;
+    const SECONDS: u64 = 3;
+    let app = spawn_app().await;
+    let second = crate::helpers::spawn_app_on(app.db.clone()).await;
+    let api = Api::of(&app, "Acme", RATE).await;
+    until_instances(&app, 2).await;
+    until_instances(&second, 2).await;
+
+    // Both instances hammered at once for 3 seconds, four clients each.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(SECONDS);
+    let clients = (0..8).map(|i| {
+        let api = if i % 2 == 0 {
+            api.clone()
+        } else {
+            api.on(&second)
+        };
+        async move {
+            let mut ok = 0u64;
+            let mut limited = 0u64;
+            while std::time::Instant::now() < deadline {
+                let (status, v) = api.get("/coupon/series").await;
+                match status {
+                    StatusCode::OK => ok += 1,
+                    StatusCode::TOO_MANY_REQUESTS => {
+                        assert_eq!(code_of(&v), "rate_limited");
+                        limited += 1
+                    }
+                    other => panic!("unexpected {other}: {v}"),
+                }
+            }
+            (ok, limited)
+        }
+    });
+    let results = futures_util::future::join_all(clients).await;
+    let ok: u64 = results.iter().map(|r| r.0).sum();
+    let limited: u64 = results.iter().map(|r| r.1).sum();
+    // The key's rate for the cluster: a second's burst plus RATE a second, within ±10%.
+    let expected = f64::from(RATE) * (SECONDS as f64 + 1.0);
+    assert!(limited > 0, "the clients asked for more than the rate");
+    assert!(
+        (ok as f64) <= expected * 1.1 && (ok as f64) >= expected * 0.9,
+        "{ok} requests allowed in {SECONDS} s, expected about {expected} (two instances each \
+         allowing the whole rate would give twice that)"
+    );
+}
