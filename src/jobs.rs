@@ -375,10 +375,11 @@ async fn upload_codes(
         ],
     )
     .await?;
+    let codes = crate::domain::money::plural(written as i64, "code", "codes");
     let summary = if with_customers {
-        format!("Uploaded {written} codes and issued them to their customers")
+        format!("Uploaded {codes} and issued them to their customers")
     } else {
-        format!("Uploaded {written} codes")
+        format!("Uploaded {codes}")
     };
     audit(&mut tx, ctx, actor, "coupons.uploaded", &summary).await?;
     finish_job(&mut tx, job.id, &summary).await?;
@@ -602,7 +603,11 @@ async fn bulk_issue(
         }
     }
     let (issued, refused) = counts;
-    let summary = format!("Issued {issued} coupons; {refused} customers refused");
+    let summary = format!(
+        "Issued {}; {} refused",
+        crate::domain::money::plural(issued as i64, "coupon", "coupons"),
+        crate::domain::money::plural(refused as i64, "customer", "customers")
+    );
     audit(&mut tx, ctx, actor, "coupons.bulk_issued", &summary).await?;
     finish_job(&mut tx, job.id, &summary).await?;
     tx.commit().await?;

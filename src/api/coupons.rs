@@ -23,9 +23,24 @@ pub struct CustomerIn {
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
+    /// The customer's first name, kept for `{first_name}` in messages (when issuing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
 }
 
 impl CustomerIn {
+    /// The first name given, checked (at most 100 characters).
+    pub fn first_name(&self, field: &str) -> Result<Option<String>, ApiError> {
+        match self.first_name.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(n) if n.chars().count() > 100 => Err(ApiError::field(
+                &format!("{field}.firstName"),
+                "at most 100 characters",
+            )),
+            Some(n) => Ok(Some(n.to_string())),
+        }
+    }
+
     /// The one identifier given, normalised; 400 naming `field` otherwise.
     pub fn parse(&self, field: &str) -> Result<CustomerRef, ApiError> {
         let given: Vec<(IdentifierType, &String, &str)> = [
@@ -141,10 +156,14 @@ pub async fn issue(
 ) -> Result<HttpResponse, ApiError> {
     let b: IssueBody = parse_body(&body)?;
     let customer = b.customer.parse("customer")?;
+    let first_name = b.customer.first_name("customer")?;
     let outcome = issue_to(&state, &client, b.series_id, &customer, 1)
         .await?
         .pop()
         .ok_or_else(|| ApiError::not_found("series"))?;
+    if outcome.is_ok() {
+        remember_name(&state, &client, &customer, first_name).await?;
+    }
     match outcome {
         Ok(i) => Ok(HttpResponse::Ok().json(IssuedOut {
             code: i.code,
@@ -154,6 +173,22 @@ pub async fn issue(
         })),
         Err(r) => Err(issue_error(&r)),
     }
+}
+
+/// Keeps the customer's first name when one was sent.
+async fn remember_name(
+    state: &AppState,
+    client: &ApiClient,
+    customer: &CustomerRef,
+    first_name: Option<String>,
+) -> Result<(), ApiError> {
+    if let Some(name) = first_name {
+        state
+            .store
+            .set_first_names(client.key.org_id, &[(customer.clone(), name)])
+            .await?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -215,6 +250,13 @@ pub async fn bulk_issue(
 ) -> Result<HttpResponse, ApiError> {
     let b: BulkIssueBody = parse_body(&body)?;
     let customer = b.customer.parse("customer")?;
+    remember_name(
+        &state,
+        &client,
+        &customer,
+        b.customer.first_name("customer")?,
+    )
+    .await?;
     if b.series_ids.is_empty() || b.series_ids.len() > 50 {
         return Err(ApiError::field("seriesIds", "give 1 to 50 series ids"));
     }
@@ -252,6 +294,13 @@ pub async fn issue_multiple(
 ) -> Result<HttpResponse, ApiError> {
     let b: MultipleIssueBody = parse_body(&body)?;
     let customer = b.customer.parse("customer")?;
+    remember_name(
+        &state,
+        &client,
+        &customer,
+        b.customer.first_name("customer")?,
+    )
+    .await?;
     if !(1..=500).contains(&b.count) {
         return Err(ApiError::field("count", "must be from 1 to 500"));
     }
@@ -401,7 +450,7 @@ fn check_of(o: &CodeOutcome) -> CodeCheck {
         valid_till: o.valid_till,
         error: o.result.as_ref().err().map(|r| super::ErrorDetail {
             code: r.code().to_string(),
-            message: r.message(),
+            message: o.message(),
             field: None,
         }),
     }
@@ -445,6 +494,7 @@ pub async fn is_redeemable(
     let q: RedeemableQuery = serde_html_form::from_str(req.query_string())
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()))?;
     let customer = CustomerIn {
+        first_name: None,
         mobile: q.mobile,
         email: q.email,
         external_id: q.external_id,
@@ -537,7 +587,7 @@ pub async fn redeem(
             let refusal = o.result.clone().err();
             let (code, message) = refusal
                 .as_ref()
-                .map(|r| (r.code(), r.message()))
+                .map(|r| (r.code(), o.message()))
                 .unwrap_or(("refused", String::new()));
             let status = match &refusal {
                 Some(crate::store::redeem::Refusal::Rule(r)) if r.code() == "unknown_code" => {
@@ -679,6 +729,7 @@ pub async fn details(
         state.store.coupons_by_codes(org, &codes).await?
     } else {
         let named = CustomerIn {
+            first_name: None,
             mobile: q.mobile,
             email: q.email,
             external_id: q.external_id,

@@ -305,6 +305,9 @@ pub struct SeriesOut {
     pub common_code: Option<String>,
     pub expiry_type: String,
     pub valid_till: Option<NaiveDate>,
+    /// The offer's real last day: `validTill`, or the claiming campaign's end when that is
+    /// earlier or the offer ends with its campaign; absent when it does not end.
+    pub ends_on: Option<NaiveDate>,
     pub any_user: bool,
     pub max_redeem: Option<i64>,
     pub claimed_by: Option<String>,
@@ -331,10 +334,20 @@ async fn series_out(state: &AppState, org_id: i64, id: i64) -> Result<SeriesOut,
     let digits = Currency::parse("currency", &org.currency)
         .map(|c| c.minor_digits())
         .unwrap_or(2);
-    let names = state
+    let mut names = state
         .store
         .names_for_description(org_id, &org.currency, digits)
         .await?;
+    let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    names.today = Some(chrono::Utc::now().with_timezone(&tz).date_naive());
+    let campaign_end = match &o.claimed_by {
+        Some((id, name, _)) => {
+            let end = state.store.get_consumer(org_id, *id).await?.ends_on;
+            names.claimed_by = Some((name.clone(), end));
+            end
+        }
+        None => None,
+    };
     let r = &o.rules;
     let (discount_type, discount_value, discount_cap) = match r.discount {
         Discount::Fixed { amount } => ("ABS", serde_json::Number::from(amount), None),
@@ -369,6 +382,7 @@ async fn series_out(state: &AppState, org_id: i64, id: i64) -> Result<SeriesOut,
             OfferExpiry::Fixed(d) => Some(d),
             OfferExpiry::WithCampaign => None,
         },
+        ends_on: crate::domain::issue::offer_ends_on(&r.expiry, campaign_end),
         any_user: r.redemption.anyone_can_redeem,
         max_redeem: r.redemption.total_cap,
         claimed_by: o.claimed_by.as_ref().map(|c| c.1.clone()),

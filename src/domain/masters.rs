@@ -219,6 +219,8 @@ pub struct TillRow {
 pub enum MasterUpload {
     Stores,
     Tills,
+    Zones,
+    Concepts,
     Categories,
     Brands,
 }
@@ -228,11 +230,13 @@ impl MasterUpload {
         match raw.trim() {
             "stores" => Ok(Self::Stores),
             "tills" => Ok(Self::Tills),
+            "zones" => Ok(Self::Zones),
+            "concepts" => Ok(Self::Concepts),
             "categories" => Ok(Self::Categories),
             "brands" => Ok(Self::Brands),
             _ => Err(FieldError::new(
                 field,
-                "must be stores, tills, categories or brands",
+                "must be stores, tills, zones, concepts, categories or brands",
             )),
         }
     }
@@ -241,7 +245,7 @@ impl MasterUpload {
         match self {
             Self::Stores => &["code", "name", "zone", "concept"],
             Self::Tills => &["code", "name", "store"],
-            Self::Categories | Self::Brands => &["code", "name"],
+            Self::Zones | Self::Concepts | Self::Categories | Self::Brands => &["code", "name"],
         }
     }
 
@@ -249,6 +253,8 @@ impl MasterUpload {
         match self {
             Self::Stores => "stores",
             Self::Tills => "tills",
+            Self::Zones => "zones",
+            Self::Concepts => "concepts",
             Self::Categories => "categories",
             Self::Brands => "brands",
         }

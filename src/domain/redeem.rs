@@ -170,6 +170,37 @@ fn bill_range(min: Option<i64>, max: Option<i64>) -> String {
 }
 
 impl RedeemRefusal {
+    /// What a person reads, with amounts in the org's currency (`money` formats minor units)
+    /// and dates as the console writes them; `to_string()` is the same without a currency.
+    pub fn message_in(&self, money: &dyn Fn(i64) -> String) -> String {
+        use crate::domain::offer::describe::date_text;
+        match self {
+            RedeemRefusal::BillOutOfRange { min, max } => {
+                let range = match (min, max) {
+                    (Some(a), Some(b)) => format!("between {} and {}", money(*a), money(*b)),
+                    (Some(a), None) => format!("at least {}", money(*a)),
+                    (None, Some(b)) => format!("at most {}", money(*b)),
+                    (None, None) => "within the offer's range".to_string(),
+                };
+                format!("the bill amount must be {range}")
+            }
+            RedeemRefusal::NotStarted(d) => {
+                format!("the coupon can be redeemed from {}", date_text(*d))
+            }
+            RedeemRefusal::Expired(d) => {
+                format!(
+                    "the coupon expired; its last valid day was {}",
+                    date_text(*d)
+                )
+            }
+            RedeemRefusal::GapNotElapsed { gap, next } => format!(
+                "redemptions by one customer must be {gap} days apart; next possible on {}",
+                date_text(*next)
+            ),
+            other => other.to_string(),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             RedeemRefusal::UnknownCode => "unknown_code",
@@ -684,6 +715,31 @@ mod tests {
             k.cart().bill_amount = amount;
             assert_eq!(k.run(), Err(R::BillOutOfRange { min, max }));
         }
+    }
+
+    #[test]
+    fn refusals_quote_money_in_the_currency_and_dates_as_the_console_does() {
+        let rupees = |m: i64| crate::domain::money::format_amount(m, "INR", 2);
+        assert_eq!(
+            R::BillOutOfRange {
+                min: Some(100_000),
+                max: None
+            }
+            .message_in(&rupees),
+            "the bill amount must be at least ₹1,000"
+        );
+        assert_eq!(
+            R::BillOutOfRange {
+                min: Some(50_000),
+                max: Some(250_050)
+            }
+            .message_in(&rupees),
+            "the bill amount must be between ₹500 and ₹2,500.50"
+        );
+        assert_eq!(
+            R::Expired(d(2026, 12, 29)).message_in(&rupees),
+            "the coupon expired; its last valid day was 29 Dec 2026"
+        );
     }
 
     #[test]

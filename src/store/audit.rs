@@ -75,7 +75,26 @@ pub struct AuditRow {
     pub summary: String,
     pub details: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The changed record's name as it is now (an offer's name, a user's email), if it still
+    /// exists.
+    pub entity_name: Option<String>,
 }
+
+/// The current name of the record an entry is about, by entity type (`a` is the audit row).
+const ENTITY_NAME: &str = "CASE a.entity_type \
+    WHEN 'offer' THEN (SELECT x.name FROM offers x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \
+    WHEN 'org' THEN (SELECT x.name FROM orgs x WHERE x.id = a.entity_id AND x.id = a.org_id) \
+    WHEN 'user' THEN (SELECT x.email FROM users x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \
+    WHEN 'concept' THEN (SELECT x.name FROM concepts x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \
+    WHEN 'zone' THEN (SELECT x.name FROM zones x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \
+    WHEN 'store' THEN (SELECT x.name FROM stores x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \
+    WHEN 'till' THEN (SELECT x.name FROM tills x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \
+    WHEN 'category' THEN (SELECT x.name FROM categories x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \
+    WHEN 'brand' THEN (SELECT x.name FROM brands x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \
+    WHEN 'poc' THEN (SELECT x.name FROM pocs x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \
+    WHEN 'consumer' THEN (SELECT x.name FROM consumers x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \
+    WHEN 'api_key' THEN (SELECT x.name FROM api_keys x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \
+    END";
 
 impl Store {
     /// A page of the org's audit log, newest first, optionally of one entity type.
@@ -87,11 +106,14 @@ impl Store {
         offset: i64,
     ) -> StoreResult<(Vec<AuditRow>, i64)> {
         let et = entity_type.unwrap_or("");
+        // Only the constant ENTITY_NAME is spliced in; every value is bound.
+        let list_sql = format!(
+            "SELECT a.id, a.actor, a.action, a.entity_type, a.entity_id, a.summary, a.details, a.created_at, \
+             {ENTITY_NAME} AS entity_name FROM audit_log a \
+             WHERE a.org_id = $1 AND ($2 = '' OR a.entity_type = $2) ORDER BY a.id DESC LIMIT $3 OFFSET $4"
+        );
         read!(self, pool => {
-            let rows = sqlx::query_as::<_, AuditRow>(
-                "SELECT id, actor, action, entity_type, entity_id, summary, details, created_at FROM audit_log \
-                 WHERE org_id = $1 AND ($2 = '' OR entity_type = $2) ORDER BY id DESC LIMIT $3 OFFSET $4",
-            )
+            let rows = sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(list_sql))
             .bind(org_id)
             .bind(et)
             .bind(limit)

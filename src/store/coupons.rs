@@ -62,8 +62,8 @@ impl Store {
             job.progress.set_total(n);
         }
         let summary = format!(
-            "Generated {} codes",
-            crate::domain::money::format_count(n as i64)
+            "Generated {}",
+            crate::domain::money::plural(n as i64, "code", "codes")
         );
         let mut written: u64 = 0;
         match &self.backend {
@@ -222,8 +222,8 @@ macro_rules! audit_generation {
                 entity_type: "offer",
                 entity_id: Some($offer_id),
                 summary: format!(
-                    "Generated {} codes",
-                    crate::domain::money::format_count($n as i64)
+                    "Generated {}",
+                    crate::domain::money::plural($n as i64, "code", "codes")
                 ),
                 details: None,
             }

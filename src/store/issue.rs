@@ -117,6 +117,34 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    /// Records customers' first names (created when new), for `{first_name}` in messages. A
+    /// blank name leaves a known one as it is.
+    pub async fn set_first_names(
+        &self,
+        org_id: i64,
+        names: &[(CustomerRef, String)],
+    ) -> StoreResult<()> {
+        let named: Vec<&(CustomerRef, String)> =
+            names.iter().filter(|(_, n)| !n.trim().is_empty()).collect();
+        if named.is_empty() {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        let refs: Vec<CustomerRef> = named.iter().map(|(c, _)| c.clone()).collect();
+        let ids = customer_ids(&mut tx, org_id, &refs, now).await?;
+        for (customer, name) in named {
+            if let Some(id) = ids.get(customer) {
+                tx.execute(
+                    "UPDATE customers SET first_name = $1 WHERE id = $2",
+                    &[name.trim().into(), (*id).into()],
+                )
+                .await?;
+            }
+        }
+        tx.commit().await
+    }
+
     /// Issues a coupon to each of `rows` in one transaction (the API's multiple issue), each
     /// decided on every ISS-2 rule; the issued ones are audited.
     pub async fn issue_many(
@@ -136,7 +164,11 @@ impl Store {
         if !issued.is_empty() {
             let summary = match issued.as_slice() {
                 [(customer, one)] => format!("Issued {} to {}", one.code, customer.label()),
-                many => format!("Issued {} coupons to {}", many.len(), many[0].0.label()),
+                many => format!(
+                    "Issued {} to {}",
+                    crate::domain::money::plural(many.len() as i64, "coupon", "coupons"),
+                    many[0].0.label()
+                ),
             };
             super::audit::record_dyn(
                 &mut tx,
@@ -254,20 +286,70 @@ async fn audience_members(
     Ok(members)
 }
 
-/// Takes `n` coupons to issue: unissued ones in id order from the offer's cursor, then (for
-/// generated formats) fresh codes. Fewer when the offer has no more.
+/// Issues of at most this many coupons start at a random place among the unissued ones.
+const RANDOM_START_AT_MOST: usize = 50;
+
+/// Takes `n` coupons to issue: unissued ones after the offer's cursor, then (for generated
+/// formats) fresh codes. Fewer when the offer has no more. Generated codes are stored in code
+/// order, so taking them in id order would hand consecutive customers look-alike codes
+/// (222B…, 222N…): for generated formats a small issue starts at a random id (wrapping to the
+/// cursor), and every batch is handed out shuffled. Uploaded codes go out in upload order.
 async fn take_coupons(
     tx: &mut DynTx,
     ctx: &IssueContext,
     state: &OfferState,
     n: usize,
 ) -> StoreResult<(Vec<(i64, String)>, Result<(), String>, i64)> {
+    use rand::RngExt;
+    use rand::seq::SliceRandom;
+    // Uploaded codes go out in upload order, as the Coupons tab says.
+    let generated_codes = ctx.on_demand.is_some();
+    let start = if generated_codes && n <= RANDOM_START_AT_MOST {
+        let top: Option<(Option<i64>,)> = tx
+            .fetch_optional(
+                "SELECT MAX(id) FROM coupons WHERE offer_id = $1",
+                &[ctx.offer_id.into()],
+            )
+            .await?;
+        match top.and_then(|t| t.0) {
+            Some(max) if max > state.issue_cursor + 1 => {
+                Some(rand::rng().random_range(state.issue_cursor + 1..=max))
+            }
+            _ => None,
+        }
+    } else {
+        None
+    };
     let mut taken: Vec<(i64, String)> = tx
         .fetch_all(
-            "SELECT id, code FROM coupons WHERE offer_id = $1 AND id > $2 AND status = 'unissued' ORDER BY id LIMIT $3",
-            &[ctx.offer_id.into(), state.issue_cursor.into(), (n as i64).into()],
+            "SELECT id, code FROM coupons WHERE offer_id = $1 AND id >= $2 AND status = 'unissued' ORDER BY id LIMIT $3",
+            &[
+                ctx.offer_id.into(),
+                start.unwrap_or(state.issue_cursor + 1).into(),
+                (n as i64).into(),
+            ],
         )
         .await?;
+    if let Some(start) = start
+        && taken.len() < n
+    {
+        // Wrap around: the unissued ones between the cursor and the random start.
+        let before: Vec<(i64, String)> = tx
+            .fetch_all(
+                "SELECT id, code FROM coupons WHERE offer_id = $1 AND id > $2 AND id < $3 AND status = 'unissued' ORDER BY id LIMIT $4",
+                &[
+                    ctx.offer_id.into(),
+                    state.issue_cursor.into(),
+                    start.into(),
+                    ((n - taken.len()) as i64).into(),
+                ],
+            )
+            .await?;
+        taken.extend(before);
+    }
+    if generated_codes {
+        taken.shuffle(&mut rand::rng());
+    }
     let mut generated: i64 = 0;
     let Some(format) = &ctx.on_demand else {
         let shortfall = if taken.len() < n {
@@ -519,7 +601,10 @@ pub async fn issue_chunk(
         )
         .await?;
     }
-    let cursor = if common {
+    let random_start = !common && ctx.on_demand.is_some() && accepted <= RANDOM_START_AT_MOST;
+    let cursor = if common || random_start {
+        // A randomly started issue leaves unissued coupons behind it: the cursor (below which
+        // none is unissued) stays.
         state.issue_cursor
     } else {
         pairs

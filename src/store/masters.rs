@@ -183,7 +183,7 @@ impl Store {
                 action: "master.uploaded",
                 entity_type: kind.noun(),
                 entity_id: None,
-                summary: format!("Uploaded {} {} rows: {} created, {} updated", rows.len(), kind.noun(), rows.len() - updated, updated),
+                summary: format!("Uploaded {} {} {}: {} created, {} updated", rows.len(), kind.noun(), if rows.len() == 1 { "row" } else { "rows" }, rows.len() - updated, updated),
                 details: None,
             });
         });
@@ -253,7 +253,7 @@ impl Store {
                 .map_err(|e| StoreError::conflict_as(e, "is already used by another store"))?;
             }
             let summary = if upload {
-                format!("Uploaded {} stores: {} created, {} updated", rows.len(), rows.len() - updated, updated)
+                format!("Uploaded {}: {} created, {} updated", crate::domain::money::plural(rows.len() as i64, "store", "stores"), rows.len() - updated, updated)
             } else {
                 format!("Added store {} ({})", rows[0].code.as_str(), rows[0].name)
             };
@@ -343,7 +343,7 @@ impl Store {
                 entity_type: "till",
                 entity_id: if upload { None } else { Some(last_id) },
                 summary: if upload {
-                    format!("Uploaded {} tills: {} created, {} updated", rows.len(), rows.len() - updated, updated)
+                    format!("Uploaded {}: {} created, {} updated", crate::domain::money::plural(rows.len() as i64, "till", "tills"), rows.len() - updated, updated)
                 } else {
                     format!("Added till {} ({})", rows[0].code.as_str(), rows[0].name)
                 },

@@ -102,6 +102,8 @@ pub struct OfferListRow {
     pub expires_on: Option<NaiveDate>,
     pub claimed_by_name: Option<String>,
     pub claimed_by_kind: Option<String>,
+    /// The claiming consumer's end date (an offer "along with the campaign" ends then).
+    pub claimed_until: Option<NaiveDate>,
     pub issued_count: i64,
     pub redeemed_count: i64,
     pub updated_at: DateTime<Utc>,
@@ -701,6 +703,8 @@ impl Store {
                 .map(|p| (p.id, p.name))
                 .collect(),
             offers: self.offer_names(org_id).await?.into_iter().collect(),
+            today: None,
+            claimed_by: None,
         })
     }
 
@@ -770,6 +774,22 @@ impl Store {
             }
         }
         Err(StoreError::Conflict("offer_code".into()))
+    }
+
+    /// The name of the org's offer whose common code is `code` (matched as codes are, upper
+    /// case), if any.
+    pub async fn offer_with_common_code(
+        &self,
+        org_id: i64,
+        code: &str,
+    ) -> StoreResult<Option<String>> {
+        let rows: Vec<(String,)> = self
+            .fetch_all_read(
+                "SELECT name FROM offers WHERE org_id = $1 AND common_code = $2",
+                &[org_id.into(), code.to_ascii_uppercase().as_str().into()],
+            )
+            .await?;
+        Ok(rows.into_iter().next().map(|r| r.0))
     }
 
     /// Reads an offer of the org with its rules.
@@ -904,7 +924,7 @@ impl Store {
         };
         let list_sql = format!(
             "SELECT o.id, o.name, o.offer_code, o.generation, o.discount_type, o.discount_value, o.discount_cap, o.expiry_type, o.expires_on, \
-             c.name AS claimed_by_name, c.kind AS claimed_by_kind, o.issued_count, (o.redeemed_count + COALESCE((SELECT CAST(SUM(oc.redeemed) AS BIGINT) FROM offer_counters oc WHERE oc.offer_id = o.id), 0)) AS redeemed_count, o.updated_at \
+             c.name AS claimed_by_name, c.kind AS claimed_by_kind, c.ends_on AS claimed_until, o.issued_count, (o.redeemed_count + COALESCE((SELECT CAST(SUM(oc.redeemed) AS BIGINT) FROM offer_counters oc WHERE oc.offer_id = o.id), 0)) AS redeemed_count, o.updated_at \
              FROM offers o LEFT JOIN consumers c ON c.id = o.claimed_by WHERE {filter} ORDER BY {order} LIMIT $7 OFFSET $8"
         );
         let count_sql = format!("SELECT COUNT(*) FROM offers o WHERE {filter}");

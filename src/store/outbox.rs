@@ -172,7 +172,7 @@ impl Store {
         } else {
             "MOBILE"
         };
-        let expiry_text = valid_till.format("%d %b %Y").to_string();
+        let expiry_text = crate::domain::offer::describe::date_text(valid_till);
         let subject = format!("Your {} coupon expires on {expiry_text}", r.name);
         let mut cursor: i64 = 0;
         let mut queued = 0;
@@ -197,7 +197,7 @@ impl Store {
                     &format!("INSERT INTO outbox (org_id, kind, channel, recipient, subject, body_text, status, attempts, next_attempt_at, \
                      offer_id, dedupe_key, created_at) \
                      SELECT i.org_id, 'coupon_reminder', $1, cu.identifier, $2, \
-                     REPLACE(REPLACE(REPLACE(REPLACE($3, '{{first_name}}', COALESCE(cu.first_name, '')), '{{code}}', c.code), '{{expiry}}', $4), '{{discount}}', $5), \
+                     REPLACE(REPLACE(REPLACE(CASE WHEN COALESCE(cu.first_name, '') = '' THEN $13 ELSE REPLACE($3, '{{first_name}}', cu.first_name) END, '{{code}}', c.code), '{{expiry}}', $4), '{{discount}}', $5), \
                      'queued', 0, $6, i.offer_id, 'cr:' || CAST(i.id AS TEXT) || ':' || $7, $6 \
                      FROM issuals i JOIN coupons c ON c.id = i.coupon_id JOIN customers cu ON cu.id = i.customer_id \
                      JOIN offers o ON o.id = i.offer_id \
@@ -221,6 +221,8 @@ impl Store {
                         cursor.into(),
                         last.into(),
                         identifier.into(),
+                        // The text for customers whose first name is not known.
+                        crate::domain::offer::without_first_name(&r.text).into(),
                     ],
                 )
                 .await?;

@@ -45,6 +45,10 @@ pub struct Performance {
     pub days: Vec<DayActivity>,
     /// Up to `TOP_STORES` stores by redemptions in the window.
     pub top_stores: Vec<StoreActivity>,
+    /// Customers who have redeemed the offer (and not had it reversed), all time: counted from
+    /// the per-customer rows kept for common codes and multiple redemption; `None` for offers
+    /// without them (a single-use coupon is one customer each).
+    pub customers: Option<i64>,
 }
 
 impl Performance {
@@ -170,7 +174,17 @@ impl Store {
                 discount,
             })
             .collect();
-        Ok(Performance { days, top_stores })
+        let customers: Vec<(i64,)> = self
+            .fetch_all_read(
+                "SELECT COUNT(*) FROM customer_redemptions WHERE offer_id = $1 AND redeem_count > 0",
+                &[offer_id.into()],
+            )
+            .await?;
+        Ok(Performance {
+            days,
+            top_stores,
+            customers: customers.first().map(|c| c.0),
+        })
     }
 }
 

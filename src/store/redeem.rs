@@ -38,6 +38,9 @@ pub struct RedeemOffer {
     pub ends_on: Option<NaiveDate>,
     pub tz: Tz,
     pub claimed_by: Option<(i64, String)>,
+    /// The org's currency and its minor digits, for amounts in messages.
+    pub currency: String,
+    pub digits: u32,
     updated_at: DateTime<Utc>,
     loaded_at: DateTime<Utc>,
 }
@@ -116,6 +119,19 @@ pub struct CodeOutcome {
     pub offer: Option<Arc<RedeemOffer>>,
     pub valid_till: Option<NaiveDate>,
     pub result: Result<i64, Refusal>,
+}
+
+impl CodeOutcome {
+    /// The refusal in words, amounts in the org's currency.
+    pub fn message(&self) -> String {
+        match (&self.result, &self.offer) {
+            (Err(Refusal::Rule(r)), Some(o)) => {
+                r.message_in(&|m| crate::domain::money::format_amount(m, &o.currency, o.digits))
+            }
+            (Err(r), _) => r.message(),
+            (Ok(_), _) => String::new(),
+        }
+    }
 }
 
 /// A redeem call's answer.
@@ -238,6 +254,10 @@ impl Store {
             name: offer.rules.name.clone(),
             ends_on: offer_ends_on(&offer.rules.expiry, campaign_end),
             tz: org.time_zone.parse().unwrap_or(chrono_tz::UTC),
+            digits: crate::domain::org::Currency::parse("currency", &org.currency)
+                .map(|c| c.minor_digits())
+                .unwrap_or(2),
+            currency: org.currency.clone(),
             claimed_by: offer.claimed_by.map(|(id, name, _)| (id, name)),
             rules: offer.rules,
             updated_at,

@@ -22,6 +22,12 @@ pub enum ResendRefusal {
         "the customer is known only by the external id {0}; no SMS or email can reach them — give them the code another way"
     )]
     Unreachable(String),
+    /// The offer has no resend text: resending is off (seed 001: the executive can resend a
+    /// coupon only when the offer enables it).
+    #[error(
+        "this offer does not allow resending coupons; turn it on by giving the offer a resend text (Edit offer → advanced settings)"
+    )]
+    NotAllowed,
 }
 
 /// A resend that was queued.
@@ -120,11 +126,15 @@ pub fn resend_message(
     discount: &str,
 ) -> ResendMessage {
     let expiry = valid_till
-        .map(|d| d.format("%d %b %Y").to_string())
+        .map(crate::domain::offer::describe::date_text)
         .unwrap_or_else(|| "no expiry".into());
     let body_text = match resend_text.map(str::trim).filter(|t| !t.is_empty()) {
         Some(text) => fill_placeholders(
-            text,
+            &if first_name.trim().is_empty() {
+                crate::domain::offer::without_first_name(text)
+            } else {
+                text.to_string()
+            },
             &[
                 ("first_name", first_name),
                 ("code", code),
@@ -174,6 +184,14 @@ impl Store {
         let Some(t) = target else {
             return Err(StoreError::NotFound);
         };
+        if t.resend_text
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or("")
+            .is_empty()
+        {
+            return Ok(Err(ResendRefusal::NotAllowed));
+        }
         let tz: Tz = t.time_zone.parse().unwrap_or(chrono_tz::UTC);
         let today = now.with_timezone(&tz).date_naive();
         match t.status.as_str() {
@@ -313,7 +331,7 @@ mod tests {
         );
         assert_eq!(
             m.body_text,
-            "Your coupon ABC for Welcome {code} is valid till 02 Jan 2027: ₹200 off."
+            "Your coupon ABC for Welcome {code} is valid till 2 Jan 2027: ₹200 off."
         );
         let m = resend_message(
             "email",

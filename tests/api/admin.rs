@@ -479,8 +479,8 @@ async fn audit_log_lists_changes_and_filters_in_place() {
     let poc = app.store.list_pocs(app.org_id("Acme").await).await.unwrap()[0].id;
     assert!(
         full.body
-            .contains(&format!("<a href=\"/admin/pocs/{poc}\">poc #{poc}</a>")),
-        "entries link to the record"
+            .contains(&format!("<a href=\"/admin/pocs/{poc}\">Asha</a>")),
+        "entries name and link to the record"
     );
     assert!(full.body.contains("<html"));
     let partial = b.get_htmx("/admin/audit?entity=zone").await;

@@ -286,13 +286,7 @@ async fn a_marketer_runs_the_wizard_finds_the_offer_reads_its_tabs_and_edits_it(
     type_into(&web, "discount_value", "15").await;
     type_into(&web, "discount_cap", "500").await;
     click(&web, "input[name=applies_to][value=selected]").await;
-    let brands = web.find(By::Name("brands")).await.unwrap();
-    thirtyfour::components::SelectElement::new(&brands)
-        .await
-        .unwrap()
-        .select_by_visible_text("Nike")
-        .await
-        .unwrap();
+    click(&web, "input[name=brands][data-label='Nike']").await;
     click(&web, "input[name=include_sale]").await;
     click(&web, "button[name=next]").await;
 
@@ -302,24 +296,24 @@ async fn a_marketer_runs_the_wizard_finds_the_offer_reads_its_tabs_and_edits_it(
     click(&web, "button[name=next]").await;
 
     wait_for_text(&web, "Advanced settings are optional").await;
+    // Each group of advanced settings opens from its summary; pickers are checkboxes.
+    for section in ["when", "cap", "where"] {
+        click(&web, &format!("#adv-{section} > summary")).await;
+    }
     for day in ["mon", "tue", "wed", "thu", "fri"] {
         click(&web, &format!("input[name=weekdays][value={day}]")).await;
     }
     type_into(&web, "time_slots", "16:00-18:00").await;
     type_into(&web, "total_redemption_cap", "1000").await;
-    let stores = web.find(By::Name("stores")).await.unwrap();
-    let select = thirtyfour::components::SelectElement::new(&stores)
-        .await
-        .unwrap();
-    for s in ["Store S1 (S1)", "Store S2 (S2)", "Store S3 (S3)"] {
-        select.select_by_visible_text(s).await.unwrap();
+    for s in ["Store S1", "Store S2", "Store S3"] {
+        click(&web, &format!("input[name=stores][data-label='{s}']")).await;
     }
     web.screenshot(&screenshot_path("05-wizard-advanced"))
         .await
         .unwrap();
     click(&web, "button[name=next]").await;
 
-    let headline = "15% off, at most ₹500, on Nike products including sale items, Mon–Fri 16:00–18:00 at 3 stores, once per coupon, first 1,000 redemptions";
+    let headline = "15% off, at most ₹500, on Nike products including sale items, Mon–Fri 16:00–18:00 at stores Store S1, Store S2 and Store S3, once per customer, first 1,000 redemptions";
     wait_for_text(&web, headline).await;
     web.screenshot(&screenshot_path("06-preview"))
         .await
@@ -379,14 +373,14 @@ async fn a_marketer_runs_the_wizard_finds_the_offer_reads_its_tabs_and_edits_it(
         .unwrap();
     wait_for_text(&web, "Edited offer Glow16").await;
     let details = web
-        .find(By::Css("#audit-table details pre"))
+        .find(By::Css("#audit-table table.audit-changes"))
         .await
         .unwrap()
-        .inner_html()
+        .text()
         .await
         .unwrap();
     assert!(
-        details.contains("Glow15") && details.contains("Glow16"),
+        details.contains("Offer name") && details.contains("Glow15") && details.contains("Glow16"),
         "{details}"
     );
     web.screenshot(&screenshot_path("10-audit-edit"))

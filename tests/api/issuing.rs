@@ -471,7 +471,7 @@ async fn bulk_issue_gives_every_customer_a_code_or_a_named_refusal_in_a_result_f
     .await;
     let panel = finished_job(&b, offer).await;
     assert!(
-        panel.contains("Issued 1001 coupons; 1 customers refused"),
+        panel.contains("Issued 1,001 coupons; 1 customer refused"),
         "{panel}"
     );
     let job = panel.split("/jobs/").nth(1).unwrap();
@@ -537,7 +537,7 @@ async fn randomized_codes_are_unique_at_volume_and_keep_the_samples_shape() {
     assert!(
         finished_job(&b, first)
             .await
-            .contains("Issued 3000 coupons; 0 customers refused")
+            .contains("Issued 3,000 coupons; 0 customers refused")
     );
     let export = b.get(&format!("/offers/{first}/coupons.csv")).await;
     let codes: HashSet<String> = export

@@ -300,22 +300,33 @@ async fn a_mobile_customer_gets_the_resend_by_sms() {
 }
 
 #[tokio::test]
-async fn an_offer_without_a_resend_text_sends_a_default_sentence() {
+async fn an_offer_without_a_resend_text_does_not_allow_resending() {
+    // Seed 001: "The executive can resend the coupon if this option is enabled."
     let f = fixture().await;
     let plain = offer_with(&f.app, "Welcome", |form| form.discount_type = "ABS".into()).await;
     let (code, id) = issue(&f.app, &f.api, f.org, plain, json!({"email": EMAIL})).await;
+    let tab = f
+        .csm
+        .get(&format!("/offers/{plain}/coupons?q={code}"))
+        .await
+        .body;
+    assert!(tab.contains(&code));
+    assert!(!tab.contains("resend-form"), "no Resend button: {tab}");
     let page = f.csm.post(&resend_path(plain, id), &[]).await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    f.run_jobs().await;
-    let text = f.smtp.mails()[0].text();
-    assert!(
-        text.contains(&format!(
-            "Your coupon {code} for Welcome is valid till 31 Dec 2099: =E2=82=B910 off."
-        )) || text.contains(&format!(
-            "Your coupon {code} for Welcome is valid till 31 Dec 2099: ₹10 off."
-        )),
-        "{text}"
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
     );
+    assert!(
+        page.body.contains("does not allow resending"),
+        "{}",
+        page.body
+    );
+    f.run_jobs().await;
+    assert!(f.smtp.mails().is_empty());
+    assert!(f.messages("").await.is_empty());
 }
 
 #[tokio::test]

@@ -62,7 +62,11 @@ async fn fixture(app: &TestApp) -> Fixture {
             NewPoc::parse("Victim", &format!("victim-{}@example.com", role.as_str())).unwrap();
         app.store.create_poc(org.id, &poc, &actor).await.unwrap();
     }
-    let offer_id = crate::offers::offer_in(app, "Acme", "Matrix offer", crate::offers::FAR).await;
+    // With a resend text: resending is allowed only when the offer turns it on.
+    let offer_id = crate::issuing::offer_with(app, "Matrix offer", |f| {
+        f.resend_text = "Your code {code}".into()
+    })
+    .await;
     let offer = app.store.get_offer(org.id, offer_id).await.unwrap();
     let form = offerdesk::domain::offer::form::OfferForm {
         offer_code: offer.offer_code,

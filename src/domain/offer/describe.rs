@@ -16,6 +16,31 @@ pub struct Names {
     pub scope: HashMap<(ScopeKind, i64), String>,
     pub pocs: HashMap<i64, String>,
     pub offers: HashMap<i64, String>,
+    /// Today in the org's calendar: coupon expiry is also said for a coupon issued today.
+    pub today: Option<NaiveDate>,
+    /// The consumer that claimed this offer: its name and end date (an offer that ends "along
+    /// with the campaign" ends then).
+    pub claimed_by: Option<(String, Option<NaiveDate>)>,
+}
+
+/// Names listed in full before "and N more".
+const NAMED_AT_MOST: usize = 3;
+
+/// "A, B and C" or "A, B, C and 4 more".
+pub fn join_some(items: &[String]) -> String {
+    if items.len() <= NAMED_AT_MOST + 1 {
+        return join_and(items);
+    }
+    format!(
+        "{} and {} more",
+        items[..NAMED_AT_MOST].join(", "),
+        format_count((items.len() - NAMED_AT_MOST) as i64)
+    )
+}
+
+/// How dates read everywhere in the console: "29 Dec 2026".
+pub fn date_text(d: NaiveDate) -> String {
+    d.format("%-d %b %Y").to_string()
 }
 
 /// The headline and the details, section by section.
@@ -79,10 +104,6 @@ fn slot_text(t: TimeSlot) -> String {
     }
 }
 
-fn date_text(d: NaiveDate) -> String {
-    d.format("%-d %b %Y").to_string()
-}
-
 impl OfferRules {
     /// The offer in plain words.
     pub fn describe(&self, n: &Names) -> Description {
@@ -144,20 +165,45 @@ impl OfferRules {
             ));
         }
         let place = scope_text(&r.scope, n);
+        let common = matches!(self.generation, Generation::Common { .. });
+        let bill = match (r.min_bill, r.max_bill) {
+            (Some(lo), Some(hi)) => {
+                Some(format!("on bills between {} and {}", money(lo), money(hi)))
+            }
+            (Some(lo), None) => Some(format!("on bills of {} or more", money(lo))),
+            (None, Some(hi)) => Some(format!("on bills up to {}", money(hi))),
+            (None, None) => None,
+        };
         let mut headline = format!("{discount}, {products} {sale}");
         if !when.is_empty() {
             headline.push_str(&format!(", {}", when.join(" ")));
         }
         headline.push_str(&format!(" {place}"));
-        headline.push_str(&format!(", {}", per_customer_text(r)));
+        if let Some(b) = &bill {
+            headline.push_str(&format!(", {b}"));
+        }
+        headline.push_str(&format!(", {}", per_customer_text(r, common)));
         if let Some(cap) = r.total_cap {
             headline.push_str(&format!(", first {} redemptions", format_count(cap)));
         }
 
         let mut offer = vec![format!("Name: {}", self.name)];
-        offer.push(match self.expiry {
-            OfferExpiry::Fixed(d) => format!("Ends on {}", date_text(d)),
-            OfferExpiry::WithCampaign => "Ends along with the campaign that claims it".into(),
+        offer.push(match (&self.expiry, &n.claimed_by) {
+            (OfferExpiry::Fixed(d), Some((name, Some(end)))) if end < d => format!(
+                "Ends on {}, when {name} (which claimed it) ends; its own end date is {}",
+                date_text(*end),
+                date_text(*d)
+            ),
+            (OfferExpiry::Fixed(d), _) => format!("Ends on {}", date_text(*d)),
+            (OfferExpiry::WithCampaign, Some((name, Some(end)))) => {
+                format!("Ends on {}, along with {name}, which claimed it", date_text(*end))
+            }
+            (OfferExpiry::WithCampaign, Some((name, None))) => {
+                format!("Does not end: it ends along with {name}, which claimed it and has no end date")
+            }
+            (OfferExpiry::WithCampaign, None) => {
+                "Ends along with the campaign that claims it; not claimed yet, so no coupons can be issued".into()
+            }
         });
         if let Some(p) = &self.pos_code {
             offer.push(format!("Point-of-sale code shown to cashiers: {p}"));
@@ -194,25 +240,7 @@ impl OfferRules {
         if self.specific_customers_only {
             coupons.push("Issued only to a specific list of customers".into());
         }
-        coupons.push(match self.coupon_expiry {
-            CouponExpiry::WithOffer => {
-                "Coupons expire with the offer (never, when used by a loyalty program)".into()
-            }
-            CouponExpiry::DaysFromIssue(d) => format!(
-                "Coupons expire {} after issue (never after the offer ends)",
-                plural(d as i64, "day", "days")
-            ),
-            CouponExpiry::MonthEndsFromIssue(m) => {
-                format!(
-                    "Coupons expire at the {} after issue (never after the offer ends)",
-                    if m == 1 {
-                        "end of the month".to_string()
-                    } else {
-                        format!("{m}th month-end")
-                    }
-                )
-            }
-        });
+        coupons.push(coupon_expiry_text(self, n));
 
         let i = &self.issual;
         let mut issual = Vec::new();
@@ -264,15 +292,12 @@ impl OfferRules {
             }
             RedemptionStart::OnDate(d) => format!("Redeemable from {}", date_text(d)),
         });
-        redemption.push(per_customer_sentence(r));
+        redemption.push(per_customer_sentence(r, &self.generation));
         redemption.push(format!("Redeemable {place}"));
-        match (r.min_bill, r.max_bill) {
-            (Some(lo), Some(hi)) => {
-                redemption.push(format!("On bills between {} and {}", money(lo), money(hi)))
-            }
-            (Some(lo), None) => redemption.push(format!("On bills of {} or more", money(lo))),
-            (None, Some(hi)) => redemption.push(format!("On bills up to {}", money(hi))),
-            (None, None) => {}
+        if let Some(b) = &bill {
+            let mut b = b.clone();
+            b.replace_range(..1, "O");
+            redemption.push(b);
         }
         if !when.is_empty() {
             redemption.push(format!("Only {}", when.join(", ")));
@@ -305,69 +330,154 @@ impl OfferRules {
     }
 }
 
+/// "at stores Andheri, Bandra and Powai and zone West", naming at most a handful of each kind.
 fn scope_text(scope: &[(ScopeKind, i64)], n: &Names) -> String {
     if scope.is_empty() {
         return "at any store".into();
     }
     let mut parts = Vec::new();
     for kind in ScopeKind::ALL {
-        let ids: Vec<i64> = scope
+        let mut names: Vec<String> = scope
             .iter()
             .filter(|(k, _)| *k == kind)
-            .map(|(_, id)| *id)
-            .collect();
-        match ids.len() {
-            0 => {}
-            1 => parts.push(format!(
-                "{} {}",
-                kind.noun(1),
+            .map(|(_, id)| {
                 n.scope
-                    .get(&(kind, ids[0]))
+                    .get(&(kind, *id))
                     .cloned()
-                    .unwrap_or_else(|| format!("#{}", ids[0]))
-            )),
-            k => parts.push(format!("{k} {}", kind.noun(k))),
+                    .unwrap_or_else(|| format!("#{id}"))
+            })
+            .collect();
+        names.sort_by_key(|n| n.to_lowercase());
+        if !names.is_empty() {
+            parts.push(format!("{} {}", kind.noun(names.len()), join_some(&names)));
         }
     }
     format!("at {}", join_and(&parts))
 }
 
-fn per_customer_text(r: &RedemptionRules) -> String {
-    match r.multiple {
-        None => "once per coupon".into(),
-        Some(MultipleRedemption {
-            per_customer_max: Some(1),
-            ..
-        }) => "once per customer".into(),
-        Some(MultipleRedemption {
-            per_customer_max: Some(m),
-            ..
-        }) => format!("up to {m} times per customer"),
-        Some(MultipleRedemption {
-            per_customer_max: None,
-            ..
-        }) => "any number of times".into(),
+/// How often one customer (or one coupon) may be used, as the engine counts it: a single-use
+/// unique coupon once; a common code once per customer (everyone shares the code); with
+/// multiple redemption, the per-customer maximum.
+fn per_customer_text(r: &RedemptionRules, common: bool) -> String {
+    let mut s = match (r.multiple, common) {
+        (None, false) => "once per coupon".to_string(),
+        (None, true) => "once per customer".to_string(),
+        (Some(m), _) => match m.per_customer_max {
+            Some(1) => "once per customer".to_string(),
+            Some(max) => format!("up to {max} times per customer"),
+            None => "any number of times".to_string(),
+        },
+    };
+    if let Some(g) = r.multiple.and_then(|m| m.gap_days) {
+        s.push_str(&format!(", {} apart", plural(g as i64, "day", "days")));
+    }
+    s
+}
+
+fn per_customer_sentence(r: &RedemptionRules, generation: &Generation) -> String {
+    let common = match generation {
+        Generation::Common { code } => Some(code.as_str()),
+        _ => None,
+    };
+    let mut s = match (r.multiple, common) {
+        (None, None) => "Each coupon can be redeemed once".to_string(),
+        (None, Some(code)) => {
+            format!("Many customers redeem the one code {code}; each customer can redeem it once")
+        }
+        (Some(m), Some(code)) => match m.per_customer_max {
+            Some(max) => format!(
+                "Many customers redeem the one code {code}; each customer up to {}",
+                plural(max as i64, "time", "times")
+            ),
+            None => format!("Anyone can redeem the one code {code} any number of times"),
+        },
+        (Some(m), None) => match m.per_customer_max {
+            Some(max) => format!(
+                "A coupon can be redeemed more than once, up to {} per customer",
+                plural(max as i64, "time", "times")
+            ),
+            None => "A coupon can be redeemed any number of times".into(),
+        },
+    };
+    let gap = r.multiple.and_then(|m| m.gap_days);
+    if let Some(g) = gap {
+        s.push_str(&format!(
+            ", at least {} between a customer's redemptions",
+            plural(g as i64, "day", "days")
+        ));
+    }
+    let per_customer = common.is_some() || r.multiple.is_some_and(|m| m.per_customer_max.is_some());
+    if per_customer || gap.is_some() {
+        s.push_str("; the till must name the customer, or the redemption is refused");
+    }
+    s
+}
+
+/// "Coupons are valid for 30 days counting the issue day: one issued today (30 Nov 2026) is
+/// valid through 29 Dec 2026".
+fn coupon_expiry_text(rules: &OfferRules, n: &Names) -> String {
+    let offer_end = match (&rules.expiry, &n.claimed_by) {
+        (OfferExpiry::Fixed(d), Some((_, Some(c)))) => Some((*d).min(*c)),
+        (OfferExpiry::Fixed(d), _) => Some(*d),
+        (OfferExpiry::WithCampaign, Some((_, end))) => *end,
+        (OfferExpiry::WithCampaign, None) => None,
+    };
+    let example = |rule: CouponExpiry| {
+        n.today
+            .map(|today| {
+                let issued = today.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
+                match crate::domain::coupon::coupon_valid_till(
+                    issued,
+                    rule,
+                    offer_end,
+                    chrono_tz::UTC,
+                ) {
+                    Some(last) => format!(
+                        ": one issued today ({}) is valid through {}",
+                        date_text(today),
+                        date_text(last)
+                    ),
+                    None => String::new(),
+                }
+            })
+            .unwrap_or_default()
+    };
+    match rules.coupon_expiry {
+        CouponExpiry::WithOffer => match offer_end {
+            Some(end) => format!(
+                "Coupons are valid until the offer ends, through {}",
+                date_text(end)
+            ),
+            None => "Coupons are valid as long as the offer runs (it has no end date now)".into(),
+        },
+        CouponExpiry::DaysFromIssue(d) => format!(
+            "Coupons are valid for {} counting the issue day (never after the offer ends){}",
+            plural(d as i64, "day", "days"),
+            example(rules.coupon_expiry)
+        ),
+        CouponExpiry::MonthEndsFromIssue(m) => format!(
+            "Coupons are valid through the {} (never after the offer ends){}",
+            if m == 1 {
+                "end of the month they are issued in".to_string()
+            } else {
+                format!(
+                    "end of the {} month, counting the month of issue as the first",
+                    ordinal(m)
+                )
+            },
+            example(rules.coupon_expiry)
+        ),
     }
 }
 
-fn per_customer_sentence(r: &RedemptionRules) -> String {
-    match r.multiple {
-        None => "Each coupon can be redeemed once".into(),
-        Some(m) => {
-            let mut s = match m.per_customer_max {
-                Some(max) => format!(
-                    "A coupon can be redeemed more than once, up to {} per customer",
-                    plural(max as i64, "time", "times")
-                ),
-                None => "A coupon can be redeemed any number of times".into(),
-            };
-            if let Some(g) = m.gap_days {
-                s.push_str(&format!(
-                    ", at least {} between a customer's redemptions",
-                    plural(g as i64, "day", "days")
-                ));
-            }
-            s
-        }
-    }
+/// 2 → "2nd", 11 → "11th", 23 → "23rd".
+fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }

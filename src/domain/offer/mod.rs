@@ -158,6 +158,16 @@ pub struct CustomerReminder {
 /// Placeholders reminder and resend texts may use.
 pub const PLACEHOLDERS: &[&str] = &["first_name", "code", "expiry", "discount"];
 
+/// The text for a customer whose first name is not known: `{first_name}` is taken out with
+/// the space or comma that joined it, so "Hi {first_name}, your gift" reads "Hi, your gift".
+pub fn without_first_name(text: &str) -> String {
+    text.replace(" {first_name},", ",")
+        .replace(" {first_name}", "")
+        .replace("{first_name}, ", "")
+        .replace("{first_name} ", "")
+        .replace("{first_name}", "")
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IssualRules {
     /// Customers who got any of these offers in the last 6 months are not issued this one.

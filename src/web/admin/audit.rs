@@ -26,17 +26,47 @@ pub struct AuditQuery {
     page: Option<i64>,
 }
 
+mod details;
+
+use details::{Fact, FieldChange, Names, Readable};
+
 pub struct AuditView {
     /// Where the changed record can be seen, or "".
     pub link: String,
     pub when: String,
     pub actor: String,
+    /// The record's name ("Diwali 15%"), or its kind and number when it has none any more.
     pub entity: String,
+    /// What kind of record it is ("Offer").
+    pub kind: String,
     pub summary: String,
-    pub details: String,
+    /// One row per changed field: label, before, after.
+    pub changes: Vec<FieldChange>,
+    /// What an entry without a before recorded (a revocation's mode and count, say).
+    pub facts: Vec<Fact>,
 }
 
-fn view(r: AuditRow, tz: Tz) -> AuditView {
+/// An entity type in words, for the "What" column and the filter.
+pub fn kind_label(entity_type: &str) -> String {
+    match entity_type {
+        "org" => "Organisation".into(),
+        "offer" => "Offer".into(),
+        "user" => "User".into(),
+        "poc" => "POC".into(),
+        "consumer" => "Campaign or program".into(),
+        "api_key" => "API key".into(),
+        "outbox" => "Outbox message".into(),
+        other => details::humanise(other),
+    }
+}
+
+fn view(r: AuditRow, tz: Tz, names: &Names, currency: &str) -> AuditView {
+    let kind = kind_label(&r.entity_type);
+    let Readable { changes, facts } = r
+        .details
+        .as_deref()
+        .map(|d| details::read(&r.entity_type, d, names, currency))
+        .unwrap_or_default();
     AuditView {
         link: match (r.entity_type.as_str(), r.entity_id) {
             ("offer", Some(id)) => format!("/offers/{id}"),
@@ -51,13 +81,47 @@ fn view(r: AuditRow, tz: Tz) -> AuditView {
             .format("%d %b %Y %H:%M")
             .to_string(),
         actor: r.actor,
-        entity: match r.entity_id {
-            Some(id) => format!("{} #{id}", r.entity_type),
-            None => r.entity_type,
+        entity: match (r.entity_name, r.entity_id) {
+            (Some(name), _) if !name.trim().is_empty() => name,
+            (_, Some(id)) => format!("{kind} #{id}"),
+            _ => kind.clone(),
         },
+        kind,
         summary: r.summary,
-        details: r.details.unwrap_or_default(),
+        changes,
+        facts,
     }
+}
+
+/// Names for the ids in offer entries (stores, categories, POCs …) as the offer form lists them.
+async fn offer_names(state: &AppState, user: &CurrentUser) -> Result<Names, WebError> {
+    let p = crate::web::offers::Pickers::load(&state.store, user, None).await?;
+    let mut names = Names::default();
+    for c in p.categories {
+        names.add("categories", c.id, c.name);
+    }
+    for b in p.brands {
+        names.add("brands", b.id, b.name);
+    }
+    for s in p.stores {
+        names.add("stores", s.id, format!("{} ({})", s.name, s.code));
+    }
+    for t in p.tills {
+        names.add("tills", t.id, format!("{} · {}", t.code, t.store_code));
+    }
+    for z in p.zones {
+        names.add("zones", z.id, z.name);
+    }
+    for c in p.concepts {
+        names.add("concepts", c.id, c.name);
+    }
+    for c in p.pocs {
+        names.add("poc_ids", c.id, format!("{} <{}>", c.name, c.email));
+    }
+    for (id, name) in p.offers {
+        names.add("past_issual_offers", id, name);
+    }
+    Ok(names)
 }
 
 #[derive(Template)]
@@ -74,7 +138,8 @@ struct AuditTable {
 #[template(path = "pages/audit.html")]
 struct AuditPage {
     chrome: Chrome,
-    entity_types: &'static [&'static str],
+    /// (value, words) for the filter.
+    entity_types: Vec<(&'static str, String)>,
     table: AuditTable,
 }
 
@@ -102,8 +167,20 @@ pub async fn list(
         )
         .await?;
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let names = if rows.iter().any(|r| {
+        r.details
+            .as_deref()
+            .is_some_and(|d| details::needs_names(&r.entity_type, d))
+    }) {
+        offer_names(&state, &user).await?
+    } else {
+        Names::default()
+    };
     let table = AuditTable {
-        rows: rows.into_iter().map(|r| view(r, user.time_zone)).collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| view(r, user.time_zone, &names, &user.currency))
+            .collect(),
         entity,
         page,
         pages,
@@ -116,7 +193,7 @@ pub async fn list(
         StatusCode::OK,
         &AuditPage {
             chrome: Chrome::new(&user, &session, "audit"),
-            entity_types: ENTITY_TYPES,
+            entity_types: ENTITY_TYPES.iter().map(|t| (*t, kind_label(t))).collect(),
             table,
         },
     )

@@ -2,17 +2,23 @@
 //! third-party integrations.
 
 use super::{FormErrors, conflict_to_field};
+use crate::domain::issue::offer_ends_on;
 use crate::domain::masters::{ConsumerKind, NewConsumer};
+use crate::domain::money::{format_count, plural};
+use crate::domain::offer::OfferExpiry;
 use crate::domain::user::Permission;
 use crate::store::masters::ConsumerRow;
+use crate::store::offers::OfferListRow;
 use crate::web::auth::CurrentUser;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::{render, see_other};
+use crate::web::offers::{digits, discount_text, today};
 use crate::web::{AppState, Chrome, WebError};
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -138,14 +144,85 @@ pub async fn create(
     render(StatusCode::UNPROCESSABLE_ENTITY, &p)
 }
 
+/// One of a consumer's offers, with the dashboard's columns and its state.
+pub struct ConsumerOfferView {
+    pub id: i64,
+    pub name: String,
+    pub offer_code: String,
+    pub kind: &'static str,
+    pub discount: String,
+    pub expiry: String,
+    /// "Active" or "Expired" (the fixed date or the campaign's end has passed).
+    pub state: &'static str,
+    /// The badge class of the state.
+    pub state_class: &'static str,
+    pub issued: String,
+    pub redeemed: String,
+}
+
+/// How codes are made, as the dashboard's "Type" column says it.
+fn generation_label(generation: &str) -> &'static str {
+    match generation {
+        "unique" => "Unique codes",
+        "common" => "Common code",
+        "upload" => "Uploaded codes",
+        _ => "Randomized codes",
+    }
+}
+
+fn offer_view(
+    o: OfferListRow,
+    consumer: &ConsumerRow,
+    today: NaiveDate,
+    currency: &str,
+    digits: u32,
+) -> ConsumerOfferView {
+    let expiry = match o.expires_on {
+        Some(d) if o.expiry_type != "campaign" => OfferExpiry::Fixed(d),
+        _ => OfferExpiry::WithCampaign,
+    };
+    let ends = offer_ends_on(&expiry, consumer.ends_on);
+    let expired = ends.is_some_and(|end| end < today);
+    ConsumerOfferView {
+        id: o.id,
+        kind: generation_label(&o.generation),
+        discount: discount_text(
+            &o.discount_type,
+            o.discount_value,
+            o.discount_cap,
+            currency,
+            digits,
+        ),
+        expiry: match (ends, &expiry) {
+            (Some(end), OfferExpiry::WithCampaign) => {
+                format!("{} (with the campaign)", end.format("%-d %b %Y"))
+            }
+            (Some(end), _) => end.format("%-d %b %Y").to_string(),
+            (None, _) => "No end date".into(),
+        },
+        state: if expired { "Expired" } else { "Active" },
+        state_class: if expired {
+            "status-expired"
+        } else {
+            "status-redeemed"
+        },
+        issued: format_count(o.issued_count),
+        redeemed: format_count(o.redeemed_count),
+        name: o.name,
+        offer_code: o.offer_code,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "pages/consumer.html")]
 struct ConsumerPage {
     chrome: Chrome,
     consumer: ConsumerView,
     can_create_offer: bool,
-    /// Offers it claimed or that were created for it: (id, name, offer code).
-    offers: Vec<(i64, String, String)>,
+    /// Offers it claimed or that were created for it, newest first.
+    offers: Vec<ConsumerOfferView>,
+    /// "1 active, 1 expired · 1,200 coupons issued · 40 redeemed".
+    totals: String,
 }
 
 pub async fn detail(
@@ -155,29 +232,40 @@ pub async fn detail(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::View)?;
-    let consumer: ConsumerView = state
+    let row = state
         .store
         .get_consumer(user.org_id, path.into_inner())
-        .await?
-        .into();
+        .await?;
+    let today = today(&user);
     let query = crate::store::offers::OfferQuery {
-        consumer: Some(consumer.id),
+        consumer: Some(row.id),
+        today: Some(today),
         limit: 500,
         ..Default::default()
     };
-    let offers = state
-        .store
-        .list_offers(user.org_id, &query)
-        .await?
-        .0
+    let (list, _) = state.store.list_offers(user.org_id, &query).await?;
+    let d = digits(&user);
+    let (issued, redeemed) = list.iter().fold((0, 0), |(i, r), o| {
+        (i + o.issued_count, r + o.redeemed_count)
+    });
+    let offers: Vec<ConsumerOfferView> = list
         .into_iter()
-        .map(|o| (o.id, o.name, o.offer_code))
+        .map(|o| offer_view(o, &row, today, &user.currency, d))
         .collect();
+    let active = offers.iter().filter(|o| o.state == "Active").count();
+    let totals = format!(
+        "{} active, {} expired · {} issued · {} redeemed",
+        format_count(active as i64),
+        format_count((offers.len() - active) as i64),
+        plural(issued, "coupon", "coupons"),
+        format_count(redeemed)
+    );
     let page = ConsumerPage {
         chrome: Chrome::new(&user, &session, "consumers"),
-        consumer,
+        consumer: row.into(),
         can_create_offer: user.can(Permission::ManageOffers),
         offers,
+        totals,
     };
     render(StatusCode::OK, &page)
 }

@@ -323,14 +323,35 @@ pub async fn upload(
     user.require(Permission::ManageOrg)?;
     let store = &state.store;
     let kind = match MasterUpload::parse("kind", upload.field("kind")) {
-        Ok(k @ (MasterUpload::Stores | MasterUpload::Tills)) => k,
-        _ => return Err(WebError::BadRequest("kind must be stores or tills".into())),
+        Ok(
+            k @ (MasterUpload::Stores
+            | MasterUpload::Tills
+            | MasterUpload::Zones
+            | MasterUpload::Concepts),
+        ) => k,
+        _ => {
+            return Err(WebError::BadRequest(
+                "kind must be stores, tills, zones or concepts".into(),
+            ));
+        }
     };
     let outcome: Result<UpsertCounts, Vec<_>> = if upload.file.is_empty() {
         Err(vec![crate::domain::masters::LineError {
             line: 0,
             message: "choose a CSV file to upload".into(),
         }])
+    } else if matches!(kind, MasterUpload::Zones | MasterUpload::Concepts) {
+        let coded = if kind == MasterUpload::Zones {
+            CodedKind::Zone
+        } else {
+            CodedKind::Concept
+        };
+        match crate::domain::masters::parse_coded_name_csv(kind, &upload.file) {
+            Ok(rows) => Ok(store
+                .upsert_coded(user.org_id, coded, &rows, &user.actor())
+                .await?),
+            Err(e) => Err(e),
+        }
     } else if kind == MasterUpload::Stores {
         let zones = store.coded_ids(user.org_id, CodedKind::Zone).await?;
         let concepts = store.coded_ids(user.org_id, CodedKind::Concept).await?;

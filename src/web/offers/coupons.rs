@@ -108,7 +108,8 @@ fn when(t: Option<DateTime<Utc>>, tz: Tz) -> String {
         .unwrap_or_default()
 }
 
-fn coupon_view(c: &CouponRow, today: chrono::NaiveDate, tz: Tz) -> CouponView {
+/// `resend`: whether the offer allows resending (it has a resend text).
+fn coupon_view(c: &CouponRow, today: chrono::NaiveDate, tz: Tz, resend: bool) -> CouponView {
     let status = c.shown_status(today);
     CouponView {
         id: c.id,
@@ -119,11 +120,14 @@ fn coupon_view(c: &CouponRow, today: chrono::NaiveDate, tz: Tz) -> CouponView {
             _ => String::new(),
         },
         issued: when(c.issued_at, tz),
-        expires: c.valid_till.map(|d| d.to_string()).unwrap_or_default(),
+        expires: c
+            .valid_till
+            .map(crate::domain::offer::describe::date_text)
+            .unwrap_or_default(),
         redeemed: when(c.redeemed_at, tz),
-        resend_by: match (status, c.identifier_type.as_deref()) {
-            ("issued", Some("MOBILE")) => "SMS",
-            ("issued", Some("EMAIL")) => "email",
+        resend_by: match (resend, status, c.identifier_type.as_deref()) {
+            (true, "issued", Some("MOBILE")) => "SMS",
+            (true, "issued", Some("EMAIL")) => "email",
             _ => "",
         },
     }
@@ -186,7 +190,11 @@ async fn job_view(state: &AppState, user: &CurrentUser, job: &JobRow) -> Result<
         error: job.error.clone().unwrap_or_default(),
         has_result: job.finished() && state.store.job_has_result(job.id).await?,
         started: when(Some(job.created_at), user.time_zone),
-        can_retry: job.status == "failed" && user.can(Permission::ManageOffers),
+        // Retry helps a job stopped by an error or a crash; one refused for its file (bad
+        // lines, the claim rule) would fail the same way: fix the file and upload it again.
+        can_retry: job.status == "failed"
+            && job.error.as_deref().is_some_and(|e| e.contains("retry"))
+            && user.can(Permission::ManageOffers),
         csrf: user.csrf.clone(),
     })
 }
@@ -209,6 +217,7 @@ pub struct Forms {
     pub generate_error: String,
     pub issue_kind: String,
     pub issue_value: String,
+    pub issue_first_name: String,
     pub issue_error: String,
     pub upload_error: String,
     pub bulk_error: String,
@@ -358,7 +367,14 @@ async fn coupons_page(
         jobs,
         rows: rows
             .iter()
-            .map(|r| coupon_view(r, today, user.time_zone))
+            .map(|r| {
+                coupon_view(
+                    r,
+                    today,
+                    user.time_zone,
+                    offer.rules.issual.resend_text.is_some(),
+                )
+            })
             .collect(),
         q: query.q.clone(),
         status: query.status.clone(),
@@ -491,6 +507,9 @@ pub struct IssueForm {
     kind: String,
     #[serde(default)]
     value: String,
+    /// Optional; kept for `{first_name}` in the customer's messages.
+    #[serde(default)]
+    first_name: String,
 }
 
 /// Issues a coupon to one customer from the console (ISS-1); a refusal names the rule.
@@ -509,6 +528,7 @@ pub async fn issue(
         acting,
         issue_kind: form.kind.clone(),
         issue_value: form.value.clone(),
+        issue_first_name: form.first_name.clone(),
         issue_error: message,
         ..Forms::default()
     };
@@ -519,6 +539,10 @@ pub async fn issue(
         Ok(c) => c,
         Err(e) => return show_errors(&state, &user, &session, offer_id, refuse(e)).await,
     };
+    if form.first_name.trim().chars().count() > 100 {
+        let e = "the first name may have at most 100 characters".to_string();
+        return show_errors(&state, &user, &session, offer_id, refuse(e)).await;
+    }
     let ctx = state.store.issue_context(user.org_id, offer_id).await?;
     let source = IssueSource {
         label: format!("console: {}", user.email),
@@ -531,6 +555,10 @@ pub async fn issue(
         .await
     {
         Ok(Ok(issued)) => {
+            state
+                .store
+                .set_first_names(user.org_id, &[(customer.clone(), form.first_name.clone())])
+                .await?;
             let till = issued
                 .valid_till
                 .map(|d| format!(", valid till {d}"))
@@ -828,7 +856,7 @@ pub async fn bulk_issue(
         Ok(_) => {
             Chrome::flash(
                 &session,
-                "Audience received — issuing; the progress and the result file are shown below.",
+                "Audience file received: every line is checked first, then coupons are issued — the progress and the result are shown below.",
             );
             Ok(see_other(&format!(
                 "/offers/{offer_id}/coupons{}",
@@ -990,7 +1018,7 @@ pub async fn export(
                 );
             }
             for r in &rows {
-                let v = coupon_view(r, today, tz);
+                let v = coupon_view(r, today, tz, false);
                 let _ = crate::domain::csv_safe::write_record(
                     &mut w,
                     &[
@@ -1001,7 +1029,8 @@ pub async fn export(
                         &r.issued_at
                             .map(|t| t.with_timezone(&tz).to_rfc3339())
                             .unwrap_or_default(),
-                        v.expires.as_str(),
+                        // ISO dates in files, for spreadsheets and programs.
+                        &r.valid_till.map(|d| d.to_string()).unwrap_or_default(),
                         &r.redeemed_at
                             .map(|t| t.with_timezone(&tz).to_rfc3339())
                             .unwrap_or_default(),

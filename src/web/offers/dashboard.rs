@@ -114,9 +114,18 @@ pub async fn list(
                 &user.currency,
                 d,
             ),
-            expiry: match r.expires_on {
-                Some(date) => date.format("%-d %b %Y").to_string(),
-                None => "With the campaign".into(),
+            // The real last day: the fixed date or the claiming campaign's end, whichever is
+            // earlier.
+            expiry: match crate::domain::issue::offer_ends_on(
+                &match r.expires_on {
+                    Some(d) => crate::domain::offer::OfferExpiry::Fixed(d),
+                    None => crate::domain::offer::OfferExpiry::WithCampaign,
+                },
+                r.claimed_until,
+            ) {
+                Some(date) => crate::domain::offer::describe::date_text(date),
+                None if r.claimed_by_name.is_some() => "No end (its program has none)".into(),
+                None => "With the campaign (not claimed yet)".into(),
             },
             claimed_by: consumer_text(r.claimed_by_kind.as_deref(), r.claimed_by_name.as_deref()),
             issued: format_count(r.issued_count),

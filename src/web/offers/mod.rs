@@ -7,6 +7,7 @@ pub mod edit;
 pub mod page;
 pub mod performance;
 pub mod revoke;
+pub mod sections;
 pub mod wizard;
 
 use crate::domain::money::{format_amount, format_percent};
@@ -175,9 +176,25 @@ pub async fn consumer_of(
 }
 
 pub async fn names(store: &Store, user: &CurrentUser) -> Result<Names, WebError> {
-    Ok(store
+    let mut names = store
         .names_for_description(user.org_id, &user.currency, digits(user))
-        .await?)
+        .await?;
+    names.today = Some(today(user));
+    Ok(names)
+}
+
+/// The names an offer's description needs, with the consumer that claimed it (or, for a
+/// wizard draft, will claim it) and that consumer's end date.
+pub async fn names_for(
+    store: &Store,
+    user: &CurrentUser,
+    consumer: Option<i64>,
+) -> Result<Names, WebError> {
+    let mut n = names(store, user).await?;
+    if let Some(c) = consumer_of(store, user, consumer).await? {
+        n.claimed_by = Some((c.name, c.ends_on));
+    }
+    Ok(n)
 }
 
 /// (kind, code) → id of every store, till, zone and concept of the org.

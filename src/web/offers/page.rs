@@ -2,7 +2,7 @@
 //! Performance.
 
 use super::performance::PerformanceTab;
-use super::{consumer_text, digits, names, today};
+use super::{consumer_text, digits, names_for, today};
 use crate::domain::money::format_count;
 use crate::domain::offer::describe::Description;
 use crate::domain::user::Permission;
@@ -122,7 +122,9 @@ pub async fn show(
         .store
         .get_offer(user.org_id, path.into_inner())
         .await?;
-    let description = offer.rules.describe(&names(&state.store, &user).await?);
+    let description = offer
+        .rules
+        .describe(&names_for(&state.store, &user, offer.claimed_by.as_ref().map(|c| c.0)).await?);
     let tab = match q.tab.as_str() {
         "information" => "information",
         "performance" => "performance",

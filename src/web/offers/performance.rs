@@ -223,6 +223,9 @@ pub struct StoreRow {
 
 /// The Performance tab, formatted for the template.
 pub struct PerformanceTab {
+    /// For a one-common-code offer, what matters instead of issued/rate: redemptions against
+    /// the cap and the customers who used it.
+    pub common: Option<CommonFigures>,
     /// All time, from the offer's counters (as the Information tab).
     pub issued: String,
     pub redeemed: String,
@@ -237,6 +240,15 @@ pub struct PerformanceTab {
     pub chart: Option<Chart>,
     pub active_days: Vec<DayRow>,
     pub top_stores: Vec<StoreRow>,
+}
+
+/// A common code's figures: "412 redemptions", "of a cap of 1,000 — 588 left", customers.
+pub struct CommonFigures {
+    pub code: String,
+    pub redemptions: String,
+    pub cap: String,
+    pub left: String,
+    pub customers: String,
 }
 
 impl PerformanceTab {
@@ -257,7 +269,26 @@ impl PerformanceTab {
             ),
             _ => String::new(),
         };
+        let common = match &offer.rules.generation {
+            crate::domain::offer::Generation::Common { code } => Some(CommonFigures {
+                code: code.clone(),
+                redemptions: format_count(offer.redeemed_count),
+                cap: match offer.rules.redemption.total_cap {
+                    Some(cap) => format!("of {}", format_count(cap)),
+                    None => "no cap".into(),
+                },
+                left: match offer.rules.redemption.total_cap {
+                    Some(cap) => {
+                        format!("{} left", format_count((cap - offer.redeemed_count).max(0)))
+                    }
+                    None => "unlimited".into(),
+                },
+                customers: format_count(perf.customers.unwrap_or(0)),
+            }),
+            _ => None,
+        };
         PerformanceTab {
+            common,
             issued: format_count(offer.issued_count),
             redeemed: format_count(offer.redeemed_count),
             redemption_rate: redemption_rate(offer.issued_count, offer.redeemed_count),

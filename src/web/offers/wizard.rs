@@ -3,7 +3,7 @@
 //! created until "Create offer". The half-filled form is kept as a draft per user, so it
 //! survives a reload.
 
-use super::{Pickers, consumer_of, digits, names, today};
+use super::{Pickers, consumer_of, digits, today};
 use crate::domain::FieldErrors;
 use crate::domain::offer::OfferRules;
 use crate::domain::offer::describe::Description;
@@ -204,12 +204,27 @@ pub async fn save_step(
         )));
     }
     let ctx = wizard_context(state.as_ref(), &user).await?;
-    if let Err(all) = parse(&f, &ctx) {
-        let mine = errors_of(step, &all);
-        if !mine.is_empty() {
-            let page = step_page(&state, &user, &session, step, f, consumer, mine).await?;
-            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
-        }
+    let mut mine = match parse(&f, &ctx) {
+        Err(all) => errors_of(step, &all),
+        Ok(_) => FieldErrors::default(),
+    };
+    // A common code another offer uses is caught at its own step, not only at "Create offer".
+    if step == Step::Coupons
+        && f.generation == "common"
+        && mine.get("common_code").is_empty()
+        && let Some(other) = state
+            .store
+            .offer_with_common_code(user.org_id, f.common_code.trim())
+            .await?
+    {
+        mine.push(
+            "common_code",
+            format!("is already used by the offer {other}; choose another code"),
+        );
+    }
+    if !mine.is_empty() {
+        let page = step_page(&state, &user, &session, step, f, consumer, mine).await?;
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     Ok(match Step::from_number(step.number() + 1) {
         Some(next) => see_other(&format!("/offers/new/step/{}", next.number())),
@@ -262,7 +277,7 @@ pub async fn preview(
         Ok(parsed) => parsed,
         Err(step_page) => return Ok(step_page),
     };
-    let description = rules.describe(&names(&state.store, &user).await?);
+    let description = rules.describe(&super::names_for(&state.store, &user, consumer).await?);
     let consumer = consumer_of(&state.store, &user, consumer).await?;
     render(
         StatusCode::OK,
