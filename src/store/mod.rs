@@ -14,6 +14,7 @@ pub mod masters;
 pub mod offers;
 pub mod orgs;
 pub mod outbox;
+pub mod overview;
 pub mod performance;
 pub mod redeem;
 pub mod resend;
