@@ -518,9 +518,14 @@ async fn bulk_issue(
     let bytes = job.input_bytes.max(0) as u64;
     running.progress.set_total(bytes * 2);
     // Pass 1: check every line, reading outside the write transaction.
-    let mut csv = CsvLines::new(&["type", "value"]);
+    let mut csv = CsvLines::with_optional(&["type", "value"], &["first_name"]);
     let mut lines = LineSplitter::default();
-    let mut check = |_: u64, f: &[&str]| parse_customer(f[0], f[1]).map(|_| ());
+    let mut check = |_: u64, f: &[&str]| {
+        if f.get(2).is_some_and(|n| n.chars().count() > 100) {
+            return Err("the first name may have at most 100 characters".to_string());
+        }
+        parse_customer(f[0], f[1]).map(|_| ())
+    };
     let mut seq = 0;
     while let Some(chunk) = store.job_file_chunk(job.id, "input", seq).await? {
         seq += 1;
@@ -545,16 +550,17 @@ async fn bulk_issue(
     let mut tx = store.begin().await?;
     let mut result = ResultWriter::new(job.id, "line,type,value,result,code,valid_till,reason");
     let mut counts = (0u64, 0u64);
-    let mut batch: Vec<(u64, CustomerRef)> = Vec::with_capacity(ISSUE_CHUNK);
-    let mut csv = CsvLines::new(&["type", "value"]);
+    let mut batch: Vec<(u64, CustomerRef, String)> = Vec::with_capacity(ISSUE_CHUNK);
+    let mut csv = CsvLines::with_optional(&["type", "value"], &["first_name"]);
     let mut lines = LineSplitter::default();
     let mut seq = 0;
     loop {
         let chunk = input_chunk(&mut tx, job.id, seq).await?;
         seq += 1;
-        let mut rows: Vec<(u64, CustomerRef)> = Vec::new();
+        let mut rows: Vec<(u64, CustomerRef, String)> = Vec::new();
         let mut take = |line: u64, f: &[&str]| {
-            rows.push((line, parse_customer(f[0], f[1])?));
+            let name = f.get(2).map(|n| n.to_string()).unwrap_or_default();
+            rows.push((line, parse_customer(f[0], f[1])?, name));
             Ok(())
         };
         let last = match &chunk {
@@ -618,15 +624,22 @@ async fn bulk_issue(
 async fn issue_rows(
     tx: &mut DynTx,
     ctx: &IssueContext,
-    batch: &mut Vec<(u64, CustomerRef)>,
+    batch: &mut Vec<(u64, CustomerRef, String)>,
     source: &IssueSource,
     now: DateTime<Utc>,
     result: &mut ResultWriter,
     counts: &mut (u64, u64),
 ) -> StoreResult<()> {
-    let customers: Vec<CustomerRef> = batch.iter().map(|(_, c)| c.clone()).collect();
+    let customers: Vec<CustomerRef> = batch.iter().map(|(_, c, _)| c.clone()).collect();
     let outcomes = issue_chunk(tx, ctx, &customers, source, now).await?;
-    for ((line, customer), outcome) in batch.iter().zip(outcomes) {
+    // First names from the file's optional `first_name` column, for `{first_name}`.
+    let names: Vec<(CustomerRef, String)> = batch
+        .iter()
+        .filter(|(_, _, n)| !n.trim().is_empty())
+        .map(|(_, c, n)| (c.clone(), n.clone()))
+        .collect();
+    crate::store::issue::set_first_names_in(tx, ctx.org_id, &names, now).await?;
+    for ((line, customer, _), outcome) in batch.iter().zip(outcomes) {
         let line = line.to_string();
         match outcome {
             Ok(issued) => {

@@ -333,6 +333,8 @@ fn decode_line(bytes: &[u8], line: u64) -> Result<&str, ()> {
 #[derive(Debug)]
 pub struct CsvLines {
     header: Vec<String>,
+    /// Columns a file may add after the header's (e.g. `first_name`); chosen by its header.
+    optional: Vec<String>,
     saw_header: bool,
     saw_rows: bool,
     header_bad: bool,
@@ -347,11 +349,20 @@ impl CsvLines {
     pub fn new(header: &[&str]) -> CsvLines {
         CsvLines {
             header: header.iter().map(|h| h.to_string()).collect(),
+            optional: Vec::new(),
             saw_header: false,
             saw_rows: false,
             header_bad: false,
             errors: Vec::new(),
             error_count: 0,
+        }
+    }
+
+    /// A file whose header is `header`, optionally followed by the `optional` columns.
+    pub fn with_optional(header: &[&str], optional: &[&str]) -> CsvLines {
+        CsvLines {
+            optional: optional.iter().map(|h| h.to_string()).collect(),
+            ..CsvLines::new(header)
         }
     }
 
@@ -425,12 +436,18 @@ impl CsvLines {
         if !self.saw_header {
             self.saw_header = true;
             let got: Vec<String> = fields.iter().map(|f| f.to_ascii_lowercase()).collect();
-            if got != self.header {
+            let mut full = self.header.clone();
+            full.extend(self.optional.iter().cloned());
+            if !self.optional.is_empty() && got == full {
+                self.header = full;
+            } else if got != self.header {
                 self.header_bad = true;
-                self.error(
-                    line,
-                    format!("the header must be `{}`", self.header.join(",")),
-                );
+                let expected = if self.optional.is_empty() {
+                    format!("`{}`", self.header.join(","))
+                } else {
+                    format!("`{}` or `{}`", self.header.join(","), full.join(","))
+                };
+                self.error(line, format!("the header must be {expected}"));
             }
             return;
         }

@@ -124,24 +124,11 @@ impl Store {
         org_id: i64,
         names: &[(CustomerRef, String)],
     ) -> StoreResult<()> {
-        let named: Vec<&(CustomerRef, String)> =
-            names.iter().filter(|(_, n)| !n.trim().is_empty()).collect();
-        if named.is_empty() {
+        if names.iter().all(|(_, n)| n.trim().is_empty()) {
             return Ok(());
         }
-        let now = Utc::now();
         let mut tx = self.begin().await?;
-        let refs: Vec<CustomerRef> = named.iter().map(|(c, _)| c.clone()).collect();
-        let ids = customer_ids(&mut tx, org_id, &refs, now).await?;
-        for (customer, name) in named {
-            if let Some(id) = ids.get(customer) {
-                tx.execute(
-                    "UPDATE customers SET first_name = $1 WHERE id = $2",
-                    &[name.trim().into(), (*id).into()],
-                )
-                .await?;
-            }
-        }
+        set_first_names_in(&mut tx, org_id, names, Utc::now()).await?;
         tx.commit().await
     }
 
@@ -199,6 +186,32 @@ fn day_start(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
 }
 
 /// Creates missing customers and returns the id of each of `rows`' customers.
+/// Records first names inside `tx` (customers created when new); blank names are skipped.
+pub(crate) async fn set_first_names_in(
+    tx: &mut DynTx,
+    org_id: i64,
+    names: &[(CustomerRef, String)],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let named: Vec<&(CustomerRef, String)> =
+        names.iter().filter(|(_, n)| !n.trim().is_empty()).collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let refs: Vec<CustomerRef> = named.iter().map(|(c, _)| c.clone()).collect();
+    let ids = customer_ids(tx, org_id, &refs, now).await?;
+    for (customer, name) in named {
+        if let Some(id) = ids.get(customer) {
+            tx.execute(
+                "UPDATE customers SET first_name = $1 WHERE id = $2",
+                &[name.trim().into(), (*id).into()],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 pub(crate) async fn customer_ids(
     tx: &mut DynTx,
     org_id: i64,

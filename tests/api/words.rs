@@ -477,3 +477,70 @@ async fn zones_and_concepts_upload_by_csv_all_or_nothing() {
         "Outlet"
     );
 }
+
+#[tokio::test]
+async fn an_audience_file_may_carry_first_names() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 1000).await;
+    let offer = api
+        .series(json!({"name": "Welcome", "discountType": "ABS", "discountValue": 100, "validTill": "2099-12-31"}))
+        .await;
+    let b = app.signed_in("admin@acme.example.com").await;
+    let page = b
+        .upload(
+            &format!("/offers/{offer}/coupons/bulk-issue"),
+            &[],
+            "audience.csv",
+            "type,value,first_name\nEMAIL,meera@x.io,Meera\nEMAIL,kiran@x.io,\n",
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let org = app.org_id("Acme").await;
+    for _ in 0..400 {
+        let jobs = app.store.list_jobs(org, offer, 1).await.unwrap();
+        if jobs.first().is_some_and(|j| j.status == "done") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let names: Vec<(String, Option<String>)> = app
+        .store
+        .fetch_all_read(
+            "SELECT identifier, first_name FROM customers WHERE org_id = $1 ORDER BY identifier",
+            &[offerdesk::store::dyntx::Arg::I64(org)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        names,
+        vec![
+            ("kiran@x.io".to_string(), None),
+            ("meera@x.io".to_string(), Some("Meera".to_string())),
+        ]
+    );
+    // A header that is neither form is refused with both named.
+    let page = b
+        .upload(
+            &format!("/offers/{offer}/coupons/bulk-issue"),
+            &[],
+            "audience.csv",
+            "type,value,name\nEMAIL,a@x.io,A\n",
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let mut job = None;
+    for _ in 0..400 {
+        let jobs = app.store.list_jobs(org, offer, 1).await.unwrap();
+        job = jobs.into_iter().next().filter(|j| j.status == "failed");
+        if job.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let job = job.expect("the job failed");
+    assert!(
+        job.error
+            .unwrap_or_default()
+            .contains("`type,value` or `type,value,first_name`")
+    );
+}
