@@ -3,6 +3,7 @@
 //! refused at redemption ("revoked") and can never be reversed into use.
 
 use super::issue::CustomerRef;
+use super::masters::IdentifierType;
 use super::money::format_count;
 use super::user::Permission;
 
@@ -180,6 +181,24 @@ pub fn check_revocation(revocation: &Revocation, common: bool) -> Result<(), Rev
     }
 }
 
+/// The one customer typed on the console's revoke form instead of a customer file: an email
+/// when it has an `@`, otherwise a mobile (normalised as in a customer list: `+91 98765-43210`
+/// is `+919876543210`); or, when `external_id`, the customer's external id as it is.
+pub fn parse_one_customer(raw: &str, external_id: bool) -> Result<CustomerRef, String> {
+    let value = raw.trim();
+    if external_id {
+        return CustomerRef::parse(IdentifierType::ExternalId, value);
+    }
+    if value.contains('@') {
+        return CustomerRef::parse(IdentifierType::Email, value);
+    }
+    CustomerRef::parse(IdentifierType::Mobile, value).map_err(|_| {
+        format!(
+            "`{value}` is neither a mobile number (8 to 15 digits, optionally starting with +) nor an email address"
+        )
+    })
+}
+
 /// How many coupons of an offer are in each status, for "how many would each mode revoke".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StatusCounts {
@@ -203,7 +222,6 @@ impl StatusCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::masters::IdentifierType;
     use crate::domain::user::Role;
 
     fn customer(v: &str) -> CustomerRef {
@@ -286,5 +304,31 @@ mod tests {
         assert_eq!(n.would_revoke(RevokeMode::AllNotRedeemed), Some(8));
         assert_eq!(n.would_revoke(RevokeMode::Unissued), Some(5));
         assert_eq!(n.would_revoke(RevokeMode::Customers), None);
+    }
+
+    #[test]
+    fn one_typed_customer_is_recognised_and_normalised() {
+        let one = |raw: &str| parse_one_customer(raw, false);
+        assert_eq!(
+            one(" +91 98765-43210 ").unwrap(),
+            CustomerRef::parse(IdentifierType::Mobile, "+919876543210").unwrap()
+        );
+        assert_eq!(
+            one("Asha@Example.com").unwrap().label(),
+            "EMAIL asha@example.com"
+        );
+        assert_eq!(
+            one("asha").unwrap_err(),
+            "`asha` is neither a mobile number (8 to 15 digits, optionally starting with +) nor an email address"
+        );
+        assert_eq!(one("asha@").unwrap_err(), "`asha@` is not an email address");
+        assert_eq!(
+            parse_one_customer(" C-17 ", true).unwrap().label(),
+            "EXTERNAL_ID C-17"
+        );
+        assert!(
+            parse_one_customer("9876543210", true).is_ok(),
+            "an id of digits is an id"
+        );
     }
 }

@@ -366,7 +366,10 @@ async fn a_marketer_runs_the_wizard_finds_the_offer_reads_its_tabs_and_edits_it(
         .unwrap();
     wait_for_text(&web, "Offer (series) code").await;
     type_into(&web, "name", "Glow16").await;
+    // Edit → Preview changes → Update offer (seed 001).
     click(&web, "#edit-offer button.primary").await;
+    wait_for_text(&web, "Nothing is saved yet.").await;
+    click(&web, "#update-offer").await;
     wait_for_text(&web, "Saved offer Glow16.").await;
     web.goto(format!("{base}/admin/audit?entity=offer"))
         .await

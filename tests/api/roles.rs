@@ -334,6 +334,16 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
             body: Body::Form(f.offer_form.clone()),
         },
         Route {
+            path: format!("/offers/{}/edit/preview", f.offer_id),
+            needs: Permission::EditOffers,
+            body: Body::Form(f.offer_form.clone()),
+        },
+        Route {
+            path: format!("/offers/{}/edit/back", f.offer_id),
+            needs: Permission::EditOffers,
+            body: Body::Form(f.offer_form.clone()),
+        },
+        Route {
             path: format!("/offers/{}/scope", f.offer_id),
             needs: Permission::EditOffers,
             body: Body::Upload {
@@ -434,6 +444,8 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
 fn allowed_status(path: &str) -> StatusCode {
     match path {
         "/admin/api-keys" => StatusCode::OK,
+        // The edit preview and "back to editing" answer a page, saving nothing.
+        p if p.ends_with("/edit/preview") || p.ends_with("/edit/back") => StatusCode::OK,
         _ => StatusCode::SEE_OTHER,
     }
 }

@@ -3,6 +3,7 @@
 //! words by `describe`.
 
 pub mod describe;
+pub mod diff;
 pub mod form;
 
 use chrono::NaiveDate;

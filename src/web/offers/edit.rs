@@ -1,9 +1,13 @@
 //! Edit an offer (OFF-4): the same fields; expiry type, generation method (and a randomized
 //! sample) and the id cannot change; the offer code is editable and unique per org; every
-//! edit is audited with the changed fields before and after.
+//! edit is audited with the changed fields before and after. The form's submit is *Preview
+//! changes* (seed 001's "Preview and update"): the offer in plain words with what the edit
+//! changes marked, saved only by *Update offer* there (which posts to the save route).
 
 use super::{Pickers, digits, today};
 use crate::domain::FieldErrors;
+use crate::domain::offer::describe::{Description, Names};
+use crate::domain::offer::diff::{DescriptionDiff, diff_descriptions};
 use crate::domain::offer::form::{OfferForm, parse};
 use crate::domain::offer::{Generation, OfferRules};
 use crate::domain::user::Permission;
@@ -144,6 +148,37 @@ fn parse_offer_code(raw: &str) -> Result<String, crate::domain::FieldError> {
     Ok(s)
 }
 
+/// The posted edit form checked exactly as saving checks it: the new rules and offer code, or
+/// the errors to show next to the fields (a code already taken is only found when saving).
+async fn check_edit(
+    state: &AppState,
+    user: &CurrentUser,
+    offer: &crate::store::offers::OfferRecord,
+    f: &OfferForm,
+) -> Result<Result<(OfferRules, String), FieldErrors>, WebError> {
+    let mut ctx = state
+        .store
+        .offer_context(user.org_id, digits(user), today(user), Some(offer.id))
+        .await?;
+    ctx.audience_size = state.store.offer_audience_count(offer.id).await?;
+    let mut errors = FieldErrors::default();
+    let code = errors.take(parse_offer_code(&f.offer_code));
+    let parsed = match parse(f, &ctx) {
+        Ok(rules) => Some(rules),
+        Err(e) => {
+            errors.0.extend(e.0);
+            None
+        }
+    };
+    if let Some(after) = &parsed {
+        check_immutables(&offer.rules, after, &mut errors);
+    }
+    Ok(match (parsed, code, errors.is_empty()) {
+        (Some(rules), Some(code), true) => Ok((rules, code)),
+        _ => Err(errors),
+    })
+}
+
 pub async fn save(
     user: CurrentUser,
     state: web::Data<AppState>,
@@ -157,49 +192,37 @@ pub async fn save(
         .get_offer(user.org_id, path.into_inner())
         .await?;
     let d = digits(&user);
-    let mut ctx = state
-        .store
-        .offer_context(user.org_id, d, today(&user), Some(offer.id))
-        .await?;
-    ctx.audience_size = state.store.offer_audience_count(offer.id).await?;
-    let mut errors = FieldErrors::default();
-    let code = errors.take(parse_offer_code(&f.offer_code));
-    let parsed = match parse(&f, &ctx) {
-        Ok(rules) => Some(rules),
-        Err(e) => {
-            errors.0.extend(e.0);
-            None
+    let errors = match check_edit(&state, &user, &offer, &f).await? {
+        Err(errors) => errors,
+        Ok((rules, code)) => {
+            let mut errors = FieldErrors::default();
+            let mut before = OfferForm::from_rules(&offer.rules, d);
+            let mut after = OfferForm::from_rules(&rules, d);
+            before.offer_code = offer.offer_code.clone();
+            after.offer_code = code.clone();
+            let diff = changes(&before, &after);
+            match state
+                .store
+                .update_offer(user.org_id, offer.id, &code, &rules, diff, &user.actor())
+                .await
+            {
+                Ok(()) => {
+                    Chrome::flash(&session, &format!("Saved offer {}.", rules.name));
+                    return Ok(see_other(&format!("/offers/{}", offer.id)));
+                }
+                Err(StoreError::Conflict(field)) if field == "common_code" => errors.push(
+                    "common_code",
+                    "is already used by another offer of this organisation",
+                ),
+                Err(StoreError::Conflict(_)) => errors.push(
+                    "offer_code",
+                    "is already used by another offer of this organisation",
+                ),
+                Err(e) => return Err(e.into()),
+            }
+            errors
         }
     };
-    if let Some(after) = &parsed {
-        check_immutables(&offer.rules, after, &mut errors);
-    }
-    if let (Some(rules), Some(code), true) = (&parsed, &code, errors.is_empty()) {
-        let mut before = OfferForm::from_rules(&offer.rules, d);
-        let mut after = OfferForm::from_rules(rules, d);
-        before.offer_code = offer.offer_code.clone();
-        after.offer_code = code.clone();
-        let diff = changes(&before, &after);
-        match state
-            .store
-            .update_offer(user.org_id, offer.id, code, rules, diff, &user.actor())
-            .await
-        {
-            Ok(()) => {
-                Chrome::flash(&session, &format!("Saved offer {}.", rules.name));
-                return Ok(see_other(&format!("/offers/{}", offer.id)));
-            }
-            Err(StoreError::Conflict(field)) if field == "common_code" => errors.push(
-                "common_code",
-                "is already used by another offer of this organisation",
-            ),
-            Err(StoreError::Conflict(_)) => errors.push(
-                "offer_code",
-                "is already used by another offer of this organisation",
-            ),
-            Err(e) => return Err(e.into()),
-        }
-    }
     let page = edit_page(
         &state,
         &user,
@@ -211,6 +234,124 @@ pub async fn save(
     )
     .await?;
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+#[derive(Template)]
+#[template(path = "pages/offer_edit_preview.html")]
+struct PreviewPage {
+    chrome: Chrome,
+    id: i64,
+    offer_code: String,
+    name: String,
+    diff: DescriptionDiff,
+    /// The posted form as hidden fields, so *Update offer* and *Back to editing* post it again.
+    hidden: Vec<(String, String)>,
+}
+
+/// Every field of `f` as (name, value) pairs, a multi-value field repeating its name, in the
+/// shape `CsrfForm<OfferForm>` reads back into the same form.
+fn hidden_fields(f: &OfferForm) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(f) {
+        for (name, value) in fields {
+            match value {
+                serde_json::Value::String(s) => pairs.push((name, s)),
+                serde_json::Value::Array(items) => pairs.extend(items.into_iter().map(|i| {
+                    (
+                        name.clone(),
+                        i.as_str().map(str::to_string).unwrap_or_default(),
+                    )
+                })),
+                _ => {}
+            }
+        }
+    }
+    pairs
+}
+
+/// The description of `rules` with the offer (series) code, which an edit can change too.
+fn described(rules: &OfferRules, offer_code: &str, names: &Names) -> Description {
+    let mut d = rules.describe(names);
+    let line = format!("Offer (series) code: {offer_code}");
+    match d.sections.iter_mut().find(|(title, _)| *title == "Offer") {
+        Some((_, lines)) => lines.insert(lines.len().min(1), line),
+        None => d.sections.insert(0, ("Offer", vec![line])),
+    }
+    d
+}
+
+/// `POST /offers/{id}/edit/preview` (*Preview changes*): the edited offer in plain words with
+/// what differs from the saved offer marked; nothing is saved. Errors re-show the edit form.
+pub async fn preview(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+    CsrfForm(f): CsrfForm<OfferForm>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::EditOffers)?;
+    let offer = state
+        .store
+        .get_offer(user.org_id, path.into_inner())
+        .await?;
+    let (rules, code) = match check_edit(&state, &user, &offer, &f).await? {
+        Ok(checked) => checked,
+        Err(errors) => {
+            let page = edit_page(
+                &state,
+                &user,
+                &session,
+                &offer,
+                Some(f),
+                errors,
+                UploadReport::default(),
+            )
+            .await?;
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let names =
+        super::names_for(&state.store, &user, offer.claimed_by.as_ref().map(|c| c.0)).await?;
+    let diff = diff_descriptions(
+        &described(&offer.rules, &offer.offer_code, &names),
+        &described(&rules, &code, &names),
+    );
+    let page = PreviewPage {
+        chrome: Chrome::new(&user, &session, "offers"),
+        id: offer.id,
+        offer_code: offer.offer_code.clone(),
+        name: rules.name.clone(),
+        diff,
+        hidden: hidden_fields(&f),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// `POST /offers/{id}/edit/back` (*Back to editing* on the preview): the edit form again with
+/// the posted values, unchecked.
+pub async fn back(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+    CsrfForm(f): CsrfForm<OfferForm>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::EditOffers)?;
+    let offer = state
+        .store
+        .get_offer(user.org_id, path.into_inner())
+        .await?;
+    let page = edit_page(
+        &state,
+        &user,
+        &session,
+        &offer,
+        Some(f),
+        FieldErrors::default(),
+        UploadReport::default(),
+    )
+    .await?;
+    render(StatusCode::OK, &page)
 }
 
 /// `POST /offers/{id}/scope`: adds the stores, tills, zones and concepts of a `type,code` CSV to
@@ -322,5 +463,36 @@ pub async fn upload_audience(
             .await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_fields_post_back_the_same_form() {
+        let f = OfferForm {
+            name: "Glow \"15\" & <more>".into(),
+            dates: "2099-01-01\r\n2099-01-02".into(),
+            stores: vec!["3".into(), "7".into()],
+            weekdays: vec!["mon".into()],
+            reminder_days: vec!["2".into(), "".into()],
+            reminder_channel: vec!["sms".into(), "email".into()],
+            reminder_text: vec!["Hi {first_name}".into(), "".into()],
+            offer_code: "GLOW-1".into(),
+            ..OfferForm::defaults()
+        };
+        let body = serde_urlencoded::to_string(hidden_fields(&f)).unwrap();
+        let back: OfferForm = serde_html_form::from_str(&body).unwrap();
+        assert_eq!(back, f);
+        assert_eq!(
+            hidden_fields(&OfferForm::default())
+                .iter()
+                .filter(|(k, _)| k == "stores")
+                .count(),
+            0,
+            "an empty multi-value posts nothing, as unticked boxes do"
+        );
     }
 }

@@ -71,6 +71,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/offers/{id}/revoke", web::post().to(revoke::revoke))
         .route("/offers/{id}/edit", web::get().to(edit::show))
         .route("/offers/{id}/edit", web::post().to(edit::save))
+        .route("/offers/{id}/edit/preview", web::post().to(edit::preview))
+        .route("/offers/{id}/edit/back", web::post().to(edit::back))
         .route("/offers/{id}/scope", web::post().to(edit::upload_scope))
         .route(
             "/offers/{id}/audience",

@@ -1,14 +1,16 @@
 //! Revoke coupons of an offer from the console (REV-1): all not-redeemed coupons, only the
-//! unissued ones (admins and marketing), or every active coupon of the customers in a CSV
-//! (CSMs too). Nothing changes without the explicit "I understand" confirmation, and a customer
+//! unissued ones (admins and marketing), or every active coupon of the customers in a CSV or
+//! of one customer typed in (CSMs too). Nothing changes without the explicit "I understand" confirmation, and a customer
 //! file with a bad line applies nothing.
 
 use super::names;
 use crate::domain::issue::CustomerRef;
-use crate::domain::masters::parse_audience_csv;
+use crate::domain::masters::{IdentifierType, parse_audience_csv};
 use crate::domain::money::format_count;
 use crate::domain::offer::Generation;
-use crate::domain::revoke::{Revocation, RevokeMode, RevokeRefusal, StatusCounts};
+use crate::domain::revoke::{
+    Revocation, RevokeMode, RevokeRefusal, StatusCounts, parse_one_customer,
+};
 use crate::domain::user::Permission;
 use crate::store::offers::OfferRecord;
 use crate::web::admin::UploadReport;
@@ -39,11 +41,16 @@ pub struct RevokeErrors {
     pub mode: String,
     pub confirm: String,
     pub upload: UploadReport,
+    /// About the one customer typed instead of a file.
+    pub customer: String,
 }
 
 impl RevokeErrors {
     fn any(&self) -> bool {
-        !self.mode.is_empty() || !self.confirm.is_empty() || !self.upload.errors.is_empty()
+        !self.mode.is_empty()
+            || !self.confirm.is_empty()
+            || !self.upload.errors.is_empty()
+            || !self.customer.is_empty()
     }
 }
 
@@ -60,7 +67,26 @@ struct RevokePage {
     /// The mode checked when the page shows (what was posted, or the only one offered).
     chosen: &'static str,
     confirmation: &'static str,
+    /// The one customer as typed (kept when the form comes back).
+    customer: OneCustomer,
     errors: RevokeErrors,
+}
+
+/// The "or one customer" field as typed: the value and whether it is an external id.
+#[derive(Default)]
+pub struct OneCustomer {
+    pub value: String,
+    pub external_id: bool,
+}
+
+impl OneCustomer {
+    /// The form's `customer` and `customer_type` (`EXTERNAL_ID`, or a mobile or email).
+    fn of(upload: &CsrfUpload) -> OneCustomer {
+        OneCustomer {
+            value: upload.field("customer").trim().to_string(),
+            external_id: upload.field("customer_type") == IdentifierType::ExternalId.as_str(),
+        }
+    }
 }
 
 impl RevokePage {
@@ -124,7 +150,7 @@ fn modes(user: &CurrentUser, counts: &StatusCounts, common: bool) -> Vec<ModeVie
                 RevokeMode::Customers => (
                     "All active coupons of specific customers",
                     format!(
-                        "Every issued, not redeemed coupon of this offer held by a customer in the CSV file; {} issued now in all.",
+                        "Every issued, not redeemed coupon of this offer held by the customers in a CSV file, or by one customer you name; {} issued now in all.",
                         coupons_are(counts.issued)
                     ),
                     false,
@@ -146,6 +172,7 @@ async fn revoke_page(
     session: &Session,
     offer: &OfferRecord,
     chosen: Option<RevokeMode>,
+    customer: OneCustomer,
     errors: RevokeErrors,
 ) -> Result<RevokePage, WebError> {
     let common = is_common(offer);
@@ -179,6 +206,7 @@ async fn revoke_page(
         modes,
         chosen,
         confirmation: CONFIRMATION,
+        customer,
         errors,
     })
 }
@@ -201,16 +229,18 @@ pub async fn show(
         &session,
         &offer,
         None,
+        OneCustomer::default(),
         RevokeErrors::default(),
     )
     .await?;
     render(StatusCode::OK, &page)
 }
 
-/// `POST /offers/{id}/revoke` (multipart: `mode`, `confirm`, and for customers the CSV
-/// `file`): revokes, then shows the Coupons tab with how many were revoked. A missing
-/// confirmation, a bad customer file or a refused mode re-renders the form (422) and changes
-/// nothing; a mode the role may not use is 403.
+/// `POST /offers/{id}/revoke` (multipart: `mode`, `confirm`, and for customers either the CSV
+/// `file` or one `customer` — a mobile or email, or with `customer_type=EXTERNAL_ID` an external
+/// id): revokes, then shows the Coupons tab with how many were revoked. A missing confirmation,
+/// a bad customer file or value, both a file and a value, or a refused mode re-renders the form
+/// (422) with what was typed and changes nothing; a mode the role may not use is 403.
 pub async fn revoke(
     user: CurrentUser,
     state: web::Data<AppState>,
@@ -234,10 +264,26 @@ pub async fn revoke(
     if !matches!(upload.field("confirm"), "yes" | "on") {
         errors.confirm = "Tick this box to confirm; nothing was revoked.".into();
     }
+    let one = OneCustomer::of(&upload);
+    let has_file = !upload.file.is_empty() || !upload.file_name.is_empty();
     let mut customers = Vec::new();
     if mode == Some(RevokeMode::Customers) {
         if is_common(&offer) {
             errors.mode = format!("{}.", RevokeRefusal::CommonCodeCustomers);
+        } else if !one.value.is_empty() {
+            // One customer typed in: the same revocation as a one-line customer file.
+            if has_file {
+                errors.customer =
+                    "Choose a CSV file or type one customer, not both; nothing was revoked.".into();
+            } else {
+                match parse_one_customer(&one.value, one.external_id) {
+                    Ok(customer) => customers.push(customer),
+                    Err(message) => errors.customer = format!("{message}; nothing was revoked."),
+                }
+            }
+        } else if !has_file {
+            errors.customer =
+                "Nothing to revoke yet: choose a CSV file to upload, or type one customer.".into();
         } else {
             match super::parse_upload(&upload, parse_audience_csv) {
                 Ok(rows) => {
@@ -264,7 +310,7 @@ pub async fn revoke(
             Err(refusal) => errors.mode = format!("{refusal}."),
         }
     }
-    let page = revoke_page(&state, &user, &session, &offer, mode, errors).await?;
+    let page = revoke_page(&state, &user, &session, &offer, mode, one, errors).await?;
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
