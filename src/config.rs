@@ -35,6 +35,8 @@ pub struct Settings {
     /// A console session ends this long after sign-in whatever its use,
     /// `OFFERDESK_SESSION_MAX_HOURS` (default 168, a week).
     pub session_max_hours: i64,
+    /// When set, `GET /metrics` wants `Authorization: Bearer <this>` (`OFFERDESK_METRICS_TOKEN`).
+    pub metrics_token: Option<String>,
 }
 
 impl fmt::Debug for Settings {
@@ -55,6 +57,7 @@ impl fmt::Debug for Settings {
             .field("delivery_timeout_secs", &self.delivery_timeout_secs)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_max_hours", &self.session_max_hours)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -156,6 +159,7 @@ impl Settings {
                 get("OFFERDESK_SESSION_MAX_HOURS"),
                 168,
             )? as i64,
+            metrics_token: get("OFFERDESK_METRICS_TOKEN"),
         })
     }
 

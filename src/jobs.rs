@@ -91,6 +91,7 @@ impl Jobs {
     }
 
     /// Claims and runs one due job as of `now`; its id, or `None` when none is due.
+    #[tracing::instrument(name = "jobs.run_once", skip_all)]
     pub async fn run_once(&self, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
         let Some(job) = self.store.claim_job(now).await? else {
             return Ok(None);
@@ -132,6 +133,17 @@ impl Jobs {
         if let Ok(mut r) = self.running.lock() {
             r.remove(&job.id);
         }
+        crate::metrics::metrics()
+            .jobs
+            .with_label_values(&[
+                job.kind.as_str(),
+                if matches!(outcome, Ok(Ok(()))) {
+                    "done"
+                } else {
+                    "failed"
+                },
+            ])
+            .inc();
         let recorded = match outcome {
             Ok(Ok(())) => {
                 tracing::info!(job = job.id, "job done");

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod jobs;
+pub mod metrics;
 pub mod notify;
 pub mod passwords;
 pub mod scheduler;

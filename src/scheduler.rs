@@ -152,6 +152,7 @@ impl Scheduler {
 
     /// Every due piece of work once, as of `now`: reminders are queued, then the outbox is
     /// delivered.
+    #[tracing::instrument(name = "scheduler.run_once", skip_all)]
     pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<RunReport> {
         let mut report = RunReport::default();
         self.poc_reminders(now, &mut report).await?;
@@ -344,6 +345,13 @@ impl Scheduler {
             }))
             .buffer_unordered(DELIVERY_CONCURRENCY);
             while let Some((row, outcome)) = sends.next().await {
+                crate::metrics::metrics()
+                    .outbox
+                    .with_label_values(&[
+                        row.channel.as_str(),
+                        if outcome.is_ok() { "sent" } else { "failed" },
+                    ])
+                    .inc();
                 match &outcome {
                     Ok(()) => report.delivered += 1,
                     Err(e) => {

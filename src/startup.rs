@@ -9,7 +9,7 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, DefaultHeaders};
-use actix_web::{App, HttpServer, web as aweb};
+use actix_web::{App, HttpMessage, HttpServer, web as aweb};
 use anyhow::Context;
 use base64::Engine;
 use rand::RngExt;
@@ -133,8 +133,11 @@ impl Application {
                 .wrap(session)
                 .wrap(headers)
                 .wrap(Compress::default())
-                .wrap(actix_web::middleware::Logger::new("%a \"%r\" %s %Dms").exclude("/healthz"))
-                .service(actix_files::Files::new("/static", static_dir()).prefer_utf8(true))
+                .wrap(actix_web::middleware::from_fn(measure))
+                // A span per request (method, route, status, request id) around everything.
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .route("/metrics", aweb::get().to(metrics_page))
+                .route("/static/{file}", aweb::get().to(web::assets::serve))
                 .configure(web::configure)
         })
         .listen(listener)?
@@ -172,8 +175,71 @@ impl Application {
     }
 }
 
-/// Where the static files are: next to Cargo.toml in development, or `OFFERDESK_STATIC_DIR`.
-fn static_dir() -> String {
-    std::env::var("OFFERDESK_STATIC_DIR")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/static").to_string())
+/// Records each request's latency by method, route pattern and status.
+async fn measure(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let method = req.method().to_string();
+    let mut res = next.call(req).await?;
+    // The request id of the request's span, for a support ticket to quote.
+    let id = res
+        .request()
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|id| id.to_string());
+    if let Some(value) =
+        id.and_then(|i: String| actix_web::http::header::HeaderValue::from_str(&i).ok())
+    {
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            value,
+        );
+    }
+    // The route's pattern (`/offers/{id}`), not the path: one series per route.
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
+    let elapsed = started.elapsed();
+    crate::metrics::metrics()
+        .http
+        .with_label_values(&[method.as_str(), route.as_str(), res.status().as_str()])
+        .observe(elapsed.as_secs_f64());
+    // One line per request, inside its span (so it carries the request id); health checks are
+    // left out of the log.
+    if route != "/healthz" {
+        tracing::info!(
+            status = res.status().as_u16(),
+            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            "{method} {route}"
+        );
+    }
+    Ok(res)
+}
+
+/// `GET /metrics`: Prometheus' text format; with `OFFERDESK_METRICS_TOKEN` set, only for a
+/// request that brings it as a bearer token.
+async fn metrics_page(
+    req: actix_web::HttpRequest,
+    state: aweb::Data<AppState>,
+) -> actix_web::HttpResponse {
+    if let Some(token) = &state.settings.metrics_token {
+        let sent = req
+            .headers()
+            .get("Authorization")
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .unwrap_or("");
+        use subtle::ConstantTimeEq;
+        if !bool::from(sent.as_bytes().ct_eq(token.as_bytes())) {
+            return actix_web::HttpResponse::Unauthorized()
+                .content_type("text/plain; charset=utf-8")
+                .body("send the metrics token as `Authorization: Bearer <token>`");
+        }
+    }
+    actix_web::HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::metrics::metrics().render())
 }

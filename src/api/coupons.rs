@@ -564,25 +564,46 @@ pub async fn redeem(
 ) -> Result<HttpResponse, ApiError> {
     let b: RedeemBody = parse_body(&body)?;
     let r = request_of(&b, &client, true)?;
-    match state.store.redeem(&state.api.offers, &r).await? {
+    let answer = redeem_answer(&state, &r).await;
+    let outcome = match &answer {
+        Ok((_, replayed)) if *replayed => "replayed".to_string(),
+        Ok(_) => "redeemed".to_string(),
+        Err(e) => e.code.clone(),
+    };
+    crate::metrics::metrics()
+        .redemptions
+        .with_label_values(&[outcome.as_str()])
+        .inc();
+    answer.map(|(response, _)| response)
+}
+
+/// The answer to a parsed redeem call, and whether it replayed an earlier result.
+async fn redeem_answer(
+    state: &AppState,
+    r: &RedeemRequest,
+) -> Result<(HttpResponse, bool), ApiError> {
+    match state.store.redeem(&state.api.offers, r).await? {
         Redeemed::Done {
             codes,
             redeemed_at,
             replay,
-        } => Ok(HttpResponse::Ok().json(RedeemOut {
-            transaction_number: r.transaction_number,
-            redeemed_at,
-            total_discount: codes.iter().map(|c| c.2).sum(),
-            replayed: replay,
-            coupons: codes
-                .into_iter()
-                .map(|(code, series_id, discount)| RedeemedCode {
-                    code,
-                    series_id,
-                    discount,
-                })
-                .collect(),
-        })),
+        } => Ok((
+            HttpResponse::Ok().json(RedeemOut {
+                transaction_number: r.transaction_number.clone(),
+                redeemed_at,
+                total_discount: codes.iter().map(|c| c.2).sum(),
+                replayed: replay,
+                coupons: codes
+                    .into_iter()
+                    .map(|(code, series_id, discount)| RedeemedCode {
+                        code,
+                        series_id,
+                        discount,
+                    })
+                    .collect(),
+            }),
+            replay,
+        )),
         Redeemed::Refused(o) => {
             let refusal = o.result.clone().err();
             let (code, message) = refusal

@@ -291,6 +291,7 @@ impl Store {
     /// The outbound one-offer count is made after locking the consumer's row (PostgreSQL
     /// `FOR NO KEY UPDATE`; SQLite's `BEGIN IMMEDIATE` already makes write transactions one at a time),
     /// so two offers claimed at once by one outbound campaign cannot both pass the count.
+    #[tracing::instrument(name = "store.claim", skip_all, fields(org = org_id, offer = offer_id, consumer = consumer_id))]
     pub async fn claim_offer(
         &self,
         org_id: i64,

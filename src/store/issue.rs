@@ -134,6 +134,7 @@ impl Store {
 
     /// Issues a coupon to each of `rows` in one transaction (the API's multiple issue), each
     /// decided on every ISS-2 rule; the issued ones are audited.
+    #[tracing::instrument(name = "store.issue", skip_all, fields(org = ctx.org_id, offer = ctx.offer_id, customers = rows.len()))]
     pub async fn issue_many(
         &self,
         ctx: &IssueContext,

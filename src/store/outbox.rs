@@ -236,6 +236,7 @@ impl Store {
     /// one more attempt counted. Leases run on the real clock whatever `now` says, so a run
     /// driven with a future `--now` never holds messages until that future.
     /// `run_started`: a message attempted since then (by this run) is not claimed again.
+    #[tracing::instrument(name = "store.claim_outbox", skip_all)]
     pub async fn claim_outbox(
         &self,
         now: DateTime<Utc>,

@@ -161,6 +161,7 @@ impl Store {
     /// expired is resent; a customer known only by an external id cannot be reached.
     /// `Ok(Err(_))` says why nothing was queued; a coupon that is not the offer's (or the
     /// org's) is `NotFound`.
+    #[tracing::instrument(name = "store.resend", skip_all, fields(org = org_id, offer = offer_id, coupon = coupon_id))]
     pub async fn resend_coupon(
         &self,
         org_id: i64,

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod api_docs;
+pub mod assets;
 pub mod auth;
 pub mod chrome;
 pub mod csrf;

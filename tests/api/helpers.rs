@@ -117,6 +117,18 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_on(db).await
 }
 
+/// Starts the app on a fresh database with settings changed by `edit`.
+pub async fn spawn_app_with(edit: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = std::sync::Arc::new(TestDb::new().await);
+    let mut settings = test_settings(db.url());
+    edit(&mut settings);
+    let app = Application::build(settings).await.expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address, store, db }
+}
+
 /// Starts another app instance on the same database (restart / second instance).
 pub async fn spawn_app_on(db: std::sync::Arc<TestDb>) -> TestApp {
     let app = Application::build(test_settings(db.url()))

@@ -3,16 +3,20 @@
 
 mod admin;
 mod api_keys;
+mod api_paths;
+mod assets;
 mod auth;
 mod browser;
 mod claims;
 mod console_words;
 mod coupons;
+mod edit_preview;
 mod helpers;
 pub mod integration;
 mod isolation;
 pub mod issuing;
 mod migrations;
+mod observability;
 pub mod offers;
 mod outbox;
 mod overview;
@@ -21,6 +25,7 @@ mod pickers;
 mod reliability;
 mod reminders;
 mod revoke;
+mod revoke_one;
 mod roles;
 mod sessions;
 pub mod sinks;
