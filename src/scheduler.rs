@@ -193,13 +193,13 @@ impl Scheduler {
             }
             let due_text = due
                 .with_timezone(&tz)
-                .format("%d %b %Y %H:%M %Z")
+                .format("%-d %b %Y %H:%M %Z")
                 .to_string();
             let dedupe_key = format!("poc:{}:{}:{}", r.offer_id, r.poc_id, day);
             let subject = format!(
                 "Offer {} expires on {}{}",
                 r.name,
-                ends_on.format("%d %b %Y"),
+                ends_on.format("%-d %b %Y"),
                 if when == Timing::Late {
                     " (sent late)"
                 } else {
@@ -256,7 +256,7 @@ impl Scheduler {
             poc_name: &r.poc_name,
             offer_name: &r.name,
             offer_code: &r.offer_code,
-            expires_on: ends_on.format("%d %b %Y").to_string(),
+            expires_on: ends_on.format("%-d %b %Y").to_string(),
             days_before: r.days_before,
             issued: count(r.issued_count),
             redeemed: count(r.redeemed_count),

@@ -515,7 +515,7 @@ pub fn parse_store_csv(
         let (code, name) = coded_row(f, &mut seen, line)?;
         let zone = f[2].to_ascii_uppercase();
         if zone.is_empty() {
-            return Err("zone: is required".into());
+            return Err("zone is required".into());
         }
         let zone_id = *zones
             .get(&zone)
@@ -556,7 +556,7 @@ pub fn parse_till_csv(
         let (code, name) = coded_row(f, &mut seen, line)?;
         let store = f[2].to_ascii_uppercase();
         if store.is_empty() {
-            return Err("store: is required".into());
+            return Err("store is required".into());
         }
         let store_id = *stores
             .get(&store)
@@ -607,7 +607,7 @@ pub fn parse_scope_csv(
             .ok_or_else(|| format!("type must be STORE, TILL, ZONE or CONCEPT, not `{}`", f[0]))?;
         let code = f[1].to_ascii_uppercase();
         if code.is_empty() {
-            return Err("code: is required".into());
+            return Err("code is required".into());
         }
         let id = codes
             .get(&(kind, code.clone()))

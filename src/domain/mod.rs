@@ -31,7 +31,8 @@ impl FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
+        // "name is required": field errors read as one phrase.
+        write!(f, "{} {}", self.field, self.message)
     }
 }
 

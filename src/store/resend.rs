@@ -214,7 +214,7 @@ impl Store {
         if let Some(till) = t.valid_till.filter(|d| *d < today) {
             return Ok(Err(ResendRefusal::Expired {
                 code: t.code,
-                till: till.format("%d %b %Y").to_string(),
+                till: till.format("%-d %b %Y").to_string(),
             }));
         }
         let (Some(kind), Some(identifier)) = (t.identifier_type.as_deref(), t.identifier.clone())

@@ -345,7 +345,7 @@ struct SessionView {
 async fn session_views(state: &AppState, user: &CurrentUser) -> Result<Vec<SessionView>, WebError> {
     let when = |t: chrono::DateTime<Utc>| {
         t.with_timezone(&user.time_zone)
-            .format("%d %b %Y %H:%M")
+            .format("%-d %b %Y %H:%M")
             .to_string()
     };
     Ok(state
@@ -361,11 +361,7 @@ async fn session_views(state: &AppState, user: &CurrentUser) -> Result<Vec<Sessi
             } else {
                 s.ip
             },
-            device: if s.user_agent.is_empty() {
-                "unknown browser".into()
-            } else {
-                s.user_agent
-            },
+            device: browser_label(&s.user_agent),
             current: s.id_hash == user.session_hash,
         })
         .collect())
@@ -464,7 +460,77 @@ pub async fn change_password(
     }
 }
 
+/// "Chrome on Linux" from a user-agent string, for the sessions list (the raw string as a
+/// last resort, shortened).
+fn browser_label(ua: &str) -> String {
+    if ua.trim().is_empty() {
+        return "Unknown browser".into();
+    }
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("OPR/") {
+        "Opera"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("Chromium/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else {
+        ""
+    };
+    let os = if ua.contains("iPhone") || ua.contains("iPad") {
+        "iOS"
+    } else if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+        "macOS"
+    } else if ua.contains("Linux") {
+        "Linux"
+    } else {
+        ""
+    };
+    match (browser, os) {
+        ("", _) => ua.chars().take(40).collect(),
+        (b, "") => b.to_string(),
+        (b, o) => format!("{b} on {o}"),
+    }
+}
+
 /// Used by the CLI and the first start: an email parsed for an admin account.
 pub fn parse_admin_email(raw: &str) -> anyhow::Result<Email> {
     Email::parse("email", raw).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_name_the_browser_and_system() {
+        for (ua, label) in [
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36",
+                "Chrome on Linux",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0",
+                "Edge on Windows",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+                "Safari on iOS",
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.0; rv:120.0) Gecko/20100101 Firefox/120.0",
+                "Firefox on macOS",
+            ),
+            ("curl/8.5.0", "curl/8.5.0"),
+            ("", "Unknown browser"),
+        ] {
+            assert_eq!(browser_label(ua), label, "{ua}");
+        }
+    }
 }

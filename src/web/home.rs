@@ -325,8 +325,9 @@ struct HomePage {
     can_edit: bool,
 }
 
+/// "30 Nov 2026 11:02", as the console writes times.
 fn when(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%-d %b, %H:%M").to_string()
+    t.with_timezone(&tz).format("%-d %b %Y %H:%M").to_string()
 }
 
 fn range(days: &[DaySums]) -> String {
@@ -393,13 +394,10 @@ fn job_row(j: &OverviewJob, state: &AppState, tz: Tz) -> JobRow {
         label: JobKind::parse(&j.kind).map(JobKind::label).unwrap_or("Job"),
         status: j.status.clone(),
         status_label,
+        // The badge says "Failed"; the time says when ("at …"), or since when it runs.
         when: format!(
             "{} {}",
-            if j.status == "failed" {
-                "failed"
-            } else {
-                "since"
-            },
+            if j.status == "failed" { "at" } else { "since" },
             when(at, tz)
         ),
         percent,

@@ -287,7 +287,7 @@ async fn store_csv_upload_reports_every_bad_line_and_applies_nothing() {
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     for msg in [
         "Line 3: code S1 is repeated (first on line 2)",
-        "Line 4: code: is required",
+        "Line 4: code is required",
         "Line 5: zone: no zone with code SOUTH",
         "Line 6: concept: no concept with code NOPE",
         "Line 7: expected 4 columns (code,name,zone,concept), found 1",
@@ -457,7 +457,7 @@ async fn pocs_and_consumers() {
     let page = b.get("/admin/consumers").await.body;
     assert!(
         page.contains("Outbound campaign")
-            && page.contains("01 Oct 2026 – 01 Nov 2026")
+            && page.contains("1 Oct 2026 – 1 Nov 2026")
             && page.contains("Loyalty program")
     );
 }

@@ -155,7 +155,7 @@ pub async fn sign_in(web: &WebDriver, base: &str, email: &str) {
         .click()
         .await
         .unwrap();
-    wait_for_text(web, "active users").await;
+    wait_for_text(web, "active user").await;
 }
 
 #[tokio::test]

@@ -450,7 +450,7 @@ async fn offers_ending_caps_jobs_and_failed_deliveries_link_to_where_they_are_de
     assert!(failed.contains("<strong>1</strong> failed"));
     assert!(failed.contains("SMS gateway refused the number"));
     assert!(failed.contains(&format!("<a href=\"/offers/{flash}\">Flash Sale</a>")));
-    assert!(failed.contains(&now.with_timezone(&TZ).format("%-d %b, %H:%M").to_string()));
+    assert!(failed.contains(&now.with_timezone(&TZ).format("%-d %b %Y %H:%M").to_string()));
 
     // A viewer sees the lists but neither the outbox nor edit links; another org sees none.
     let viewer = app

@@ -260,7 +260,7 @@ impl OfferRules {
                 "At most {} per customer",
                 plural(m as i64, "coupon", "coupons")
             )),
-            _ => issual.push("No limit of coupons per customer".into()),
+            _ => issual.push("No limit of coupons issued to one customer".into()),
         }
         if let Some(cap) = i.total_cap {
             issual.push(format!(

@@ -115,7 +115,7 @@ pub struct ApiKeyView {
 impl ApiKeyView {
     fn new(k: ApiKeyRow, tz: Tz) -> Self {
         let when = |t: chrono::DateTime<chrono::Utc>| {
-            t.with_timezone(&tz).format("%d %b %Y %H:%M").to_string()
+            t.with_timezone(&tz).format("%-d %b %Y %H:%M").to_string()
         };
         ApiKeyView {
             id: k.id,
@@ -127,7 +127,7 @@ impl ApiKeyView {
             last_used: k.last_used_at.map(when).unwrap_or_else(|| "never".into()),
             revoked_on: k
                 .revoked_at
-                .map(|t| t.with_timezone(&tz).format("%d %b %Y").to_string())
+                .map(|t| t.with_timezone(&tz).format("%-d %b %Y").to_string())
                 .unwrap_or_default(),
         }
     }

@@ -78,7 +78,7 @@ fn view(r: AuditRow, tz: Tz, names: &Names, currency: &str) -> AuditView {
         when: r
             .created_at
             .with_timezone(&tz)
-            .format("%d %b %Y %H:%M")
+            .format("%-d %b %Y %H:%M")
             .to_string(),
         actor: r.actor,
         entity: match (r.entity_name, r.entity_id) {

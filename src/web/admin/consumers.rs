@@ -47,7 +47,7 @@ impl From<ConsumerRow> for ConsumerView {
             .map(|k| k.label())
             .unwrap_or("Unknown");
         let dates = match (c.starts_on, c.ends_on) {
-            (Some(s), Some(e)) => format!("{} – {}", s.format("%d %b %Y"), e.format("%d %b %Y")),
+            (Some(s), Some(e)) => format!("{} – {}", s.format("%-d %b %Y"), e.format("%-d %b %Y")),
             _ => "—".to_string(),
         };
         ConsumerView {
@@ -219,6 +219,9 @@ struct ConsumerPage {
     chrome: Chrome,
     consumer: ConsumerView,
     can_create_offer: bool,
+    /// Why no offer can be created for the consumer now (an outbound campaign holding one, an
+    /// ended campaign), shown instead of the button.
+    no_new_offer: String,
     /// Offers it claimed or that were created for it, newest first.
     offers: Vec<ConsumerOfferView>,
     /// "1 active, 1 expired · 1,200 coupons issued · 40 redeemed".
@@ -260,10 +263,25 @@ pub async fn detail(
         plural(issued, "coupon", "coupons"),
         format_count(redeemed)
     );
+    let no_new_offer = match state
+        .store
+        .may_create_for(user.org_id, "", false, row.id)
+        .await?
+    {
+        Ok(()) => String::new(),
+        Err(refusal) => {
+            let mut why = refusal.to_string();
+            if let Some(first) = why.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
+            format!("{why}.")
+        }
+    };
     let page = ConsumerPage {
         chrome: Chrome::new(&user, &session, "consumers"),
         consumer: row.into(),
         can_create_offer: user.can(Permission::ManageOffers),
+        no_new_offer,
         offers,
         totals,
     };

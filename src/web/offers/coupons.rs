@@ -248,6 +248,8 @@ struct CouponsPage {
     /// Set when the offer is claimed and the console does not act for its consumer: issuing is
     /// theirs (the consumer's name and id).
     claimed_by: Option<(i64, String)>,
+    /// Set when the console acts for the claiming consumer (reached from its page).
+    acting_for: Option<(i64, String)>,
 }
 
 const STATUSES: [(&str, &str); 6] = [
@@ -391,6 +393,10 @@ async fn coupons_page(
             .claimed_by
             .clone()
             .filter(|(owner, _)| forms_acting != Some(*owner)),
+        acting_for: ctx
+            .claimed_by
+            .clone()
+            .filter(|(owner, _)| forms_acting == Some(*owner)),
     })
 }
 
@@ -561,15 +567,27 @@ pub async fn issue(
                 .await?;
             let till = issued
                 .valid_till
-                .map(|d| format!(", valid till {d}"))
+                .map(|d| {
+                    format!(
+                        ", valid till {}",
+                        crate::domain::offer::describe::date_text(d)
+                    )
+                })
                 .unwrap_or_else(|| ", no expiry".into());
             Chrome::flash(
                 &session,
                 &format!("Issued {} to {}{till}.", issued.code, customer.value),
             );
+            // The list finds a coupon by its customer; a common code's one coupon belongs to
+            // nobody, so it is found by its code.
+            let q = if matches!(ctx.rules.generation, Generation::Common { .. }) {
+                issued.code.clone()
+            } else {
+                customer.value.clone()
+            };
             Ok(see_other(&format!(
                 "/offers/{offer_id}/coupons?q={}{}",
-                urlencode(&customer.value),
+                urlencode(&q),
                 acting.map(|c| format!("&as={c}")).unwrap_or_default()
             )))
         }

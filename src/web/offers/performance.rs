@@ -274,14 +274,12 @@ impl PerformanceTab {
                 code: code.clone(),
                 redemptions: format_count(offer.redeemed_count),
                 cap: match offer.rules.redemption.total_cap {
-                    Some(cap) => format!("of {}", format_count(cap)),
-                    None => "no cap".into(),
+                    Some(cap) => format!("of a cap of {}", format_count(cap)),
+                    None => "no cap on redemptions".into(),
                 },
                 left: match offer.rules.redemption.total_cap {
-                    Some(cap) => {
-                        format!("{} left", format_count((cap - offer.redeemed_count).max(0)))
-                    }
-                    None => "unlimited".into(),
+                    Some(cap) => format_count((cap - offer.redeemed_count).max(0)),
+                    None => "No cap".into(),
                 },
                 customers: format_count(perf.customers.unwrap_or(0)),
             }),
