@@ -22,7 +22,7 @@ mod outbox;
 mod overview;
 mod performance;
 mod pickers;
-mod reliability;
+pub mod reliability;
 mod reminders;
 mod revoke;
 mod revoke_one;

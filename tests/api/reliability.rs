@@ -49,7 +49,7 @@ async fn offer_from_form(app: &TestApp, edit: impl FnOnce(&mut OfferForm)) -> i6
 }
 
 /// The offer's newest job once the app's worker has finished it.
-async fn finished_job(app: &TestApp, offer: i64) -> offerdesk::store::jobs::JobRow {
+pub async fn finished_job(app: &TestApp, offer: i64) -> offerdesk::store::jobs::JobRow {
     let org = app.org_id("Acme").await;
     for _ in 0..400 {
         let jobs = app.store.list_jobs(org, offer, 1).await.unwrap();

@@ -219,13 +219,8 @@ async fn consecutive_customers_get_codes_from_all_over_the_generated_range() {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let org = app.org_id("Acme").await;
-    for _ in 0..400 {
-        let jobs = app.store.list_jobs(org, offer, 1).await.unwrap();
-        if jobs.first().is_some_and(|j| j.status == "done") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let job = crate::reliability::finished_job(&app, offer).await;
+    assert_eq!(job.status, "done", "{job:?}");
     let mut all: Vec<String> = app
         .store
         .list_coupons(
@@ -405,13 +400,8 @@ async fn a_bad_audience_file_offers_no_retry_that_cannot_help() {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let org = app.org_id("Acme").await;
-    for _ in 0..400 {
-        let jobs = app.store.list_jobs(org, offer, 1).await.unwrap();
-        if jobs.first().is_some_and(|j| j.status == "failed") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let job = crate::reliability::finished_job(&app, offer).await;
+    assert_eq!(job.status, "failed", "{job:?}");
     let tab = b.get(&format!("/offers/{offer}/coupons")).await.body;
     assert!(tab.contains("every line is checked first"), "{tab}");
     assert!(!tab.contains("Audience received — issuing"));
@@ -496,13 +486,8 @@ async fn an_audience_file_may_carry_first_names() {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let org = app.org_id("Acme").await;
-    for _ in 0..400 {
-        let jobs = app.store.list_jobs(org, offer, 1).await.unwrap();
-        if jobs.first().is_some_and(|j| j.status == "done") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let job = crate::reliability::finished_job(&app, offer).await;
+    assert_eq!(job.status, "done", "{job:?}");
     let names: Vec<(String, Option<String>)> = app
         .store
         .fetch_all_read(
@@ -528,16 +513,8 @@ async fn an_audience_file_may_carry_first_names() {
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    let mut job = None;
-    for _ in 0..400 {
-        let jobs = app.store.list_jobs(org, offer, 1).await.unwrap();
-        job = jobs.into_iter().next().filter(|j| j.status == "failed");
-        if job.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let job = job.expect("the job failed");
+    let job = crate::reliability::finished_job(&app, offer).await;
+    assert_eq!(job.status, "failed", "{job:?}");
     assert!(
         job.error
             .unwrap_or_default()
