@@ -399,7 +399,6 @@ async fn a_bad_audience_file_offers_no_retry_that_cannot_help() {
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    let org = app.org_id("Acme").await;
     let job = crate::reliability::finished_job(&app, offer).await;
     assert_eq!(job.status, "failed", "{job:?}");
     let tab = b.get(&format!("/offers/{offer}/coupons")).await.body;
