@@ -26,6 +26,9 @@ pub struct Settings {
     pub mail_from: String,
     /// Whether `serve` runs the background scheduler.
     pub scheduler: bool,
+    /// Whether `serve` runs the background job worker (`OFFERDESK_WORKER`, default true);
+    /// without it, jobs wait for an instance that runs one, or for `offerdesk run-jobs`.
+    pub worker: bool,
     /// The most one delivery (a whole SMTP exchange, an SMS gateway call) may take,
     /// `OFFERDESK_DELIVERY_TIMEOUT_SECS` (default 30): a server that stops answering fails the
     /// attempt, never the delivery loop.
@@ -54,6 +57,7 @@ impl fmt::Debug for Settings {
             )
             .field("mail_from", &self.mail_from)
             .field("scheduler", &self.scheduler)
+            .field("worker", &self.worker)
             .field("delivery_timeout_secs", &self.delivery_timeout_secs)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_max_hours", &self.session_max_hours)
@@ -133,6 +137,10 @@ impl Settings {
             Some(v) => parse_bool("OFFERDESK_SCHEDULER", &v)?,
             None => true,
         };
+        let worker = match get("OFFERDESK_WORKER") {
+            Some(v) => parse_bool("OFFERDESK_WORKER", &v)?,
+            None => true,
+        };
         Ok(Settings {
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite:offerdesk.db".into()),
             bind,
@@ -144,6 +152,7 @@ impl Settings {
             mail_from: get("OFFERDESK_MAIL_FROM")
                 .unwrap_or_else(|| "offerdesk <noreply@offerdesk.local>".into()),
             scheduler,
+            worker,
             delivery_timeout_secs: parse_positive(
                 "OFFERDESK_DELIVERY_TIMEOUT_SECS",
                 get("OFFERDESK_DELIVERY_TIMEOUT_SECS"),

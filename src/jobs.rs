@@ -66,6 +66,14 @@ impl Jobs {
         self.wake.notify_one();
     }
 
+    /// The jobs this process is running now.
+    pub fn running_ids(&self) -> Vec<i64> {
+        self.running
+            .lock()
+            .map(|r| r.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// (done, total) of a job this process is running.
     pub fn progress(&self, job_id: i64) -> Option<(u64, u64)> {
         let running = self.running.lock().ok()?;

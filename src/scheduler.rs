@@ -139,6 +139,8 @@ pub struct Scheduler {
     store: Store,
     notifier: Notifier,
     base_url: String,
+    /// Messages claimed by this scheduler and not yet recorded (given back at shutdown).
+    in_flight: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
 }
 
 impl Scheduler {
@@ -147,7 +149,16 @@ impl Scheduler {
             store,
             notifier: Notifier::from_settings(settings)?,
             base_url: settings.base_url.trim_end_matches('/').to_string(),
+            in_flight: Default::default(),
         })
+    }
+
+    /// The messages this scheduler has claimed and not yet recorded.
+    pub fn in_flight(&self) -> Vec<i64> {
+        self.in_flight
+            .lock()
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Every due piece of work once, as of `now`: reminders are queued, then the outbox is
@@ -332,6 +343,9 @@ impl Scheduler {
                 break;
             }
             handled += batch.len();
+            if let Ok(mut held) = self.in_flight.lock() {
+                held.extend(batch.iter().map(|r| r.id));
+            }
             let mut sends = futures_util::stream::iter(batch.into_iter().map(|row| async move {
                 let message = Outgoing {
                     channel: row.channel.clone(),
@@ -360,6 +374,9 @@ impl Scheduler {
                     }
                 }
                 self.store.outbox_delivered(&row, outcome, now).await?;
+                if let Ok(mut held) = self.in_flight.lock() {
+                    held.remove(&row.id);
+                }
             }
         }
         Ok(())

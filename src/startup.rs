@@ -25,6 +25,40 @@ pub struct Application {
     server: Server,
     store: Store,
     heartbeat: Heartbeat,
+    background: Background,
+}
+
+/// The job worker and the scheduler this instance runs, stopped at shutdown.
+struct Background {
+    jobs: crate::jobs::Jobs,
+    worker: Option<tokio::task::JoinHandle<()>>,
+    scheduler: Option<(crate::scheduler::Scheduler, tokio::task::JoinHandle<()>)>,
+}
+
+impl Background {
+    /// Stops the worker and the scheduler and gives back what they held: a job interrupted
+    /// mid-run goes back to the queue (its transaction is rolled back) and messages claimed
+    /// but not delivered lose their lease, so the next instance takes them at once.
+    async fn stop(self, store: &Store) {
+        if let Some(worker) = self.worker {
+            worker.abort();
+            let _ = worker.await;
+        }
+        let jobs = self.jobs.running_ids();
+        match store.release_jobs(&jobs).await {
+            Ok(n) if n > 0 => tracing::info!(jobs = ?jobs, "interrupted jobs queued again"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not queue interrupted jobs again"),
+        }
+        if let Some((scheduler, task)) = self.scheduler {
+            task.abort();
+            let _ = task.await;
+            let held = scheduler.in_flight();
+            if let Err(e) = store.release_outbox(&held).await {
+                tracing::warn!(error = %e, "could not give back claimed messages");
+            }
+        }
+    }
 }
 
 /// This instance's heartbeat on the database (see `store::instances`).
@@ -101,16 +135,19 @@ impl Application {
         let port = listener.local_addr()?.port();
         let key = session_key(&settings, &store).await?;
         let jobs = crate::jobs::Jobs::new(store.clone());
-        jobs.spawn();
-        if settings.scheduler {
-            crate::scheduler::Scheduler::new(store.clone(), &settings)?.spawn();
-        }
+        let worker = settings.worker.then(|| jobs.spawn());
+        let scheduler = if settings.scheduler {
+            let s = crate::scheduler::Scheduler::new(store.clone(), &settings)?;
+            Some((s.clone(), s.spawn()))
+        } else {
+            None
+        };
         let api = crate::api::ApiState::default();
         let heartbeat = spawn_heartbeat(store.clone(), api.clone()).await;
         let state = aweb::Data::new(AppState {
             store: store.clone(),
             settings: settings.clone(),
-            jobs,
+            jobs: jobs.clone(),
             api,
         });
         let secure = settings.cookie_secure;
@@ -148,6 +185,11 @@ impl Application {
             server,
             store,
             heartbeat,
+            background: Background {
+                jobs,
+                worker,
+                scheduler,
+            },
         })
     }
 
@@ -160,8 +202,15 @@ impl Application {
     }
 
     /// Serves until SIGINT/SIGTERM; in-flight requests finish before the pools close.
+    /// A handle that stops the server gracefully, as SIGTERM does (tests).
+    pub fn stop_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        // Before the pools close: the worker and the scheduler give back their leases.
+        self.background.stop(&self.store).await;
         self.heartbeat.task.abort();
         if let Err(e) = self
             .store

@@ -300,6 +300,27 @@ impl Store {
         Ok(job)
     }
 
+    /// Puts jobs this instance was running back in the queue at once (a graceful shutdown):
+    /// their work was one transaction, rolled back, so the next instance starts them from
+    /// nothing without waiting for the lease; the interrupted attempt is not counted.
+    pub async fn release_jobs(&self, ids: &[i64]) -> StoreResult<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut args: Vec<Arg> = Vec::with_capacity(ids.len());
+        args.extend(ids.iter().map(|id| Arg::I64(*id)));
+        self.execute_autocommit(
+            &format!(
+                "UPDATE jobs SET status = 'queued', lease_until = NULL, \
+                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
+                 WHERE status = 'running' AND id IN ({})",
+                super::dyntx::placeholders(1, ids.len())
+            ),
+            &args,
+        )
+        .await
+    }
+
     /// Extends a running job's lease (the worker's heartbeat).
     pub async fn renew_job_lease(&self, job_id: i64) -> StoreResult<()> {
         let mut tx = self.begin().await?;

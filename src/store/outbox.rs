@@ -270,6 +270,23 @@ impl Store {
         Ok(rows)
     }
 
+    /// Gives back messages claimed but not delivered (a graceful shutdown): another instance
+    /// may take them at once instead of after the lease.
+    pub async fn release_outbox(&self, ids: &[i64]) -> StoreResult<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let args: Vec<Arg> = ids.iter().map(|id| Arg::I64(*id)).collect();
+        self.execute_autocommit(
+            &format!(
+                "UPDATE outbox SET lease_until = NULL WHERE status = 'queued' AND id IN ({})",
+                super::dyntx::placeholders(1, ids.len())
+            ),
+            &args,
+        )
+        .await
+    }
+
     /// Records a delivery's outcome: sent, or the error and when to try again (failed after
     /// `MAX_ATTEMPTS`).
     pub async fn outbox_delivered(

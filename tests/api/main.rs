@@ -28,5 +28,6 @@ mod revoke;
 mod revoke_one;
 mod roles;
 mod sessions;
+mod shutdown;
 pub mod sinks;
 mod words;
