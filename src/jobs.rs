@@ -26,6 +26,9 @@ const ERRORS_SHOWN: usize = 20;
 pub struct Jobs {
     store: Store,
     running: Arc<Mutex<HashMap<i64, Arc<JobProgress>>>>,
+    /// Set while a claim is under way (the instant it stamps as `started_at`): a stop that
+    /// lands between the claim's commit and the job being noted as running still finds it.
+    claiming: Arc<Mutex<Option<DateTime<Utc>>>>,
     wake: Arc<Notify>,
 }
 
@@ -57,6 +60,7 @@ impl Jobs {
         Jobs {
             store,
             running: Arc::default(),
+            claiming: Arc::default(),
             wake: Arc::new(Notify::new()),
         }
     }
@@ -64,6 +68,11 @@ impl Jobs {
     /// Tells the worker a job was queued.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// The `started_at` of a claim under way, if one is.
+    pub fn claiming(&self) -> Option<DateTime<Utc>> {
+        self.claiming.lock().ok().and_then(|c| *c)
     }
 
     /// The jobs this process is running now.
@@ -101,8 +110,18 @@ impl Jobs {
     /// Claims and runs one due job as of `now`; its id, or `None` when none is due.
     #[tracing::instrument(name = "jobs.run_once", skip_all)]
     pub async fn run_once(&self, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
-        let Some(job) = self.store.claim_job(now).await? else {
-            return Ok(None);
+        if let Ok(mut c) = self.claiming.lock() {
+            *c = Some(now);
+        }
+        let claimed = self.store.claim_job(now).await;
+        let job = match claimed {
+            Ok(Some(job)) => job,
+            other => {
+                if let Ok(mut c) = self.claiming.lock() {
+                    *c = None;
+                }
+                return other.map(|_| None);
+            }
         };
         if job.attempts > MAX_ATTEMPTS {
             self.store
@@ -119,6 +138,9 @@ impl Jobs {
         let progress = Arc::new(JobProgress::default());
         if let Ok(mut running) = self.running.lock() {
             running.insert(job.id, progress.clone());
+        }
+        if let Ok(mut c) = self.claiming.lock() {
+            *c = None;
         }
         let heartbeat = {
             let (store, id) = (self.store.clone(), job.id);

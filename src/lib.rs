@@ -2,6 +2,7 @@
 //! reminders. The binary in `main.rs` is a thin CLI over this library.
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;

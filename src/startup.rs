@@ -45,7 +45,7 @@ impl Background {
             let _ = worker.await;
         }
         let jobs = self.jobs.running_ids();
-        match store.release_jobs(&jobs).await {
+        match store.release_jobs(&jobs, self.jobs.claiming()).await {
             Ok(n) if n > 0 => tracing::info!(jobs = ?jobs, "interrupted jobs queued again"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not queue interrupted jobs again"),

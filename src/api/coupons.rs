@@ -4,8 +4,8 @@
 use super::{ApiClient, ApiError, parse_body};
 use crate::domain::issue::{CustomerRef, IssueRefusal};
 use crate::domain::masters::IdentifierType;
+use crate::domain::redemption::{CodeOutcome, LineInput, RedeemRequest, Redeemed, parse_codes};
 use crate::store::issue::{IssueOutcome, IssueSource};
-use crate::store::redeem::{CodeOutcome, LineInput, RedeemRequest, Redeemed, parse_codes};
 use crate::web::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -457,7 +457,7 @@ fn check_of(o: &CodeOutcome) -> CodeCheck {
 }
 
 async fn validation(state: &AppState, req: &RedeemRequest) -> Result<HttpResponse, ApiError> {
-    let outcomes = state.store.validate(&state.api.offers, req).await?;
+    let outcomes = crate::app::redeem::validate(&state.store, &state.api.offers, req).await?;
     let coupons: Vec<CodeCheck> = outcomes.iter().map(check_of).collect();
     Ok(HttpResponse::Ok().json(Validation {
         is_redeemable: coupons.iter().all(|c| c.is_redeemable),
@@ -582,7 +582,7 @@ async fn redeem_answer(
     state: &AppState,
     r: &RedeemRequest,
 ) -> Result<(HttpResponse, bool), ApiError> {
-    match state.store.redeem(&state.api.offers, r).await? {
+    match crate::app::redeem::redeem(&state.store, &state.api.offers, r).await? {
         Redeemed::Done {
             codes,
             redeemed_at,
@@ -611,10 +611,10 @@ async fn redeem_answer(
                 .map(|r| (r.code(), o.message()))
                 .unwrap_or(("refused", String::new()));
             let status = match &refusal {
-                Some(crate::store::redeem::Refusal::Rule(r)) if r.code() == "unknown_code" => {
+                Some(crate::domain::redemption::Refusal::Rule(r)) if r.code() == "unknown_code" => {
                     StatusCode::NOT_FOUND
                 }
-                Some(crate::store::redeem::Refusal::Rule(r)) if r.is_conflict() => {
+                Some(crate::domain::redemption::Refusal::Rule(r)) if r.is_conflict() => {
                     StatusCode::CONFLICT
                 }
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
@@ -676,7 +676,7 @@ pub async fn reverse(
     if txn.is_empty() {
         return Err(ApiError::field("transactionNumber", "is required"));
     }
-    match state.store.reverse(client.key.org_id, txn).await {
+    match crate::app::redeem::reverse(&state.store, client.key.org_id, txn).await {
         Ok(r) => Ok(HttpResponse::Ok().json(ReverseOut {
             transaction_number: txn.to_string(),
             reversed_codes: r.codes,

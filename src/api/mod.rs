@@ -8,8 +8,8 @@ pub mod openapi;
 pub mod revoke;
 pub mod series;
 
+use crate::app::redeem::OfferCache;
 use crate::store::api_keys::{ApiKeyAuth, hash_api_key};
-use crate::store::redeem::OfferCache;
 use crate::store::{Store, StoreError};
 use crate::web::AppState;
 use actix_web::dev::Payload;

@@ -8,6 +8,7 @@ pub mod money;
 pub mod offer;
 pub mod org;
 pub mod redeem;
+pub mod redemption;
 pub mod revoke;
 pub mod user;
 

@@ -303,18 +303,27 @@ impl Store {
     /// Puts jobs this instance was running back in the queue at once (a graceful shutdown):
     /// their work was one transaction, rolled back, so the next instance starts them from
     /// nothing without waiting for the lease; the interrupted attempt is not counted.
-    pub async fn release_jobs(&self, ids: &[i64]) -> StoreResult<u64> {
-        if ids.is_empty() {
+    /// `claiming`: the `started_at` of a claim that was under way (its job is released too).
+    pub async fn release_jobs(
+        &self,
+        ids: &[i64],
+        claiming: Option<DateTime<Utc>>,
+    ) -> StoreResult<u64> {
+        if ids.is_empty() && claiming.is_none() {
             return Ok(0);
         }
-        let mut args: Vec<Arg> = Vec::with_capacity(ids.len());
+        let mut args: Vec<Arg> = vec![Arg::OptTime(claiming)];
         args.extend(ids.iter().map(|id| Arg::I64(*id)));
+        let listed = if ids.is_empty() {
+            String::new()
+        } else {
+            format!(" OR id IN ({})", super::dyntx::placeholders(2, ids.len()))
+        };
         self.execute_autocommit(
             &format!(
                 "UPDATE jobs SET status = 'queued', lease_until = NULL, \
                  attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
-                 WHERE status = 'running' AND id IN ({})",
-                super::dyntx::placeholders(1, ids.len())
+                 WHERE status = 'running' AND (started_at = $1{listed})"
             ),
             &args,
         )

@@ -1,187 +1,48 @@
-//! Validating, redeeming and reversing coupons (RED-1..5). The decision is the pure
-//! `domain::redeem::decide` on what is read here; the write puts every guard in the statement
-//! that changes the row (coupon use, per-customer count and gap, offer cap), so concurrent
-//! requests on any number of instances redeem a single-use coupon exactly once and never pass
-//! a cap. A batch of codes is one transaction: all redeemed, or none.
+//! The SQL of redemption (RED-1..5): one read of a request's coupons, customer, place and
+//! histories; the write, with every guard in the statement that changes the row (coupon use,
+//! per-customer count and gap, offer cap), so concurrent requests on any number of instances
+//! redeem a single-use coupon exactly once and never pass a cap; replays and reversals. The
+//! decision is `domain::redemption`; the flow is `app::redeem`.
 
 use super::dyntx::{Arg, DynTx, placeholders};
 use super::{Store, StoreError, StoreResult};
-use crate::domain::coupon::normalise_code;
-use crate::domain::issue::{CustomerRef, offer_ends_on};
-use crate::domain::offer::{Applicability, Generation, OfferRules};
+use crate::domain::issue::CustomerRef;
 use crate::domain::redeem::*;
+use crate::domain::redemption::*;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
-/// At most this many codes in one redeem or validate call (RED-2).
-pub const MAX_CODES: usize = 50;
 /// Counter rows per uncapped offer: concurrent redemptions of one offer spread over them.
 const COUNTER_SHARDS: i64 = 16;
-/// Stands for a customer the request names who is not in the database yet.
-const NEW_CUSTOMER: i64 = -1;
 /// Redemptions in flight at once on SQLite (see `Store::redeem`).
 static SQLITE_REDEEMS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(8);
-/// How long a cached offer is trusted without seeing its `updated_at` again.
-const OFFER_CACHE_TTL_SECS: i64 = 30;
 
-/// What redeeming coupons of one offer needs that rarely changes: loaded once, cached per
-/// instance, and reloaded when the offer's `updated_at` moves (an edit) or after a short TTL.
-#[derive(Debug, Clone)]
-pub struct RedeemOffer {
-    pub id: i64,
-    pub org_id: i64,
-    pub offer_code: String,
-    pub name: String,
-    pub rules: OfferRules,
-    pub ends_on: Option<NaiveDate>,
-    pub tz: Tz,
-    pub claimed_by: Option<(i64, String)>,
-    /// The org's currency and its minor digits, for amounts in messages.
-    pub currency: String,
-    pub digits: u32,
-    updated_at: DateTime<Utc>,
-    loaded_at: DateTime<Utc>,
-}
-
-impl RedeemOffer {
-    fn common(&self) -> bool {
-        matches!(self.rules.generation, Generation::Common { .. })
-    }
-}
-
-/// The per-instance cache of offers being redeemed.
-#[derive(Debug, Clone, Default)]
-pub struct OfferCache(Arc<Mutex<HashMap<i64, Arc<RedeemOffer>>>>);
-
-/// A cart line as an integration sends it (category and brand by code).
-#[derive(Debug, Clone, Default)]
-pub struct LineInput {
-    pub sku: String,
-    pub category: Option<String>,
-    pub brand: Option<String>,
-    pub quantity: i64,
-    pub unit_price: i64,
-    pub on_sale: bool,
-}
-
-/// A validate or redeem call, as parsed from the API.
-#[derive(Debug, Clone, Default)]
-pub struct RedeemRequest {
-    pub org_id: i64,
-    /// Empty for a validation.
-    pub transaction_number: String,
-    pub bill_amount: i64,
-    /// Only redeemability is asked, with no bill (`is_redeemable` without `billAmount`).
-    pub bill_unknown: bool,
-    pub store_code: Option<String>,
-    pub till_code: Option<String>,
-    pub customer: Option<CustomerRef>,
-    /// Normalised codes, at most `MAX_CODES`, no repeats.
-    pub codes: Vec<String>,
-    pub lines: Vec<LineInput>,
-    pub api_key_id: Option<i64>,
-    /// The consumer the calling key is bound to, for the claim rule.
-    pub consumer_id: Option<i64>,
-}
-
-/// Why a code may not be used: a rule of the offer, or the claim of another consumer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    Rule(RedeemRefusal),
-    /// The offer is claimed by another consumer than the calling key's.
-    ClaimedByOther(String),
-}
-
-impl Refusal {
-    pub fn code(&self) -> &'static str {
-        match self {
-            Refusal::Rule(r) => r.code(),
-            Refusal::ClaimedByOther(_) => "claimed_by_other_consumer",
-        }
-    }
-
-    pub fn message(&self) -> String {
-        match self {
-            Refusal::Rule(r) => r.to_string(),
-            Refusal::ClaimedByOther(name) => {
-                format!("the offer is claimed by {name}; this key may not use it")
-            }
-        }
-    }
-}
-
-/// One code's answer.
-#[derive(Debug, Clone)]
-pub struct CodeOutcome {
-    pub code: String,
-    pub offer: Option<Arc<RedeemOffer>>,
-    pub valid_till: Option<NaiveDate>,
-    pub result: Result<i64, Refusal>,
-}
-
-impl CodeOutcome {
-    /// The refusal in words, amounts in the org's currency.
-    pub fn message(&self) -> String {
-        match (&self.result, &self.offer) {
-            (Err(Refusal::Rule(r)), Some(o)) => {
-                r.message_in(&|m| crate::domain::money::format_amount(m, &o.currency, o.digits))
-            }
-            (Err(r), _) => r.message(),
-            (Ok(_), _) => String::new(),
-        }
-    }
-}
-
-/// A redeem call's answer.
-#[derive(Debug, Clone)]
-pub enum Redeemed {
-    /// Every code redeemed (or, `replay`, the same transaction was redeemed before and this is
-    /// its first result).
-    Done {
-        codes: Vec<(String, i64, i64)>,
-        redeemed_at: DateTime<Utc>,
-        replay: bool,
-    },
-    /// Nothing redeemed: the first code refused and why.
-    Refused(Box<CodeOutcome>),
-    /// The transaction number was used before with other codes.
-    TransactionMismatch(Vec<String>),
-    /// The transaction was redeemed and then reversed: a retry must not report its discount.
-    TransactionReversed(Vec<String>),
-}
-
-/// What a reversal did.
-#[derive(Debug, Clone)]
-pub struct Reversed {
-    pub codes: Vec<String>,
-    pub already: bool,
-}
-
+/// One row of the request's read: a coupon with its offer's version and count, the request's
+/// customer and their history with the offer, the store or till, whether the number was used.
 #[derive(sqlx::FromRow, Debug, Clone)]
-struct CouponLoad {
-    id: i64,
-    offer_id: i64,
-    code: String,
-    status: String,
-    customer_id: Option<i64>,
-    issued_at: Option<DateTime<Utc>>,
-    valid_till: Option<NaiveDate>,
-    redeem_count: i64,
-    updated_at: DateTime<Utc>,
-    redeemed: i64,
+pub struct CouponLoad {
+    pub id: i64,
+    pub offer_id: i64,
+    pub code: String,
+    pub status: String,
+    pub customer_id: Option<i64>,
+    pub issued_at: Option<DateTime<Utc>>,
+    pub valid_till: Option<NaiveDate>,
+    pub redeem_count: i64,
+    pub updated_at: DateTime<Utc>,
+    pub redeemed: i64,
     /// The request's customer, when known, and their redemptions of this coupon's offer.
-    known_customer: Option<i64>,
-    history_count: Option<i64>,
-    history_last: Option<NaiveDate>,
+    pub known_customer: Option<i64>,
+    pub history_count: Option<i64>,
+    pub history_last: Option<NaiveDate>,
     /// The request's store or till with the store's zone and concept.
-    place_store: Option<i64>,
-    place_till: Option<i64>,
-    place_zone: Option<i64>,
-    place_concept: Option<i64>,
+    pub place_store: Option<i64>,
+    pub place_till: Option<i64>,
+    pub place_zone: Option<i64>,
+    pub place_concept: Option<i64>,
     /// Whether the transaction number was used before (then the first result is answered).
-    transaction_used: bool,
+    pub transaction_used: bool,
 }
 
 /// A transaction's redemption as a replay reads it: code, offer, discount, redeemed and
@@ -211,71 +72,10 @@ const LOAD_COUPONS: &str = "SELECT c.id, c.offer_id, c.code, c.status, c.custome
     LEFT JOIN stores s ON s.org_id = $1 AND s.code = $4 AND t.id IS NULL \
     WHERE c.org_id = $1 AND c.code IN ";
 
-/// Everything a decision needs for the codes of one request.
-struct Loaded {
-    transaction_used: bool,
-    coupons: HashMap<String, (CouponLoad, Arc<RedeemOffer>)>,
-    customer_id: Option<i64>,
-    place: Place,
-    lines: Vec<CartLine>,
-    /// (offer, customer) → count and last day.
-    history: HashMap<i64, CustomerRedemptions>,
-    /// Common-code offers: this customer's latest issual (issued at, valid till).
-    issuals: HashMap<i64, (DateTime<Utc>, Option<NaiveDate>)>,
-}
-
 impl Store {
-    /// The offer as redemption needs it, from `cache` while its `updated_at` is unchanged.
-    async fn redeem_offer(
-        &self,
-        cache: &OfferCache,
-        org_id: i64,
-        offer_id: i64,
-        updated_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Arc<RedeemOffer>> {
-        if let Ok(map) = cache.0.lock()
-            && let Some(o) = map.get(&offer_id)
-            && o.updated_at == updated_at
-            && (now - o.loaded_at).num_seconds() < OFFER_CACHE_TTL_SECS
-        {
-            return Ok(o.clone());
-        }
-        let offer = self.get_offer(org_id, offer_id).await?;
-        let org = self.get_org(org_id).await?;
-        let campaign_end = match &offer.claimed_by {
-            Some((id, _, _)) => self.get_consumer(org_id, *id).await?.ends_on,
-            None => None,
-        };
-        let loaded = Arc::new(RedeemOffer {
-            id: offer.id,
-            org_id,
-            offer_code: offer.offer_code.clone(),
-            name: offer.rules.name.clone(),
-            ends_on: offer_ends_on(&offer.rules.expiry, campaign_end),
-            tz: org.time_zone.parse().unwrap_or(chrono_tz::UTC),
-            digits: crate::domain::org::Currency::parse("currency", &org.currency)
-                .map(|c| c.minor_digits())
-                .unwrap_or(2),
-            currency: org.currency.clone(),
-            claimed_by: offer.claimed_by.map(|(id, name, _)| (id, name)),
-            rules: offer.rules,
-            updated_at,
-            loaded_at: now,
-        });
-        if let Ok(mut map) = cache.0.lock() {
-            map.insert(offer_id, loaded.clone());
-        }
-        Ok(loaded)
-    }
-
-    /// Reads the coupons, customer, place, cart and histories of a request (read pool).
-    async fn load_for_redeem(
-        &self,
-        cache: &OfferCache,
-        req: &RedeemRequest,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Loaded> {
+    /// The request's coupons (unknown codes are absent) with everything the decision reads
+    /// about them, in one query on the read pool.
+    pub async fn redeem_rows(&self, req: &RedeemRequest) -> StoreResult<Vec<CouponLoad>> {
         let upper = |c: &Option<String>| Arg::OptText(c.as_ref().map(|c| c.to_ascii_uppercase()));
         let mut args: Vec<Arg> = vec![
             req.org_id.into(),
@@ -286,218 +86,63 @@ impl Store {
             req.transaction_number.as_str().into(),
         ];
         args.extend(req.codes.iter().map(|c| Arg::from(c.as_str())));
-        let rows: Vec<CouponLoad> = self
-            .fetch_all_read(
-                &format!(
-                    "{LOAD_COUPONS}({})",
-                    placeholders(7, req.codes.len().max(1))
-                ),
-                &args,
-            )
-            .await?;
-        let transaction_used = rows.iter().any(|r| r.transaction_used);
-        let customer_id = rows.iter().find_map(|r| r.known_customer);
-        // With no known code every answer is `unknown_code`: customer and place do not matter.
-        let place = rows
-            .first()
-            .map(|r| Place {
-                store: r.place_store,
-                till: r.place_till,
-                zone: r.place_zone,
-                concept: r.place_concept,
-            })
-            .unwrap_or_default();
-        let mut history = HashMap::new();
-        let mut coupons = HashMap::with_capacity(rows.len());
-        for row in rows {
-            if let Some(count) = row.history_count {
-                history.insert(
-                    row.offer_id,
-                    CustomerRedemptions {
-                        count: count.max(0) as u32,
-                        last_on: row.history_last,
-                    },
-                );
-            }
-            let offer = self
-                .redeem_offer(cache, req.org_id, row.offer_id, row.updated_at, now)
+        self.fetch_all_read(
+            &format!(
+                "{LOAD_COUPONS}({})",
+                placeholders(7, req.codes.len().max(1))
+            ),
+            &args,
+        )
+        .await
+    }
+
+    /// ("category" | "brand", code) → id of the org's categories and brands, for cart lines.
+    pub async fn category_and_brand_ids(
+        &self,
+        org_id: i64,
+    ) -> StoreResult<HashMap<(&'static str, String), i64>> {
+        let mut ids = HashMap::new();
+        for (table, kind) in [("categories", "category"), ("brands", "brand")] {
+            let rows: Vec<(i64, String)> = self
+                .fetch_all_read(
+                    &format!("SELECT id, code FROM {table} WHERE org_id = $1"),
+                    &[org_id.into()],
+                )
                 .await?;
-            coupons.insert(row.code.clone(), (row, offer));
-        }
-        let lines = self.cart_lines(req, &coupons).await?;
-        let mut issuals = HashMap::new();
-        if let Some(customer) = customer_id {
-            let common: Vec<i64> = coupons
-                .values()
-                .filter(|(_, o)| o.common())
-                .map(|(_, o)| o.id)
-                .collect();
-            for offer in common {
-                let row: Option<(DateTime<Utc>, Option<NaiveDate>)> = self
-                    .fetch_all_read(
-                        "SELECT issued_at, valid_till FROM issuals WHERE offer_id = $1 AND customer_id = $2 ORDER BY id DESC LIMIT 1",
-                        &[offer.into(), customer.into()],
-                    )
-                    .await?
-                    .into_iter()
-                    .next();
-                if let Some(r) = row {
-                    issuals.insert(offer, r);
-                }
+            for (id, code) in rows {
+                ids.insert((kind, code), id);
             }
         }
-        Ok(Loaded {
-            transaction_used,
-            coupons,
-            customer_id,
-            place,
-            lines,
-            history,
-            issuals,
-        })
+        Ok(ids)
     }
 
-    /// The cart's lines with categories and brands resolved to the org's ids (only read when
-    /// an offer of the request applies to selected products).
-    async fn cart_lines(
+    /// A customer's latest issue of a (common-code) offer: issued at and valid till.
+    pub async fn latest_issual(
         &self,
-        req: &RedeemRequest,
-        coupons: &HashMap<String, (CouponLoad, Arc<RedeemOffer>)>,
-    ) -> StoreResult<Vec<CartLine>> {
-        let selected = coupons
-            .values()
-            .any(|(_, o)| matches!(o.rules.applicability, Applicability::Selected { .. }));
-        let mut ids: HashMap<(&'static str, String), i64> = HashMap::new();
-        if selected && !req.lines.is_empty() {
-            for (table, kind) in [("categories", "c"), ("brands", "b")] {
-                let rows: Vec<(i64, String)> = self
-                    .fetch_all_read(
-                        &format!("SELECT id, code FROM {table} WHERE org_id = $1"),
-                        &[req.org_id.into()],
-                    )
-                    .await?;
-                for (id, code) in rows {
-                    ids.insert((kind, code), id);
-                }
-            }
-        }
-        let find = |kind: &'static str, code: &Option<String>| {
-            code.as_ref()
-                .and_then(|c| ids.get(&(kind, c.trim().to_ascii_uppercase())).copied())
-        };
-        Ok(req
-            .lines
-            .iter()
-            .map(|l| CartLine {
-                sku: l.sku.clone(),
-                category: find("c", &l.category),
-                brand: find("b", &l.brand),
-                quantity: l.quantity,
-                unit_price: l.unit_price,
-                on_sale: l.on_sale,
-            })
-            .collect())
+        offer_id: i64,
+        customer_id: i64,
+    ) -> StoreResult<Option<(DateTime<Utc>, Option<NaiveDate>)>> {
+        Ok(self
+            .fetch_all_read(
+                "SELECT issued_at, valid_till FROM issuals WHERE offer_id = $1 AND customer_id = $2 ORDER BY id DESC LIMIT 1",
+                &[offer_id.into(), customer_id.into()],
+            )
+            .await?
+            .into_iter()
+            .next())
     }
 
-    /// Answers each code of a request: redeemable with its discount, or the refusal (RED-1).
-    /// Writes nothing.
-    #[tracing::instrument(name = "store.validate", skip_all, fields(org = req.org_id, codes = req.codes.len()))]
-    pub async fn validate(
-        &self,
-        cache: &OfferCache,
-        req: &RedeemRequest,
-    ) -> StoreResult<Vec<CodeOutcome>> {
-        let now = Utc::now();
-        let loaded = self.load_for_redeem(cache, req, now).await?;
-        Ok(decide_all(req, &loaded, now))
-    }
-
-    /// Redeems every code of the request in one transaction, or none (RED-2, RED-5).
-    /// Idempotent on the transaction number: a retry answers the first result.
-    #[tracing::instrument(name = "store.redeem", skip_all, fields(org = req.org_id, codes = req.codes.len()))]
-    pub async fn redeem(&self, cache: &OfferCache, req: &RedeemRequest) -> StoreResult<Redeemed> {
-        // SQLite has one writer: more redemptions in flight than a few only add thread
-        // switching (measured: 64 in flight redeem ~20% slower than 8).
-        let _turn = match &self.backend {
+    /// A turn to write a redemption: SQLite has one writer, and more redemptions in flight than
+    /// a few only add thread switching (measured: 64 in flight redeem ~20% slower than 8).
+    pub async fn redeem_turn(&self) -> Option<tokio::sync::SemaphorePermit<'static>> {
+        match &self.backend {
             super::Backend::Sqlite { .. } => SQLITE_REDEEMS.acquire().await.ok(),
             super::Backend::Postgres(_) => None,
-        };
-        let now = Utc::now();
-        let loaded = self.load_for_redeem(cache, req, now).await?;
-        if loaded.transaction_used
-            && let Some(replay) = self.replay(req).await?
-        {
-            return Ok(replay);
-        }
-        let outcomes = decide_all(req, &loaded, now);
-        if let Some(refused) = outcomes.iter().find(|o| o.result.is_err()) {
-            return Ok(Redeemed::Refused(Box::new(refused.clone())));
-        }
-        let mut applied = self.apply_redemption(req, &loaded, &outcomes, now).await;
-        for _ in 0..2 {
-            // PostgreSQL broke a deadlock between batches by failing this one: try it again.
-            match &applied {
-                Err(Lost::Store(StoreError::Db(d)))
-                    if d.as_database_error().and_then(|x| x.code()).as_deref() == Some("40P01") =>
-                {
-                    applied = self.apply_redemption(req, &loaded, &outcomes, now).await;
-                }
-                _ => break,
-            }
-        }
-        match applied {
-            Ok(()) => Ok(Redeemed::Done {
-                codes: outcomes
-                    .iter()
-                    .map(|o| {
-                        (
-                            o.code.clone(),
-                            o.offer.as_ref().map(|f| f.id).unwrap_or(0),
-                            o.result.clone().unwrap_or(0),
-                        )
-                    })
-                    .collect(),
-                redeemed_at: now,
-                replay: false,
-            }),
-            Err(Lost::Guard(code, guard)) => {
-                // A guard refused: another request got there first. The same transaction
-                // retried concurrently answers its first result; otherwise say why now.
-                if let Some(replay) = self.replay(req).await? {
-                    return Ok(replay);
-                }
-                let loaded = self.load_for_redeem(cache, req, Utc::now()).await?;
-                let outcomes = decide_all(req, &loaded, Utc::now());
-                let refused = outcomes
-                    .iter()
-                    .find(|o| o.result.is_err())
-                    .or_else(|| outcomes.iter().find(|o| o.code == code))
-                    .cloned()
-                    .map(|mut o| {
-                        if o.result.is_ok() {
-                            // Lost a race on a guard whose reason the fresh read cannot see
-                            // yet (the winner is still committing): name that guard's rule.
-                            let today = o
-                                .offer
-                                .as_ref()
-                                .map(|f| Utc::now().with_timezone(&f.tz).date_naive())
-                                .unwrap_or_else(|| Utc::now().date_naive());
-                            o.result =
-                                Err(Refusal::Rule(refusal_for(guard, o.offer.as_deref(), today)));
-                        }
-                        o
-                    });
-                match refused {
-                    Some(o) => Ok(Redeemed::Refused(Box::new(o))),
-                    None => Err(StoreError::Conflict(code)),
-                }
-            }
-            Err(Lost::Store(e)) => Err(e),
         }
     }
 
     /// The first result of a transaction number already used in the org, if any.
-    async fn replay(&self, req: &RedeemRequest) -> StoreResult<Option<Redeemed>> {
+    pub async fn replay(&self, req: &RedeemRequest) -> StoreResult<Option<Redeemed>> {
         let rows: Vec<ReplayRow> = self
             .fetch_all_read(
                 "SELECT code, offer_id, discount, redeemed_at, reversed_at FROM redemptions WHERE org_id = $1 AND transaction_number = $2 ORDER BY id",
@@ -531,10 +176,10 @@ impl Store {
 
     /// Writes a decided redemption with every guard in its statement; a guard that refuses
     /// rolls the whole transaction back with `Conflict(code)`.
-    async fn apply_redemption(
+    pub async fn apply_redemption(
         &self,
         req: &RedeemRequest,
-        loaded: &Loaded,
+        loaded: &RedeemInputs,
         outcomes: &[CodeOutcome],
         now: DateTime<Utc>,
     ) -> Result<(), Lost> {
@@ -543,7 +188,7 @@ impl Store {
         // guard and count the offer.
         if let [o] = outcomes {
             let (_, offer) = &loaded.coupons[&o.code];
-            let simple = !needs_customer_row(offer)
+            let simple = !offer.keeps_customer_row()
                 && offer.rules.redemption.total_cap.is_none()
                 && (loaded.customer_id.is_some() || req.customer.is_none());
             if simple {
@@ -577,7 +222,7 @@ impl Store {
             tx.execute(sql, &args)
                 .await
                 .map_err(|e| coupon_conflict(e, &o.code))?;
-            if let Some(customer) = customer.filter(|_| needs_customer_row(offer)) {
+            if let Some(customer) = customer.filter(|_| offer.keeps_customer_row()) {
                 let max = per_customer_limit(&offer.rules, offer.common()).map(i64::from);
                 let latest = offer
                     .rules
@@ -727,17 +372,11 @@ async fn upsert_customer(
     ids.get(c).copied().ok_or(StoreError::NotFound)
 }
 
-/// Whether redeeming this offer keeps the customer's count and last day: where a per-customer
-/// rule can apply (multiple redemption, or a common code); a single-use unique coupon has none.
-fn needs_customer_row(offer: &RedeemOffer) -> bool {
-    offer.common() || offer.rules.redemption.multiple.is_some()
-}
-
 /// The redemption row of one code. Its insert triggers use the coupon under the guard
 /// (`coupon_limit`) and, for an uncapped offer, count it on a counter row (`counter_shard`).
 fn redemption_insert(
     req: &RedeemRequest,
-    loaded: &Loaded,
+    loaded: &RedeemInputs,
     o: &CodeOutcome,
     customer: Option<i64>,
     now: DateTime<Utc>,
@@ -795,20 +434,10 @@ fn coupon_conflict(e: StoreError, code: &str) -> Lost {
     }
 }
 
-/// The guard in a write that refused: another request got there first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Guard {
-    /// The coupon's use (or a repeated transaction and code).
-    Coupon,
-    /// The customer's per-offer count or gap.
-    Customer,
-    /// The offer's total cap.
-    Cap,
-}
-
 /// Why a decided redemption was not written.
 #[derive(Debug)]
-enum Lost {
+pub enum Lost {
+    /// A guard refused (another request got there first): the code and which guard.
     Guard(String, Guard),
     Store(StoreError),
 }
@@ -816,29 +445,6 @@ enum Lost {
 impl From<StoreError> for Lost {
     fn from(e: StoreError) -> Lost {
         Lost::Store(e)
-    }
-}
-
-/// The refusal a lost race stands for, when a fresh read cannot see it yet (the winner is
-/// still committing).
-fn refusal_for(guard: Guard, offer: Option<&RedeemOffer>, today: NaiveDate) -> RedeemRefusal {
-    let rules = offer.map(|o| (&o.rules, o.common()));
-    match (guard, rules) {
-        (Guard::Customer, Some((rules, common))) => match per_customer_limit(rules, common) {
-            Some(max) => RedeemRefusal::PerCustomerLimit(max),
-            None => match rules.redemption.multiple.and_then(|m| m.gap_days) {
-                Some(gap) => RedeemRefusal::GapNotElapsed {
-                    gap,
-                    next: today + Duration::days(i64::from(gap)),
-                },
-                None => RedeemRefusal::AlreadyRedeemed,
-            },
-        },
-        (Guard::Cap, Some((rules, _))) => match rules.redemption.total_cap {
-            Some(cap) => RedeemRefusal::TotalCap(cap),
-            None => RedeemRefusal::AlreadyRedeemed,
-        },
-        _ => RedeemRefusal::AlreadyRedeemed,
     }
 }
 
@@ -858,117 +464,6 @@ async fn count_capped_redemption(
         &[now.into(), offer_id.into(), cap.into()],
     )
     .await
-}
-
-/// Decides every code of a request in order; for a redemption, each code's discount is taken
-/// from what is left of the bill after the codes before it, so a batch never discounts more
-/// than the bill.
-fn decide_all(req: &RedeemRequest, loaded: &Loaded, now: DateTime<Utc>) -> Vec<CodeOutcome> {
-    let mut left = req.bill_amount;
-    let mut out = Vec::with_capacity(req.codes.len());
-    // Codes of one offer earlier in the batch count against the customer's max, gap and the
-    // offer's cap for the codes after them, so a batch is refused for the rule it breaks.
-    let mut in_batch: HashMap<i64, u32> = HashMap::new();
-    for code in &req.codes {
-        let Some((coupon, offer)) = loaded.coupons.get(code) else {
-            out.push(CodeOutcome {
-                code: code.clone(),
-                offer: None,
-                valid_till: None,
-                result: Err(Refusal::Rule(RedeemRefusal::UnknownCode)),
-            });
-            continue;
-        };
-        let local = now.with_timezone(&offer.tz);
-        let common = offer.common();
-        let (issued_to, issued_at, valid_till) = if common {
-            match loaded.issuals.get(&offer.id) {
-                Some((at, till)) => (loaded.customer_id, Some(*at), *till),
-                None => (None, None, None),
-            }
-        } else {
-            (coupon.customer_id, coupon.issued_at, coupon.valid_till)
-        };
-        let facts = CouponFacts {
-            status: CouponStatus::parse(&coupon.status).unwrap_or(CouponStatus::Revoked),
-            common,
-            issued_to,
-            issued_on: issued_at.map(|t| t.with_timezone(&offer.tz).date_naive()),
-            valid_till,
-            redeem_count: coupon.redeem_count,
-        };
-        let earlier = in_batch.get(&offer.id).copied().unwrap_or(0);
-        let offer_facts = OfferFacts {
-            rules: &offer.rules,
-            ends_on: offer.ends_on,
-            redeemed: coupon.redeemed + i64::from(earlier),
-        };
-        let mut history = loaded.history.get(&offer.id).copied().unwrap_or_default();
-        if earlier > 0 {
-            history.count += earlier;
-            history.last_on = Some(local.date_naive());
-        }
-        // Every code is checked against the whole bill; its discount is then at most what the
-        // codes before it left of the bill, so a batch never discounts more than the bill.
-        let attempt = RedeemAttempt {
-            // A customer named in the request but not yet known is someone with no history (and
-            // no coupon issued): created when the redemption is written.
-            customer: loaded
-                .customer_id
-                .or(req.customer.as_ref().map(|_| NEW_CUSTOMER)),
-            place: loaded.place,
-            at: local.naive_local(),
-            cart: (!req.bill_unknown).then(|| Cart {
-                bill_amount: req.bill_amount,
-                lines: loaded.lines.clone(),
-            }),
-        };
-        let result = match (&offer.claimed_by, req.consumer_id) {
-            (Some((owner, name)), Some(c)) if *owner != c => {
-                Err(Refusal::ClaimedByOther(name.clone()))
-            }
-            _ => decide(&offer_facts, &facts, &history, &attempt)
-                .map(|d| {
-                    if req.bill_unknown {
-                        d
-                    } else {
-                        d.min(left.max(0))
-                    }
-                })
-                .map_err(Refusal::Rule),
-        };
-        if let Ok(d) = &result {
-            left -= d;
-            *in_batch.entry(offer.id).or_default() += 1;
-        }
-        out.push(CodeOutcome {
-            code: code.clone(),
-            offer: Some(offer.clone()),
-            valid_till,
-            result,
-        });
-    }
-    out
-}
-
-/// Normalises the codes of a request: trimmed, upper case, no repeats; `Err` names the bad one.
-pub fn parse_codes(raw: &[String]) -> Result<Vec<String>, String> {
-    let mut out: Vec<String> = Vec::with_capacity(raw.len());
-    for r in raw {
-        let code =
-            normalise_code(r).ok_or_else(|| format!("`{}` is not a coupon code", r.trim()))?;
-        if out.contains(&code) {
-            return Err(format!("{code} is given twice"));
-        }
-        out.push(code);
-    }
-    if out.is_empty() {
-        return Err("give at least one code".into());
-    }
-    if out.len() > MAX_CODES {
-        return Err(format!("at most {MAX_CODES} codes at once"));
-    }
-    Ok(out)
 }
 
 /// A coupon as the details API shows it.

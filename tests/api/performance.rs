@@ -6,13 +6,14 @@ use crate::browser::{browser, chromedriver, screenshot_path, sign_in, wait_for_t
 use crate::helpers::{Browser, TestApp, spawn_app};
 use crate::issuing::offer_with;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use offerdesk::app::redeem::OfferCache;
 use offerdesk::domain::issue::CustomerRef;
 use offerdesk::domain::masters::{IdentifierType, MasterCode, StoreRow};
+use offerdesk::domain::redemption::{RedeemRequest, Redeemed};
 use offerdesk::domain::user::{Actor, Role};
 use offerdesk::store::issue::IssueSource;
 use offerdesk::store::masters::CodedKind;
 use offerdesk::store::performance::day_start;
-use offerdesk::store::redeem::{OfferCache, RedeemRequest, Redeemed};
 use reqwest::StatusCode;
 use sqlx::Connection;
 use thirtyfour::prelude::*;
@@ -92,9 +93,7 @@ async fn redeem(
         codes: vec![code.to_string()],
         ..Default::default()
     };
-    match app
-        .store
-        .redeem(&OfferCache::default(), &req)
+    match offerdesk::app::redeem::redeem(&app.store, &OfferCache::default(), &req)
         .await
         .unwrap()
     {

@@ -1,0 +1,5 @@
+//! Use cases: each reads as load → pure domain decision → apply. Web and API handlers call
+//! these; the rules live in `domain`, the SQL in `store`. (Redemption first; the others still
+//! call the store directly — issue #14 moves them here one by one.)
+
+pub mod redeem;
