@@ -1,6 +1,7 @@
 //! The `offerdesk` command line (OPS-1, OPS-2).
 
 use crate::config::Settings;
+use crate::domain::api_key;
 use crate::domain::org::{Currency, OrgSettings, parse_time_zone};
 use crate::domain::user::{Actor, NewPassword, Role};
 use crate::passwords;
@@ -8,7 +9,6 @@ use crate::startup::Application;
 use crate::store::Store;
 use crate::store::api_keys::DEFAULT_RATE_LIMIT;
 use crate::store::orgs::NewUser;
-use crate::web::admin::api_keys;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -166,8 +166,8 @@ pub async fn create_api_key(
     consumer: Option<&str>,
     rate_limit: u32,
 ) -> anyhow::Result<String> {
-    let name = api_keys::parse_key_name("name", name).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let rate_limit = api_keys::parse_rate_limit("rate-limit", &rate_limit.to_string())
+    let name = api_key::parse_key_name("name", name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rate_limit = api_key::parse_rate_limit("rate-limit", &rate_limit.to_string())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let org_row = store
         .find_org_by_name(org)
@@ -207,7 +207,8 @@ pub async fn create_admin(
     email: &str,
     password: &str,
 ) -> anyhow::Result<(String, String)> {
-    let email = crate::web::auth::parse_admin_email(email)?;
+    let email =
+        crate::domain::user::Email::parse("email", email).map_err(|e| anyhow::anyhow!("{e}"))?;
     let password = NewPassword::parse("password", password).map_err(|e| anyhow::anyhow!("{e}"))?;
     let actor = Actor::system("cli");
     let org_row = match store.find_org_by_name(&org.name).await? {

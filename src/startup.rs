@@ -1,8 +1,9 @@
 //! Builds the HTTP server: session cookies, security headers, static files, routes.
 
 use crate::config::Settings;
+use crate::state::AppState;
 use crate::store::Store;
-use crate::web::{self, AppState};
+use crate::web;
 use actix_session::SessionMiddleware;
 use actix_session::config::CookieContentSecurity;
 use actix_session::storage::CookieSessionStore;
@@ -69,10 +70,10 @@ struct Heartbeat {
 
 /// Heartbeats every 2 s: the instance is counted alive, and the API shares each key's rate
 /// among the instances seen. The first beat is written before the server starts.
-async fn spawn_heartbeat(store: Store, api: crate::api::ApiState) -> Heartbeat {
+async fn spawn_heartbeat(store: Store, api: crate::app::api_access::ApiState) -> Heartbeat {
     let bytes: [u8; 12] = rand::rng().random();
     let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let beat = |store: Store, api: crate::api::ApiState, id: String| async move {
+    let beat = |store: Store, api: crate::app::api_access::ApiState, id: String| async move {
         match store.heartbeat(&id, chrono::Utc::now()).await {
             Ok(n) => api.set_instances(n),
             Err(e) => tracing::warn!(error = %e, "instance heartbeat failed"),
@@ -142,7 +143,7 @@ impl Application {
         } else {
             None
         };
-        let api = crate::api::ApiState::default();
+        let api = crate::app::api_access::ApiState::default();
         let heartbeat = spawn_heartbeat(store.clone(), api.clone()).await;
         let state = aweb::Data::new(AppState {
             store: store.clone(),
@@ -166,7 +167,7 @@ impl Application {
                 .add(("Referrer-Policy", "same-origin"));
             App::new()
                 .app_data(state.clone())
-                .wrap(actix_web::middleware::from_fn(web::edge::edge))
+                .wrap(actix_web::middleware::from_fn(crate::edge::edge))
                 .wrap(session)
                 .wrap(headers)
                 .wrap(Compress::default())
@@ -176,6 +177,7 @@ impl Application {
                 .route("/metrics", aweb::get().to(metrics_page))
                 .route("/static/{file}", aweb::get().to(web::assets::serve))
                 .configure(web::configure)
+                .configure(crate::api::configure)
         })
         .listen(listener)?
         .shutdown_timeout(30)

@@ -3,9 +3,9 @@
 
 use super::{ApiClient, ApiError, parse_body};
 use crate::domain::user::Actor;
+use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::claims::ClaimConsumer;
-use crate::web::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};

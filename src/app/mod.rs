@@ -2,4 +2,5 @@
 //! these; the rules live in `domain`, the SQL in `store`. (Redemption first; the others still
 //! call the store directly — issue #14 moves them here one by one.)
 
+pub mod api_access;
 pub mod redeem;

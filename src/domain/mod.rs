@@ -1,5 +1,6 @@
 //! Pure domain types and rules: no I/O. Values of these types are valid by construction.
 
+pub mod api_key;
 pub mod coupon;
 pub mod csv_safe;
 pub mod issue;
@@ -111,6 +112,15 @@ pub fn parse_name(field: &'static str, raw: &str, max: usize) -> Result<String, 
 pub fn has_control(s: &str) -> bool {
     s.chars()
         .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// The first name or value of a url-encoded string that holds a control character: its name.
+pub fn control_in_urlencoded(raw: &[u8]) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(raw).unwrap_or_default();
+    pairs
+        .into_iter()
+        .find(|(k, v)| has_control(k) || has_control(v))
+        .map(|(k, _)| k.chars().filter(|c| !c.is_control()).collect())
 }
 
 #[cfg(test)]

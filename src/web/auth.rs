@@ -5,7 +5,7 @@ use super::csrf::{self, CsrfForm};
 use super::error::{render, see_other};
 use super::{AppState, WebError};
 use crate::domain::FieldErrors;
-use crate::domain::user::{Email, NewPassword, Permission, Role};
+use crate::domain::user::{NewPassword, Permission, Role};
 use crate::passwords;
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
@@ -497,11 +497,6 @@ fn browser_label(ua: &str) -> String {
         (b, "") => b.to_string(),
         (b, o) => format!("{b} on {o}"),
     }
-}
-
-/// Used by the CLI and the first start: an email parsed for an admin account.
-pub fn parse_admin_email(raw: &str) -> anyhow::Result<Email> {
-    Email::parse("email", raw).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 serde_urlencoded::from_bytes(&body).unwrap_or_default();
             let submitted = header_token(&req).or_else(|| fields.get("csrf_token").cloned());
             verify(&req.get_session(), submitted.as_deref())?;
-            if let Some(field) = super::edge::control_in_urlencoded(&body) {
+            if let Some(field) = crate::domain::control_in_urlencoded(&body) {
                 return Err(WebError::BadRequest(format!(
                     "The field `{field}` contains a control character (such as NUL); nothing was saved."
                 ))
@@ -144,7 +144,7 @@ impl FromRequest for CsrfUpload {
             }
             let submitted = header_token(&req).or_else(|| fields.get("csrf_token").cloned());
             verify(&req.get_session(), submitted.as_deref())?;
-            if let Some((name, _)) = fields.iter().find(|(_, v)| super::edge::has_control(v)) {
+            if let Some((name, _)) = fields.iter().find(|(_, v)| crate::domain::has_control(v)) {
                 return Err(WebError::BadRequest(format!(
                     "The field `{name}` contains a control character (such as NUL); nothing was saved."
                 ))

@@ -6,27 +6,16 @@ pub mod assets;
 pub mod auth;
 pub mod chrome;
 pub mod csrf;
-pub mod edge;
 pub mod error;
 pub mod home;
 pub mod offers;
 
-use crate::config::Settings;
-use crate::store::Store;
 use actix_web::web;
 
 pub use chrome::Chrome;
 pub use error::WebError;
 
-/// Shared state of the console handlers.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    pub store: Store,
-    pub settings: Settings,
-    pub jobs: crate::jobs::Jobs,
-    /// Caches and rate limits of the integration API.
-    pub api: crate::api::ApiState,
-}
+pub use crate::state::AppState;
 
 /// Registers every console route. Each handler takes a `CurrentUser` (or is the login page)
 /// and names the permission it needs.
@@ -45,7 +34,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
     admin::configure(cfg);
     offers::configure(cfg);
-    crate::api::configure(cfg);
 }
 
 /// Whether the request came from htmx (then a partial is answered).

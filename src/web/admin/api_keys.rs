@@ -3,7 +3,7 @@
 
 use super::FormErrors;
 use crate::domain::user::Permission;
-use crate::domain::{FieldError, FieldErrors, parse_name};
+use crate::domain::{FieldError, FieldErrors};
 use crate::store::StoreError;
 use crate::store::api_keys::{ApiKeyRow, DEFAULT_RATE_LIMIT};
 use crate::web::auth::CurrentUser;
@@ -18,29 +18,7 @@ use askama::Template;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-/// The longest key name.
-pub const MAX_NAME_LEN: usize = 100;
-/// The highest rate limit a key may have, in requests per second.
-pub const MAX_RATE_LIMIT: u32 = 100_000;
-
-/// Parses a key's name: required, at most 100 characters.
-pub fn parse_key_name(field: &'static str, raw: &str) -> Result<String, FieldError> {
-    parse_name(field, raw, MAX_NAME_LEN)
-}
-
-/// Parses a rate limit: a whole number of requests per second, 1–100,000.
-pub fn parse_rate_limit(field: &'static str, raw: &str) -> Result<u32, FieldError> {
-    raw.trim()
-        .parse::<u32>()
-        .ok()
-        .filter(|n| (1..=MAX_RATE_LIMIT).contains(n))
-        .ok_or_else(|| {
-            FieldError::new(
-                field,
-                format!("must be a whole number from 1 to {MAX_RATE_LIMIT}"),
-            )
-        })
-}
+pub use crate::domain::api_key::{MAX_NAME_LEN, MAX_RATE_LIMIT, parse_key_name, parse_rate_limit};
 
 /// The create form as typed.
 #[derive(Debug, Clone, Deserialize)]

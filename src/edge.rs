@@ -1,26 +1,17 @@
-//! Checks made at the edge, before any handler: control characters in the query string are
+//! Checks made at the edge of both the console and the API, before any handler: control characters in the query string are
 //! refused (400 naming the parameter; in the API's JSON under `/api/`), and a state-changing
 //! console request from another site's page is refused by its `Origin` (a second line behind
 //! the CSRF token).
 
-use super::WebError;
 use crate::api::ApiError;
+use crate::web::WebError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{ResponseError, web};
 
-pub use crate::domain::has_control;
-
-/// The first name or value of a url-encoded string that holds a control character: its name.
-pub fn control_in_urlencoded(raw: &[u8]) -> Option<String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(raw).unwrap_or_default();
-    pairs
-        .into_iter()
-        .find(|(k, v)| has_control(k) || has_control(v))
-        .map(|(k, _)| k.chars().filter(|c| !c.is_control()).collect())
-}
+pub use crate::domain::{control_in_urlencoded, has_control};
 
 fn is_api(req: &ServiceRequest) -> bool {
     req.path().starts_with("/api/")
@@ -74,7 +65,7 @@ fn same_origin(req: &ServiceRequest) -> bool {
     };
     let host = req.connection_info().host().to_string();
     let base = req
-        .app_data::<web::Data<super::AppState>>()
+        .app_data::<web::Data<crate::state::AppState>>()
         .and_then(|s| authority(&s.settings.base_url).map(str::to_string));
     from.eq_ignore_ascii_case(&host) || base.is_some_and(|b| from.eq_ignore_ascii_case(&b))
 }
