@@ -26,9 +26,8 @@ const ERRORS_SHOWN: usize = 20;
 pub struct Jobs {
     store: Store,
     running: Arc<Mutex<HashMap<i64, Arc<JobProgress>>>>,
-    /// Set while a claim is under way (the instant it stamps as `started_at`): a stop that
-    /// lands between the claim's commit and the job being noted as running still finds it.
-    claiming: Arc<Mutex<Option<DateTime<Utc>>>>,
+    /// This instance, recorded as the owner of the leases it takes.
+    owner: Arc<str>,
     wake: Arc<Notify>,
 }
 
@@ -60,7 +59,7 @@ impl Jobs {
         Jobs {
             store,
             running: Arc::default(),
-            claiming: Arc::default(),
+            owner: Arc::from("run-jobs"),
             wake: Arc::new(Notify::new()),
         }
     }
@@ -70,17 +69,15 @@ impl Jobs {
         self.wake.notify_one();
     }
 
-    /// The `started_at` of a claim under way, if one is.
-    pub fn claiming(&self) -> Option<DateTime<Utc>> {
-        self.claiming.lock().ok().and_then(|c| *c)
+    /// The worker of instance `owner` (its heartbeat id): the leases it takes name it.
+    pub fn owned_by(mut self, owner: &str) -> Jobs {
+        self.owner = Arc::from(owner);
+        self
     }
 
-    /// The jobs this process is running now.
-    pub fn running_ids(&self) -> Vec<i64> {
-        self.running
-            .lock()
-            .map(|r| r.keys().copied().collect())
-            .unwrap_or_default()
+    /// The instance whose leases this worker takes.
+    pub fn owner(&self) -> &str {
+        &self.owner
     }
 
     /// (done, total) of a job this process is running.
@@ -110,18 +107,8 @@ impl Jobs {
     /// Claims and runs one due job as of `now`; its id, or `None` when none is due.
     #[tracing::instrument(name = "jobs.run_once", skip_all)]
     pub async fn run_once(&self, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
-        if let Ok(mut c) = self.claiming.lock() {
-            *c = Some(now);
-        }
-        let claimed = self.store.claim_job(now).await;
-        let job = match claimed {
-            Ok(Some(job)) => job,
-            other => {
-                if let Ok(mut c) = self.claiming.lock() {
-                    *c = None;
-                }
-                return other.map(|_| None);
-            }
+        let Some(job) = self.store.claim_job(now, &self.owner).await? else {
+            return Ok(None);
         };
         if job.attempts > MAX_ATTEMPTS {
             self.store
@@ -138,9 +125,6 @@ impl Jobs {
         let progress = Arc::new(JobProgress::default());
         if let Ok(mut running) = self.running.lock() {
             running.insert(job.id, progress.clone());
-        }
-        if let Ok(mut c) = self.claiming.lock() {
-            *c = None;
         }
         let heartbeat = {
             let (store, id) = (self.store.clone(), job.id);

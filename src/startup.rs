@@ -45,9 +45,8 @@ impl Background {
             worker.abort();
             let _ = worker.await;
         }
-        let jobs = self.jobs.running_ids();
-        match store.release_jobs(&jobs, self.jobs.claiming()).await {
-            Ok(n) if n > 0 => tracing::info!(jobs = ?jobs, "interrupted jobs queued again"),
+        match store.release_jobs(self.jobs.owner()).await {
+            Ok(n) if n > 0 => tracing::info!(jobs = n, "interrupted jobs queued again"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not queue interrupted jobs again"),
         }
@@ -70,9 +69,17 @@ struct Heartbeat {
 
 /// Heartbeats every 2 s: the instance is counted alive, and the API shares each key's rate
 /// among the instances seen. The first beat is written before the server starts.
-async fn spawn_heartbeat(store: Store, api: crate::app::api_access::ApiState) -> Heartbeat {
+/// A random id for this instance (its heartbeat row, the leases it takes).
+fn instance_id() -> String {
     let bytes: [u8; 12] = rand::rng().random();
-    let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+async fn spawn_heartbeat(
+    store: Store,
+    api: crate::app::api_access::ApiState,
+    id: String,
+) -> Heartbeat {
     let beat = |store: Store, api: crate::app::api_access::ApiState, id: String| async move {
         match store.heartbeat(&id, chrono::Utc::now()).await {
             Ok(n) => api.set_instances(n),
@@ -135,7 +142,8 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let key = session_key(&settings, &store).await?;
-        let jobs = crate::jobs::Jobs::new(store.clone());
+        let instance = instance_id();
+        let jobs = crate::jobs::Jobs::new(store.clone()).owned_by(&instance);
         let worker = settings.worker.then(|| jobs.spawn());
         let scheduler = if settings.scheduler {
             let s = crate::scheduler::Scheduler::new(store.clone(), &settings)?;
@@ -144,7 +152,7 @@ impl Application {
             None
         };
         let api = crate::app::api_access::ApiState::default();
-        let heartbeat = spawn_heartbeat(store.clone(), api.clone()).await;
+        let heartbeat = spawn_heartbeat(store.clone(), api.clone(), instance).await;
         let state = aweb::Data::new(AppState {
             store: store.clone(),
             settings: settings.clone(),

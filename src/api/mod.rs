@@ -5,6 +5,7 @@
 pub mod claims;
 pub mod coupons;
 pub mod openapi;
+pub mod redemption;
 pub mod revoke;
 pub mod series;
 
@@ -40,10 +41,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/coupon/issue").route(post().to(coupons::issue)))
             .service(resource("/coupon/bulk/issue").route(post().to(coupons::bulk_issue)))
             .service(resource("/coupon/issue/multiple").route(post().to(coupons::issue_multiple)))
-            .service(resource("/coupon/is_redeemable").route(get().to(coupons::is_redeemable)))
-            .service(resource("/coupon/validate").route(post().to(coupons::validate)))
-            .service(resource("/coupon/redeem").route(post().to(coupons::redeem)))
-            .service(resource("/coupon/reverse").route(post().to(coupons::reverse)))
+            .service(resource("/coupon/is_redeemable").route(get().to(redemption::is_redeemable)))
+            .service(resource("/coupon/validate").route(post().to(redemption::validate)))
+            .service(resource("/coupon/redeem").route(post().to(redemption::redeem)))
+            .service(resource("/coupon/reverse").route(post().to(redemption::reverse)))
             .service(resource("/coupon/upload").route(post().to(coupons::upload)))
             .service(resource("/jobs/{id}").route(get().to(coupons::job)))
             .service(resource("/coupon").route(get().to(coupons::details)))

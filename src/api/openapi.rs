@@ -1,6 +1,6 @@
 //! The OpenAPI description of `/api/v2`, generated from the handlers and types.
 
-use super::{claims, coupons, revoke, series};
+use super::{claims, coupons, redemption, revoke, series};
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -12,8 +12,8 @@ use utoipa::{Modify, OpenApi};
             Authenticate with `Authorization: Bearer <API key>`. Errors are `{\"error\":{\"code\",\"message\",\"field\"?}}`. \
             Amounts are integers in the currency's minor units."),
     paths(series::create, series::get, series::list, coupons::issue, coupons::bulk_issue,
-        coupons::issue_multiple, coupons::is_redeemable, coupons::validate, coupons::redeem,
-        coupons::reverse, coupons::details, coupons::upload, coupons::job,
+        coupons::issue_multiple, redemption::is_redeemable, redemption::validate, redemption::redeem,
+        redemption::reverse, coupons::details, coupons::upload, coupons::job,
         claims::claim, revoke::revoke),
     modifiers(&Bearer),
     tags((name = "series", description = "Offers (coupon series)"),

@@ -280,7 +280,8 @@ impl Store {
 
     /// Claims the oldest queued job, or a running one whose lease ran out (its process died),
     /// atomically: two workers never claim the same job.
-    pub async fn claim_job(&self, now: DateTime<Utc>) -> StoreResult<Option<JobRow>> {
+    /// `owner`: the claiming instance, recorded with the lease.
+    pub async fn claim_job(&self, now: DateTime<Utc>, owner: &str) -> StoreResult<Option<JobRow>> {
         let skip = match self.backend {
             Backend::Postgres(_) => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite { .. } => "",
@@ -289,43 +290,30 @@ impl Store {
         let job: Option<JobRow> = tx
             .fetch_optional(
                 &format!(
-                    "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, started_at = $2, error = NULL \
+                    "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, started_at = $2, error = NULL, lease_owner = $3 \
                      WHERE id = (SELECT id FROM jobs WHERE status = 'queued' OR (status = 'running' AND lease_until < $2) \
                      ORDER BY id LIMIT 1{skip}) RETURNING {COLUMNS}"
                 ),
-                &[(now + Duration::seconds(LEASE_SECONDS)).into(), now.into()],
+                &[
+                    (now + Duration::seconds(LEASE_SECONDS)).into(),
+                    now.into(),
+                    owner.into(),
+                ],
             )
             .await?;
         tx.commit().await?;
         Ok(job)
     }
 
-    /// Puts jobs this instance was running back in the queue at once (a graceful shutdown):
+    /// Puts the jobs `owner` was running back in the queue at once (a graceful shutdown):
     /// their work was one transaction, rolled back, so the next instance starts them from
     /// nothing without waiting for the lease; the interrupted attempt is not counted.
-    /// `claiming`: the `started_at` of a claim that was under way (its job is released too).
-    pub async fn release_jobs(
-        &self,
-        ids: &[i64],
-        claiming: Option<DateTime<Utc>>,
-    ) -> StoreResult<u64> {
-        if ids.is_empty() && claiming.is_none() {
-            return Ok(0);
-        }
-        let mut args: Vec<Arg> = vec![Arg::OptTime(claiming)];
-        args.extend(ids.iter().map(|id| Arg::I64(*id)));
-        let listed = if ids.is_empty() {
-            String::new()
-        } else {
-            format!(" OR id IN ({})", super::dyntx::placeholders(2, ids.len()))
-        };
+    pub async fn release_jobs(&self, owner: &str) -> StoreResult<u64> {
         self.execute_autocommit(
-            &format!(
-                "UPDATE jobs SET status = 'queued', lease_until = NULL, \
-                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
-                 WHERE status = 'running' AND (started_at = $1{listed})"
-            ),
-            &args,
+            "UPDATE jobs SET status = 'queued', lease_until = NULL, lease_owner = NULL, \
+             attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
+             WHERE status = 'running' AND lease_owner = $1",
+            &[owner.into()],
         )
         .await
     }

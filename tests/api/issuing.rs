@@ -611,7 +611,11 @@ async fn an_interrupted_job_applies_nothing_and_runs_whole_when_taken_up_again()
         .await
         .unwrap();
     app.store.queue_job(job, 0).await.unwrap();
-    let claimed = app.store.claim_job(chrono::Utc::now()).await.unwrap();
+    let claimed = app
+        .store
+        .claim_job(chrono::Utc::now(), "test")
+        .await
+        .unwrap();
     // Whoever got there first: if the app's worker claimed it, wait for the whole result.
     if claimed.as_ref().map(|j| j.id) != Some(job) {
         for _ in 0..600 {

@@ -4,6 +4,7 @@ pub mod claim;
 pub mod coupons;
 pub mod dashboard;
 pub mod edit;
+pub mod files;
 pub mod page;
 pub mod performance;
 pub mod revoke;
@@ -38,7 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/offers/new/step/{n}", web::post().to(wizard::save_step))
         .route("/offers/{id}", web::get().to(page::show))
         .route("/offers/{id}/coupons", web::get().to(coupons::tab))
-        .route("/offers/{id}/coupons.csv", web::get().to(coupons::export))
+        .route("/offers/{id}/coupons.csv", web::get().to(files::export))
         .route(
             "/offers/{id}/coupons/generate",
             web::post().to(coupons::generate),
@@ -48,22 +49,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/offers/{id}/coupons/{coupon}/resend",
             web::post().to(coupons::resend),
         )
-        .route(
-            "/offers/{id}/coupons/upload",
-            web::post().to(coupons::upload),
-        )
+        .route("/offers/{id}/coupons/upload", web::post().to(files::upload))
         .route(
             "/offers/{id}/coupons/bulk-issue",
-            web::post().to(coupons::bulk_issue),
+            web::post().to(files::bulk_issue),
         )
-        .route("/offers/{id}/jobs/{job}", web::get().to(coupons::job))
+        .route("/offers/{id}/jobs/{job}", web::get().to(files::job))
         .route(
             "/offers/{id}/jobs/{job}/result",
-            web::get().to(coupons::job_result),
+            web::get().to(files::job_result),
         )
         .route(
             "/offers/{id}/jobs/{job}/retry",
-            web::post().to(coupons::retry),
+            web::post().to(files::retry),
         )
         .route("/offers/{id}/claim", web::get().to(claim::show))
         .route("/offers/{id}/claim", web::post().to(claim::claim))
