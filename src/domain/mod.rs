@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod coupon;
+pub mod csv_lines;
 pub mod csv_safe;
 pub mod issue;
 pub mod masters;
