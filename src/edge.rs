@@ -41,10 +41,16 @@ pub async fn edge(
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
-/// The authority (`host[:port]`) of an absolute URL.
+/// The authority (`host[:port]`) of an absolute URL, without the scheme's default port (a
+/// browser's `Origin` never carries `:443` or `:80`).
 fn authority(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    Some(rest.split(['/', '?', '#']).next().unwrap_or(rest))
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    Some(match scheme {
+        "https" => host.strip_suffix(":443").unwrap_or(host),
+        "http" => host.strip_suffix(":80").unwrap_or(host),
+        _ => host,
+    })
 }
 
 /// Whether the page that sent the request is ours: its `Origin` (or, without one, its
@@ -93,5 +99,6 @@ mod tests {
             Some("evil.example")
         );
         assert_eq!(authority("null"), None);
+        assert_eq!(authority("https://x.example:443/"), Some("x.example"));
     }
 }

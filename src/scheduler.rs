@@ -140,7 +140,7 @@ pub struct Scheduler {
     notifier: Notifier,
     base_url: String,
     /// Messages claimed by this scheduler and not yet recorded (given back at shutdown).
-    in_flight: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
+    in_flight: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, i64>>>,
 }
 
 impl Scheduler {
@@ -153,11 +153,11 @@ impl Scheduler {
         })
     }
 
-    /// The messages this scheduler has claimed and not yet recorded.
-    pub fn in_flight(&self) -> Vec<i64> {
+    /// The messages this scheduler has claimed and not yet recorded, with their attempts.
+    pub fn in_flight(&self) -> Vec<(i64, i64)> {
         self.in_flight
             .lock()
-            .map(|s| s.iter().copied().collect())
+            .map(|s| s.iter().map(|(id, a)| (*id, *a)).collect())
             .unwrap_or_default()
     }
 
@@ -166,6 +166,10 @@ impl Scheduler {
     #[tracing::instrument(name = "scheduler.run_once", skip_all)]
     pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<RunReport> {
         let mut report = RunReport::default();
+        // Housekeeping: sessions unused for longer than any idle limit are forgotten.
+        self.store
+            .delete_sessions_idle_since(Utc::now() - Duration::days(30))
+            .await?;
         self.poc_reminders(now, &mut report).await?;
         self.coupon_reminders(now, &mut report).await?;
         self.deliver(now, &mut report).await?;
@@ -335,16 +339,23 @@ impl Scheduler {
         // Each message is attempted once per run, however far ahead `now` is.
         let run_started = Utc::now();
         while handled < MAX_DELIVERIES_PER_RUN {
+            // The lease covers the whole batch: its rounds of deliveries, each at most the
+            // notifier's deadline, and a margin.
+            let rounds = (DELIVERY_BATCH as u32).div_ceil(DELIVERY_CONCURRENCY as u32);
+            let lease = Duration::from_std(self.notifier.deadline() * rounds)
+                .unwrap_or(Duration::minutes(5))
+                .max(Duration::minutes(2))
+                + Duration::minutes(1);
             let batch = self
                 .store
-                .claim_outbox(now, run_started, DELIVERY_BATCH)
+                .claim_outbox(now, run_started, DELIVERY_BATCH, lease)
                 .await?;
             if batch.is_empty() {
                 break;
             }
             handled += batch.len();
             if let Ok(mut held) = self.in_flight.lock() {
-                held.extend(batch.iter().map(|r| r.id));
+                held.extend(batch.iter().map(|r| (r.id, r.attempts)));
             }
             let mut sends = futures_util::stream::iter(batch.into_iter().map(|row| async move {
                 let message = Outgoing {

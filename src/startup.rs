@@ -31,6 +31,8 @@ pub struct Application {
 
 /// The job worker and the scheduler this instance runs, stopped at shutdown.
 struct Background {
+    /// The database, for the releases at shutdown (on connections of their own).
+    database_url: String,
     jobs: crate::jobs::Jobs,
     worker: Option<tokio::task::JoinHandle<()>>,
     scheduler: Option<(crate::scheduler::Scheduler, tokio::task::JoinHandle<()>)>,
@@ -45,7 +47,12 @@ impl Background {
             worker.abort();
             let _ = worker.await;
         }
-        match store.release_jobs(self.jobs.owner()).await {
+        // On connections of their own: a connection the aborted job was using may still be
+        // inside its (rolled-back) transaction.
+        let fresh = Store::connect(&self.database_url).await;
+        let releaser = fresh.as_ref().unwrap_or(store);
+        let released = releaser.release_jobs(self.jobs.owner()).await;
+        match released {
             Ok(n) if n > 0 => tracing::info!(jobs = n, "interrupted jobs queued again"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not queue interrupted jobs again"),
@@ -54,9 +61,12 @@ impl Background {
             task.abort();
             let _ = task.await;
             let held = scheduler.in_flight();
-            if let Err(e) = store.release_outbox(&held).await {
+            if let Err(e) = releaser.release_outbox(&held).await {
                 tracing::warn!(error = %e, "could not give back claimed messages");
             }
+        }
+        if let Ok(fresh) = fresh {
+            fresh.close().await;
         }
     }
 }
@@ -196,6 +206,7 @@ impl Application {
             store,
             heartbeat,
             background: Background {
+                database_url: settings.database_url.clone(),
                 jobs,
                 worker,
                 scheduler,

@@ -275,9 +275,11 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 /// than tab and line breaks. Such a character can only come escaped (`\u0000`, `\b`, `\f`) or
 /// as a raw C1 character, so bodies without those are not parsed twice.
 fn control_in_json(body: &[u8]) -> Option<String> {
-    let suspicious = body
-        .windows(2)
-        .any(|w| matches!(w, [b'\\', b'u' | b'b' | b'f'] | [0xC2, 0x80..=0x9F]));
+    // DEL may stand raw in a JSON string.
+    let suspicious = body.contains(&0x7F)
+        || body
+            .windows(2)
+            .any(|w| matches!(w, [b'\\', b'u' | b'b' | b'f'] | [0xC2, 0x80..=0x9F]));
     if !suspicious {
         return None;
     }
@@ -403,6 +405,11 @@ mod tests {
             control_in_json(br#"{"text":"a\\u0000"}"#),
             None,
             "an escaped backslash"
+        );
+        assert_eq!(
+            control_in_json(b"{\"code\":\"AB\x7fC\"}"),
+            Some("code".into()),
+            "raw DEL"
         );
     }
 }

@@ -74,6 +74,11 @@ impl Notifier {
         })
     }
 
+    /// The most one delivery may take.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
     /// Delivers one message, or says why it could not be delivered now. The whole exchange
     /// (connect, greeting, every command, the data) has one deadline: lettre's own timeout
     /// covers only part of it, and a server that accepts and then never answers must fail the

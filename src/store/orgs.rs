@@ -299,6 +299,14 @@ impl Store {
             if admins == 0 {
                 return Err(StoreError::Conflict("the org must keep at least one active admin".into()));
             }
+            if !active {
+                // Deactivation ends the user's sessions at once, on every instance: a copied
+                // cookie does not come back to life with a reactivation.
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let summary = if before.active != active {
                 format!("{} user {}", if active { "Reactivated" } else { "Deactivated" }, before.email)
             } else {

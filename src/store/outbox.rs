@@ -237,11 +237,13 @@ impl Store {
     /// driven with a future `--now` never holds messages until that future.
     /// `run_started`: a message attempted since then (by this run) is not claimed again.
     #[tracing::instrument(name = "store.claim_outbox", skip_all)]
+    /// `lease`: how long the claimer may take to deliver the batch.
     pub async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
         run_started: DateTime<Utc>,
         limit: i64,
+        lease: Duration,
     ) -> StoreResult<Vec<OutboxRow>> {
         let mut tx = self.begin().await?;
         let lock = if tx.is_postgres() {
@@ -259,7 +261,7 @@ impl Store {
                 ),
                 &[
                     now.into(),
-                    (Utc::now() + Duration::minutes(2)).into(),
+                    (Utc::now() + lease).into(),
                     limit.into(),
                     Utc::now().into(),
                     run_started.into(),
@@ -272,19 +274,18 @@ impl Store {
 
     /// Gives back messages claimed but not delivered (a graceful shutdown): another instance
     /// may take them at once instead of after the lease.
-    pub async fn release_outbox(&self, ids: &[i64]) -> StoreResult<u64> {
-        if ids.is_empty() {
-            return Ok(0);
+    /// `held`: (message, attempts) as claimed; a message claimed again since is left alone.
+    pub async fn release_outbox(&self, held: &[(i64, i64)]) -> StoreResult<u64> {
+        let mut released = 0;
+        for (id, attempts) in held {
+            released += self
+                .execute_autocommit(
+                    "UPDATE outbox SET lease_until = NULL WHERE id = $1 AND status = 'queued' AND attempts = $2",
+                    &[(*id).into(), (*attempts).into()],
+                )
+                .await?;
         }
-        let args: Vec<Arg> = ids.iter().map(|id| Arg::I64(*id)).collect();
-        self.execute_autocommit(
-            &format!(
-                "UPDATE outbox SET lease_until = NULL WHERE status = 'queued' AND id IN ({})",
-                super::dyntx::placeholders(1, ids.len())
-            ),
-            &args,
-        )
-        .await
+        Ok(released)
     }
 
     /// Records a delivery's outcome: sent, or the error and when to try again (failed after
@@ -298,9 +299,12 @@ impl Store {
         let mut tx = self.begin().await?;
         match outcome {
             Ok(()) => {
+                // Only the attempt this claim made is recorded: if the lease ran out and another
+                // run claimed the message, that run's outcome stands.
                 tx.execute(
-                    "UPDATE outbox SET status = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2",
-                    &[now.into(), row.id.into()],
+                    "UPDATE outbox SET status = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL \
+                     WHERE id = $2 AND status = 'queued' AND attempts = $3",
+                    &[now.into(), row.id.into(), row.attempts.into()],
                 )
                 .await?
             }
@@ -311,12 +315,14 @@ impl Store {
                     "queued"
                 };
                 tx.execute(
-                    "UPDATE outbox SET status = $1, last_error = $2, next_attempt_at = $3, lease_until = NULL WHERE id = $4",
+                    "UPDATE outbox SET status = $1, last_error = $2, next_attempt_at = $3, lease_until = NULL \
+                     WHERE id = $4 AND status = 'queued' AND attempts = $5",
                     &[
                         status.into(),
                         e.into(),
                         (now + backoff(row.attempts)).into(),
                         row.id.into(),
+                        row.attempts.into(),
                     ],
                 )
                 .await?

@@ -110,9 +110,6 @@ impl FromRequest for CurrentUser {
                 session.purge();
                 return Err(WebError::LoginRequired { next });
             }
-            if (now - row.last_seen_at).num_seconds() >= TOUCH_EVERY_SECS {
-                state.store.touch_session(&row.id_hash, now).await?;
-            }
             let user = state.store.session_user(uid).await?;
             let version = session
                 .get::<i64>(SESSION_VERSION)
@@ -120,9 +117,14 @@ impl FromRequest for CurrentUser {
                 .flatten()
                 .unwrap_or(0);
             let Some(u) = user.filter(|u| u.active && u.session_version == version) else {
+                state.store.delete_session(&row.id_hash).await?;
                 session.purge();
                 return Err(WebError::LoginRequired { next });
             };
+            // Only a session that signs someone in counts as used.
+            if (now - row.last_seen_at).num_seconds() >= TOUCH_EVERY_SECS {
+                state.store.touch_session(&row.id_hash, now).await?;
+            }
             let role = Role::parse("role", &u.role)
                 .map_err(|e| WebError::Internal(anyhow::anyhow!("{e}")))?;
             Ok(CurrentUser {
@@ -261,6 +263,14 @@ pub async fn login(
                 .get(actix_web::http::header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
+            // The browser's previous session (if any) ends: a copy of the old cookie signs
+            // nobody in.
+            if let Ok(Some(old)) = session.get::<String>(SESSION_ID) {
+                state
+                    .store
+                    .delete_session(&crate::store::sessions::hash_session_id(&old))
+                    .await?;
+            }
             state
                 .store
                 .create_session(&sid, c.id, &address, agent, now)

@@ -182,7 +182,7 @@ impl Fixture {
             for row in self
                 .app
                 .store
-                .claim_outbox(at, Utc::now(), 50)
+                .claim_outbox(at, Utc::now(), 50, chrono::Duration::minutes(2))
                 .await
                 .unwrap()
             {

@@ -817,7 +817,12 @@ async fn a_run_in_the_future_does_not_lease_messages_until_then() {
     // anything: the lease it left runs out by the real clock (2 minutes), not in three days.
     let claimed = app
         .store
-        .claim_outbox(Utc::now() + Duration::days(3), Utc::now(), 50)
+        .claim_outbox(
+            Utc::now() + Duration::days(3),
+            Utc::now(),
+            50,
+            Duration::minutes(2),
+        )
         .await
         .unwrap();
     assert_eq!(claimed.len(), 2);

@@ -386,3 +386,74 @@ async fn guesses_from_many_addresses_meet_a_higher_account_ceiling() {
         "a distributed guessing run is stopped at the account's ceiling"
     );
 }
+
+#[tokio::test]
+async fn deactivating_a_user_ends_their_sessions_for_good() {
+    let app = spawn_app().await;
+    app.create_org_admin("Acme").await;
+    let email = app
+        .create_user("Acme", offerdesk::domain::user::Role::Csm)
+        .await;
+    let (cookie, _) = sign_in_by_hand(&app, &email).await;
+    assert_eq!(get_with(&app, &cookie, "/").await, StatusCode::OK);
+    let org = app.org_id("Acme").await;
+    let user = app
+        .store
+        .list_users(org)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.email == email)
+        .unwrap();
+    let actor = offerdesk::domain::user::Actor::system("test");
+    let csm = offerdesk::domain::user::Role::Csm;
+    app.store
+        .update_user_access(org, user.id, csm, false, &actor)
+        .await
+        .unwrap();
+    assert_eq!(get_with(&app, &cookie, "/").await, StatusCode::SEE_OTHER);
+    // Reactivated, the old cookie still signs nobody in.
+    app.store
+        .update_user_access(org, user.id, csm, true, &actor)
+        .await
+        .unwrap();
+    assert_eq!(get_with(&app, &cookie, "/").await, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn signing_in_again_ends_the_browsers_previous_session() {
+    let app = spawn_app().await;
+    let email = app.create_org_admin("Acme").await;
+    let (first, _) = sign_in_by_hand(&app, &email).await;
+    // Sign in again from the same browser (its cookie sent along).
+    let http = bare_client();
+    let login = http
+        .get(format!("{}/login", app.address))
+        .header("Cookie", &first)
+        .send()
+        .await
+        .unwrap();
+    let cookie = session_cookie(&login).unwrap_or(first.clone());
+    let csrf = csrf_in(&login.text().await.unwrap());
+    let r = http
+        .post(format!("{}/login", app.address))
+        .header("Cookie", &cookie)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("email", email.as_str()),
+            ("password", PASSWORD),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let second = session_cookie(&r).unwrap();
+    assert_eq!(get_with(&app, &second, "/").await, StatusCode::OK);
+    assert_eq!(
+        get_with(&app, &first, "/").await,
+        StatusCode::SEE_OTHER,
+        "a copy of the earlier cookie no longer signs in"
+    );
+    assert_eq!(app.store.list_sessions(1).await.unwrap().len(), 1);
+}
