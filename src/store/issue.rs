@@ -53,6 +53,7 @@ struct OfferState {
     issued_count: i64,
     issue_cursor: i64,
     coupon_count: i64,
+    claimed_by: Option<i64>,
 }
 
 impl Store {
@@ -437,11 +438,19 @@ pub async fn issue_chunk(
     };
     let state: OfferState = tx
         .fetch_optional(
-            &format!("SELECT issued_count, issue_cursor, coupon_count FROM offers WHERE org_id = $1 AND id = $2{lock}"),
+            &format!("SELECT issued_count, issue_cursor, coupon_count, claimed_by FROM offers WHERE org_id = $1 AND id = $2{lock}"),
             &[ctx.org_id.into(), ctx.offer_id.into()],
         )
         .await?
         .ok_or(StoreError::NotFound)?;
+    // The claim rule was decided on the claim read before this transaction; under the offer's
+    // lock it must still be the same (a consumer may have claimed the offer meanwhile).
+    if state.claimed_by != ctx.claimed_by.as_ref().map(|c| c.0) {
+        return Err(StoreError::Conflict(
+            "the offer was claimed by a consumer while issuing; nothing was issued — retry it"
+                .into(),
+        ));
+    }
     let rules = &ctx.rules;
     let today = now.with_timezone(&ctx.tz).date_naive();
 

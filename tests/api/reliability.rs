@@ -905,3 +905,43 @@ async fn a_keys_rate_limit_holds_across_two_instances() {
          allowing the whole rate would give twice that)"
     );
 }
+
+#[tokio::test]
+async fn a_claim_made_while_issuing_is_seen_under_the_offers_lock() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 1000).await;
+    let club = consumer(&app, "Club", "loyalty", ("", "")).await;
+    let offer = api
+        .series(json!({"name": "Welcome", "discountType": "ABS", "discountValue": 100, "validTill": "2099-12-31"}))
+        .await;
+    let org = app.org_id("Acme").await;
+    // A long issue (a bulk job) read the offer while it was unclaimed …
+    let ctx = app.store.issue_context(org, offer).await.unwrap();
+    // … and the club claims it before the issue writes.
+    let (status, v) = api
+        .post(
+            &format!("/offers/{offer}/claim"),
+            json!({"consumerId": club}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let customer = offerdesk::domain::issue::CustomerRef::parse(
+        offerdesk::domain::masters::IdentifierType::Mobile,
+        "9800000001",
+    )
+    .unwrap();
+    let source = offerdesk::store::issue::IssueSource {
+        label: "test".into(),
+        consumer: None,
+    };
+    let outcome = app
+        .store
+        .issue_one(&ctx, &customer, &source, &Actor::system("test"))
+        .await;
+    assert!(
+        matches!(outcome, Err(offerdesk::store::StoreError::Conflict(_))),
+        "{outcome:?}"
+    );
+    let (_, series) = api.get(&format!("/coupon/series/{offer}")).await;
+    assert_eq!(series["issuedCount"], 0, "nothing was issued");
+}
