@@ -74,17 +74,42 @@ pub async fn show(
         .store
         .get_offer(user.org_id, path.into_inner())
         .await?;
-    let page = edit_page(
+    show_form(
         &state,
         &user,
         &session,
         &offer,
         None,
         FieldErrors::default(),
+    )
+    .await
+}
+
+/// The edit form (with the values typed, when given): 422 with errors, 200 without.
+async fn show_form(
+    state: &AppState,
+    user: &CurrentUser,
+    session: &Session,
+    offer: &crate::store::offers::OfferRecord,
+    typed: Option<OfferForm>,
+    errors: FieldErrors,
+) -> Result<HttpResponse, WebError> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = edit_page(
+        state,
+        user,
+        session,
+        offer,
+        typed,
+        errors,
         UploadReport::default(),
     )
     .await?;
-    render(StatusCode::OK, &page)
+    render(status, &page)
 }
 
 /// Refuses changes to what OFF-4 and COD-4 make immutable.
@@ -223,17 +248,7 @@ pub async fn save(
             errors
         }
     };
-    let page = edit_page(
-        &state,
-        &user,
-        &session,
-        &offer,
-        Some(f),
-        errors,
-        UploadReport::default(),
-    )
-    .await?;
-    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    show_form(&state, &user, &session, &offer, Some(f), errors).await
 }
 
 #[derive(Template)]
@@ -297,17 +312,7 @@ pub async fn preview(
     let (rules, code) = match check_edit(&state, &user, &offer, &f).await? {
         Ok(checked) => checked,
         Err(errors) => {
-            let page = edit_page(
-                &state,
-                &user,
-                &session,
-                &offer,
-                Some(f),
-                errors,
-                UploadReport::default(),
-            )
-            .await?;
-            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            return show_form(&state, &user, &session, &offer, Some(f), errors).await;
         }
     };
     let names =
@@ -341,17 +346,15 @@ pub async fn back(
         .store
         .get_offer(user.org_id, path.into_inner())
         .await?;
-    let page = edit_page(
+    show_form(
         &state,
         &user,
         &session,
         &offer,
         Some(f),
         FieldErrors::default(),
-        UploadReport::default(),
     )
-    .await?;
-    render(StatusCode::OK, &page)
+    .await
 }
 
 /// `POST /offers/{id}/scope`: adds the stores, tills, zones and concepts of a `type,code` CSV to
