@@ -15,6 +15,8 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use std::collections::HashMap;
 
+pub(crate) use super::customers::customer_ids;
+
 /// Customers per chunk (bound parameters stay well under both databases' limits).
 pub const ISSUE_CHUNK: usize = 400;
 
@@ -118,21 +120,6 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// Records customers' first names (created when new), for `{first_name}` in messages. A
-    /// blank name leaves a known one as it is.
-    pub async fn set_first_names(
-        &self,
-        org_id: i64,
-        names: &[(CustomerRef, String)],
-    ) -> StoreResult<()> {
-        if names.iter().all(|(_, n)| n.trim().is_empty()) {
-            return Ok(());
-        }
-        let mut tx = self.begin().await?;
-        set_first_names_in(&mut tx, org_id, names, Utc::now()).await?;
-        tx.commit().await
-    }
-
     /// Issues a coupon to each of `rows` in one transaction (the API's multiple issue), each
     /// decided on every ISS-2 rule; the issued ones are audited.
     #[tracing::instrument(name = "store.issue", skip_all, fields(org = ctx.org_id, offer = ctx.offer_id, customers = rows.len()))]
@@ -185,79 +172,6 @@ fn day_start(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
         .earliest()
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(|| Utc.from_utc_datetime(&midnight))
-}
-
-/// Creates missing customers and returns the id of each of `rows`' customers.
-/// Records first names inside `tx` (customers created when new); blank names are skipped.
-pub(crate) async fn set_first_names_in(
-    tx: &mut DynTx,
-    org_id: i64,
-    names: &[(CustomerRef, String)],
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    let named: Vec<&(CustomerRef, String)> =
-        names.iter().filter(|(_, n)| !n.trim().is_empty()).collect();
-    if named.is_empty() {
-        return Ok(());
-    }
-    let refs: Vec<CustomerRef> = named.iter().map(|(c, _)| c.clone()).collect();
-    let ids = customer_ids(tx, org_id, &refs, now).await?;
-    for (customer, name) in named {
-        if let Some(id) = ids.get(customer) {
-            tx.execute(
-                "UPDATE customers SET first_name = $1 WHERE id = $2",
-                &[name.trim().into(), (*id).into()],
-            )
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-pub(crate) async fn customer_ids(
-    tx: &mut DynTx,
-    org_id: i64,
-    rows: &[CustomerRef],
-    now: DateTime<Utc>,
-) -> StoreResult<HashMap<CustomerRef, i64>> {
-    let mut ids = HashMap::with_capacity(rows.len());
-    for kind in [
-        IdentifierType::Mobile,
-        IdentifierType::Email,
-        IdentifierType::ExternalId,
-    ] {
-        let mut values: Vec<&str> = rows
-            .iter()
-            .filter(|r| r.kind == kind)
-            .map(|r| r.value.as_str())
-            .collect();
-        if values.is_empty() {
-            continue;
-        }
-        values.sort_unstable();
-        values.dedup();
-        let tuples: Vec<String> = (0..values.len())
-            .map(|i| format!("($1, $2, $3, ${})", i + 4))
-            .collect();
-        let mut args: Vec<Arg> = vec![org_id.into(), kind.as_str().into(), now.into()];
-        args.extend(values.iter().map(|v| Arg::from(*v)));
-        // An upsert that returns every row's id, new or existing, in one statement.
-        let found: Vec<(i64, String)> = tx
-            .fetch_all(
-                &format!(
-                    "INSERT INTO customers (org_id, identifier_type, created_at, identifier) VALUES {} \
-                     ON CONFLICT (org_id, identifier_type, identifier) DO UPDATE SET identifier = excluded.identifier \
-                     RETURNING id, identifier",
-                    tuples.join(",")
-                ),
-                &args,
-            )
-            .await?;
-        for (id, value) in found {
-            ids.insert(CustomerRef { kind, value }, id);
-        }
-    }
-    Ok(ids)
 }
 
 /// Which of `rows` are on the offer's specific-customers list.

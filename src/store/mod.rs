@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod claims;
 pub mod coupons;
+pub mod customers;
 pub mod details;
 pub mod dyntx;
 pub mod instances;

@@ -334,3 +334,5 @@ pub struct OfferRules {
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod words_tests;

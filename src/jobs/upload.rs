@@ -1,0 +1,221 @@
+//! COD-3 as a job: an uploaded code file checked line by line and written all or nothing.
+
+use super::*;
+
+/// One line of a code upload, checked.
+struct UploadRow {
+    line: u64,
+    code: String,
+    customer: Option<CustomerRef>,
+}
+
+/// COD-3: every line checked (blank, too long, bad characters, repeated in the file, already
+/// in the org, bad customer) and reported with its number; all lines or none applied.
+pub(super) async fn upload_codes(
+    store: &Store,
+    job: &JobRow,
+    running: &RunningJob,
+    ctx: &IssueContext,
+    actor: &Actor,
+) -> JobResult {
+    let with_customers = job.param_bool("with_customers");
+    let header: &[&str] = if with_customers {
+        &["code", "type", "value"]
+    } else {
+        &["code"]
+    };
+    running.progress.set_total(job.input_bytes.max(0) as u64);
+    if with_customers
+        && let Err(refusal) = crate::domain::issue::check_issuer(
+            &ctx.claimed_by,
+            &ctx.rules.expiry,
+            job.param_i64("consumer"),
+        )
+    {
+        return Ok(Err(Refused {
+            message: format!("Nothing was uploaded: these codes would be issued, and {refusal}."),
+            report: None,
+        }));
+    }
+    let now = Utc::now();
+    let source = format!("upload #{} by {}", job.id, actor.label);
+    let mut csv = CsvLines::new(header);
+    let mut lines = LineSplitter::default();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut pending: Vec<UploadRow> = Vec::new();
+    let mut totals = (0u64, 0u64);
+    let mut tx = store.begin().await?;
+    let mut take = |line: u64, f: &[&str], pending: &mut Vec<UploadRow>| -> Result<(), String> {
+        let code = parse_upload_code(f[0])?;
+        let customer = if with_customers {
+            Some(parse_customer(f[1], f[2])?)
+        } else {
+            None
+        };
+        if let Some(first) = seen.get(&code) {
+            return Err(format!(
+                "the code {code} is repeated (first on line {first})"
+            ));
+        }
+        seen.insert(code.clone(), line);
+        pending.push(UploadRow {
+            line,
+            code,
+            customer,
+        });
+        Ok(())
+    };
+    let mut seq = 0;
+    while let Some(chunk) = input_chunk(&mut tx, job.id, seq).await? {
+        seq += 1;
+        lines.feed(&chunk, |n, l| {
+            csv.line(n, l, &mut |line, f: &[&str]| take(line, f, &mut pending))
+        });
+        write_uploaded(
+            &mut tx,
+            ctx,
+            &mut pending,
+            &mut csv,
+            now,
+            &source,
+            &mut totals,
+        )
+        .await?;
+        running.progress.add(chunk.len() as u64);
+    }
+    lines.finish(|n, l| csv.line(n, l, &mut |line, f: &[&str]| take(line, f, &mut pending)));
+    write_uploaded(
+        &mut tx,
+        ctx,
+        &mut pending,
+        &mut csv,
+        now,
+        &source,
+        &mut totals,
+    )
+    .await?;
+    let total_errors = csv.error_count();
+    let errors = csv.finish();
+    if !errors.is_empty() {
+        // Dropping the transaction rolls every written code back.
+        return Ok(Err(refuse_lines(job.id, errors, total_errors.max(1))));
+    }
+    let (written, issued) = totals;
+    tx.execute(
+        "UPDATE offers SET coupon_count = coupon_count + $1, issued_count = issued_count + $2, \
+         last_issued_at = CASE WHEN $2 > 0 THEN $3 ELSE last_issued_at END WHERE id = $4",
+        &[
+            Arg::I64(written as i64),
+            Arg::I64(issued as i64),
+            Arg::Time(now),
+            Arg::I64(ctx.offer_id),
+        ],
+    )
+    .await?;
+    let codes = crate::domain::money::plural(written as i64, "code", "codes");
+    let summary = if with_customers {
+        format!("Uploaded {codes} and issued them to their customers")
+    } else {
+        format!("Uploaded {codes}")
+    };
+    audit(&mut tx, ctx, actor, "coupons.uploaded", &summary).await?;
+    finish_job(&mut tx, job.id, &summary).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Writes checked upload rows; a code already in the org becomes a line error.
+async fn write_uploaded(
+    tx: &mut DynTx,
+    ctx: &IssueContext,
+    pending: &mut Vec<UploadRow>,
+    csv: &mut CsvLines,
+    now: DateTime<Utc>,
+    source: &str,
+    totals: &mut (u64, u64),
+) -> StoreResult<()> {
+    let valid_till = coupon_valid_till(now, ctx.rules.coupon_expiry, ctx.ends_on, ctx.tz);
+    for batch in pending.chunks(ISSUE_CHUNK) {
+        let customers: Vec<CustomerRef> = batch.iter().filter_map(|r| r.customer.clone()).collect();
+        let ids = if customers.is_empty() {
+            HashMap::new()
+        } else {
+            customer_ids(tx, ctx.org_id, &customers, now).await?
+        };
+        let mut args: Vec<Arg> = vec![
+            ctx.org_id.into(),
+            ctx.offer_id.into(),
+            source.into(),
+            now.into(),
+            valid_till.into(),
+        ];
+        let mut tuples = Vec::with_capacity(batch.len());
+        for (i, row) in batch.iter().enumerate() {
+            let (c, k) = (6 + 2 * i, 7 + 2 * i);
+            args.push(Arg::Text(row.code.clone()));
+            match row.customer.as_ref().and_then(|c| ids.get(c)) {
+                Some(id) => {
+                    args.push(Arg::I64(*id));
+                    tuples.push(format!("($1, $2, ${c}, $3, 'issued', ${k}, $4, $5)"));
+                }
+                None => {
+                    args.push(Arg::OptI64(None));
+                    tuples.push(format!("($1, $2, ${c}, $3, 'unissued', ${k}, NULL, NULL)"));
+                }
+            }
+        }
+        let inserted: Vec<(i64, String, Option<i64>)> = tx
+            .fetch_all(
+                &format!(
+                    "INSERT INTO coupons (org_id, offer_id, code, source, status, customer_id, issued_at, valid_till) VALUES {} \
+                     ON CONFLICT (org_id, code) DO NOTHING RETURNING id, code, customer_id",
+                    tuples.join(",")
+                ),
+                &args,
+            )
+            .await?;
+        let fresh: HashSet<&str> = inserted.iter().map(|(_, c, _)| c.as_str()).collect();
+        for row in batch {
+            if !fresh.contains(row.code.as_str()) {
+                csv.error(
+                    row.line,
+                    format!("the code {} already exists in this organisation", row.code),
+                );
+            }
+        }
+        totals.0 += inserted.len() as u64;
+        let issued: Vec<(i64, i64)> = inserted
+            .iter()
+            .filter_map(|(id, _, customer)| customer.map(|c| (*id, c)))
+            .collect();
+        if !issued.is_empty() {
+            let mut args: Vec<Arg> = vec![
+                ctx.org_id.into(),
+                ctx.offer_id.into(),
+                source.into(),
+                now.into(),
+                valid_till.into(),
+            ];
+            let tuples: Vec<String> = issued
+                .iter()
+                .enumerate()
+                .map(|(i, (coupon, customer))| {
+                    args.push(Arg::I64(*coupon));
+                    args.push(Arg::I64(*customer));
+                    format!("($1, $2, ${}, ${}, $4, $5, $3)", 6 + 2 * i, 7 + 2 * i)
+                })
+                .collect();
+            tx.execute(
+                &format!(
+                    "INSERT INTO issuals (org_id, offer_id, coupon_id, customer_id, issued_at, valid_till, source) VALUES {}",
+                    tuples.join(",")
+                ),
+                &args,
+            )
+            .await?;
+            totals.1 += issued.len() as u64;
+        }
+    }
+    pending.clear();
+    Ok(())
+}
