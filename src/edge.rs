@@ -11,7 +11,7 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{ResponseError, web};
 
-pub use crate::domain::{control_in_urlencoded, has_control};
+use crate::domain::control_in_urlencoded;
 
 fn is_api(req: &ServiceRequest) -> bool {
     req.path().starts_with("/api/")

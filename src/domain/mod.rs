@@ -111,8 +111,12 @@ pub fn parse_name(field: &'static str, raw: &str, max: usize) -> Result<String, 
 /// multi-line texts may carry). NUL is one: PostgreSQL cannot store it and SQLite cuts at it,
 /// so such text is refused at the edge, the same on both databases.
 pub fn has_control(s: &str) -> bool {
-    s.chars()
-        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    s.chars().any(is_control_char)
+}
+
+/// A control character other than tab, line feed and carriage return.
+pub fn is_control_char(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
 /// The first name or value of a url-encoded string that holds a control character: its name.

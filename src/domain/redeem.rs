@@ -146,7 +146,7 @@ pub enum RedeemRefusal {
     GapNotElapsed { gap: u32, next: NaiveDate },
     #[error("the offer cannot be redeemed at this store")]
     StoreNotAllowed,
-    #[error("the bill amount must be {}", bill_range(*.min, *.max))]
+    #[error("the bill amount must be {}", bill_range(*.min, *.max, &|m| m.to_string()))]
     BillOutOfRange { min: Option<i64>, max: Option<i64> },
     #[error("the offer cannot be redeemed on this day")]
     OutsideDays,
@@ -160,11 +160,12 @@ pub enum RedeemRefusal {
     CustomerRequired,
 }
 
-fn bill_range(min: Option<i64>, max: Option<i64>) -> String {
+/// "between A and B", "at least A", "at most B", amounts written by `money`.
+fn bill_range(min: Option<i64>, max: Option<i64>, money: &dyn Fn(i64) -> String) -> String {
     match (min, max) {
-        (Some(a), Some(b)) => format!("between {a} and {b}"),
-        (Some(a), None) => format!("at least {a}"),
-        (None, Some(b)) => format!("at most {b}"),
+        (Some(a), Some(b)) => format!("between {} and {}", money(a), money(b)),
+        (Some(a), None) => format!("at least {}", money(a)),
+        (None, Some(b)) => format!("at most {}", money(b)),
         (None, None) => "within the offer's range".to_string(),
     }
 }
@@ -176,13 +177,7 @@ impl RedeemRefusal {
         use crate::domain::offer::describe::date_text;
         match self {
             RedeemRefusal::BillOutOfRange { min, max } => {
-                let range = match (min, max) {
-                    (Some(a), Some(b)) => format!("between {} and {}", money(*a), money(*b)),
-                    (Some(a), None) => format!("at least {}", money(*a)),
-                    (None, Some(b)) => format!("at most {}", money(*b)),
-                    (None, None) => "within the offer's range".to_string(),
-                };
-                format!("the bill amount must be {range}")
+                format!("the bill amount must be {}", bill_range(*min, *max, money))
             }
             RedeemRefusal::NotStarted(d) => {
                 format!("the coupon can be redeemed from {}", date_text(*d))

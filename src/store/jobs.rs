@@ -343,7 +343,7 @@ impl Store {
         let error: String = error
             .chars()
             .map(|c| {
-                if crate::domain::has_control(c.encode_utf8(&mut [0; 4])) {
+                if crate::domain::is_control_char(c) {
                     '\u{FFFD}'
                 } else {
                     c

@@ -103,12 +103,6 @@ impl Store {
         .await
     }
 
-    /// Ends every session of the user (deactivation).
-    pub async fn delete_user_sessions(&self, user_id: i64) -> StoreResult<u64> {
-        self.execute_autocommit("DELETE FROM sessions WHERE user_id = $1", &[user_id.into()])
-            .await
-    }
-
     /// Forgets sessions unused since `before` (housekeeping; they are refused anyway).
     pub async fn delete_sessions_idle_since(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         self.execute_autocommit(

@@ -353,11 +353,7 @@ struct SessionView {
 }
 
 async fn session_views(state: &AppState, user: &CurrentUser) -> Result<Vec<SessionView>, WebError> {
-    let when = |t: chrono::DateTime<Utc>| {
-        t.with_timezone(&user.time_zone)
-            .format("%-d %b %Y %H:%M")
-            .to_string()
-    };
+    let when = |t| crate::domain::offer::describe::time_text(t, user.time_zone);
     Ok(state
         .store
         .list_sessions(user.id)

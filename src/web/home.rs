@@ -325,9 +325,8 @@ struct HomePage {
     can_edit: bool,
 }
 
-/// "30 Nov 2026 11:02", as the console writes times.
 fn when(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%-d %b %Y %H:%M").to_string()
+    crate::domain::offer::describe::time_text(t, tz)
 }
 
 fn range(days: &[DaySums]) -> String {

@@ -38,6 +38,11 @@ pub fn join_some(items: &[String]) -> String {
     )
 }
 
+/// How times read everywhere in the console, in the org's zone: "30 Nov 2026 11:02".
+pub fn time_text(t: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> String {
+    t.with_timezone(&tz).format("%-d %b %Y %H:%M").to_string()
+}
+
 /// How dates read everywhere in the console: "29 Dec 2026".
 pub fn date_text(d: NaiveDate) -> String {
     d.format("%-d %b %Y").to_string()

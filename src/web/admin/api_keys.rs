@@ -92,9 +92,7 @@ pub struct ApiKeyView {
 
 impl ApiKeyView {
     fn new(k: ApiKeyRow, tz: Tz) -> Self {
-        let when = |t: chrono::DateTime<chrono::Utc>| {
-            t.with_timezone(&tz).format("%-d %b %Y %H:%M").to_string()
-        };
+        let when = |t| crate::domain::offer::describe::time_text(t, tz);
         ApiKeyView {
             id: k.id,
             name: k.name,

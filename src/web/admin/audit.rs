@@ -75,11 +75,7 @@ fn view(r: AuditRow, tz: Tz, names: &Names, currency: &str) -> AuditView {
             ("consumer", Some(id)) => format!("/admin/consumers/{id}"),
             _ => String::new(),
         },
-        when: r
-            .created_at
-            .with_timezone(&tz)
-            .format("%-d %b %Y %H:%M")
-            .to_string(),
+        when: crate::domain::offer::describe::time_text(r.created_at, tz),
         actor: r.actor,
         entity: match (r.entity_name, r.entity_id) {
             (Some(name), _) if !name.trim().is_empty() => name,

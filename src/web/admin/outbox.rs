@@ -120,7 +120,7 @@ pub struct MessageView {
 }
 
 fn when(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%-d %b %Y %H:%M").to_string()
+    crate::domain::offer::describe::time_text(t, tz)
 }
 
 fn label(list: &[(&'static str, &'static str)], value: &str) -> &'static str {

@@ -99,7 +99,7 @@ pub struct CouponView {
 }
 
 pub(super) fn when(t: Option<DateTime<Utc>>, tz: Tz) -> String {
-    t.map(|t| t.with_timezone(&tz).format("%-d %b %Y %H:%M").to_string())
+    t.map(|t| crate::domain::offer::describe::time_text(t, tz))
         .unwrap_or_default()
 }
 
