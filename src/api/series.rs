@@ -492,6 +492,14 @@ pub async fn create(
                     "another offer of the organisation uses this common code",
                 )
             },
+            crate::store::StoreError::Conflict(f) if f == "sample_code" => ApiError {
+                field: Some("sampleCode".into()),
+                ..ApiError::new(
+                    StatusCode::CONFLICT,
+                    "sample_code_exhausted",
+                    "every fixed part for randomized codes of this length is used by another offer of the organisation",
+                )
+            },
             e => e.into(),
         })?;
     Ok(HttpResponse::Ok().json(series_out(&state, org_id, id).await?))

@@ -90,19 +90,45 @@ pub fn randomized_format(sample: &str, fixed: &str) -> CodeFormat {
     }
 }
 
-/// The fixed part a sample suggests: its first half (`TEST12345` → `TEST`).
-pub fn sample_fixed_part(sample: &str) -> String {
-    sample[..sample.len() / 2].to_string()
+/// The org's code prefix as it starts codes of a sample's kind: the prefix itself for
+/// alphanumeric samples, each letter's place in the prefix alphabet (mod 10) for numeric ones
+/// (`ABC` → `012`).
+pub fn org_lead(org_prefix: &str, numeric: bool) -> String {
+    if !numeric {
+        return org_prefix.to_string();
+    }
+    org_prefix
+        .bytes()
+        .map(|b| {
+            let place = crate::domain::org::PREFIX_ALPHABET
+                .iter()
+                .position(|&a| a == b)
+                .unwrap_or(b as usize);
+            char::from(b'0' + (place % 10) as u8)
+        })
+        .collect()
 }
 
-/// Another fixed part of the sample's kind, for when the suggested one is taken in the org.
-pub fn random_fixed_part(sample: &str) -> String {
+/// The fixed parts a randomized offer shaped like `sample` may take in an org whose code prefix
+/// is `org_prefix` (COD-4, ORG-1), best first: half the sample's length, starting with as much
+/// of the org's lead (`org_lead`) as leaves at least one character to tell the org's randomized
+/// offers of that length apart, then those telling characters in alphabet order
+/// (`ABC` + `TEST12345` → `ABC0`, `ABC1`, …; `ABC` + `98765` → `00`, `01`, …).
+pub fn fixed_part_candidates(org_prefix: &str, sample: &str) -> impl Iterator<Item = String> + use<> {
     let format = randomized_format(sample, "");
-    let alphabet = format.charset.alphabet();
-    let mut rng = rand::rng();
-    (0..sample.len() / 2)
-        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
-        .collect()
+    let numeric = format.charset == Charset::Numeric;
+    let fixed_len = sample.len() / 2;
+    let lead: String = org_lead(org_prefix, numeric)
+        .chars()
+        .take(fixed_len.saturating_sub(1))
+        .collect();
+    let telling = CodeFormat {
+        prefix: lead,
+        length: (fixed_len - fixed_len.saturating_sub(1).min(org_prefix.len())) as u32,
+        charset: format.charset,
+    };
+    let space = code_space(telling.charset, telling.length);
+    (0..space).map(move |i| code_at(&telling, i))
 }
 
 /// Formats `index` (< code space) as a code of `format`.
@@ -272,20 +298,33 @@ mod tests {
     }
 
     #[test]
-    fn randomized_codes_keep_the_samples_length_and_kind() {
-        let f = randomized_format("TEST12345", &sample_fixed_part("TEST12345"));
-        assert_eq!(f.prefix, "TEST");
+    fn randomized_codes_start_with_the_orgs_prefix_and_keep_the_samples_length_and_kind() {
+        // Fixed part: half the sample; the org prefix as far as one telling character is left.
+        let cases: &[(&str, &str, &str, usize)] = &[
+            ("ABC", "TEST12345", "ABC0", 36),
+            ("ABC", "TEST123456", "ABC00", 36 * 36),
+            ("ABC", "TES123", "AB0", 36),
+            ("ABC", "TE123", "A0", 36),
+            ("ABC", "98765", "00", 10),
+            ("ABC", "987654321", "0120", 10),
+            ("XYZ", "9876543210", "12300", 100),
+        ];
+        for &(prefix, sample, first, count) in cases {
+            let all: Vec<String> = fixed_part_candidates(prefix, sample).collect();
+            assert_eq!(all[0], first, "{prefix} {sample}");
+            assert_eq!(all.len(), count, "{prefix} {sample}");
+            assert!(all.iter().all(|f| f.len() == sample.len() / 2));
+            assert_eq!(all.iter().collect::<std::collections::HashSet<_>>().len(), count);
+        }
+        let f = randomized_format("TEST12345", "ABC0");
         assert_eq!(f.length, 5);
         assert_eq!(code_space(f.charset, f.length), 36u128.pow(5));
-        let numeric = randomized_format("98765", &sample_fixed_part("98765"));
-        assert_eq!((numeric.prefix.as_str(), numeric.length), ("98", 3));
+        let numeric = randomized_format("98765", "01");
+        assert_eq!(numeric.length, 3);
         for code in random_codes(&numeric, 400) {
-            assert!(code.starts_with("98") && code.len() == 5);
+            assert!(code.starts_with("01") && code.len() == 5);
             assert!(code.chars().all(|c| c.is_ascii_digit()));
         }
-        let other = random_fixed_part("98765");
-        assert_eq!(other.len(), 2);
-        assert!(other.chars().all(|c| c.is_ascii_digit()));
     }
 
     #[test]

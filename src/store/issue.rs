@@ -6,7 +6,7 @@
 use super::dyntx::{Arg, DynTx, placeholders};
 use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::domain::coupon::{CodeFormat, check_code_space, coupon_valid_till, random_codes};
-use crate::domain::coupon::{randomized_format, sample_fixed_part};
+use crate::domain::coupon::randomized_format;
 use crate::domain::issue::*;
 use crate::domain::masters::IdentifierType;
 use crate::domain::offer::{Generation, OfferRules};
@@ -79,10 +79,7 @@ impl Store {
                 charset: *charset,
             }),
             Generation::Randomized { sample } => {
-                let fixed = self
-                    .random_fixed(offer_id)
-                    .await?
-                    .unwrap_or_else(|| sample_fixed_part(sample));
+                let fixed = self.random_fixed(offer_id).await?.unwrap_or_default();
                 Some(randomized_format(sample, &fixed))
             }
             _ => None,

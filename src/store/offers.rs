@@ -520,8 +520,9 @@ macro_rules! write_children {
 
 /// Keeps the rows that stand for an offer's codes in step with its rules through `$tx`: the
 /// common code's coupon (COD-2; a code taken in the org answers `Conflict("common_code")`) and,
-/// at creation, a randomized offer's fixed part, unique among the org's randomized offers of
-/// that length (COD-4).
+/// at creation, a randomized offer's fixed part: the org's code prefix and a character that
+/// tells it from the org's other randomized offers of that length (COD-4, ORG-1); none left
+/// answers `Conflict("sample_code")`.
 macro_rules! write_code_rows {
     ($tx:expr, $org_id:expr, $offer_id:expr, $rules:expr, $creating:expr) => {{
         match &$rules.generation {
@@ -551,22 +552,22 @@ macro_rules! write_code_rows {
                 }
             }
             Generation::Randomized { sample } if $creating => {
-                let mut fixed = crate::domain::coupon::sample_fixed_part(sample);
-                for _ in 0..100 {
-                    let taken: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM offers WHERE org_id = $1 AND id <> $2 AND random_fixed = $3 AND LENGTH(sample_code) = $4",
-                    )
+                let org_prefix: String = sqlx::query_scalar("SELECT code_prefix FROM orgs WHERE id = $1")
                     .bind($org_id)
-                    .bind($offer_id)
-                    .bind(&fixed)
-                    .bind(sample.len() as i64)
                     .fetch_one(&mut *$tx)
                     .await?;
-                    if taken == 0 {
-                        break;
-                    }
-                    fixed = crate::domain::coupon::random_fixed_part(sample);
-                }
+                let taken: Vec<String> = sqlx::query_scalar(
+                    "SELECT random_fixed FROM offers WHERE org_id = $1 AND id <> $2 AND random_fixed IS NOT NULL AND LENGTH(sample_code) = $3",
+                )
+                .bind($org_id)
+                .bind($offer_id)
+                .bind(sample.len() as i64)
+                .fetch_all(&mut *$tx)
+                .await?;
+                let taken: std::collections::HashSet<String> = taken.into_iter().collect();
+                let fixed = crate::domain::coupon::fixed_part_candidates(&org_prefix, sample)
+                    .find(|f| !taken.contains(f))
+                    .ok_or_else(|| StoreError::Conflict("sample_code".into()))?;
                 sqlx::query("UPDATE offers SET random_fixed = $1 WHERE id = $2")
                     .bind(&fixed)
                     .bind($offer_id)

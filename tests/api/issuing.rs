@@ -506,6 +506,17 @@ async fn bulk_issue_gives_every_customer_a_code_or_a_named_refusal_in_a_result_f
 async fn randomized_codes_are_unique_at_volume_and_keep_the_samples_shape() {
     let app = spawn_app().await;
     let b = acme(&app).await;
+    // ORG-1/COD-4: the fixed half is the org's code prefix (3 letters) and one character that
+    // tells the org's randomized offers of that length apart.
+    let org = app.org_id("Acme").await;
+    let prefix = app.store.get_org(org).await.unwrap().code_prefix;
+    assert_eq!(prefix.len(), 3);
+    let settings = b.get("/admin/org").await;
+    assert!(
+        settings.body.contains(&format!("codes like <code>{prefix}0</code> followed by 5 random characters")),
+        "{}",
+        settings.body
+    );
     let first = offer_with(&app, "Personal", |f| {
         f.generation = "randomized".into();
         f.sample_code = "test12345".into();
@@ -517,11 +528,12 @@ async fn randomized_codes_are_unique_at_volume_and_keep_the_samples_shape() {
     })
     .await;
     let tab = b.get(&format!("/offers/{first}/coupons")).await;
-    assert!(tab.body.contains("fixed part TEST followed by 5 random alphanumeric characters — 60,466,176 possible codes"), "{}", tab.body);
+    assert!(tab.body.contains(&format!("fixed part {prefix}0 followed by 5 random alphanumeric characters — 60,466,176 possible codes")), "{}", tab.body);
     let tab = b.get(&format!("/offers/{second}/coupons")).await;
     assert!(
-        !tab.body.contains("fixed part TEST "),
-        "the fixed part is unique in the org"
+        tab.body.contains(&format!("fixed part {prefix}1 followed by 5")),
+        "the fixed part is unique in the org: {}",
+        tab.body
     );
 
     let mut csv = String::from("type,value\n");
@@ -548,7 +560,8 @@ async fn randomized_codes_are_unique_at_volume_and_keep_the_samples_shape() {
         .map(|l| l.split(',').next().unwrap().to_string())
         .collect();
     assert_eq!(codes.len(), 3_000);
-    assert!(codes.iter().all(|c| c.len() == 9 && c.starts_with("TEST")));
+    let fixed = format!("{prefix}0");
+    assert!(codes.iter().all(|c| c.len() == 9 && c.starts_with(&fixed)));
     assert!(
         codes
             .iter()

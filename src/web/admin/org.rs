@@ -29,6 +29,10 @@ struct OrgPage {
     chrome: Chrome,
     form: OrgForm,
     code_prefix: String,
+    /// How the prefix starts numeric randomized codes.
+    code_prefix_digits: String,
+    /// The fixed part a 9-character alphanumeric sample would take first.
+    example_fixed: String,
     errors: FormErrors,
     currencies: Vec<(&'static str, &'static str)>,
     time_zones: Vec<&'static str>,
@@ -50,6 +54,10 @@ async fn page(
     Ok(OrgPage {
         chrome: Chrome::new(user, session, "org"),
         form,
+        code_prefix_digits: crate::domain::coupon::org_lead(&org.code_prefix, true),
+        example_fixed: crate::domain::coupon::fixed_part_candidates(&org.code_prefix, "TEST12345")
+            .next()
+            .unwrap_or_default(),
         code_prefix: org.code_prefix,
         errors,
         currencies: CURRENCIES.iter().map(|(c, _, l)| (*c, *l)).collect(),

@@ -326,12 +326,21 @@ pub async fn create(
             Chrome::flash(&session, &format!("Created offer {}.", rules.name));
             Ok(see_other(&format!("/offers/{id}")))
         }
-        Err(StoreError::Conflict(field)) if field == "common_code" => {
+        Err(StoreError::Conflict(field))
+            if field == "common_code" || field == "sample_code" =>
+        {
             let mut errors = FieldErrors::default();
-            errors.push(
-                "common_code",
-                "is already used by another offer of this organisation",
-            );
+            if field == "common_code" {
+                errors.push(
+                    "common_code",
+                    "is already used by another offer of this organisation",
+                );
+            } else {
+                errors.push(
+                    "sample_code",
+                    "has no fixed part left: every one for codes of this length is used by another randomized offer of this organisation; choose another length",
+                );
+            }
             let page =
                 step_page(&state, &user, &session, Step::Coupons, f, consumer, errors).await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
