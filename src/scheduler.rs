@@ -5,9 +5,7 @@
 
 use crate::config::Settings;
 use crate::domain::issue::offer_ends_on;
-use crate::domain::money::{format_amount, format_percent};
 use crate::domain::offer::OfferExpiry;
-use crate::domain::org::Currency;
 use crate::notify::{Notifier, Outgoing};
 use crate::store::Store;
 use crate::store::outbox::{CouponReminderRow, NewMessage, PocReminderRow};
@@ -112,25 +110,10 @@ pub fn timing(due: DateTime<Utc>, now: DateTime<Utc>) -> Timing {
     }
 }
 
-/// "15% off, at most ₹500" / "₹200.00 off".
+/// The reminder's offer discount in words (`Discount::words`).
 fn discount_text(r: &CouponReminderRow) -> String {
-    let digits = Currency::parse("currency", &r.currency)
-        .map(|c| c.minor_digits())
-        .unwrap_or(2);
-    match r.discount_type.as_str() {
-        "ABS" => format!(
-            "{} off",
-            format_amount(r.discount_value, &r.currency, digits)
-        ),
-        _ => match r.discount_cap {
-            Some(cap) => format!(
-                "{} off, at most {}",
-                format_percent(r.discount_value),
-                format_amount(cap, &r.currency, digits)
-            ),
-            None => format!("{} off", format_percent(r.discount_value)),
-        },
-    }
+    crate::domain::offer::Discount::from_columns(&r.discount_type, r.discount_value, r.discount_cap)
+        .words(r.currency.code(), r.currency.minor_digits())
 }
 
 /// Runs reminders and delivery.
@@ -188,7 +171,7 @@ impl Scheduler {
         let rows = self.store.poc_reminders(since).await?;
         let mut messages = Vec::new();
         for r in rows {
-            let tz: Tz = r.time_zone.parse().unwrap_or(chrono_tz::UTC);
+            let tz: Tz = r.time_zone.0;
             let expiry = match (r.expiry_type.as_str(), r.expires_on) {
                 ("fixed", Some(d)) => OfferExpiry::Fixed(d),
                 _ => OfferExpiry::WithCampaign,
@@ -310,7 +293,7 @@ impl Scheduler {
     ) -> anyhow::Result<()> {
         let since = (now - Duration::days(2)).date_naive();
         for r in self.store.coupon_reminders(since).await? {
-            let tz: Tz = r.time_zone.parse().unwrap_or(chrono_tz::UTC);
+            let tz: Tz = r.time_zone.0;
             let today = now.with_timezone(&tz).date_naive();
             // The reminder day whose 10:00 is at most a day ago.
             let day = [today, today - Duration::days(1)].into_iter().find(|d| {

@@ -6,7 +6,6 @@ use super::{ApiClient, ApiError, parse_body};
 use crate::domain::money::amount_input;
 use crate::domain::offer::form::{OfferForm, parse};
 use crate::domain::offer::{Discount, Generation, OfferExpiry, ScopeKind};
-use crate::domain::org::Currency;
 use crate::state::AppState;
 use crate::store::masters::CodedKind;
 use actix_web::http::StatusCode;
@@ -331,14 +330,12 @@ async fn series_out(state: &AppState, org_id: i64, id: i64) -> Result<SeriesOut,
             e => e.into(),
         })?;
     let org = state.store.get_org(org_id).await?;
-    let digits = Currency::parse("currency", &org.currency)
-        .map(|c| c.minor_digits())
-        .unwrap_or(2);
+    let digits = org.currency.minor_digits();
     let mut names = state
         .store
-        .names_for_description(org_id, &org.currency, digits)
+        .names_for_description(org_id, org.currency.code(), digits)
         .await?;
-    let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let tz: chrono_tz::Tz = org.time_zone.0;
     names.today = Some(chrono::Utc::now().with_timezone(&tz).date_naive());
     let campaign_end = match &o.claimed_by {
         Some((id, name, _)) => {
@@ -423,10 +420,8 @@ pub async fn create(
     let b: SeriesBody = parse_body(&body)?;
     let org_id = client.key.org_id;
     let org = state.store.get_org(org_id).await?;
-    let digits = Currency::parse("currency", &org.currency)
-        .map(|c| c.minor_digits())
-        .unwrap_or(2);
-    let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let digits = org.currency.minor_digits();
+    let tz: chrono_tz::Tz = org.time_zone.0;
     let today = Utc::now().with_timezone(&tz).date_naive();
     let actor = crate::domain::user::Actor::system(&format!("API key {}", client.key.name));
     let mut form = form_of(&state, org_id, &b, digits).await?;
@@ -571,7 +566,7 @@ pub async fn list(
         }
     };
     let org = state.store.get_org(org_id).await?;
-    let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let tz: chrono_tz::Tz = org.time_zone.0;
     let today = Utc::now().with_timezone(&tz).date_naive();
     let ids = state.store.series_ids(org_id, filter, today).await?;
     let mut series = Vec::with_capacity(ids.len());

@@ -4,3 +4,4 @@
 
 pub mod api_access;
 pub mod redeem;
+pub mod resend;

@@ -51,11 +51,9 @@ async fn offer(
         offer_code: offer.offer_code.clone(),
         name: offer.rules.name.clone(),
         ends_on: offer_ends_on(&offer.rules.expiry, campaign_end),
-        tz: org.time_zone.parse().unwrap_or(chrono_tz::UTC),
-        digits: crate::domain::org::Currency::parse("currency", &org.currency)
-            .map(|c| c.minor_digits())
-            .unwrap_or(2),
-        currency: org.currency.clone(),
+        tz: org.time_zone.0,
+        digits: org.currency.minor_digits(),
+        currency: org.currency.code().to_string(),
         claimed_by: offer.claimed_by.map(|(id, name, _)| (id, name)),
         rules: offer.rules,
         version,

@@ -114,7 +114,10 @@ pub fn org_lead(org_prefix: &str, numeric: bool) -> String {
 /// of the org's lead (`org_lead`) as leaves at least one character to tell the org's randomized
 /// offers of that length apart, then those telling characters in alphabet order
 /// (`ABC` + `TEST12345` → `ABC0`, `ABC1`, …; `ABC` + `98765` → `00`, `01`, …).
-pub fn fixed_part_candidates(org_prefix: &str, sample: &str) -> impl Iterator<Item = String> + use<> {
+pub fn fixed_part_candidates(
+    org_prefix: &str,
+    sample: &str,
+) -> impl Iterator<Item = String> + use<> {
     let format = randomized_format(sample, "");
     let numeric = format.charset == Charset::Numeric;
     let fixed_len = sample.len() / 2;
@@ -314,7 +317,10 @@ mod tests {
             assert_eq!(all[0], first, "{prefix} {sample}");
             assert_eq!(all.len(), count, "{prefix} {sample}");
             assert!(all.iter().all(|f| f.len() == sample.len() / 2));
-            assert_eq!(all.iter().collect::<std::collections::HashSet<_>>().len(), count);
+            assert_eq!(
+                all.iter().collect::<std::collections::HashSet<_>>().len(),
+                count
+            );
         }
         let f = randomized_format("TEST12345", "ABC0");
         assert_eq!(f.length, 5);

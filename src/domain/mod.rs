@@ -6,6 +6,7 @@ pub mod csv_lines;
 pub mod csv_safe;
 pub mod issue;
 pub mod masters;
+pub mod message;
 pub mod money;
 pub mod offer;
 pub mod org;

@@ -62,6 +62,17 @@ impl Currency {
     }
 }
 
+/// An org's time zone as rows carry it (decoded once from its IANA name by the store).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgTz(pub Tz);
+
+impl std::ops::Deref for OrgTz {
+    type Target = Tz;
+    fn deref(&self) -> &Tz {
+        &self.0
+    }
+}
+
 /// Parses an IANA time zone name such as `Asia/Kolkata`.
 pub fn parse_time_zone(field: &'static str, raw: &str) -> Result<Tz, FieldError> {
     raw.trim()

@@ -217,7 +217,7 @@ impl Store {
     /// The org's calendar day now.
     async fn org_today(&self, org_id: i64) -> StoreResult<NaiveDate> {
         let org = self.get_org(org_id).await?;
-        let tz: Tz = org.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let tz: Tz = org.time_zone.0;
         Ok(Utc::now().with_timezone(&tz).date_naive())
     }
 

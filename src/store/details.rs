@@ -20,14 +20,14 @@ pub struct CouponDetail {
     pub valid_till: Option<NaiveDate>,
     pub redeem_count: i64,
     pub redeemed_at: Option<DateTime<Utc>>,
-    pub time_zone: String,
+    pub time_zone: crate::domain::org::OrgTz,
 }
 
 impl CouponDetail {
     /// unissued, issued, expired (issued and past its last day in the org's calendar),
     /// redeemed or revoked.
     pub fn shown_status(&self) -> &'static str {
-        let tz: Tz = self.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let tz: Tz = self.time_zone.0;
         let today = Utc::now().with_timezone(&tz).date_naive();
         super::coupons::shown_status(&self.status, self.valid_till, today)
     }

@@ -5,8 +5,8 @@
 
 use super::dyntx::{Arg, DynTx, placeholders};
 use super::{AuditEntry, Store, StoreError, StoreResult};
-use crate::domain::coupon::{CodeFormat, check_code_space, coupon_valid_till, random_codes};
 use crate::domain::coupon::randomized_format;
+use crate::domain::coupon::{CodeFormat, check_code_space, coupon_valid_till, random_codes};
 use crate::domain::issue::*;
 use crate::domain::masters::IdentifierType;
 use crate::domain::offer::{Generation, OfferRules};
@@ -63,7 +63,7 @@ impl Store {
     pub async fn issue_context(&self, org_id: i64, offer_id: i64) -> StoreResult<IssueContext> {
         let offer = self.get_offer(org_id, offer_id).await?;
         let org = self.get_org(org_id).await?;
-        let tz: Tz = org.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let tz: Tz = org.time_zone.0;
         let campaign_end = match &offer.claimed_by {
             Some((id, _, _)) => self.get_consumer(org_id, *id).await?.ends_on,
             None => None,

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod claims;
 pub mod coupons;
 pub mod customers;
+pub mod decode;
 pub mod details;
 pub mod dyntx;
 pub mod instances;

@@ -155,15 +155,7 @@ fn to_rules(r: &OfferRow, ch: Children) -> StoreResult<OfferRules> {
         "fixed" => OfferExpiry::Fixed(r.expires_on.ok_or_else(|| corrupt("expiry"))?),
         _ => OfferExpiry::WithCampaign,
     };
-    let discount = match r.discount_type.as_str() {
-        "ABS" => Discount::Fixed {
-            amount: r.discount_value,
-        },
-        _ => Discount::Percent {
-            basis_points: r.discount_value,
-            cap: r.discount_cap,
-        },
-    };
+    let discount = Discount::from_columns(&r.discount_type, r.discount_value, r.discount_cap);
     let pick = |kind: &str| {
         ch.products
             .iter()
@@ -309,10 +301,7 @@ struct Columns {
 }
 
 fn columns(r: &OfferRules) -> Columns {
-    let (discount_type, discount_value, discount_cap) = match r.discount {
-        Discount::Fixed { amount } => ("ABS", amount, None),
-        Discount::Percent { basis_points, cap } => ("PERC", basis_points, cap),
-    };
+    let (discount_type, discount_value, discount_cap) = r.discount.columns();
     let (mut code_length, mut code_charset, mut code_prefix, mut common_code, mut sample_code) =
         (None, None, None, None, None);
     match &r.generation {

@@ -1,7 +1,7 @@
 //! Orgs, users and login throttling.
 
 use super::{AuditEntry, Store, StoreError, StoreResult, read, record_audit, transaction};
-use crate::domain::org::{OrgSettings, PREFIX_ALPHABET};
+use crate::domain::org::{Currency, OrgSettings, OrgTz, PREFIX_ALPHABET};
 use crate::domain::user::{Actor, Email, Role};
 use chrono::{DateTime, Utc};
 use rand::RngExt;
@@ -11,8 +11,8 @@ use rand::RngExt;
 pub struct Org {
     pub id: i64,
     pub name: String,
-    pub currency: String,
-    pub time_zone: String,
+    pub currency: Currency,
+    pub time_zone: OrgTz,
     pub code_prefix: String,
     pub created_at: DateTime<Utc>,
 }
@@ -33,11 +33,11 @@ pub struct SessionUser {
     pub org_id: i64,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub active: bool,
     pub org_name: String,
-    pub currency: String,
-    pub time_zone: String,
+    pub currency: Currency,
+    pub time_zone: OrgTz,
     pub session_version: i64,
 }
 
@@ -166,7 +166,7 @@ impl Store {
     ) -> StoreResult<()> {
         let before = self.get_org(org_id).await?;
         let details = serde_json::json!({
-            "before": {"name": before.name, "currency": before.currency, "time_zone": before.time_zone},
+            "before": {"name": before.name, "currency": before.currency.code(), "time_zone": before.time_zone.name()},
             "after": {"name": s.name, "currency": s.currency.code(), "time_zone": s.time_zone.name()},
         });
         transaction!(self, tx => {

@@ -6,6 +6,7 @@
 
 use super::dyntx::{Arg, DynTx};
 use super::{AuditEntry, Store, StoreError, StoreResult};
+use crate::domain::org::{Currency, OrgTz};
 use crate::domain::user::Actor;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -73,7 +74,7 @@ pub struct PocReminderRow {
     pub days_before: i64,
     pub issued_count: i64,
     pub redeemed_count: i64,
-    pub time_zone: String,
+    pub time_zone: OrgTz,
     pub created_at: DateTime<Utc>,
     pub poc_id: i64,
     pub poc_name: String,
@@ -90,11 +91,11 @@ pub struct CouponReminderRow {
     pub days_before: i64,
     pub channel: String,
     pub text: String,
-    pub time_zone: String,
+    pub time_zone: OrgTz,
     pub discount_type: String,
     pub discount_value: i64,
     pub discount_cap: Option<i64>,
-    pub currency: String,
+    pub currency: Currency,
 }
 
 /// Outbox page filters.

@@ -314,16 +314,14 @@ impl Store {
                 let tz = match tz {
                     Some(tz) => tz,
                     None => {
-                        let name: Option<(String,)> = tx
+                        let (zone,): (crate::domain::org::OrgTz,) = tx
                             .fetch_optional(
                                 "SELECT time_zone FROM orgs WHERE id = $1",
                                 &[org_id.into()],
                             )
-                            .await?;
-                        *tz.insert(
-                            name.and_then(|(n,)| n.parse().ok())
-                                .unwrap_or(chrono_tz::UTC),
-                        )
+                            .await?
+                            .ok_or(StoreError::NotFound)?;
+                        *tz.insert(zone.0)
                     }
                 };
                 tx.execute(

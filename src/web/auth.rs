@@ -46,7 +46,7 @@ pub struct CurrentUser {
     pub name: String,
     pub role: Role,
     pub org_name: String,
-    pub currency: String,
+    pub currency: crate::domain::org::Currency,
     pub time_zone: Tz,
     pub csrf: String,
     /// The stored hash of this session's id (the Account page marks "this session").
@@ -125,17 +125,15 @@ impl FromRequest for CurrentUser {
             if (now - row.last_seen_at).num_seconds() >= TOUCH_EVERY_SECS {
                 state.store.touch_session(&row.id_hash, now).await?;
             }
-            let role = Role::parse("role", &u.role)
-                .map_err(|e| WebError::Internal(anyhow::anyhow!("{e}")))?;
             Ok(CurrentUser {
                 id: u.id,
                 org_id: u.org_id,
                 email: u.email,
                 name: u.name,
-                role,
+                role: u.role,
                 org_name: u.org_name,
                 currency: u.currency,
-                time_zone: u.time_zone.parse().unwrap_or(chrono_tz::Asia::Kolkata),
+                time_zone: u.time_zone.0,
                 csrf: csrf::token(&session),
                 session_hash: row.id_hash,
             })

@@ -516,7 +516,7 @@ pub async fn home(
         .store
         .home_overview(user.org_id, tz, now, show_outbox)
         .await?;
-    let (kpis, charts) = figures(&trend, &user.currency, digits(&user));
+    let (kpis, charts) = figures(&trend, user.currency.code(), digits(&user));
     debug_assert_eq!(trend.days.len(), TREND_DAYS);
     let ending_note = match ending.len() {
         0 => format!("none ends in the next {ENDING_WITHIN_DAYS} days"),
@@ -530,7 +530,7 @@ pub async fn home(
         &HomePage {
             chrome: Chrome::new(&user, &session, "home"),
             masters,
-            currency: user.currency.clone(),
+            currency: user.currency.code().to_string(),
             time_zone: tz.name().to_string(),
             as_of: now
                 .with_timezone(&tz)

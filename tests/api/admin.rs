@@ -57,8 +57,8 @@ async fn org_settings_are_validated_saved_and_audited() {
     assert_eq!(
         (
             saved.name.as_str(),
-            saved.currency.as_str(),
-            saved.time_zone.as_str()
+            saved.currency.code(),
+            saved.time_zone.name()
         ),
         ("Acme Retail", "AED", "Asia/Dubai")
     );

@@ -513,7 +513,9 @@ async fn randomized_codes_are_unique_at_volume_and_keep_the_samples_shape() {
     assert_eq!(prefix.len(), 3);
     let settings = b.get("/admin/org").await;
     assert!(
-        settings.body.contains(&format!("codes like <code>{prefix}0</code> followed by 5 random characters")),
+        settings.body.contains(&format!(
+            "codes like <code>{prefix}0</code> followed by 5 random characters"
+        )),
         "{}",
         settings.body
     );
@@ -531,7 +533,8 @@ async fn randomized_codes_are_unique_at_volume_and_keep_the_samples_shape() {
     assert!(tab.body.contains(&format!("fixed part {prefix}0 followed by 5 random alphanumeric characters — 60,466,176 possible codes")), "{}", tab.body);
     let tab = b.get(&format!("/offers/{second}/coupons")).await;
     assert!(
-        tab.body.contains(&format!("fixed part {prefix}1 followed by 5")),
+        tab.body
+            .contains(&format!("fixed part {prefix}1 followed by 5")),
         "the fixed part is unique in the org: {}",
         tab.body
     );

@@ -3,7 +3,7 @@
 //! Mon–Fri 16:00–18:00 at 3 stores, once per customer, first 1,000 redemptions".
 
 use super::*;
-use crate::domain::money::{format_amount, format_count, format_percent};
+use crate::domain::money::{format_amount, format_count};
 use std::collections::HashMap;
 
 /// Names of the records an offer refers to, and the org's currency.
@@ -115,21 +115,7 @@ impl OfferRules {
         let money = |m: i64| format_amount(m, &n.currency, n.digits);
         let r = &self.redemption;
 
-        let discount = match self.discount {
-            Discount::Fixed { amount } => format!("{} off", money(amount)),
-            Discount::Percent {
-                basis_points,
-                cap: None,
-            } => format!("{} off", format_percent(basis_points)),
-            Discount::Percent {
-                basis_points,
-                cap: Some(cap),
-            } => format!(
-                "{} off, at most {}",
-                format_percent(basis_points),
-                money(cap)
-            ),
-        };
+        let discount = self.discount.words(&n.currency, n.digits);
         let products = match &self.applicability {
             Applicability::All => "on all products".to_string(),
             Applicability::Selected { categories, brands } => {

@@ -24,6 +24,50 @@ pub enum Discount {
     Percent { basis_points: i64, cap: Option<i64> },
 }
 
+impl Discount {
+    /// From its stored columns: `ABS` and an amount, or `PERC`, basis points and a cap.
+    pub fn from_columns(kind: &str, value: i64, cap: Option<i64>) -> Discount {
+        match kind {
+            "ABS" => Discount::Fixed { amount: value },
+            _ => Discount::Percent {
+                basis_points: value,
+                cap,
+            },
+        }
+    }
+
+    /// Its stored columns (kind, value, cap).
+    pub fn columns(&self) -> (&'static str, i64, Option<i64>) {
+        match *self {
+            Discount::Fixed { amount } => ("ABS", amount, None),
+            Discount::Percent { basis_points, cap } => ("PERC", basis_points, cap),
+        }
+    }
+
+    /// The discount in words, one wording wherever the product says it (description,
+    /// dashboard, reminders, resends): "₹200 off", "12.5% off", "15% off, at most ₹500".
+    pub fn words(&self, currency: &str, digits: u32) -> String {
+        use crate::domain::money::{format_amount, format_percent};
+        match *self {
+            Discount::Fixed { amount } => {
+                format!("{} off", format_amount(amount, currency, digits))
+            }
+            Discount::Percent {
+                basis_points,
+                cap: None,
+            } => format!("{} off", format_percent(basis_points)),
+            Discount::Percent {
+                basis_points,
+                cap: Some(cap),
+            } => format!(
+                "{} off, at most {}",
+                format_percent(basis_points),
+                format_amount(cap, currency, digits)
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applicability {
     All,

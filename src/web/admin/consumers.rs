@@ -253,7 +253,7 @@ pub async fn detail(
     });
     let offers: Vec<ConsumerOfferView> = list
         .into_iter()
-        .map(|o| offer_view(o, &row, today, &user.currency, d))
+        .map(|o| offer_view(o, &row, today, user.currency.code(), d))
         .collect();
     let active = offers.iter().filter(|o| o.state == "Active").count();
     let totals = format!(

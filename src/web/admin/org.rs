@@ -48,8 +48,8 @@ async fn page(
     let org = state.store.get_org(user.org_id).await?;
     let form = form.unwrap_or(OrgForm {
         name: org.name,
-        currency: org.currency,
-        time_zone: org.time_zone,
+        currency: org.currency.code().to_string(),
+        time_zone: org.time_zone.name().to_string(),
     });
     Ok(OrgPage {
         chrome: Chrome::new(user, session, "org"),

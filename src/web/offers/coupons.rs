@@ -556,10 +556,15 @@ pub async fn resend(
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ServeCustomers)?;
     let (offer_id, coupon_id) = path.into_inner();
-    match state
-        .store
-        .resend_coupon(user.org_id, offer_id, coupon_id, &user.actor(), Utc::now())
-        .await?
+    match crate::app::resend::resend(
+        &state.store,
+        user.org_id,
+        offer_id,
+        coupon_id,
+        &user.actor(),
+        Utc::now(),
+    )
+    .await?
     {
         Ok(resent) => {
             let by = if resent.channel == "sms" {

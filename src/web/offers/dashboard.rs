@@ -111,7 +111,7 @@ pub async fn list(
                 &r.discount_type,
                 r.discount_value,
                 r.discount_cap,
-                &user.currency,
+                user.currency.code(),
                 d,
             ),
             // The real last day: the fixed date or the claiming campaign's end, whichever is

@@ -11,9 +11,7 @@ pub mod revoke;
 pub mod sections;
 pub mod wizard;
 
-use crate::domain::money::{format_amount, format_percent};
 use crate::domain::offer::describe::Names;
-use crate::domain::org::Currency;
 use crate::store::Store;
 use crate::store::masters::{CodedKind, CodedRow, ConsumerRow, PocRow, StoreListRow, TillListRow};
 use crate::web::WebError;
@@ -80,9 +78,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The org's minor-unit digits for its currency.
 pub fn digits(user: &CurrentUser) -> u32 {
-    Currency::parse("currency", &user.currency)
-        .map(|c| c.minor_digits())
-        .unwrap_or(2)
+    user.currency.minor_digits()
 }
 
 /// Today in the org's time zone.
@@ -126,12 +122,12 @@ impl Pickers {
                 .into_iter()
                 .filter(|(id, _)| Some(*id) != except_offer)
                 .collect(),
-            currency: user.currency.clone(),
+            currency: user.currency.code().to_string(),
         })
     }
 }
 
-/// The discount as the dashboard shows it.
+/// A stored discount in words (`Discount::words`).
 pub fn discount_text(
     kind: &str,
     value: i64,
@@ -139,15 +135,7 @@ pub fn discount_text(
     currency: &str,
     digits: u32,
 ) -> String {
-    match (kind, cap) {
-        ("ABS", _) => format!("{} off", format_amount(value, currency, digits)),
-        (_, Some(cap)) => format!(
-            "{} off (max {})",
-            format_percent(value),
-            format_amount(cap, currency, digits)
-        ),
-        _ => format!("{} off", format_percent(value)),
-    }
+    crate::domain::offer::Discount::from_columns(kind, value, cap).words(currency, digits)
 }
 
 /// "Outbound campaign: Diwali blast" for a claimed offer.
@@ -177,7 +165,7 @@ pub async fn consumer_of(
 
 pub async fn names(store: &Store, user: &CurrentUser) -> Result<Names, WebError> {
     let mut names = store
-        .names_for_description(user.org_id, &user.currency, digits(user))
+        .names_for_description(user.org_id, user.currency.code(), digits(user))
         .await?;
     names.today = Some(today(user));
     Ok(names)

@@ -138,7 +138,7 @@ pub async fn show(
         Some(PerformanceTab::new(
             &offer,
             &perf,
-            &user.currency,
+            user.currency.code(),
             digits(&user),
             user.time_zone,
         ))

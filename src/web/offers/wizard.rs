@@ -326,9 +326,7 @@ pub async fn create(
             Chrome::flash(&session, &format!("Created offer {}.", rules.name));
             Ok(see_other(&format!("/offers/{id}")))
         }
-        Err(StoreError::Conflict(field))
-            if field == "common_code" || field == "sample_code" =>
-        {
+        Err(StoreError::Conflict(field)) if field == "common_code" || field == "sample_code" => {
             let mut errors = FieldErrors::default();
             if field == "common_code" {
                 errors.push(

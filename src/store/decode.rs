@@ -1,0 +1,79 @@
+//! Values decoded once at the database boundary. A text column that holds a domain value (a
+//! currency, a time zone, a role, a status) is read straight into the domain type, on both
+//! databases; a value the domain does not know fails the read (a broken row is an error, not a
+//! silent default), so no caller parses or falls back again.
+
+use crate::domain::org::{Currency, OrgTz};
+use crate::domain::redeem::CouponStatus;
+use crate::domain::user::Role;
+
+/// `sqlx::Type` + `sqlx::Decode` for a type read from a text column by `parse` (`&str →
+/// Option<Self>`), on every database whose text decodes as `&str`.
+macro_rules! text_decoded {
+    ($ty:ty, $what:literal, |$s:ident| $parse:expr) => {
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $ty
+        where
+            String: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <String as sqlx::Type<DB>>::type_info()
+            }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <String as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $ty
+        where
+            &'r str: sqlx::Decode<'r, DB>,
+        {
+            fn decode(
+                value: <DB as sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                let $s: &str = <&'r str as sqlx::Decode<'r, DB>>::decode(value)?;
+                let parsed: Option<$ty> = $parse;
+                parsed.ok_or_else(|| format!(concat!("unknown ", $what, " {:?}"), $s).into())
+            }
+        }
+    };
+}
+
+text_decoded!(Currency, "currency", |s| Currency::parse("currency", s)
+    .ok());
+text_decoded!(OrgTz, "time zone", |s| s.parse().ok().map(OrgTz));
+text_decoded!(Role, "role", |s| Role::parse("role", s).ok());
+text_decoded!(CouponStatus, "coupon status", |s| CouponStatus::parse(s));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Connection;
+
+    #[tokio::test]
+    async fn text_columns_decode_into_domain_values_and_unknown_ones_fail_the_read() {
+        let mut db = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let (c, tz, r): (Currency, OrgTz, Role) =
+            sqlx::query_as("SELECT 'KWD', 'Asia/Dubai', 'csm'")
+                .fetch_one(&mut db)
+                .await
+                .unwrap();
+        assert_eq!((c.code(), c.minor_digits()), ("KWD", 3));
+        assert_eq!(tz.0, chrono_tz::Asia::Dubai);
+        assert_eq!(r, Role::Csm);
+        let broken = sqlx::query_as::<_, (Currency,)>("SELECT 'XXX'")
+            .fetch_one(&mut db)
+            .await;
+        assert!(
+            broken
+                .unwrap_err()
+                .to_string()
+                .contains("unknown currency \"XXX\"")
+        );
+        let broken = sqlx::query_as::<_, (OrgTz,)>("SELECT 'Mars/Base'")
+            .fetch_one(&mut db)
+            .await;
+        assert!(broken.is_err());
+    }
+}
