@@ -2,10 +2,10 @@
 //! claims for it (and only for it); an unbound key names the consumer.
 
 use super::{ApiClient, ApiError, parse_body};
+use crate::domain::claim::ClaimConsumer;
 use crate::domain::user::Actor;
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::claims::ClaimConsumer;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -36,7 +36,7 @@ impl From<&ClaimConsumer> for ConsumerOut {
         ConsumerOut {
             id: c.id,
             name: c.name.clone(),
-            kind: c.kind.to_ascii_uppercase(),
+            kind: c.kind.as_str().to_ascii_uppercase(),
         }
     }
 }
@@ -93,23 +93,22 @@ pub async fn claim(
         }
     };
     let actor = Actor::system(&format!("API key {}", key.name));
-    let outcome = match state
-        .store
-        .claim_offer(key.org_id, series_id, consumer_id, &actor)
-        .await
-    {
-        Ok(o) => o,
-        Err(StoreError::NotFound) => {
-            // Say which of the two is unknown.
-            return Err(
-                match state.store.get_consumer(key.org_id, consumer_id).await {
-                    Err(StoreError::NotFound) => ApiError::not_found("consumer"),
-                    _ => ApiError::not_found("series"),
-                },
-            );
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let outcome =
+        match crate::app::claim::claim(&state.store, key.org_id, series_id, consumer_id, &actor)
+            .await
+        {
+            Ok(o) => o,
+            Err(StoreError::NotFound) => {
+                // Say which of the two is unknown.
+                return Err(
+                    match state.store.get_consumer(key.org_id, consumer_id).await {
+                        Err(StoreError::NotFound) => ApiError::not_found("consumer"),
+                        _ => ApiError::not_found("series"),
+                    },
+                );
+            }
+            Err(e) => return Err(e.into()),
+        };
     match outcome {
         Ok(done) => Ok(HttpResponse::Ok().json(ClaimedOut {
             series_id,

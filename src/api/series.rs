@@ -456,15 +456,14 @@ pub async fn create(
     if let Some(consumer) = client.key.consumer_id {
         // The offer is created claimed by the key's consumer: the claim rules apply (an
         // outbound campaign holds one offer, an ended campaign none, …).
-        if let Err(refusal) = state
-            .store
-            .may_create_for(
-                org_id,
-                &rules.name,
-                matches!(rules.expiry, OfferExpiry::WithCampaign),
-                consumer,
-            )
-            .await?
+        if let Err(refusal) = crate::app::claim::may_create_for(
+            &state.store,
+            org_id,
+            &rules.name,
+            matches!(rules.expiry, OfferExpiry::WithCampaign),
+            consumer,
+        )
+        .await?
         {
             let status = if refusal.is_conflict() {
                 StatusCode::CONFLICT

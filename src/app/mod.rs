@@ -3,5 +3,6 @@
 //! call the store directly — issue #14 moves them here one by one.)
 
 pub mod api_access;
+pub mod claim;
 pub mod redeem;
 pub mod resend;

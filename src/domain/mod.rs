@@ -1,6 +1,7 @@
 //! Pure domain types and rules: no I/O. Values of these types are valid by construction.
 
 pub mod api_key;
+pub mod claim;
 pub mod coupon;
 pub mod csv_lines;
 pub mod csv_safe;

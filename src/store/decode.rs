@@ -3,6 +3,7 @@
 //! databases; a value the domain does not know fails the read (a broken row is an error, not a
 //! silent default), so no caller parses or falls back again.
 
+use crate::domain::masters::ConsumerKind;
 use crate::domain::org::{Currency, OrgTz};
 use crate::domain::redeem::CouponStatus;
 use crate::domain::user::Role;
@@ -42,6 +43,10 @@ text_decoded!(Currency, "currency", |s| Currency::parse("currency", s)
     .ok());
 text_decoded!(OrgTz, "time zone", |s| s.parse().ok().map(OrgTz));
 text_decoded!(Role, "role", |s| Role::parse("role", s).ok());
+text_decoded!(ConsumerKind, "consumer kind", |s| ConsumerKind::parse(
+    "kind", s
+)
+.ok());
 text_decoded!(CouponStatus, "coupon status", |s| CouponStatus::parse(s));
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! dashboard, and the create-offer wizard's drafts.
 
 use super::{AuditEntry, Store, StoreError, StoreResult, read, record_audit, transaction};
+use crate::domain::masters::ConsumerKind;
 use crate::domain::masters::IdentifierType;
 use crate::domain::offer::describe::Names;
 use crate::domain::offer::form::{OfferContext, OfferForm, parse_time_slots};
@@ -57,7 +58,7 @@ struct OfferRow {
     poc_reminder_days: Option<i64>,
     claimed_by: Option<i64>,
     claimed_by_name: Option<String>,
-    claimed_by_kind: Option<String>,
+    claimed_by_kind: Option<ConsumerKind>,
     coupon_count: i64,
     issued_count: i64,
     redeemed_count: i64,
@@ -75,7 +76,7 @@ pub struct OfferRecord {
     pub id: i64,
     pub offer_code: String,
     pub rules: OfferRules,
-    pub claimed_by: Option<(i64, String, String)>,
+    pub claimed_by: Option<(i64, String, ConsumerKind)>,
     /// Coupons the offer has (generated, uploaded or made at issue).
     pub coupon_count: i64,
     pub issued_count: i64,
@@ -101,7 +102,7 @@ pub struct OfferListRow {
     pub expiry_type: String,
     pub expires_on: Option<NaiveDate>,
     pub claimed_by_name: Option<String>,
-    pub claimed_by_kind: Option<String>,
+    pub claimed_by_kind: Option<ConsumerKind>,
     /// The claiming consumer's end date (an offer "along with the campaign" ends then).
     pub claimed_until: Option<NaiveDate>,
     pub issued_count: i64,
@@ -811,7 +812,7 @@ impl Store {
             claimed_by: match (
                 row.claimed_by,
                 row.claimed_by_name.clone(),
-                row.claimed_by_kind.clone(),
+                row.claimed_by_kind,
             ) {
                 (Some(id), Some(name), Some(kind)) => Some((id, name, kind)),
                 _ => None,

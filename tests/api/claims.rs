@@ -130,7 +130,13 @@ async fn claiming_in_the_console_shows_the_claimer_everywhere_and_is_audited() {
     );
     let audits = claim_audits(&app, "Acme").await;
     assert_eq!(audits.len(), 1);
-    assert!(audits[0].starts_with("Claimed by Loyalty program: Club"));
+    // One sentence, no "Kind: name:" double colon (#13).
+    assert!(
+        audits[0].starts_with("Offer Welcome (")
+            && audits[0].ends_with(") claimed by loyalty program Club"),
+        "{}",
+        audits[0]
+    );
 
     // The claim page now names the owner and offers no picker.
     let claimed = b.get(&format!("/offers/{offer}/claim")).await.body;
@@ -639,8 +645,7 @@ async fn the_claim_page_in_a_browser() {
     let held = offer_in(&app, "Acme", "Diwali 500 off", FAR).await;
     let blast = consumer(&app, "Acme", "Diwali SMS blast", "outbound", RUNNING).await;
     let org = app.org_id("Acme").await;
-    app.store
-        .claim_offer(org, held, blast, &Actor::system("test"))
+    offerdesk::app::claim::claim(&app.store, org, held, blast, &Actor::system("test"))
         .await
         .unwrap()
         .unwrap();

@@ -160,8 +160,7 @@ async fn a_programs_page_lists_its_offers_with_state_and_counts() {
     let welcome = offer_in(&app, "Acme", "Welcome", FAR).await;
     let summer = offer_in(&app, "Acme", "Summer", "2020-06-30").await;
     for offer in [welcome, summer] {
-        app.store
-            .claim_offer(org, offer, club, &Actor::system("test"))
+        offerdesk::app::claim::claim(&app.store, org, offer, club, &Actor::system("test"))
             .await
             .unwrap()
             .expect("claimed");

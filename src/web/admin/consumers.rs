@@ -263,20 +263,19 @@ pub async fn detail(
         plural(issued, "coupon", "coupons"),
         format_count(redeemed)
     );
-    let no_new_offer = match state
-        .store
-        .may_create_for(user.org_id, "", false, row.id)
-        .await?
-    {
-        Ok(()) => String::new(),
-        Err(refusal) => {
-            let mut why = refusal.to_string();
-            if let Some(first) = why.get_mut(..1) {
-                first.make_ascii_uppercase();
+    let no_new_offer =
+        match crate::app::claim::may_create_for(&state.store, user.org_id, "", false, row.id)
+            .await?
+        {
+            Ok(()) => String::new(),
+            Err(refusal) => {
+                let mut why = refusal.to_string();
+                if let Some(first) = why.get_mut(..1) {
+                    first.make_ascii_uppercase();
+                }
+                format!("{why}.")
             }
-            format!("{why}.")
-        }
-    };
+        };
     let page = ConsumerPage {
         chrome: Chrome::new(&user, &session, "consumers"),
         consumer: row.into(),

@@ -3,10 +3,10 @@
 //! `store::claims`). Admins and marketing managers only.
 
 use super::names;
+use crate::domain::claim::{ClaimCandidate, ClaimRefusal};
 use crate::domain::masters::ConsumerKind;
 use crate::domain::user::Permission;
 use crate::store::StoreError;
-use crate::store::claims::{ClaimCandidate, ClaimOffer, ClaimRefusal};
 use crate::store::offers::OfferRecord;
 use crate::web::auth::CurrentUser;
 use crate::web::csrf::CsrfForm;
@@ -67,7 +67,7 @@ struct ClaimPage {
     can_add_consumers: bool,
 }
 
-fn runs(c: &crate::store::claims::ClaimConsumer) -> String {
+fn runs(c: &crate::domain::claim::ClaimConsumer) -> String {
     match (c.starts_on, c.ends_on) {
         (Some(s), Some(e)) => format!("{} – {}", s.format("%-d %b %Y"), e.format("%-d %b %Y")),
         (None, Some(e)) => format!("until {}", e.format("%-d %b %Y")),
@@ -107,10 +107,7 @@ fn picker(candidates: Vec<ClaimCandidate>) -> (Vec<ConsumerGroup>, Vec<String>) 
             // The offer has an owner: the page shows it instead of a picker.
             Err(ClaimRefusal::AlreadyClaimed(_)) => continue,
         };
-        let Some(group) = consumer
-            .kind()
-            .and_then(|k| ConsumerKind::ALL.iter().position(|x| *x == k))
-        else {
+        let Some(group) = ConsumerKind::ALL.iter().position(|x| *x == consumer.kind) else {
             continue;
         };
         groups[group].options.push(ConsumerOption {
@@ -142,11 +139,11 @@ async fn page(
     chosen: i64,
     error: String,
 ) -> Result<ClaimPage, WebError> {
-    let facts = ClaimOffer::from(offer);
+    let facts = crate::store::claims::claim_offer_of(offer);
     let (groups, hidden) = if facts.claimed_by.is_some() {
         (Vec::new(), Vec::new())
     } else {
-        picker(state.store.claim_candidates(user.org_id, &facts).await?)
+        picker(crate::app::claim::candidates(&state.store, user.org_id, &facts).await?)
     };
     let headline = offer
         .rules
@@ -213,9 +210,7 @@ pub async fn claim(
     let error = if chosen <= 0 {
         "Choose the campaign or program to claim the offer for.".to_string()
     } else {
-        match state
-            .store
-            .claim_offer(user.org_id, offer_id, chosen, &user.actor())
+        match crate::app::claim::claim(&state.store, user.org_id, offer_id, chosen, &user.actor())
             .await
         {
             Ok(Ok(done)) => {
@@ -243,7 +238,7 @@ pub async fn claim(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::claims::ClaimConsumer;
+    use crate::domain::claim::ClaimConsumer;
     use chrono::NaiveDate;
 
     fn candidate(id: i64, kind: &str, verdict: Result<(), ClaimRefusal>) -> ClaimCandidate {
@@ -251,7 +246,7 @@ mod tests {
             consumer: ClaimConsumer {
                 id,
                 name: format!("C{id}"),
-                kind: kind.into(),
+                kind: ConsumerKind::parse("kind", kind).unwrap(),
                 starts_on: None,
                 ends_on: None,
             },

@@ -127,7 +127,7 @@ pub async fn list(
                 None if r.claimed_by_name.is_some() => "No end (its program has none)".into(),
                 None => "With the campaign (not claimed yet)".into(),
             },
-            claimed_by: consumer_text(r.claimed_by_kind.as_deref(), r.claimed_by_name.as_deref()),
+            claimed_by: consumer_text(r.claimed_by_kind, r.claimed_by_name.as_deref()),
             issued: format_count(r.issued_count),
             redeemed: format_count(r.redeemed_count),
             name: r.name,

@@ -139,14 +139,12 @@ pub fn discount_text(
 }
 
 /// "Outbound campaign: Diwali blast" for a claimed offer.
-pub fn consumer_text(kind: Option<&str>, name: Option<&str>) -> String {
+pub fn consumer_text(
+    kind: Option<crate::domain::masters::ConsumerKind>,
+    name: Option<&str>,
+) -> String {
     match (kind, name) {
-        (Some(k), Some(n)) => {
-            let label = crate::domain::masters::ConsumerKind::parse("kind", k)
-                .map(|k| k.label())
-                .unwrap_or("Consumer");
-            format!("{label}: {n}")
-        }
+        (Some(k), Some(n)) => format!("{}: {n}", k.label()),
         _ => "Not claimed".into(),
     }
 }

@@ -59,7 +59,7 @@ fn information(o: &OfferRecord, tz: Tz) -> Information {
         created: format!("{} by {}", when(Some(o.created_at), tz), o.created_by),
         modified: format!("{} by {}", when(Some(o.updated_at), tz), o.updated_by),
         claimed_by: consumer_text(
-            o.claimed_by.as_ref().map(|c| c.2.as_str()),
+            o.claimed_by.as_ref().map(|c| c.2),
             o.claimed_by.as_ref().map(|c| c.1.as_str()),
         ),
         issued: format_count(o.issued_count),

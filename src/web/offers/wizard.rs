@@ -132,10 +132,8 @@ pub async fn start_for_consumer(
         .get_consumer(user.org_id, path.into_inner())
         .await?;
     // An outbound campaign that holds an offer, or an ended campaign, gets no new one.
-    if let Err(refusal) = state
-        .store
-        .may_create_for(user.org_id, "", false, consumer.id)
-        .await?
+    if let Err(refusal) =
+        crate::app::claim::may_create_for(&state.store, user.org_id, "", false, consumer.id).await?
     {
         Chrome::flash(&session, &format!("No offer was started: {refusal}."));
         return Ok(see_other(&format!("/admin/consumers/{}", consumer.id)));
@@ -302,15 +300,14 @@ pub async fn create(
         Err(step_page) => return Ok(step_page),
     };
     if let Some(c) = consumer
-        && let Err(refusal) = state
-            .store
-            .may_create_for(
-                user.org_id,
-                &rules.name,
-                rules.expiry == crate::domain::offer::OfferExpiry::WithCampaign,
-                c,
-            )
-            .await?
+        && let Err(refusal) = crate::app::claim::may_create_for(
+            &state.store,
+            user.org_id,
+            &rules.name,
+            rules.expiry == crate::domain::offer::OfferExpiry::WithCampaign,
+            c,
+        )
+        .await?
     {
         // The campaign took another offer (or ended) since the wizard started.
         Chrome::flash(&session, &format!("The offer was not created: {refusal}."));
