@@ -8,6 +8,7 @@ mod assets;
 mod auth;
 mod browser;
 mod claims;
+mod console_cosmetics;
 mod console_words;
 mod coupons;
 mod edit_preview;

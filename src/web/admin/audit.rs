@@ -35,9 +35,11 @@ pub struct AuditView {
     pub link: String,
     pub when: String,
     pub actor: String,
-    /// The record's name ("Diwali 15%"), or its kind and number when it has none any more.
+    /// The record's name ("Diwali 15%"), its number when it has none ("#12"),
+    /// or "CSV upload" for an upload of many; never the kind again.
     pub entity: String,
-    /// What kind of record it is ("Offer").
+    /// What kind of record it is ("Offer"; "Tills" for an upload; "POC · removed" for a
+    /// record that no longer exists).
     pub kind: String,
     pub summary: String,
     /// One row per changed field: label, before, after.
@@ -60,28 +62,81 @@ pub fn kind_label(entity_type: &str) -> String {
     }
 }
 
-fn view(r: AuditRow, tz: Tz, names: &Names, currency: &str) -> AuditView {
+/// The entity types whose records have a name the log looks up (`Store::list_audit`): an
+/// entry about one of these without a name is about a record that no longer exists.
+const NAMED: &[&str] = &[
+    "org", "offer", "user", "concept", "zone", "store", "till", "category", "brand", "poc",
+    "consumer", "api_key",
+];
+
+/// Several records of a type, for entries about a whole upload.
+fn kind_plural(entity_type: &str) -> String {
+    match entity_type {
+        "concept" => "Concepts".into(),
+        "zone" => "Zones".into(),
+        "store" => "Stores".into(),
+        "till" => "Tills".into(),
+        "category" => "Categories".into(),
+        "brand" => "Brands".into(),
+        other => kind_label(other),
+    }
+}
+
+/// Where the records of an upload entry are listed.
+fn upload_link(entity_type: &str) -> &'static str {
+    match entity_type {
+        "concept" | "zone" | "store" | "till" => "/admin/structure",
+        "category" | "brand" => "/admin/catalog",
+        _ => "",
+    }
+}
+
+/// The "What" cell: the record (its name, else its number) over its kind, the kind never
+/// written twice. Returns (record, kind, link).
+fn what(r: &AuditRow) -> (String, String, String) {
     let kind = kind_label(&r.entity_type);
+    let name = r
+        .entity_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    let et = r.entity_type.as_str();
+    match (name, r.entity_id) {
+        (Some(name), id) => {
+            let link = match (et, id) {
+                ("offer", Some(id)) => format!("/offers/{id}"),
+                ("store", Some(id)) => format!("/admin/stores/{id}"),
+                ("poc", Some(id)) => format!("/admin/pocs/{id}"),
+                ("consumer", Some(id)) => format!("/admin/consumers/{id}"),
+                _ => String::new(),
+            };
+            (name.to_string(), kind, link)
+        }
+        // Named kinds lose their name only when the record is gone: no link to a 404. The
+        // number alone fits the narrow column; "removed" goes with the kind.
+        (None, Some(id)) if NAMED.contains(&et) => {
+            (format!("#{id}"), format!("{kind} · removed"), String::new())
+        }
+        (None, Some(id)) => (format!("#{id}"), kind, String::new()),
+        (None, None) if r.action.ends_with(".uploaded") => {
+            ("CSV upload".into(), kind_plural(et), upload_link(et).into())
+        }
+        (None, None) => ("—".into(), kind, String::new()),
+    }
+}
+
+fn view(r: AuditRow, tz: Tz, names: &Names, currency: &str) -> AuditView {
+    let (entity, kind, link) = what(&r);
     let Readable { changes, facts } = r
         .details
         .as_deref()
         .map(|d| details::read(&r.entity_type, d, names, currency))
         .unwrap_or_default();
     AuditView {
-        link: match (r.entity_type.as_str(), r.entity_id) {
-            ("offer", Some(id)) => format!("/offers/{id}"),
-            ("store", Some(id)) => format!("/admin/stores/{id}"),
-            ("poc", Some(id)) => format!("/admin/pocs/{id}"),
-            ("consumer", Some(id)) => format!("/admin/consumers/{id}"),
-            _ => String::new(),
-        },
+        link,
         when: crate::domain::offer::describe::time_text(r.created_at, tz),
         actor: r.actor,
-        entity: match (r.entity_name, r.entity_id) {
-            (Some(name), _) if !name.trim().is_empty() => name,
-            (_, Some(id)) => format!("{kind} #{id}"),
-            _ => kind.clone(),
-        },
+        entity,
         kind,
         summary: r.summary,
         changes,
@@ -175,7 +230,7 @@ pub async fn list(
     let table = AuditTable {
         rows: rows
             .into_iter()
-            .map(|r| view(r, user.time_zone, &names, &user.currency))
+            .map(|r| view(r, user.time_zone, &names, user.currency.code()))
             .collect(),
         entity,
         page,
@@ -193,4 +248,63 @@ pub async fn list(
             table,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(entity_type: &str, action: &str, id: Option<i64>, name: Option<&str>) -> AuditRow {
+        AuditRow {
+            id: 1,
+            actor: "a@b.c".into(),
+            action: action.into(),
+            entity_type: entity_type.into(),
+            entity_id: id,
+            summary: String::new(),
+            details: None,
+            created_at: chrono::Utc::now(),
+            entity_name: name.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn the_what_column_never_says_the_kind_twice() {
+        for t in ENTITY_TYPES {
+            for (action, id, name) in [
+                ("x.created", Some(3), Some("Front counter")),
+                ("x.created", Some(3), Some("  ")),
+                ("x.created", Some(3), None),
+                ("master.uploaded", None, None),
+                ("x.other", None, None),
+            ] {
+                let (record, kind, _) = what(&row(t, action, id, name));
+                assert!(
+                    !record.is_empty() && !kind.is_empty() && !record.contains(&kind),
+                    "{t} {action}: {record:?} / {kind:?}"
+                );
+            }
+        }
+        let w = |t, a, id, n| what(&row(t, a, id, n));
+        assert_eq!(
+            w("till", "master.created", Some(3), Some("Front counter")),
+            ("Front counter".into(), "Till".into(), String::new())
+        );
+        assert_eq!(
+            w("till", "master.uploaded", None, None),
+            (
+                "CSV upload".into(),
+                "Tills".into(),
+                "/admin/structure".into()
+            )
+        );
+        assert_eq!(
+            w("outbox", "outbox.retried", Some(12), None),
+            ("#12".into(), "Outbox message".into(), String::new())
+        );
+        assert_eq!(
+            w("poc", "poc.deleted", Some(4), None),
+            ("#4".into(), "POC · removed".into(), String::new())
+        );
+    }
 }

@@ -24,11 +24,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/users", web::post().to(users::create))
         .route("/admin/users/{id}", web::post().to(users::update))
         .route("/admin/structure", web::get().to(structure::show))
+        // The upload form posts to the page's own URL, so a refused upload is shown there.
+        .route("/admin/structure", web::post().to(structure::upload))
         .route("/admin/concepts", web::post().to(structure::create_concept))
         .route("/admin/zones", web::post().to(structure::create_zone))
         .route("/admin/stores", web::post().to(structure::create_store))
         .route("/admin/stores/{id}", web::get().to(structure::store_detail))
         .route("/admin/tills", web::post().to(structure::create_till))
+        // The upload's former address, kept for old pages and scripts.
         .route("/admin/structure/upload", web::post().to(structure::upload))
         .route("/admin/catalog", web::get().to(catalog::show))
         .route(

@@ -48,6 +48,34 @@ struct Forms {
     till: TillForm,
 }
 
+/// A till as the structure page lists it: with its store's name, not just the store's code.
+struct TillView {
+    code: String,
+    name: String,
+    store_id: i64,
+    store_name: String,
+    store_code: String,
+}
+
+/// The tills with their stores' names (from `stores`, this org's own).
+fn till_views(tills: Vec<TillListRow>, stores: &[StoreListRow]) -> Vec<TillView> {
+    let by_code: std::collections::HashMap<&str, &StoreListRow> =
+        stores.iter().map(|s| (s.code.as_str(), s)).collect();
+    tills
+        .into_iter()
+        .map(|t| {
+            let store = by_code.get(t.store_code.as_str());
+            TillView {
+                code: t.code,
+                name: t.name,
+                store_id: store.map_or(0, |s| s.id),
+                store_name: store.map_or_else(String::new, |s| s.name.clone()),
+                store_code: t.store_code,
+            }
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "pages/structure.html")]
 struct StructurePage {
@@ -56,7 +84,7 @@ struct StructurePage {
     concepts: Vec<CodedRow>,
     zones: Vec<CodedRow>,
     stores: Vec<StoreListRow>,
-    tills: Vec<TillListRow>,
+    tills: Vec<TillView>,
     forms: Forms,
     errors: FormErrors,
     upload: UploadReport,
@@ -71,13 +99,15 @@ async fn page(
     upload: UploadReport,
 ) -> Result<StructurePage, WebError> {
     let store = &state.store;
+    let stores = store.list_stores(user.org_id).await?;
+    let tills = till_views(store.list_tills(user.org_id, None).await?, &stores);
     Ok(StructurePage {
         chrome: Chrome::new(user, session, "structure"),
         can_edit: user.can(Permission::ManageOrg),
         concepts: store.list_coded(user.org_id, CodedKind::Concept).await?,
         zones: store.list_coded(user.org_id, CodedKind::Zone).await?,
-        stores: store.list_stores(user.org_id).await?,
-        tills: store.list_tills(user.org_id, None).await?,
+        stores,
+        tills,
         forms,
         errors,
         upload,
@@ -312,8 +342,10 @@ pub async fn create_till(
     .await
 }
 
-/// `POST /admin/structure/upload`: a stores or tills CSV; every bad line is reported and
-/// nothing is applied unless every line is good.
+/// `POST /admin/structure` (and its former address `POST /admin/structure/upload`): a zones,
+/// concepts, stores or tills CSV; every bad line is reported and nothing is applied unless
+/// every line is good. The form posts to the page's own URL, so a refused upload is shown
+/// (422, every bad line listed) at `/admin/structure`, the address the page is bookmarked by.
 pub async fn upload(
     user: CurrentUser,
     state: web::Data<AppState>,
