@@ -441,7 +441,7 @@ impl From<crate::store::jobs::JobRow> for JobOut {
         JobOut {
             job_id: j.id,
             series_id: j.offer_id,
-            status: j.status,
+            status: j.status.as_str().to_string(),
             summary: j.summary,
             error: j.error,
         }

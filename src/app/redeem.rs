@@ -7,7 +7,7 @@
 
 use crate::domain::issue::offer_ends_on;
 use crate::domain::offer::Applicability;
-use crate::domain::redeem::{CartLine, CouponStatus, CustomerRedemptions, Place};
+use crate::domain::redeem::{CartLine, CustomerRedemptions, Place};
 use crate::domain::redemption::*;
 use crate::store::redeem::{CouponLoad, Lost};
 use crate::store::{Store, StoreError, StoreResult};
@@ -101,7 +101,7 @@ async fn load(
         let offer = offer(store, cache, req.org_id, row.offer_id, row.updated_at, now).await?;
         let state = CouponState {
             id: row.id,
-            status: CouponStatus::parse(&row.status).unwrap_or(CouponStatus::Revoked),
+            status: row.status,
             customer_id: row.customer_id,
             issued_at: row.issued_at,
             valid_till: row.valid_till,

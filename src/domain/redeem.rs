@@ -74,6 +74,19 @@ impl CouponStatus {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
+    /// The status a person sees on `today` (org calendar): an issued coupon past its last day
+    /// is `expired`; otherwise the stored status.
+    pub fn shown(
+        self,
+        valid_till: Option<chrono::NaiveDate>,
+        today: chrono::NaiveDate,
+    ) -> &'static str {
+        match self {
+            CouponStatus::Issued if valid_till.is_some_and(|d| d < today) => "expired",
+            other => other.as_str(),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             CouponStatus::Unissued => "unissued",

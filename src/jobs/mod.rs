@@ -141,7 +141,7 @@ impl Jobs {
             id: job.id,
             progress,
         };
-        tracing::info!(job = job.id, kind = %job.kind, "job started");
+        tracing::info!(job = job.id, kind = job.kind.as_str(), "job started");
         let outcome = self.execute(&job, &running).await;
         drop(heartbeat);
         if let Ok(mut r) = self.running.lock() {
@@ -206,18 +206,12 @@ impl Jobs {
                 .and_then(|v| v.get("actor")?.as_str().map(str::to_string))
                 .unwrap_or_else(|| "system".into()),
         };
-        match job.kind() {
-            Some(JobKind::Generate) => self.generate(job, running, &ctx, &actor).await,
-            Some(JobKind::UploadCodes) => {
+        match job.kind {
+            JobKind::Generate => self.generate(job, running, &ctx, &actor).await,
+            JobKind::UploadCodes => {
                 upload::upload_codes(&self.store, job, running, &ctx, &actor).await
             }
-            Some(JobKind::BulkIssue) => {
-                bulk::bulk_issue(&self.store, job, running, &ctx, &actor).await
-            }
-            None => Ok(Err(Refused {
-                message: format!("unknown job kind {}", job.kind),
-                report: None,
-            })),
+            JobKind::BulkIssue => bulk::bulk_issue(&self.store, job, running, &ctx, &actor).await,
         }
     }
 

@@ -8,6 +8,7 @@
 use super::jobs::RunningJob;
 use super::{AuditEntry, Backend, Store, StoreError, StoreResult, record_audit};
 use crate::domain::coupon::{CodeFormat, code_at, random_indices};
+use crate::domain::redeem::CouponStatus;
 use crate::domain::user::Actor;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -252,7 +253,7 @@ use finish_job_row;
 pub struct CouponRow {
     pub id: i64,
     pub code: String,
-    pub status: String,
+    pub status: CouponStatus,
     pub identifier_type: Option<String>,
     pub identifier: Option<String>,
     pub issued_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -263,23 +264,7 @@ pub struct CouponRow {
 impl CouponRow {
     /// The status a person sees: an issued coupon past its last day is `expired`.
     pub fn shown_status(&self, today: chrono::NaiveDate) -> &'static str {
-        shown_status(&self.status, self.valid_till, today)
-    }
-}
-
-/// A stored status as a person sees it on `today`: unissued, issued, expired (issued and past
-/// its last day), redeemed or revoked.
-pub fn shown_status(
-    status: &str,
-    valid_till: Option<chrono::NaiveDate>,
-    today: chrono::NaiveDate,
-) -> &'static str {
-    match status {
-        "issued" if valid_till.is_some_and(|d| d < today) => "expired",
-        "issued" => "issued",
-        "redeemed" => "redeemed",
-        "revoked" => "revoked",
-        _ => "unissued",
+        self.status.shown(self.valid_till, today)
     }
 }
 

@@ -3,6 +3,8 @@
 //! databases; a value the domain does not know fails the read (a broken row is an error, not a
 //! silent default), so no caller parses or falls back again.
 
+use crate::domain::delivery::DeliveryStatus;
+use crate::domain::job::{JobKind, JobStatus};
 use crate::domain::masters::ConsumerKind;
 use crate::domain::org::{Currency, OrgTz};
 use crate::domain::redeem::CouponStatus;
@@ -47,6 +49,13 @@ text_decoded!(ConsumerKind, "consumer kind", |s| ConsumerKind::parse(
     "kind", s
 )
 .ok());
+text_decoded!(JobKind, "job kind", |s| JobKind::parse(s));
+text_decoded!(JobStatus, "job status", |s| JobStatus::parse(s));
+text_decoded!(
+    DeliveryStatus,
+    "delivery status",
+    |s| DeliveryStatus::parse(s)
+);
 text_decoded!(CouponStatus, "coupon status", |s| CouponStatus::parse(s));
 
 #[cfg(test)]

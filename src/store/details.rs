@@ -13,7 +13,7 @@ pub struct CouponDetail {
     pub code: String,
     pub offer_id: i64,
     pub offer_name: String,
-    pub status: String,
+    pub status: crate::domain::redeem::CouponStatus,
     pub identifier_type: Option<String>,
     pub identifier: Option<String>,
     pub issued_at: Option<DateTime<Utc>>,
@@ -29,7 +29,7 @@ impl CouponDetail {
     pub fn shown_status(&self) -> &'static str {
         let tz: Tz = self.time_zone.0;
         let today = Utc::now().with_timezone(&tz).date_naive();
-        super::coupons::shown_status(&self.status, self.valid_till, today)
+        self.status.shown(self.valid_till, today)
     }
 
     pub fn customer(&self) -> Option<CustomerRef> {

@@ -5,6 +5,7 @@
 
 use super::dyntx::{Arg, DynTx};
 use super::{Backend, Store, StoreError, StoreResult, read};
+pub use crate::domain::job::{JobKind, JobStatus};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,45 +17,14 @@ pub const LEASE_SECONDS: i64 = 120;
 /// Claims after which a job that keeps dying is failed instead.
 pub const MAX_ATTEMPTS: i64 = 3;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
-    Generate,
-    UploadCodes,
-    BulkIssue,
-}
-
-impl JobKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::Generate => "generate",
-            JobKind::UploadCodes => "upload_codes",
-            JobKind::BulkIssue => "bulk_issue",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<JobKind> {
-        [JobKind::Generate, JobKind::UploadCodes, JobKind::BulkIssue]
-            .into_iter()
-            .find(|k| k.as_str() == raw)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            JobKind::Generate => "Generate codes",
-            JobKind::UploadCodes => "Upload codes",
-            JobKind::BulkIssue => "Bulk issue",
-        }
-    }
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JobRow {
     pub id: i64,
     pub org_id: i64,
     pub offer_id: i64,
-    pub kind: String,
+    pub kind: JobKind,
     pub params: String,
-    pub status: String,
+    pub status: JobStatus,
     pub file_name: Option<String>,
     pub input_bytes: i64,
     pub attempts: i64,
@@ -67,12 +37,8 @@ pub struct JobRow {
 }
 
 impl JobRow {
-    pub fn kind(&self) -> Option<JobKind> {
-        JobKind::parse(&self.kind)
-    }
-
     pub fn finished(&self) -> bool {
-        matches!(self.status.as_str(), "done" | "failed")
+        self.status.finished()
     }
 
     pub fn param_u64(&self, key: &str) -> Option<u64> {

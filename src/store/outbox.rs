@@ -38,7 +38,7 @@ pub struct OutboxRow {
     pub subject: String,
     pub body_text: String,
     pub body_html: Option<String>,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub next_attempt_at: DateTime<Utc>,
@@ -52,14 +52,7 @@ pub struct OutboxRow {
 const COLUMNS: &str = "id, org_id, kind, channel, recipient, subject, body_text, body_html, status, attempts, last_error, \
     next_attempt_at, offer_id, created_at, sent_at, lease_until";
 
-/// Attempts before a message is marked failed (about 14 hours of retries).
-pub const MAX_ATTEMPTS: i64 = 20;
-
-/// The wait before attempt `n + 1` after `n` failed ones: 30 s doubling, at most an hour.
-pub fn backoff(attempts: i64) -> Duration {
-    let exp = attempts.clamp(1, 8) - 1;
-    Duration::seconds((30i64 << exp).min(3600))
-}
+pub use crate::domain::delivery::{DeliveryStatus, MAX_ATTEMPTS, backoff};
 
 /// An offer with an expiry reminder to POCs, one row per POC (REM-1).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -310,11 +303,7 @@ impl Store {
                 .await?
             }
             Err(e) => {
-                let status = if row.attempts >= MAX_ATTEMPTS {
-                    "failed"
-                } else {
-                    "queued"
-                };
+                let status = DeliveryStatus::after_failure(row.attempts).as_str();
                 tx.execute(
                     "UPDATE outbox SET status = $1, last_error = $2, next_attempt_at = $3, lease_until = NULL \
                      WHERE id = $4 AND status = 'queued' AND attempts = $5",
@@ -431,18 +420,4 @@ async fn insert_message(tx: &mut DynTx, m: &NewMessage, now: DateTime<Utc>) -> S
         ],
     )
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retries_back_off_from_half_a_minute_to_an_hour() {
-        assert_eq!(backoff(1), Duration::seconds(30));
-        assert_eq!(backoff(2), Duration::seconds(60));
-        assert_eq!(backoff(5), Duration::seconds(480));
-        assert_eq!(backoff(8), Duration::seconds(3600));
-        assert_eq!(backoff(19), Duration::seconds(3600));
-    }
 }

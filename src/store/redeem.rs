@@ -25,7 +25,7 @@ pub struct CouponLoad {
     pub id: i64,
     pub offer_id: i64,
     pub code: String,
-    pub status: String,
+    pub status: crate::domain::redeem::CouponStatus,
     pub customer_id: Option<i64>,
     pub issued_at: Option<DateTime<Utc>>,
     pub valid_till: Option<NaiveDate>,

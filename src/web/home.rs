@@ -16,7 +16,7 @@ use super::offers::{digits, today};
 use super::{AppState, WebError};
 use crate::domain::money::{format_amount, format_count, plural};
 use crate::domain::user::Permission;
-use crate::store::jobs::JobKind;
+use crate::store::jobs::JobStatus;
 use crate::store::masters::Overview as MasterCounts;
 use crate::store::overview::{
     CAP_WARN_PERCENT, CapKind, DaySums, ENDING_WITHIN_DAYS, EndingOffer, FAILED_JOB_DAYS,
@@ -377,26 +377,29 @@ fn cap_row(c: &NearCap) -> CapRow {
 }
 
 fn job_row(j: &OverviewJob, state: &AppState, tz: Tz) -> JobRow {
-    let (status_label, at) = match j.status.as_str() {
-        "running" => ("Running", j.started_at.unwrap_or(j.created_at)),
-        "queued" => ("Queued", j.created_at),
-        "receiving" => ("Receiving the file", j.created_at),
-        _ => ("Failed", j.finished_at.unwrap_or(j.created_at)),
+    let (status_label, at) = match j.status {
+        JobStatus::Running => ("Running", j.started_at.unwrap_or(j.created_at)),
+        JobStatus::Queued => ("Queued", j.created_at),
+        JobStatus::Receiving => ("Receiving the file", j.created_at),
+        JobStatus::Done => ("Done", j.finished_at.unwrap_or(j.created_at)),
+        JobStatus::Failed => ("Failed", j.finished_at.unwrap_or(j.created_at)),
     };
-    let percent = match (j.status.as_str(), state.jobs.progress(j.id)) {
-        ("running", Some((done, total))) if total > 0 => Some((done * 100 / total).min(100)),
+    let percent = match (j.status, state.jobs.progress(j.id)) {
+        (JobStatus::Running, Some((done, total))) if total > 0 => {
+            Some((done * 100 / total).min(100))
+        }
         _ => None,
     };
     JobRow {
         offer_id: j.offer_id,
         offer_name: j.offer_name.clone(),
-        label: JobKind::parse(&j.kind).map(JobKind::label).unwrap_or("Job"),
-        status: j.status.clone(),
+        label: j.kind.label(),
+        status: j.status.as_str().to_string(),
         status_label,
         // The badge says "Failed"; the time says when ("at …"), or since when it runs.
         when: format!(
             "{} {}",
-            if j.status == "failed" { "at" } else { "since" },
+            if j.status.finished() { "at" } else { "since" },
             when(at, tz)
         ),
         percent,

@@ -635,7 +635,7 @@ async fn an_interrupted_job_applies_nothing_and_runs_whole_when_taken_up_again()
     // Whoever got there first: if the app's worker claimed it, wait for the whole result.
     if claimed.as_ref().map(|j| j.id) != Some(job) {
         for _ in 0..600 {
-            if app.store.get_job(org, job).await.unwrap().status == "done" {
+            if app.store.get_job(org, job).await.unwrap().status.as_str() == "done" {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -664,13 +664,13 @@ async fn an_interrupted_job_applies_nothing_and_runs_whole_when_taken_up_again()
         "an interrupted job leaves nothing behind"
     );
     let row = app.store.get_job(org, job).await.unwrap();
-    assert_eq!(row.status, "running");
+    assert_eq!(row.status.as_str(), "running");
     // When the lease runs out, the job is taken up again and applied whole.
     let much_later = chrono::Utc::now() + chrono::Duration::minutes(10);
     let restarted = Jobs::new(app.store.clone());
     assert_eq!(restarted.run_once(much_later).await.unwrap(), Some(job));
     let row = app.store.get_job(org, job).await.unwrap();
-    assert_eq!(row.status, "done", "{:?}", row.error);
+    assert_eq!(row.status.as_str(), "done", "{:?}", row.error);
     assert_eq!(app.store.count_coupons(org, offer).await.unwrap(), 400_000);
     assert_eq!(
         app.store.get_offer(org, offer).await.unwrap().coupon_count,

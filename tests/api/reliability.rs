@@ -290,7 +290,7 @@ async fn a_code_file_with_a_nul_byte_fails_its_job_with_the_line_named() {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let job = finished_job(&app, offer).await;
-    assert_eq!(job.status, "failed", "{job:?}");
+    assert_eq!(job.status.as_str(), "failed", "{job:?}");
     let error = job.error.clone().unwrap_or_default();
     assert!(error.contains("Line 3"), "{error}");
     assert!(error.contains("control character"), "{error}");
@@ -641,7 +641,7 @@ async fn exported_and_result_files_are_spreadsheet_safe_and_upload_back() {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let job = finished_job(&app, offer).await;
-    assert_eq!(job.status, "done", "{job:?}");
+    assert_eq!(job.status.as_str(), "done", "{job:?}");
     let result = admin
         .get(&format!("/offers/{offer}/jobs/{}/result", job.id))
         .await
@@ -665,7 +665,7 @@ async fn exported_and_result_files_are_spreadsheet_safe_and_upload_back() {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let job = finished_job(&app, upload_offer).await;
-    assert_eq!(job.status, "done", "{job:?}");
+    assert_eq!(job.status.as_str(), "done", "{job:?}");
     let (_, v) = api.get("/coupon?externalId=%3D1%2B2").await;
     assert_eq!(v["coupons"][0]["code"], "UP1", "{v}");
 }

@@ -25,7 +25,7 @@ async fn wait_for_status(app: &TestApp, offer: i64, status: &str, secs: u64) -> 
     for _ in 0..secs * 20 {
         if newest_job(app, offer)
             .await
-            .is_some_and(|j| j.status == status)
+            .is_some_and(|j| j.status.as_str() == status)
         {
             return true;
         }
@@ -75,7 +75,7 @@ async fn a_job_interrupted_by_a_graceful_stop_is_taken_at_once_by_the_next_insta
         ..app
     };
     let job = newest_job(&app, offer).await.unwrap();
-    assert_eq!(job.status, "queued", "{job:?}");
+    assert_eq!(job.status.as_str(), "queued", "{job:?}");
     assert_eq!(job.attempts, 0, "the interrupted attempt is not counted");
     let org = app.org_id("Acme").await;
     let coupons = app.store.get_offer(org, offer).await.unwrap().coupon_count;
@@ -116,10 +116,16 @@ async fn an_instance_without_the_worker_leaves_jobs_to_run_jobs() {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(newest_job(&app, offer).await.unwrap().status, "queued");
+    assert_eq!(
+        newest_job(&app, offer).await.unwrap().status.as_str(),
+        "queued"
+    );
     let report = offerdesk::cli::run_jobs(&app.store, &settings, chrono::Utc::now())
         .await
         .unwrap();
     assert_eq!(report.jobs_run, 1);
-    assert_eq!(newest_job(&app, offer).await.unwrap().status, "done");
+    assert_eq!(
+        newest_job(&app, offer).await.unwrap().status.as_str(),
+        "done"
+    );
 }

@@ -220,7 +220,7 @@ async fn consecutive_customers_get_codes_from_all_over_the_generated_range() {
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let org = app.org_id("Acme").await;
     let job = crate::reliability::finished_job(&app, offer).await;
-    assert_eq!(job.status, "done", "{job:?}");
+    assert_eq!(job.status.as_str(), "done", "{job:?}");
     let mut all: Vec<String> = app
         .store
         .list_coupons(
@@ -400,7 +400,7 @@ async fn a_bad_audience_file_offers_no_retry_that_cannot_help() {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let job = crate::reliability::finished_job(&app, offer).await;
-    assert_eq!(job.status, "failed", "{job:?}");
+    assert_eq!(job.status.as_str(), "failed", "{job:?}");
     let tab = b.get(&format!("/offers/{offer}/coupons")).await.body;
     assert!(tab.contains("every line is checked first"), "{tab}");
     assert!(!tab.contains("Audience received — issuing"));
@@ -486,7 +486,7 @@ async fn an_audience_file_may_carry_first_names() {
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let org = app.org_id("Acme").await;
     let job = crate::reliability::finished_job(&app, offer).await;
-    assert_eq!(job.status, "done", "{job:?}");
+    assert_eq!(job.status.as_str(), "done", "{job:?}");
     let names: Vec<(String, Option<String>)> = app
         .store
         .fetch_all_read(
@@ -513,7 +513,7 @@ async fn an_audience_file_may_carry_first_names() {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     let job = crate::reliability::finished_job(&app, offer).await;
-    assert_eq!(job.status, "failed", "{job:?}");
+    assert_eq!(job.status.as_str(), "failed", "{job:?}");
     assert!(
         job.error
             .unwrap_or_default()

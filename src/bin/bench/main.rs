@@ -287,10 +287,10 @@ async fn issue_audience(
     let seconds = started.elapsed().as_secs_f64();
     let row = store.get_job(org, job).await?;
     let issued = store.get_offer(org, offer).await?.issued_count;
-    if row.status != "done" || issued as u64 != count {
+    if row.status != offerdesk::store::jobs::JobStatus::Done || issued as u64 != count {
         bail!(
             "verification failed: job {} ({:?}), {issued} issued, {count} expected",
-            row.status,
+            row.status.as_str(),
             row.error
         );
     }

@@ -4,6 +4,7 @@
 //! or waiting message can be queued again now. Recipients are personal data: the roles that
 //! serve customers see this page, viewers do not.
 
+use crate::domain::delivery::DeliveryStatus;
 use crate::domain::money::format_count;
 use crate::domain::user::Permission;
 use crate::store::StoreError;
@@ -131,7 +132,7 @@ fn label(list: &[(&'static str, &'static str)], value: &str) -> &'static str {
 }
 
 fn view(r: OutboxRow, offers: &HashMap<i64, String>, tz: Tz, now: DateTime<Utc>) -> MessageView {
-    let queued = r.status == "queued";
+    let queued = r.status == DeliveryStatus::Queued;
     MessageView {
         id: r.id,
         created: when(r.created_at, tz),
@@ -158,8 +159,8 @@ fn view(r: OutboxRow, offers: &HashMap<i64, String>, tz: Tz, now: DateTime<Utc>)
             })
             .unwrap_or_default(),
         offer_id: r.offer_id,
-        can_retry: matches!(r.status.as_str(), "failed" | "queued"),
-        status: r.status,
+        can_retry: matches!(r.status, DeliveryStatus::Failed | DeliveryStatus::Queued),
+        status: r.status.as_str().to_string(),
         attempts: r.attempts,
         last_error: r.last_error.unwrap_or_default(),
     }

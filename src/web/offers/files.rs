@@ -7,7 +7,7 @@ use crate::domain::money::format_count;
 use crate::domain::offer::Generation;
 use crate::domain::user::Permission;
 use crate::store::StoreError;
-use crate::store::jobs::{CHUNK_BYTES, JobKind, JobRow};
+use crate::store::jobs::{CHUNK_BYTES, JobKind, JobRow, JobStatus};
 use crate::web::auth::CurrentUser;
 use crate::web::csrf::{CsrfForm, verify};
 use crate::web::error::{render, see_other};
@@ -56,7 +56,7 @@ pub(super) async fn job_view(
 ) -> Result<JobView, WebError> {
     let (percent, progress_text) = match (job.status.as_str(), state.jobs.progress(job.id)) {
         ("running", Some((done, total))) if total > 0 => {
-            let unit = if job.kind() == Some(JobKind::Generate) {
+            let unit = if job.kind == JobKind::Generate {
                 format!(
                     "{} of {} codes",
                     format_count(done as i64),
@@ -78,8 +78,8 @@ pub(super) async fn job_view(
     Ok(JobView {
         id: job.id,
         offer_id: job.offer_id,
-        label: job.kind().map(JobKind::label).unwrap_or("Job"),
-        status: job.status.clone(),
+        label: job.kind.label(),
+        status: job.status.as_str().to_string(),
         file_name: job.file_name.clone().unwrap_or_default(),
         percent,
         progress_text,
@@ -89,7 +89,7 @@ pub(super) async fn job_view(
         started: when(Some(job.created_at), user.time_zone),
         // Retry helps a job stopped by an error or a crash; one refused for its file (bad
         // lines, the claim rule) would fail the same way: fix the file and upload it again.
-        can_retry: job.status == "failed"
+        can_retry: job.status == JobStatus::Failed
             && job.error.as_deref().is_some_and(|e| e.contains("retry"))
             && user.can(Permission::ManageOffers),
         csrf: user.csrf.clone(),
