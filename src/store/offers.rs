@@ -666,14 +666,15 @@ impl Store {
             rows.into_iter().map(|r| (r.id, r.name)).collect()
         };
         let mut scope = std::collections::HashMap::new();
+        let mut store_names = std::collections::HashMap::new();
         for s in self.list_stores(org_id).await? {
+            store_names.insert(s.code.clone(), s.name.clone());
             scope.insert((ScopeKind::Store, s.id), s.name);
         }
         for t in self.list_tills(org_id, None).await? {
-            scope.insert(
-                (ScopeKind::Till, t.id),
-                format!("{} ({})", t.name, t.store_code),
-            );
+            // "Front counter (Mall Road)", as the pickers and the audit log name a till.
+            let store = store_names.get(&t.store_code).unwrap_or(&t.store_code);
+            scope.insert((ScopeKind::Till, t.id), format!("{} ({store})", t.name));
         }
         for z in self.list_coded(org_id, CodedKind::Zone).await? {
             scope.insert((ScopeKind::Zone, z.id), z.name);

@@ -1,6 +1,6 @@
 //! Console defects of issue #13 ("the console tells the truth and is pleasant to use"): the
-//! audit log's "What" column, the tills table's store column, and where a refused structure
-//! upload is shown.
+//! audit log's "What" column, the tills table's store column, where a refused structure or
+//! catalog upload is shown, and stores and tills named by name on offer pages.
 
 use crate::helpers::{Browser, TestApp, spawn_app};
 use offerdesk::domain::user::Role;
@@ -290,6 +290,172 @@ async fn a_refused_structure_upload_is_shown_at_the_structure_pages_address() {
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert_eq!(app.store.list_stores(org).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_catalog_upload_is_shown_at_the_catalog_pages_address() {
+    use offerdesk::store::masters::CodedKind;
+    let app = spawn_app().await;
+    let b = admin(&app).await;
+    let org = app.org_id("Acme").await;
+    // The form posts to the page's own URL: that is what the address bar shows afterwards.
+    let page = b.get("/admin/catalog").await.body;
+    assert!(page.contains(
+        "<form method=\"post\" action=\"/admin/catalog\" enctype=\"multipart/form-data\" class=\"grid-form\" id=\"upload-catalog\">"
+    ));
+    assert!(!page.contains("/admin/catalog/upload"));
+    let bad = "code,name\nSHOES,Shoes\nSHOES,Boots\n,No code\nBAGS,\nHATS,Hats,extra\n";
+    let p = b
+        .upload(
+            "/admin/catalog",
+            &[("kind", "categories")],
+            "categories.csv",
+            bad,
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p.location, None, "shown where it was posted");
+    for msg in [
+        "Nothing was uploaded: 4 problems in categories file categories.csv",
+        "Line 3: code SHOES is repeated (first on line 2)",
+        "Line 4: code is required",
+        "Line 5: name is required",
+        "Line 6: expected 2 columns (code,name), found 3",
+    ] {
+        assert!(p.body.contains(msg), "missing `{msg}`");
+    }
+    assert!(!p.body.contains("Line 2:"), "the good line is not reported");
+    assert!(
+        p.body.contains("action=\"/admin/catalog\" enctype"),
+        "the form can be sent again from the re-rendered page"
+    );
+    let categories = || async {
+        app.store
+            .list_coded(org, CodedKind::Category)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(categories().await, 0, "nothing was applied");
+    // Opening the address afterwards shows the page without the old report.
+    let again = b.get("/admin/catalog").await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(!again.body.contains("Nothing was uploaded"));
+
+    let p = b
+        .upload(
+            "/admin/catalog",
+            &[("kind", "categories")],
+            "categories.csv",
+            "code,name\nSHOES,Shoes\n",
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location.as_deref(), Some("/admin/catalog"));
+    assert_eq!(categories().await, 1);
+
+    // The former address still works the same way.
+    let p = b
+        .upload(
+            "/admin/catalog/upload",
+            &[("kind", "brands")],
+            "brands.csv",
+            "code,name\nNIKE,Nike\nNIKE,Nike again\n",
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body
+            .contains("Line 3: code NIKE is repeated (first on line 2)")
+    );
+    let brands = || async {
+        app.store
+            .list_coded(org, CodedKind::Brand)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(brands().await, 0);
+
+    // Same checks as before: only admins, only with the form's token.
+    let viewer = app.create_user("Acme", Role::Viewer).await;
+    let v = app.signed_in(&viewer).await;
+    let csv = "code,name\nADIDAS,Adidas\n";
+    let p = v
+        .upload("/admin/catalog", &[("kind", "brands")], "b.csv", csv)
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let mut forged = app.signed_in("admin@acme.example.com").await;
+    forged.csrf = "forged".into();
+    let p = forged
+        .upload("/admin/catalog", &[("kind", "brands")], "b.csv", csv)
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert_eq!(brands().await, 0);
+    assert_eq!(categories().await, 1);
+}
+
+#[tokio::test]
+async fn offer_pages_and_the_audit_log_name_stores_and_tills() {
+    let app = spawn_app().await;
+    let b = admin(&app).await;
+    b.post("/admin/zones", &[("code", "NORTH"), ("name", "North")])
+        .await;
+    let csv = "code,name,zone,concept\nS1,Mall Road,NORTH,\nS2,High Street,NORTH,\n";
+    b.upload("/admin/structure", &[("kind", "stores")], "s.csv", csv)
+        .await;
+    // Two tills named alike in different stores; two named alike in one store.
+    let csv = "code,name,store\nT-01,Front counter,S1\nT-02,Front counter,S2\nK-1,Kiosk,S1\nK-2,Kiosk,S1\n";
+    let p = b
+        .upload("/admin/structure", &[("kind", "tills")], "t.csv", csv)
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let id = crate::offers::offer_in(&app, "Acme", "Welcome", crate::offers::FAR).await;
+    let p = b
+        .upload(
+            &format!("/offers/{id}/scope"),
+            &[],
+            "scope.csv",
+            "type,code\nTILL,T-01\nTILL,K-2\nSTORE,S2\n",
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+
+    // The tills picker: each till by its name and its store's name, the code muted; the code
+    // joins the name only where two tills of one store share it.
+    let edit = b.get(&format!("/offers/{id}/edit")).await.body;
+    let picker = &edit[edit.find("id=\"picker-tills\"").expect("tills picker")..];
+    let picker = &picker[..picker.find("</fieldset>").unwrap()];
+    for (label, code) in [
+        ("Front counter (Mall Road)", "T-01"),
+        ("Front counter (High Street)", "T-02"),
+        ("Kiosk (Mall Road, K-1)", "K-1"),
+        ("Kiosk (Mall Road, K-2)", "K-2"),
+    ] {
+        assert!(
+            picker.contains(&format!(
+                "data-label=\"{label}\"> <span>{label} <small>{code}</small></span>"
+            )),
+            "{label} / {code} in {picker}"
+        );
+    }
+    assert!(!picker.contains("store S1") && !picker.contains("store S2"));
+
+    // The Configuration tab names the places.
+    let page = text(&b.get(&format!("/offers/{id}")).await.body);
+    assert!(page.contains("store High Street"), "{page}");
+    assert!(page.contains("Front counter"), "{page}");
+
+    // The audit entry of the scope change reads the same names.
+    let audit = b.get("/admin/audit?entity=offer").await.body;
+    let row = text(row_with(&audit, ">Tills<"));
+    assert_eq!(
+        row,
+        "Tills — Front counter (Mall Road), Kiosk (Mall Road, K-2)"
+    );
+    let row = text(row_with(&audit, ">Stores<"));
+    assert_eq!(row, "Stores — High Street (S2)");
+    assert!(!audit.contains("T-01 · S1"));
 }
 
 /// In a real browser: after a refused upload the address bar shows the structure page, with

@@ -107,18 +107,24 @@ async fn fixture(app: &TestApp) -> Fixture {
 async fn resend_and_retry_targets(app: &TestApp, org_id: i64, offer_id: i64) -> (i64, i64) {
     use offerdesk::domain::issue::CustomerRef;
     use offerdesk::domain::masters::IdentifierType;
-    let ctx = app.store.issue_context(org_id, offer_id).await.unwrap();
+    let ctx = offerdesk::app::issue::context(&app.store, org_id, offer_id)
+        .await
+        .unwrap();
     let customer = CustomerRef::parse(IdentifierType::Email, "resend@example.com").unwrap();
-    let source = offerdesk::store::issue::IssueSource {
+    let source = offerdesk::app::issue::IssueSource {
         label: "test".into(),
         consumer: None,
     };
-    let issued = app
-        .store
-        .issue_one(&ctx, &customer, &source, &Actor::system("test"))
-        .await
-        .unwrap()
-        .unwrap();
+    let issued = offerdesk::app::issue::issue_one(
+        &app.store,
+        &ctx,
+        &customer,
+        &source,
+        &Actor::system("test"),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let coupon = app
         .store
         .list_coupons(
@@ -270,6 +276,14 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
             },
         },
         Route {
+            path: "/admin/structure".into(),
+            allowed: ADMIN,
+            body: Body::Upload {
+                kind: "stores",
+                csv: format!("code,name,zone,concept\nV-{up},Uploaded here,NORTH,\n"),
+            },
+        },
+        Route {
             path: "/admin/categories".into(),
             allowed: ADMIN,
             body: form(&[("code", format!("CAT-{up}")), ("name", "Shoes".into())]),
@@ -285,6 +299,14 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
             body: Body::Upload {
                 kind: "brands",
                 csv: format!("code,name\nUB-{up},Uploaded brand\n"),
+            },
+        },
+        Route {
+            path: "/admin/catalog".into(),
+            allowed: ADMIN,
+            body: Body::Upload {
+                kind: "brands",
+                csv: format!("code,name\nVB-{up},Uploaded here\n"),
             },
         },
         Route {

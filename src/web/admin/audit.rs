@@ -148,6 +148,10 @@ fn view(r: AuditRow, tz: Tz, names: &Names, currency: &str) -> AuditView {
 async fn offer_names(state: &AppState, user: &CurrentUser) -> Result<Names, WebError> {
     let p = crate::web::offers::Pickers::load(&state.store, user, None).await?;
     let mut names = Names::default();
+    // "Front counter (Mall Road)", as the offer form's tills picker names them.
+    for (id, label) in p.till_labels() {
+        names.add("tills", id, label);
+    }
     for c in p.categories {
         names.add("categories", c.id, c.name);
     }
@@ -156,9 +160,6 @@ async fn offer_names(state: &AppState, user: &CurrentUser) -> Result<Names, WebE
     }
     for s in p.stores {
         names.add("stores", s.id, format!("{} ({})", s.name, s.code));
-    }
-    for t in p.tills {
-        names.add("tills", t.id, format!("{} · {}", t.code, t.store_code));
     }
     for z in p.zones {
         names.add("zones", z.id, z.name);

@@ -101,7 +101,10 @@ pub async fn create_brand(
     create(CodedKind::Brand, user, state, session, form).await
 }
 
-/// `POST /admin/catalog/upload`: categories or brands CSV, all-or-nothing.
+/// `POST /admin/catalog` (and its former address `POST /admin/catalog/upload`): a categories
+/// or brands CSV, all-or-nothing: every bad line is reported and nothing is applied unless
+/// every line is good. The form posts to the page's own URL, so a refused upload is shown
+/// (422, every bad line listed) at `/admin/catalog`, the address the page is bookmarked by.
 pub async fn upload(
     user: CurrentUser,
     state: web::Data<AppState>,

@@ -34,11 +34,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // The upload's former address, kept for old pages and scripts.
         .route("/admin/structure/upload", web::post().to(structure::upload))
         .route("/admin/catalog", web::get().to(catalog::show))
+        // The upload form posts to the page's own URL, so a refused upload is shown there.
+        .route("/admin/catalog", web::post().to(catalog::upload))
         .route(
             "/admin/categories",
             web::post().to(catalog::create_category),
         )
         .route("/admin/brands", web::post().to(catalog::create_brand))
+        // The upload's former address, kept for old pages and scripts.
         .route("/admin/catalog/upload", web::post().to(catalog::upload))
         .route("/admin/pocs", web::get().to(pocs::list))
         .route("/admin/pocs", web::post().to(pocs::create))

@@ -8,6 +8,8 @@
 use super::Pickers;
 use crate::domain::FieldErrors;
 use crate::domain::offer::form::OfferForm;
+use crate::store::masters::TillListRow;
+use std::collections::HashMap;
 
 /// One choice of a picker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,18 +52,16 @@ impl Pickers {
                     opt(s.id, &s.name, detail)
                 })
                 .collect(),
-            "tills" => self
-                .tills
-                .iter()
-                .map(|t| {
-                    let detail = if t.name.trim().is_empty() {
-                        format!("store {}", t.store_code)
-                    } else {
-                        format!("{} · store {}", t.name, t.store_code)
-                    };
-                    opt(t.id, &t.code, detail)
-                })
-                .collect(),
+            "tills" => {
+                let labels = self.till_labels();
+                self.tills
+                    .iter()
+                    .map(|t| {
+                        let label = labels.get(&t.id).map_or(t.code.as_str(), String::as_str);
+                        opt(t.id, label, t.code.clone())
+                    })
+                    .collect()
+            }
             "poc_ids" => self
                 .pocs
                 .iter()
@@ -74,6 +74,43 @@ impl Pickers {
                 .collect(),
             _ => Vec::new(),
         }
+    }
+
+    /// Every till as people name it, by id: "Front counter (Mall Road)", its name and its
+    /// store's name. The till's code is added ("Front counter (Mall Road, T1)") only where two
+    /// tills of one store share a name; a missing name falls back to the code.
+    pub fn till_labels<'a>(&'a self) -> HashMap<i64, String> {
+        let store_names: HashMap<&str, &'a str> = self
+            .stores
+            .iter()
+            .filter(|s| !s.name.trim().is_empty())
+            .map(|s| (s.code.as_str(), s.name.trim()))
+            .collect();
+        // (name, store name), each falling back to its code.
+        let named = |t: &'a TillListRow| -> (&'a str, &'a str) {
+            let name = Some(t.name.trim()).filter(|n| !n.is_empty());
+            let store = store_names.get(t.store_code.as_str()).copied();
+            (
+                name.unwrap_or(t.code.as_str()),
+                store.unwrap_or(t.store_code.as_str()),
+            )
+        };
+        let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+        for t in &self.tills {
+            *seen.entry(named(t)).or_default() += 1;
+        }
+        self.tills
+            .iter()
+            .map(|t| {
+                let (name, store) = named(t);
+                let label = if seen[&(name, store)] > 1 && name != t.code {
+                    format!("{name} ({store}, {})", t.code)
+                } else {
+                    format!("{name} ({store})")
+                };
+                (t.id, label)
+            })
+            .collect()
     }
 
     /// How many of the picker's choices are ticked.
@@ -214,6 +251,79 @@ mod tests {
         errors.push("redemption_gap_days", "applies only when …");
         assert!(f.section_open("multiple", &errors));
         assert!(!f.section_in_use("multiple"));
+    }
+
+    fn pickers(stores: &[(&str, &str)], tills: &[(i64, &str, &str, &str)]) -> Pickers {
+        use crate::store::masters::StoreListRow;
+        Pickers {
+            categories: Vec::new(),
+            brands: Vec::new(),
+            stores: stores
+                .iter()
+                .enumerate()
+                .map(|(i, (code, name))| StoreListRow {
+                    id: i as i64 + 1,
+                    code: code.to_string(),
+                    name: name.to_string(),
+                    zone_code: "NORTH".into(),
+                    zone_name: "North".into(),
+                    concept_code: None,
+                    concept_name: None,
+                    till_count: 0,
+                })
+                .collect(),
+            tills: tills
+                .iter()
+                .map(|(id, code, name, store_code)| TillListRow {
+                    id: *id,
+                    code: code.to_string(),
+                    name: name.to_string(),
+                    store_code: store_code.to_string(),
+                })
+                .collect(),
+            zones: Vec::new(),
+            concepts: Vec::new(),
+            pocs: Vec::new(),
+            offers: Vec::new(),
+            currency: "INR".into(),
+        }
+    }
+
+    #[test]
+    fn tills_are_named_with_their_stores_name_and_coded_only_when_ambiguous() {
+        let p = pickers(
+            &[("S1", "Mall Road"), ("S2", "High Street")],
+            &[
+                (1, "T1", "Front counter", "S1"),
+                (2, "T2", "Front counter", "S2"),
+                (3, "T3", "Kiosk", "S1"),
+                (4, "T4", "Kiosk", "S1"),
+                (5, "T5", "", "S1"),
+                (6, "T6", "Till six", "S9"),
+            ],
+        );
+        let labels = p.till_labels();
+        assert_eq!(labels[&1], "Front counter (Mall Road)");
+        assert_eq!(labels[&2], "Front counter (High Street)");
+        assert_eq!(labels[&3], "Kiosk (Mall Road, T3)");
+        assert_eq!(labels[&4], "Kiosk (Mall Road, T4)");
+        assert_eq!(labels[&5], "T5 (Mall Road)", "no name: the code stands in");
+        assert_eq!(labels[&6], "Till six (S9)", "no store name: its code");
+        let f = OfferForm {
+            tills: vec!["2".into()],
+            ..OfferForm::defaults()
+        };
+        let options = p.options("tills", &f);
+        assert_eq!(
+            options[1],
+            PickOption {
+                id: 2,
+                label: "Front counter (High Street)".into(),
+                detail: "T2".into(),
+                checked: true,
+            }
+        );
+        assert!(options.iter().all(|o| !o.detail.contains("store")));
     }
 
     #[test]
