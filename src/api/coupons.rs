@@ -2,11 +2,12 @@
 //! Validation, redemption and reversal are in `redemption`.
 
 use super::{ApiClient, ApiError, parse_body};
+use crate::app::issue::IssueSource;
+use crate::domain::issue::IssueOutcome;
 use crate::domain::issue::{CustomerRef, IssueRefusal};
 use crate::domain::masters::IdentifierType;
 use crate::domain::redemption::parse_codes;
 use crate::state::AppState;
-use crate::store::issue::{IssueOutcome, IssueSource};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -130,9 +131,7 @@ async fn issue_to(
     customer: &CustomerRef,
     count: usize,
 ) -> Result<Vec<IssueOutcome>, ApiError> {
-    let ctx = state
-        .store
-        .issue_context(client.key.org_id, series_id)
+    let ctx = crate::app::issue::context(&state.store, client.key.org_id, series_id)
         .await
         .map_err(|e| match e {
             crate::store::StoreError::NotFound => ApiError::not_found("series"),
@@ -140,7 +139,7 @@ async fn issue_to(
         })?;
     let (source, actor) = source_of(client);
     let rows = vec![customer.clone(); count];
-    Ok(state.store.issue_many(&ctx, &rows, &source, &actor).await?)
+    Ok(crate::app::issue::issue_many(&state.store, &ctx, &rows, &source, &actor).await?)
 }
 
 /// Issues a coupon of one offer to one customer (ISS-1, ISS-2).

@@ -4,5 +4,6 @@
 
 pub mod api_access;
 pub mod claim;
+pub mod issue;
 pub mod redeem;
 pub mod resend;

@@ -4,6 +4,7 @@
 use super::masters::IdentifierType;
 use super::offer::{OfferExpiry, OfferRules};
 use chrono::{Duration, Months, NaiveDate};
+use std::collections::HashMap;
 
 /// A customer as an integration or a CSV names them: one identifier, normalised.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -182,6 +183,82 @@ pub fn check_issue(
     Ok(())
 }
 
+/// A coupon issued to a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
+    pub code: String,
+    pub valid_till: Option<NaiveDate>,
+}
+
+pub type IssueOutcome = Result<Issued, IssueRefusal>;
+
+/// Decides a batch's rows in order (a customer may appear more than once): `customers[i]` is
+/// row i's customer, `history` what is known of each. An accepted row counts for the rows after
+/// it — the customer's issues and last issue day, the offer's count — so a batch decides as if
+/// its rows came one by one. Each row's customer when accepted, or why not.
+pub fn decide_batch(
+    offer: &mut OfferState<'_>,
+    customers: &[i64],
+    history: &mut HashMap<i64, CustomerHistory>,
+    today: NaiveDate,
+    consumer: Option<i64>,
+) -> Vec<Result<i64, IssueRefusal>> {
+    customers
+        .iter()
+        .map(|&id| {
+            let h = history.entry(id).or_default();
+            check_issue(offer, h, today, consumer).map(|_| {
+                h.issued += 1;
+                h.last_issued_on = Some(today);
+                offer.issued += 1;
+                id
+            })
+        })
+        .collect()
+}
+
+/// Hands the taken coupons `(id, code)` to the accepted rows in order; an accepted row left
+/// without one is refused with `shortfall`'s reason. The outcomes, and the (coupon, customer)
+/// pairs to write.
+pub fn hand_out(
+    decisions: Vec<Result<i64, IssueRefusal>>,
+    coupons: Vec<(i64, String)>,
+    shortfall: Result<(), String>,
+    valid_till: Option<NaiveDate>,
+) -> (Vec<IssueOutcome>, Vec<(i64, i64)>) {
+    let mut coupons = coupons.into_iter();
+    let mut pairs = Vec::new();
+    let outcomes = decisions
+        .into_iter()
+        .map(|decision| match decision {
+            Err(refusal) => Err(refusal),
+            Ok(customer) => match coupons.next() {
+                Some((coupon, code)) => {
+                    pairs.push((coupon, customer));
+                    Ok(Issued { code, valid_till })
+                }
+                None => Err(IssueRefusal::NoCodesLeft(
+                    shortfall
+                        .clone()
+                        .err()
+                        .unwrap_or_else(|| "no codes are left".into()),
+                )),
+            },
+        })
+        .collect();
+    (outcomes, pairs)
+}
+
+/// Where the offer's issue cursor (below which no coupon is unissued) goes after handing out
+/// `pairs`: past the highest coupon taken, unless the batch started at a random place or the
+/// offer has one common coupon — then coupons may be left unissued behind it, and it stays.
+pub fn next_cursor(cursor: i64, pairs: &[(i64, i64)], stays: bool) -> i64 {
+    if stays {
+        return cursor;
+    }
+    pairs.iter().map(|(c, _)| *c).max().unwrap_or(0).max(cursor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,5 +424,62 @@ mod tests {
         let c = CustomerRef::parse(IdentifierType::Email, " Asha@Example.COM ").unwrap();
         assert_eq!(c.label(), "EMAIL asha@example.com");
         assert!(CustomerRef::parse(IdentifierType::Mobile, "12").is_err());
+    }
+
+    #[test]
+    fn a_batch_decides_its_rows_as_if_they_came_one_by_one() {
+        let mut rules = sample_rules();
+        rules.issual.max_per_customer = Some(1);
+        rules.issual.total_cap = Some(3);
+        let mut offer = OfferState {
+            rules: &rules,
+            ends_on: None,
+            issued: 1,
+            claimed_by: None,
+        };
+        let mut history = HashMap::new();
+        let today = d(2026, 11, 30);
+        // Customer 7 twice (the second is over the per-customer max), then 8, then 9 past the cap.
+        let got = decide_batch(&mut offer, &[7, 7, 8, 9], &mut history, today, None);
+        let codes: Vec<Result<i64, &str>> = got
+            .iter()
+            .map(|r| r.as_ref().map(|id| *id).map_err(|e| e.code()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                Ok(7),
+                Err("max_per_customer"),
+                Ok(8),
+                Err("issual_cap_reached")
+            ]
+        );
+        assert_eq!(offer.issued, 3);
+        assert_eq!(history[&7].last_issued_on, Some(today));
+    }
+
+    #[test]
+    fn coupons_go_to_accepted_rows_in_order_and_a_shortfall_refuses_the_rest() {
+        let decisions = vec![Ok(7), Err(IssueRefusal::NotInAudience), Ok(8), Ok(9)];
+        let coupons = vec![(100, "A1".to_string()), (101, "B2".to_string())];
+        let till = Some(d(2026, 12, 29));
+        let (outcomes, pairs) = hand_out(decisions, coupons, Err("no codes left".into()), till);
+        assert_eq!(pairs, [(100, 7), (101, 8)]);
+        assert_eq!(
+            outcomes[0],
+            Ok(Issued {
+                code: "A1".into(),
+                valid_till: till
+            })
+        );
+        assert_eq!(outcomes[1], Err(IssueRefusal::NotInAudience));
+        assert_eq!(outcomes[2].as_ref().unwrap().code, "B2");
+        assert_eq!(
+            outcomes[3],
+            Err(IssueRefusal::NoCodesLeft("no codes left".into()))
+        );
+        assert_eq!(next_cursor(50, &pairs, false), 101);
+        assert_eq!(next_cursor(500, &pairs, false), 500);
+        assert_eq!(next_cursor(50, &pairs, true), 50);
     }
 }

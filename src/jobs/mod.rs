@@ -3,13 +3,14 @@
 //! `done` mark are one transaction, and a job whose process died is claimed again when the
 //! lease runs out, starting from nothing.
 
+use crate::app::issue::{IssueContext, IssueSource, issue_chunk};
 use crate::domain::coupon::{CodeFormat, check_code_space, coupon_valid_till, parse_upload_code};
 use crate::domain::issue::CustomerRef;
 use crate::domain::masters::{CsvLines, IdentifierType, LineError, LineSplitter};
 use crate::domain::offer::Generation;
 use crate::domain::user::Actor;
 use crate::store::dyntx::{Arg, DynTx};
-use crate::store::issue::{ISSUE_CHUNK, IssueContext, IssueSource, customer_ids, issue_chunk};
+use crate::store::issue::{ISSUE_CHUNK, customer_ids};
 use crate::store::jobs::*;
 use crate::store::{AuditEntry, Store, StoreResult};
 use chrono::{DateTime, Utc};
@@ -198,7 +199,7 @@ impl Jobs {
     }
 
     async fn execute(&self, job: &JobRow, running: &RunningJob) -> JobResult {
-        let ctx = self.store.issue_context(job.org_id, job.offer_id).await?;
+        let ctx = crate::app::issue::context(&self.store, job.org_id, job.offer_id).await?;
         let actor = Actor {
             user_id: job.created_by,
             label: serde_json::from_str::<serde_json::Value>(&job.params)

@@ -6,12 +6,12 @@ use crate::browser::{browser, chromedriver, screenshot_path, sign_in, wait_for_t
 use crate::helpers::{Browser, TestApp, spawn_app};
 use crate::issuing::offer_with;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use offerdesk::app::issue::IssueSource;
 use offerdesk::app::redeem::OfferCache;
 use offerdesk::domain::issue::CustomerRef;
 use offerdesk::domain::masters::{IdentifierType, MasterCode, StoreRow};
 use offerdesk::domain::redemption::{RedeemRequest, Redeemed};
 use offerdesk::domain::user::{Actor, Role};
-use offerdesk::store::issue::IssueSource;
 use offerdesk::store::masters::CodedKind;
 use offerdesk::store::performance::day_start;
 use reqwest::StatusCode;
@@ -54,9 +54,7 @@ async fn add_store(app: &TestApp, code: &str, name: &str, zone_id: i64) {
 
 /// Issues a coupon of `offer` to each of `customers` through the store; their codes.
 async fn issue(app: &TestApp, offer: i64, customers: &[CustomerRef]) -> Vec<String> {
-    let ctx = app
-        .store
-        .issue_context(app.org_id("Acme").await, offer)
+    let ctx = offerdesk::app::issue::context(&app.store, app.org_id("Acme").await, offer)
         .await
         .unwrap();
     let source = IssueSource {
@@ -65,11 +63,15 @@ async fn issue(app: &TestApp, offer: i64, customers: &[CustomerRef]) -> Vec<Stri
     };
     let mut codes = Vec::new();
     for chunk in customers.chunks(offerdesk::store::issue::ISSUE_CHUNK) {
-        let outcomes = app
-            .store
-            .issue_many(&ctx, chunk, &source, &Actor::system("test"))
-            .await
-            .unwrap();
+        let outcomes = offerdesk::app::issue::issue_many(
+            &app.store,
+            &ctx,
+            chunk,
+            &source,
+            &Actor::system("test"),
+        )
+        .await
+        .unwrap();
         codes.extend(outcomes.into_iter().map(|o| o.expect("issued").code));
     }
     codes

@@ -916,7 +916,9 @@ async fn a_claim_made_while_issuing_is_seen_under_the_offers_lock() {
         .await;
     let org = app.org_id("Acme").await;
     // A long issue (a bulk job) read the offer while it was unclaimed …
-    let ctx = app.store.issue_context(org, offer).await.unwrap();
+    let ctx = offerdesk::app::issue::context(&app.store, org, offer)
+        .await
+        .unwrap();
     // … and the club claims it before the issue writes.
     let (status, v) = api
         .post(
@@ -930,14 +932,18 @@ async fn a_claim_made_while_issuing_is_seen_under_the_offers_lock() {
         "9800000001",
     )
     .unwrap();
-    let source = offerdesk::store::issue::IssueSource {
+    let source = offerdesk::app::issue::IssueSource {
         label: "test".into(),
         consumer: None,
     };
-    let outcome = app
-        .store
-        .issue_one(&ctx, &customer, &source, &Actor::system("test"))
-        .await;
+    let outcome = offerdesk::app::issue::issue_one(
+        &app.store,
+        &ctx,
+        &customer,
+        &source,
+        &Actor::system("test"),
+    )
+    .await;
     assert!(
         matches!(outcome, Err(offerdesk::store::StoreError::Conflict(_))),
         "{outcome:?}"

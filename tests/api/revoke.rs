@@ -7,13 +7,13 @@ use crate::browser::{browser, chromedriver, screenshot_path, sign_in, wait_for_t
 use crate::helpers::{Browser, Page, TestApp, spawn_app};
 use crate::integration::Api;
 use crate::issuing::offer_with;
+use offerdesk::app::issue::IssueSource;
 use offerdesk::domain::coupon::CodeFormat;
 use offerdesk::domain::issue::CustomerRef;
 use offerdesk::domain::masters::IdentifierType;
 use offerdesk::domain::offer::Generation;
 use offerdesk::domain::revoke::StatusCounts;
 use offerdesk::domain::user::{Actor, Role};
-use offerdesk::store::issue::IssueSource;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use thirtyfour::prelude::*;
@@ -567,7 +567,9 @@ async fn a_long_customer_list_is_revoked_in_chunks_all_or_nothing() {
     let f = fixture().await;
     // 450 more customers hold a coupon each (more than one statement's 400): the 6 unissued
     // codes, then codes made on demand.
-    let ctx = f.app.store.issue_context(f.org, f.offer).await.unwrap();
+    let ctx = offerdesk::app::issue::context(&f.app.store, f.org, f.offer)
+        .await
+        .unwrap();
     let source = IssueSource {
         label: "test".into(),
         consumer: None,
@@ -576,12 +578,15 @@ async fn a_long_customer_list_is_revoked_in_chunks_all_or_nothing() {
         .map(|n| CustomerRef::parse(IdentifierType::Mobile, &mobile(n)).unwrap())
         .collect();
     for chunk in customers.chunks(300) {
-        let outcomes = f
-            .app
-            .store
-            .issue_many(&ctx, chunk, &source, &Actor::system("test"))
-            .await
-            .unwrap();
+        let outcomes = offerdesk::app::issue::issue_many(
+            &f.app.store,
+            &ctx,
+            chunk,
+            &source,
+            &Actor::system("test"),
+        )
+        .await
+        .unwrap();
         assert!(outcomes.iter().all(Result::is_ok));
     }
     assert_eq!(f.counts().await, counts(0, 453, 1, 0));

@@ -5,6 +5,7 @@
 
 use super::files::{JobView, job_view};
 use super::page::OfferHead;
+use crate::app::issue::{IssueContext, IssueSource};
 use crate::domain::coupon::{CodeFormat, check_code_space};
 use crate::domain::issue::CustomerRef;
 use crate::domain::masters::IdentifierType;
@@ -13,7 +14,6 @@ use crate::domain::offer::{Generation, code_space};
 use crate::domain::user::{Actor, Permission};
 use crate::store::StoreError;
 use crate::store::coupons::{CouponQuery, CouponRow};
-use crate::store::issue::{IssueContext, IssueSource};
 use crate::store::jobs::JobKind;
 use crate::web::auth::CurrentUser;
 use crate::web::csrf::CsrfForm;
@@ -255,7 +255,7 @@ async fn coupons_page(
     forms: Forms,
 ) -> Result<CouponsPage, WebError> {
     let offer = state.store.get_offer(user.org_id, offer_id).await?;
-    let ctx = state.store.issue_context(user.org_id, offer_id).await?;
+    let ctx = crate::app::issue::context(&state.store, user.org_id, offer_id).await?;
     let forms_acting = forms.acting;
     let today = super::today(user);
     let rows = state
@@ -483,17 +483,13 @@ pub async fn issue(
         let e = "the first name may have at most 100 characters".to_string();
         return show_errors(&state, &user, &session, offer_id, refuse(e)).await;
     }
-    let ctx = state.store.issue_context(user.org_id, offer_id).await?;
+    let ctx = crate::app::issue::context(&state.store, user.org_id, offer_id).await?;
     let source = IssueSource {
         label: format!("console: {}", user.email),
         consumer: acting,
     };
     let actor = Actor::user(user.id, &user.email);
-    match state
-        .store
-        .issue_one(&ctx, &customer, &source, &actor)
-        .await
-    {
+    match crate::app::issue::issue_one(&state.store, &ctx, &customer, &source, &actor).await {
         Ok(Ok(issued)) => {
             state
                 .store

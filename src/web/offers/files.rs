@@ -288,7 +288,7 @@ pub async fn bulk_issue(
     user.require(Permission::ManageOffers)?;
     let offer_id = path.into_inner();
     let acting = acting.consumer();
-    let ctx = state.store.issue_context(user.org_id, offer_id).await?;
+    let ctx = crate::app::issue::context(&state.store, user.org_id, offer_id).await?;
     // Refused before the file is taken: every line would be refused for the same reason.
     if let Err(refusal) =
         crate::domain::issue::check_issuer(&ctx.claimed_by, &ctx.rules.expiry, acting)

@@ -1,0 +1,203 @@
+//! Issuing coupons to customers (ISS-1..3), one, several or a chunk of a bulk job at a time, as
+//! load → decide → apply inside one write transaction: the offer's state under its row lock
+//! and the customers' histories are read, `domain::issue::decide_batch` decides every row on
+//! every ISS-2 rule (an accepted row counting for the rows after it), coupons are taken (or
+//! made, for generated formats) and handed out in order, and the store writes the issue. A
+//! bulk job runs `issue_chunk` in its own transaction so that it is all-or-nothing.
+
+use crate::domain::coupon::{CodeFormat, coupon_valid_till, randomized_format};
+use crate::domain::issue::{
+    CustomerRef, IssueOutcome, Issued, OfferState, decide_batch, hand_out, next_cursor,
+    offer_ends_on,
+};
+use crate::domain::offer::{Generation, OfferRules};
+use crate::domain::user::Actor;
+use crate::store::dyntx::DynTx;
+use crate::store::issue::{
+    IssueWrite, RANDOM_START_AT_MOST, audit_issues, common_coupon, customer_ids, histories,
+    lock_offer, take_coupons, write_issues,
+};
+use crate::store::{Store, StoreError, StoreResult};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+/// Who issues: shown on the coupon and in the issue record.
+#[derive(Debug, Clone)]
+pub struct IssueSource {
+    pub label: String,
+    /// The consumer (campaign, program) issuing, for the claim rule.
+    pub consumer: Option<i64>,
+}
+
+/// What issuing one offer needs that does not change while a job runs.
+#[derive(Debug, Clone)]
+pub struct IssueContext {
+    pub org_id: i64,
+    pub offer_id: i64,
+    pub rules: OfferRules,
+    pub tz: Tz,
+    pub ends_on: Option<NaiveDate>,
+    pub claimed_by: Option<(i64, String)>,
+    /// Codes made at issue when no unissued one is left (unique and randomized codes).
+    pub on_demand: Option<CodeFormat>,
+}
+
+/// Reads what issuing coupons of an offer of the org needs.
+pub async fn context(store: &Store, org_id: i64, offer_id: i64) -> StoreResult<IssueContext> {
+    let offer = store.get_offer(org_id, offer_id).await?;
+    let org = store.get_org(org_id).await?;
+    let campaign_end = match &offer.claimed_by {
+        Some((id, _, _)) => store.get_consumer(org_id, *id).await?.ends_on,
+        None => None,
+    };
+    let on_demand = match &offer.rules.generation {
+        Generation::Unique {
+            length,
+            charset,
+            prefix,
+        } => Some(CodeFormat {
+            prefix: prefix.clone(),
+            length: *length,
+            charset: *charset,
+        }),
+        Generation::Randomized { sample } => {
+            let fixed = store.random_fixed(offer_id).await?.unwrap_or_default();
+            Some(randomized_format(sample, &fixed))
+        }
+        _ => None,
+    };
+    Ok(IssueContext {
+        org_id,
+        offer_id,
+        ends_on: offer_ends_on(&offer.rules.expiry, campaign_end),
+        claimed_by: offer.claimed_by.map(|(id, name, _)| (id, name)),
+        rules: offer.rules,
+        tz: org.time_zone.0,
+        on_demand,
+    })
+}
+
+/// Issues one coupon of an offer to a customer (console or API), audited.
+pub async fn issue_one(
+    store: &Store,
+    ctx: &IssueContext,
+    customer: &CustomerRef,
+    source: &IssueSource,
+    actor: &Actor,
+) -> StoreResult<IssueOutcome> {
+    issue_many(store, ctx, std::slice::from_ref(customer), source, actor)
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+/// Issues a coupon to each of `rows` in one transaction (the API's multiple issue), each
+/// decided on every ISS-2 rule; the issued ones are audited.
+#[tracing::instrument(name = "app.issue", skip_all, fields(org = ctx.org_id, offer = ctx.offer_id, customers = rows.len()))]
+pub async fn issue_many(
+    store: &Store,
+    ctx: &IssueContext,
+    rows: &[CustomerRef],
+    source: &IssueSource,
+    actor: &Actor,
+) -> StoreResult<Vec<IssueOutcome>> {
+    let mut tx = store.begin().await?;
+    let outcomes = issue_chunk(&mut tx, ctx, rows, source, Utc::now()).await?;
+    let issued: Vec<(&CustomerRef, &Issued)> = rows
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(c, o)| o.as_ref().ok().map(|i| (c, i)))
+        .collect();
+    audit_issues(&mut tx, ctx.org_id, ctx.offer_id, &issued, actor).await?;
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// Issues a coupon to each of `rows` in order (a customer may appear more than once) inside
+/// `tx`, deciding every ISS-2 rule against the database as it stands plus the chunk's earlier
+/// rows.
+pub async fn issue_chunk(
+    tx: &mut DynTx,
+    ctx: &IssueContext,
+    rows: &[CustomerRef],
+    source: &IssueSource,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<IssueOutcome>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Load.
+    let state = lock_offer(tx, ctx.org_id, ctx.offer_id).await?;
+    // The claim rule was decided on the claim read before this transaction; under the offer's
+    // lock it must still be the same (a consumer may have claimed the offer meanwhile).
+    if state.claimed_by != ctx.claimed_by.as_ref().map(|c| c.0) {
+        return Err(StoreError::Conflict(
+            "the offer was claimed by a consumer while issuing; nothing was issued — retry it"
+                .into(),
+        ));
+    }
+    let rules = &ctx.rules;
+    let today = now.with_timezone(&ctx.tz).date_naive();
+    let ids = customer_ids(tx, ctx.org_id, rows, now).await?;
+    let mut history = histories(tx, ctx.offer_id, rules, rows, &ids, ctx.tz, today).await?;
+
+    // Decide.
+    let mut offer = OfferState {
+        rules,
+        ends_on: ctx.ends_on,
+        issued: state.issued_count,
+        claimed_by: ctx.claimed_by.clone(),
+    };
+    let customers: Vec<i64> = rows.iter().map(|r| ids[r]).collect();
+    let decisions = decide_batch(&mut offer, &customers, &mut history, today, source.consumer);
+
+    // Coupons for the accepted rows.
+    let accepted = decisions.iter().filter(|d| d.is_ok()).count();
+    let common = matches!(rules.generation, Generation::Common { .. });
+    let (coupons, shortfall, generated) = if accepted == 0 {
+        (Vec::new(), Ok(()), 0)
+    } else if common {
+        match common_coupon(tx, ctx.offer_id).await? {
+            Some(c) => (vec![c; accepted], Ok(()), 0),
+            None => (
+                Vec::new(),
+                Err("the offer's common code was revoked".to_string()),
+                0,
+            ),
+        }
+    } else {
+        take_coupons(
+            tx,
+            ctx.org_id,
+            ctx.offer_id,
+            ctx.on_demand.as_ref(),
+            &state,
+            accepted,
+        )
+        .await?
+    };
+    let valid_till = coupon_valid_till(now, rules.coupon_expiry, ctx.ends_on, ctx.tz);
+    let (outcomes, pairs) = hand_out(decisions, coupons, shortfall, valid_till);
+    if pairs.is_empty() && generated == 0 {
+        return Ok(outcomes);
+    }
+
+    // Apply.
+    let random_start = !common && ctx.on_demand.is_some() && accepted <= RANDOM_START_AT_MOST;
+    write_issues(
+        tx,
+        &IssueWrite {
+            org_id: ctx.org_id,
+            offer_id: ctx.offer_id,
+            pairs: &pairs,
+            common,
+            generated,
+            valid_till,
+            source: &source.label,
+            cursor: next_cursor(state.issue_cursor, &pairs, common || random_start),
+            now,
+        },
+    )
+    .await?;
+    Ok(outcomes)
+}
