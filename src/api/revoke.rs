@@ -89,10 +89,14 @@ pub async fn revoke(
     };
     let revocation = Revocation::of(mode, customers);
     let actor = Actor::system(&format!("API key {}", client.key.name));
-    match state
-        .store
-        .revoke_coupons(client.key.org_id, series_id, &revocation, &actor)
-        .await
+    match crate::app::revoke::revoke(
+        &state.store,
+        client.key.org_id,
+        series_id,
+        &revocation,
+        &actor,
+    )
+    .await
     {
         Ok(Ok(revoked)) => Ok(HttpResponse::Ok().json(RevokeOut { series_id, revoked })),
         Ok(Err(refusal)) => Err(ApiError::new(

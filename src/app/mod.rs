@@ -7,3 +7,4 @@ pub mod claim;
 pub mod issue;
 pub mod redeem;
 pub mod resend;
+pub mod revoke;

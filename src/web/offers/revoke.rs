@@ -298,10 +298,14 @@ pub async fn revoke(
     }
     if let (Some(mode), false) = (mode, errors.any()) {
         let revocation = Revocation::of(mode, customers);
-        match state
-            .store
-            .revoke_coupons(user.org_id, offer.id, &revocation, &user.actor())
-            .await?
+        match crate::app::revoke::revoke(
+            &state.store,
+            user.org_id,
+            offer.id,
+            &revocation,
+            &user.actor(),
+        )
+        .await?
         {
             Ok(revoked) => {
                 Chrome::flash(&session, &revocation.outcome(revoked));
