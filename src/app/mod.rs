@@ -6,5 +6,6 @@ pub mod api_access;
 pub mod claim;
 pub mod issue;
 pub mod redeem;
+pub mod reminders;
 pub mod resend;
 pub mod revoke;

@@ -15,6 +15,7 @@ pub mod offer;
 pub mod org;
 pub mod redeem;
 pub mod redemption;
+pub mod reminder;
 pub mod revoke;
 pub mod user;
 
