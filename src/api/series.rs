@@ -3,6 +3,7 @@
 //! offer made by an integration obeys exactly the console's rules.
 
 use super::{ApiClient, ApiError, parse_body};
+use crate::app::offers::OfferRefusal;
 use crate::domain::money::amount_input;
 use crate::domain::offer::form::{OfferForm, parse};
 use crate::domain::offer::{Discount, Generation, OfferExpiry, ScopeKind};
@@ -453,18 +454,20 @@ pub async fn create(
             ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message)
         }
     })?;
-    if let Some(consumer) = client.key.consumer_id {
-        // The offer is created claimed by the key's consumer: the claim rules apply (an
-        // outbound campaign holds one offer, an ended campaign none, …).
-        if let Err(refusal) = crate::app::claim::may_create_for(
-            &state.store,
-            org_id,
-            &rules.name,
-            matches!(rules.expiry, OfferExpiry::WithCampaign),
-            consumer,
-        )
-        .await?
-        {
+    // A key bound to a consumer creates offers claimed by it: the claim rules apply (an
+    // outbound campaign holds one offer, an ended campaign none, …).
+    let id = match crate::app::offers::create(
+        &state.store,
+        org_id,
+        &rules,
+        client.key.consumer_id,
+        None,
+        &actor,
+    )
+    .await?
+    {
+        Ok(id) => id,
+        Err(OfferRefusal::Claim(refusal)) => {
             let status = if refusal.is_conflict() {
                 StatusCode::CONFLICT
             } else {
@@ -472,30 +475,34 @@ pub async fn create(
             };
             return Err(ApiError::new(status, refusal.code(), refusal.to_string()));
         }
-    }
-    let id = state
-        .store
-        .create_offer(org_id, &rules, client.key.consumer_id, None, &actor)
-        .await
-        .map_err(|e| match e {
-            crate::store::StoreError::Conflict(f) if f == "common_code" => ApiError {
-                field: Some("commonCode".into()),
-                ..ApiError::new(
-                    StatusCode::CONFLICT,
-                    "common_code_taken",
-                    "another offer of the organisation uses this common code",
-                )
-            },
-            crate::store::StoreError::Conflict(f) if f == "sample_code" => ApiError {
+        Err(OfferRefusal::NoFixedPartLeft) => {
+            return Err(ApiError {
                 field: Some("sampleCode".into()),
                 ..ApiError::new(
                     StatusCode::CONFLICT,
                     "sample_code_exhausted",
                     "every fixed part for randomized codes of this length is used by another offer of the organisation",
                 )
-            },
-            e => e.into(),
-        })?;
+            });
+        }
+        Err(OfferRefusal::Taken(field)) if field != "common_code" => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "offer_code_taken",
+                "another offer of the organisation has this offer code; retry",
+            ));
+        }
+        Err(OfferRefusal::Taken(_)) => {
+            return Err(ApiError {
+                field: Some("commonCode".into()),
+                ..ApiError::new(
+                    StatusCode::CONFLICT,
+                    "common_code_taken",
+                    "another offer of the organisation uses this common code",
+                )
+            });
+        }
+    };
     Ok(HttpResponse::Ok().json(series_out(&state, org_id, id).await?))
 }
 

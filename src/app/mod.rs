@@ -5,6 +5,7 @@
 pub mod api_access;
 pub mod claim;
 pub mod issue;
+pub mod offers;
 pub mod redeem;
 pub mod reminders;
 pub mod resend;

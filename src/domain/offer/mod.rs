@@ -4,6 +4,7 @@
 
 pub mod describe;
 pub mod diff;
+pub mod edit;
 pub mod form;
 
 use chrono::NaiveDate;

@@ -6,12 +6,12 @@
 
 use super::{Pickers, digits, today};
 use crate::domain::FieldErrors;
+use crate::domain::offer::OfferRules;
 use crate::domain::offer::describe::{Description, Names};
 use crate::domain::offer::diff::{DescriptionDiff, diff_descriptions};
+use crate::domain::offer::edit::{check_immutables, parse_offer_code};
 use crate::domain::offer::form::{OfferForm, parse};
-use crate::domain::offer::{Generation, OfferRules};
 use crate::domain::user::Permission;
-use crate::store::StoreError;
 use crate::web::admin::UploadReport;
 use crate::web::auth::CurrentUser;
 use crate::web::csrf::{CsrfForm, CsrfUpload};
@@ -112,67 +112,6 @@ async fn show_form(
     render(status, &page)
 }
 
-/// Refuses changes to what OFF-4 and COD-4 make immutable.
-fn check_immutables(before: &OfferRules, after: &OfferRules, errors: &mut FieldErrors) {
-    if std::mem::discriminant(&before.expiry) != std::mem::discriminant(&after.expiry) {
-        errors.push(
-            "expiry_type",
-            "cannot be changed after the offer is created",
-        );
-    }
-    if before.generation.kind() != after.generation.kind() {
-        errors.push("generation", "cannot be changed after the offer is created");
-    }
-    if let (Generation::Randomized { sample: a }, Generation::Randomized { sample: b }) =
-        (&before.generation, &after.generation)
-        && a != b
-    {
-        errors.push(
-            "sample_code",
-            "cannot be changed after the offer is created",
-        );
-    }
-}
-
-/// The changed form fields as `{"field": {"before": …, "after": …}}`.
-fn changes(before: &OfferForm, after: &OfferForm) -> serde_json::Value {
-    let (b, a) = (
-        serde_json::to_value(before).unwrap_or_default(),
-        serde_json::to_value(after).unwrap_or_default(),
-    );
-    let mut out = serde_json::Map::new();
-    if let (Some(b), Some(a)) = (b.as_object(), a.as_object()) {
-        for (k, av) in a {
-            let bv = b.get(k).cloned().unwrap_or_default();
-            if &bv != av {
-                out.insert(k.clone(), serde_json::json!({"before": bv, "after": av}));
-            }
-        }
-    }
-    serde_json::Value::Object(out)
-}
-
-/// Parses the offer code typed on the edit page (COD-5 style: trimmed, upper case).
-fn parse_offer_code(raw: &str) -> Result<String, crate::domain::FieldError> {
-    let s = raw.trim().to_ascii_uppercase();
-    if s.len() < 3 || s.len() > 30 {
-        return Err(crate::domain::FieldError::new(
-            "offer_code",
-            "must be 3 to 30 characters",
-        ));
-    }
-    if !s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(crate::domain::FieldError::new(
-            "offer_code",
-            "may contain only letters, digits, '-' and '_'",
-        ));
-    }
-    Ok(s)
-}
-
 /// The posted edit form checked exactly as saving checks it: the new rules and offer code, or
 /// the errors to show next to the fields (a code already taken is only found when saving).
 async fn check_edit(
@@ -221,29 +160,25 @@ pub async fn save(
         Err(errors) => errors,
         Ok((rules, code)) => {
             let mut errors = FieldErrors::default();
-            let mut before = OfferForm::from_rules(&offer.rules, d);
-            let mut after = OfferForm::from_rules(&rules, d);
-            before.offer_code = offer.offer_code.clone();
-            after.offer_code = code.clone();
-            let diff = changes(&before, &after);
-            match state
-                .store
-                .update_offer(user.org_id, offer.id, &code, &rules, diff, &user.actor())
-                .await
+            match crate::app::offers::update(
+                &state.store,
+                user.org_id,
+                &offer,
+                &code,
+                &rules,
+                d,
+                &user.actor(),
+            )
+            .await?
             {
                 Ok(()) => {
                     Chrome::flash(&session, &format!("Saved offer {}.", rules.name));
                     return Ok(see_other(&format!("/offers/{}", offer.id)));
                 }
-                Err(StoreError::Conflict(field)) if field == "common_code" => errors.push(
-                    "common_code",
-                    "is already used by another offer of this organisation",
-                ),
-                Err(StoreError::Conflict(_)) => errors.push(
-                    "offer_code",
-                    "is already used by another offer of this organisation",
-                ),
-                Err(e) => return Err(e.into()),
+                Err(refusal) => {
+                    let (field, message) = refusal.field_error();
+                    errors.push(field, message);
+                }
             }
             errors
         }
@@ -382,22 +317,19 @@ pub async fn upload_scope(
                     rules.redemption.scope.push(row);
                 }
             }
-            let d = digits(&user);
-            let diff = changes(
-                &OfferForm::from_rules(&offer.rules, d),
-                &OfferForm::from_rules(&rules, d),
-            );
-            state
-                .store
-                .update_offer(
-                    user.org_id,
-                    offer.id,
-                    &offer.offer_code,
-                    &rules,
-                    diff,
-                    &user.actor(),
-                )
-                .await?;
+            if let Err(refusal) = crate::app::offers::update(
+                &state.store,
+                user.org_id,
+                &offer,
+                &offer.offer_code,
+                &rules,
+                digits(&user),
+                &user.actor(),
+            )
+            .await?
+            {
+                return Err(WebError::Internal(anyhow::anyhow!("{refusal:?}")));
+            }
             Chrome::flash(
                 &session,
                 &format!(

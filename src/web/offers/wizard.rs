@@ -4,12 +4,12 @@
 //! survives a reload.
 
 use super::{Pickers, consumer_of, digits, today};
+use crate::app::offers::OfferRefusal;
 use crate::domain::FieldErrors;
 use crate::domain::offer::OfferRules;
 use crate::domain::offer::describe::Description;
 use crate::domain::offer::form::{OfferForm, Step, parse};
 use crate::domain::user::Permission;
-use crate::store::StoreError;
 use crate::store::masters::ConsumerRow;
 use crate::web::admin::UploadReport;
 use crate::web::auth::{CurrentUser, Empty};
@@ -299,48 +299,34 @@ pub async fn create(
         Ok(parsed) => parsed,
         Err(step_page) => return Ok(step_page),
     };
-    if let Some(c) = consumer
-        && let Err(refusal) = crate::app::claim::may_create_for(
-            &state.store,
-            user.org_id,
-            &rules.name,
-            rules.expiry == crate::domain::offer::OfferExpiry::WithCampaign,
-            c,
-        )
-        .await?
-    {
-        // The campaign took another offer (or ended) since the wizard started.
-        Chrome::flash(&session, &format!("The offer was not created: {refusal}."));
-        return Ok(see_other("/offers/new/preview"));
-    }
-    match state
-        .store
-        .create_offer(user.org_id, &rules, consumer, Some(user.id), &user.actor())
-        .await
+    match crate::app::offers::create(
+        &state.store,
+        user.org_id,
+        &rules,
+        consumer,
+        Some(user.id),
+        &user.actor(),
+    )
+    .await?
     {
         Ok(id) => {
             state.store.delete_draft(user.id).await?;
             Chrome::flash(&session, &format!("Created offer {}.", rules.name));
             Ok(see_other(&format!("/offers/{id}")))
         }
-        Err(StoreError::Conflict(field)) if field == "common_code" || field == "sample_code" => {
+        Err(OfferRefusal::Claim(refusal)) => {
+            // The campaign took another offer (or ended) since the wizard started.
+            Chrome::flash(&session, &format!("The offer was not created: {refusal}."));
+            Ok(see_other("/offers/new/preview"))
+        }
+        Err(refusal) => {
             let mut errors = FieldErrors::default();
-            if field == "common_code" {
-                errors.push(
-                    "common_code",
-                    "is already used by another offer of this organisation",
-                );
-            } else {
-                errors.push(
-                    "sample_code",
-                    "has no fixed part left: every one for codes of this length is used by another randomized offer of this organisation; choose another length",
-                );
-            }
+            let (field, message) = refusal.field_error();
+            errors.push(field, message);
             let page =
                 step_page(&state, &user, &session, Step::Coupons, f, consumer, errors).await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(e) => Err(e.into()),
     }
 }
 
