@@ -5,7 +5,9 @@
 pub mod describe;
 pub mod diff;
 pub mod edit;
+pub mod fields;
 pub mod form;
+pub mod parse;
 
 use chrono::NaiveDate;
 
