@@ -7,6 +7,7 @@ pub mod auth;
 pub mod chrome;
 pub mod csrf;
 pub mod error;
+pub mod extract;
 pub mod home;
 pub mod offers;
 

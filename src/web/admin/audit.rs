@@ -3,10 +3,8 @@
 use crate::domain::user::Permission;
 use crate::store::AuditRow;
 use crate::web::auth::CurrentUser;
-use crate::web::error::render;
-use crate::web::{AppState, Chrome, WebError, is_htmx};
+use crate::web::{AppState, Chrome, WebError};
 use actix_session::Session;
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono_tz::Tz;
@@ -238,17 +236,11 @@ pub async fn list(
         pages,
         total,
     };
-    if is_htmx(&req) {
-        return render(StatusCode::OK, &table);
-    }
-    render(
-        StatusCode::OK,
-        &AuditPage {
-            chrome: Chrome::new(&user, &session, "audit"),
-            entity_types: ENTITY_TYPES.iter().map(|t| (*t, kind_label(t))).collect(),
-            table,
-        },
-    )
+    crate::web::extract::page_or_table(&req, table, |table| AuditPage {
+        chrome: Chrome::new(&user, &session, "audit"),
+        entity_types: ENTITY_TYPES.iter().map(|t| (*t, kind_label(t))).collect(),
+        table,
+    })
 }
 
 #[cfg(test)]

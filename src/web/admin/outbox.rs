@@ -11,10 +11,9 @@ use crate::store::StoreError;
 use crate::store::outbox::{OutboxQuery, OutboxRow};
 use crate::web::auth::CurrentUser;
 use crate::web::csrf::CsrfForm;
-use crate::web::error::{render, see_other, urlencode};
-use crate::web::{AppState, Chrome, WebError, is_htmx};
+use crate::web::error::{see_other, urlencode};
+use crate::web::{AppState, Chrome, WebError};
 use actix_session::Session;
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
@@ -278,19 +277,13 @@ pub async fn list(
         csrf: user.csrf.clone(),
         filter,
     };
-    if is_htmx(&req) {
-        return render(StatusCode::OK, &table);
-    }
-    render(
-        StatusCode::OK,
-        &OutboxPage {
-            chrome: Chrome::new(&user, &session, "outbox"),
-            statuses: &STATUSES,
-            kinds: &KINDS,
-            offers,
-            table,
-        },
-    )
+    crate::web::extract::page_or_table(&req, table, |table| OutboxPage {
+        chrome: Chrome::new(&user, &session, "outbox"),
+        statuses: &STATUSES,
+        kinds: &KINDS,
+        offers,
+        table,
+    })
 }
 
 /// Queues a failed or waiting message again, now (attempts start over), and returns to the

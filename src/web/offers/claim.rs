@@ -11,6 +11,7 @@ use crate::store::offers::OfferRecord;
 use crate::web::auth::CurrentUser;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::{render, see_other};
+use crate::web::extract::*;
 use crate::web::{AppState, Chrome, WebError};
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -170,16 +171,10 @@ async fn page(
 
 /// `GET /offers/{id}/claim`: the picker, or who holds the offer.
 pub async fn show(
-    user: CurrentUser,
+    MyOffer { user, offer, .. }: MyOffer<ToManage>,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
-    user.require(Permission::ManageOffers)?;
-    let offer = state
-        .store
-        .get_offer(user.org_id, path.into_inner())
-        .await?;
     let p = page(&state, &user, &session, &offer, 0, String::new()).await?;
     render(StatusCode::OK, &p)
 }

@@ -6,10 +6,8 @@ use crate::domain::money::format_count;
 use crate::domain::user::Permission;
 use crate::store::offers::OfferQuery;
 use crate::web::auth::CurrentUser;
-use crate::web::error::render;
-use crate::web::{AppState, Chrome, WebError, is_htmx};
+use crate::web::{AppState, Chrome, WebError};
 use actix_session::Session;
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -152,15 +150,9 @@ pub async fn list(
         can_claim: user.can(Permission::ManageOffers),
         can_revoke: user.can(Permission::ServeCustomers),
     };
-    if is_htmx(&req) {
-        return render(StatusCode::OK, &table);
-    }
-    render(
-        StatusCode::OK,
-        &OffersPage {
-            chrome: Chrome::new(&user, &session, "offers"),
-            can_create: user.can(Permission::ManageOffers),
-            table,
-        },
-    )
+    crate::web::extract::page_or_table(&req, table, |table| OffersPage {
+        chrome: Chrome::new(&user, &session, "offers"),
+        can_create: user.can(Permission::ManageOffers),
+        table,
+    })
 }

@@ -11,11 +11,11 @@ use crate::domain::offer::describe::{Description, Names};
 use crate::domain::offer::diff::{DescriptionDiff, diff_descriptions};
 use crate::domain::offer::edit::{check_immutables, parse_offer_code};
 use crate::domain::offer::form::{OfferForm, parse};
-use crate::domain::user::Permission;
 use crate::web::admin::UploadReport;
 use crate::web::auth::CurrentUser;
 use crate::web::csrf::{CsrfForm, CsrfUpload};
 use crate::web::error::{render, see_other};
+use crate::web::extract::*;
 use crate::web::{AppState, Chrome, WebError};
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -64,16 +64,10 @@ async fn edit_page(
 }
 
 pub async fn show(
-    user: CurrentUser,
+    MyOffer { user, offer, .. }: MyOffer<ToEdit>,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
-    user.require(Permission::EditOffers)?;
-    let offer = state
-        .store
-        .get_offer(user.org_id, path.into_inner())
-        .await?;
     show_form(
         &state,
         &user,
@@ -144,17 +138,11 @@ async fn check_edit(
 }
 
 pub async fn save(
-    user: CurrentUser,
+    MyOffer { user, offer, .. }: MyOffer<ToEdit>,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
     CsrfForm(f): CsrfForm<OfferForm>,
 ) -> Result<HttpResponse, WebError> {
-    user.require(Permission::EditOffers)?;
-    let offer = state
-        .store
-        .get_offer(user.org_id, path.into_inner())
-        .await?;
     let d = digits(&user);
     let errors = match check_edit(&state, &user, &offer, &f).await? {
         Err(errors) => errors,
@@ -233,17 +221,11 @@ fn described(rules: &OfferRules, offer_code: &str, names: &Names) -> Description
 /// `POST /offers/{id}/edit/preview` (*Preview changes*): the edited offer in plain words with
 /// what differs from the saved offer marked; nothing is saved. Errors re-show the edit form.
 pub async fn preview(
-    user: CurrentUser,
+    MyOffer { user, offer, .. }: MyOffer<ToEdit>,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
     CsrfForm(f): CsrfForm<OfferForm>,
 ) -> Result<HttpResponse, WebError> {
-    user.require(Permission::EditOffers)?;
-    let offer = state
-        .store
-        .get_offer(user.org_id, path.into_inner())
-        .await?;
     let (rules, code) = match check_edit(&state, &user, &offer, &f).await? {
         Ok(checked) => checked,
         Err(errors) => {
@@ -270,17 +252,11 @@ pub async fn preview(
 /// `POST /offers/{id}/edit/back` (*Back to editing* on the preview): the edit form again with
 /// the posted values, unchecked.
 pub async fn back(
-    user: CurrentUser,
+    MyOffer { user, offer, .. }: MyOffer<ToEdit>,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
     CsrfForm(f): CsrfForm<OfferForm>,
 ) -> Result<HttpResponse, WebError> {
-    user.require(Permission::EditOffers)?;
-    let offer = state
-        .store
-        .get_offer(user.org_id, path.into_inner())
-        .await?;
     show_form(
         &state,
         &user,
@@ -295,17 +271,11 @@ pub async fn back(
 /// `POST /offers/{id}/scope`: adds the stores, tills, zones and concepts of a `type,code` CSV to
 /// the offer's redemption restriction (audited like an edit); a bad line applies nothing.
 pub async fn upload_scope(
-    user: CurrentUser,
+    MyOffer { user, offer, .. }: MyOffer<ToEdit>,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
     upload: CsrfUpload,
 ) -> Result<HttpResponse, WebError> {
-    user.require(Permission::EditOffers)?;
-    let offer = state
-        .store
-        .get_offer(user.org_id, path.into_inner())
-        .await?;
     let codes = super::scope_codes(&state, &user).await?;
     match super::parse_upload(&upload, |bytes| {
         crate::domain::masters::parse_scope_csv(bytes, &codes)
@@ -358,17 +328,11 @@ pub async fn upload_scope(
 /// `POST /offers/{id}/audience`: replaces the offer's specific-customers list (audited); a bad
 /// line keeps the old list.
 pub async fn upload_audience(
-    user: CurrentUser,
+    MyOffer { user, offer, .. }: MyOffer<ToEdit>,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
     upload: CsrfUpload,
 ) -> Result<HttpResponse, WebError> {
-    user.require(Permission::EditOffers)?;
-    let offer = state
-        .store
-        .get_offer(user.org_id, path.into_inner())
-        .await?;
     match super::parse_upload(&upload, crate::domain::masters::parse_audience_csv) {
         Ok(rows) => {
             state

@@ -9,6 +9,7 @@ use crate::domain::user::Permission;
 use crate::store::offers::OfferRecord;
 use crate::web::auth::CurrentUser;
 use crate::web::error::render;
+use crate::web::extract::*;
 use crate::web::{AppState, Chrome, WebError};
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -111,17 +112,11 @@ struct OfferPage {
 }
 
 pub async fn show(
-    user: CurrentUser,
+    MyOffer { user, offer, .. }: MyOffer<ToView>,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
     q: web::Query<TabQuery>,
 ) -> Result<HttpResponse, WebError> {
-    user.require(Permission::View)?;
-    let offer = state
-        .store
-        .get_offer(user.org_id, path.into_inner())
-        .await?;
     let description = offer
         .rules
         .describe(&names_for(&state.store, &user, offer.claimed_by.as_ref().map(|c| c.0)).await?);

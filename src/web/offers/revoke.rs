@@ -11,12 +11,12 @@ use crate::domain::offer::Generation;
 use crate::domain::revoke::{
     Revocation, RevokeMode, RevokeRefusal, StatusCounts, parse_one_customer,
 };
-use crate::domain::user::Permission;
 use crate::store::offers::OfferRecord;
 use crate::web::admin::UploadReport;
 use crate::web::auth::CurrentUser;
 use crate::web::csrf::CsrfUpload;
 use crate::web::error::{render, see_other};
+use crate::web::extract::*;
 use crate::web::{AppState, Chrome, WebError};
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -213,16 +213,10 @@ async fn revoke_page(
 
 /// `GET /offers/{id}/revoke`: the form, with how many coupons each mode would revoke now.
 pub async fn show(
-    user: CurrentUser,
+    MyOffer { user, offer, .. }: MyOffer<ToServe>,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
-    user.require(Permission::ServeCustomers)?;
-    let offer = state
-        .store
-        .get_offer(user.org_id, path.into_inner())
-        .await?;
     let page = revoke_page(
         &state,
         &user,
@@ -242,17 +236,11 @@ pub async fn show(
 /// a bad customer file or value, both a file and a value, or a refused mode re-renders the form
 /// (422) with what was typed and changes nothing; a mode the role may not use is 403.
 pub async fn revoke(
-    user: CurrentUser,
+    MyOffer { user, offer, .. }: MyOffer<ToServe>,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
     upload: CsrfUpload,
 ) -> Result<HttpResponse, WebError> {
-    user.require(Permission::ServeCustomers)?;
-    let offer = state
-        .store
-        .get_offer(user.org_id, path.into_inner())
-        .await?;
     let mode = RevokeMode::parse(upload.field("mode"));
     if let Some(m) = mode {
         user.require(m.permission())?;
