@@ -1,7 +1,9 @@
 //! API keys of integrations (ORG-7): shown once at creation, stored only as a SHA-256 hash,
 //! revocable, optionally bound to a consumer, each with its own rate limit.
 
-use super::{AuditEntry, Store, StoreError, StoreResult, read, record_audit, transaction};
+use super::audit::record_dyn;
+use super::dyntx::Arg;
+use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::domain::user::Actor;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -95,46 +97,47 @@ impl Store {
         let key_prefix = &key[..SHOWN_PREFIX_LEN];
         let key_hash = hash_api_key(&key);
         let select_sql = format!("{ROW_SELECT} WHERE k.org_id = $1 AND k.id = $2");
-        let row = transaction!(self, tx => {
-            if let Some(cid) = consumer_id {
-                let found: Option<i64> = sqlx::query_scalar(
+        let mut tx = self.begin().await?;
+        if let Some(cid) = consumer_id {
+            let found: Option<(i64,)> = tx
+                .fetch_optional(
                     "SELECT id FROM consumers WHERE org_id = $1 AND id = $2",
+                    &[org_id.into(), cid.into()],
                 )
-                .bind(org_id)
-                .bind(cid)
-                .fetch_optional(&mut *tx)
                 .await?;
-                if found.is_none() {
-                    return Err(StoreError::NotFound);
-                }
+            if found.is_none() {
+                return Err(StoreError::NotFound);
             }
-            let id: i64 = sqlx::query_scalar(
+        }
+        let (id,): (i64,) = tx
+            .fetch_one(
                 "INSERT INTO api_keys (org_id, name, key_prefix, key_hash, consumer_id, rate_limit, created_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                &[
+                    org_id.into(),
+                    name.into(),
+                    key_prefix.into(),
+                    key_hash.as_str().into(),
+                    consumer_id.into(),
+                    i64::from(rate_limit).into(),
+                    actor.user_id.into(),
+                    Utc::now().into(),
+                ],
             )
-            .bind(org_id)
-            .bind(name)
-            .bind(key_prefix)
-            .bind(&key_hash)
-            .bind(consumer_id)
-            .bind(i64::from(rate_limit))
-            .bind(actor.user_id)
-            .bind(Utc::now())
-            .fetch_one(&mut *tx)
             .await?;
-            let row = sqlx::query_as::<_, ApiKeyRow>(sqlx::AssertSqlSafe(select_sql))
-                .bind(org_id)
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-            let details = serde_json::json!({
-                "name": name,
-                "key_prefix": key_prefix,
-                "consumer_id": consumer_id,
-                "consumer": row.consumer_name,
-                "rate_limit": rate_limit,
-            });
-            record_audit!(tx, AuditEntry {
+        let row: ApiKeyRow = tx
+            .fetch_one(&select_sql, &[org_id.into(), id.into()])
+            .await?;
+        let details = serde_json::json!({
+            "name": name,
+            "key_prefix": key_prefix,
+            "consumer_id": consumer_id,
+            "consumer": row.consumer_name,
+            "rate_limit": rate_limit,
+        });
+        record_dyn(
+            &mut tx,
+            AuditEntry {
                 org_id,
                 actor,
                 action: "api_key.created",
@@ -142,47 +145,43 @@ impl Store {
                 entity_id: Some(id),
                 summary: format!("Created API key {name} ({key_prefix}…)"),
                 details: Some(details.to_string()),
-            });
-            row
-        });
+            },
+        )
+        .await?;
+        tx.commit().await?;
         Ok((row, key))
     }
 
     /// The org's keys, newest first (revoked ones too, for the record).
     pub async fn list_api_keys(&self, org_id: i64) -> StoreResult<Vec<ApiKeyRow>> {
         let sql = format!("{ROW_SELECT} WHERE k.org_id = $1 ORDER BY k.id DESC");
-        read!(self, pool => Ok(sqlx::query_as::<_, ApiKeyRow>(sqlx::AssertSqlSafe(sql))
-            .bind(org_id)
-            .fetch_all(pool)
-            .await?))
+        self.fetch_all_read(&sql, &[org_id.into()]).await
     }
 
     /// Revokes a key of the org (NotFound for another org's); audited "api_key.revoked".
     /// Revoking a revoked key changes nothing.
     pub async fn revoke_api_key(&self, org_id: i64, id: i64, actor: &Actor) -> StoreResult<()> {
-        transaction!(self, tx => {
-            let key: Option<(String, String)> = sqlx::query_as(
+        let mut tx = self.begin().await?;
+        let key: Option<(String, String)> = tx
+            .fetch_optional(
                 "SELECT name, key_prefix FROM api_keys WHERE org_id = $1 AND id = $2",
+                &[org_id.into(), id.into()],
             )
-            .bind(org_id)
-            .bind(id)
-            .fetch_optional(&mut *tx)
             .await?;
-            let Some((name, key_prefix)) = key else {
-                return Err(StoreError::NotFound);
-            };
-            // The guard in the UPDATE keeps two racing revokes to one audit entry.
-            let revoked = sqlx::query(
+        let Some((name, key_prefix)) = key else {
+            return Err(StoreError::NotFound);
+        };
+        // The guard in the UPDATE keeps two racing revokes to one audit entry.
+        let revoked = tx
+            .execute(
                 "UPDATE api_keys SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL",
+                &[Utc::now().into(), org_id.into(), id.into()],
             )
-            .bind(Utc::now())
-            .bind(org_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if revoked == 1 {
-                record_audit!(tx, AuditEntry {
+            .await?;
+        if revoked == 1 {
+            record_dyn(
+                &mut tx,
+                AuditEntry {
                     org_id,
                     actor,
                     action: "api_key.revoked",
@@ -190,9 +189,11 @@ impl Store {
                     entity_id: Some(id),
                     summary: format!("Revoked API key {name} ({key_prefix}…)"),
                     details: None,
-                });
-            }
-        });
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -203,13 +204,13 @@ impl Store {
             return Ok(None);
         }
         let hash = hash_api_key(key);
-        let row = read!(self, pool => sqlx::query_as::<_, AuthRow>(
-            "SELECT id, org_id, name, consumer_id, rate_limit FROM api_keys \
-             WHERE key_hash = $1 AND revoked_at IS NULL",
-        )
-        .bind(&hash)
-        .fetch_optional(pool)
-        .await?);
+        let row: Option<AuthRow> = self
+            .fetch_optional_read(
+                "SELECT id, org_id, name, consumer_id, rate_limit FROM api_keys \
+                 WHERE key_hash = $1 AND revoked_at IS NULL",
+                &[Arg::Text(hash)],
+            )
+            .await?;
         Ok(row.map(|r| ApiKeyAuth {
             id: r.id,
             org_id: r.org_id,

@@ -1,6 +1,6 @@
 //! The audit log (ORG-8): who changed what, written in the same transaction as the change.
 
-use super::{Store, StoreResult, read};
+use super::{Store, StoreResult};
 use crate::domain::user::Actor;
 use chrono::{DateTime, Utc};
 
@@ -18,29 +18,6 @@ pub struct AuditEntry<'a> {
     /// JSON with before/after values where there are any.
     pub details: Option<String>,
 }
-
-/// Inserts an `AuditEntry` through the transaction `$tx`.
-macro_rules! record_audit {
-    ($tx:expr, $entry:expr) => {{
-        let e: &$crate::store::AuditEntry<'_> = &$entry;
-        sqlx::query(
-            "INSERT INTO audit_log (org_id, actor_user_id, actor, action, entity_type, entity_id, summary, details, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(e.org_id)
-        .bind(e.actor.user_id)
-        .bind(&e.actor.label)
-        .bind(e.action)
-        .bind(e.entity_type)
-        .bind(e.entity_id)
-        .bind(&e.summary)
-        .bind(&e.details)
-        .bind(chrono::Utc::now())
-        .execute(&mut *$tx)
-        .await?;
-    }};
-}
-pub(crate) use record_audit;
 
 /// Inserts an `AuditEntry` through a `DynTx`.
 pub async fn record_dyn(tx: &mut super::dyntx::DynTx, e: AuditEntry<'_>) -> StoreResult<()> {
@@ -112,22 +89,18 @@ impl Store {
              {ENTITY_NAME} AS entity_name FROM audit_log a \
              WHERE a.org_id = $1 AND ($2 = '' OR a.entity_type = $2) ORDER BY a.id DESC LIMIT $3 OFFSET $4"
         );
-        read!(self, pool => {
-            let rows = sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(list_sql))
-            .bind(org_id)
-            .bind(et)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(pool)
-            .await?;
-            let total: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM audit_log WHERE org_id = $1 AND ($2 = '' OR entity_type = $2)",
+        let rows: Vec<AuditRow> = self
+            .fetch_all_read(
+                &list_sql,
+                &[org_id.into(), et.into(), limit.into(), offset.into()],
             )
-            .bind(org_id)
-            .bind(et)
-            .fetch_one(pool)
             .await?;
-            Ok((rows, total))
-        })
+        let (total,): (i64,) = self
+            .fetch_one_read(
+                "SELECT COUNT(*) FROM audit_log WHERE org_id = $1 AND ($2 = '' OR entity_type = $2)",
+                &[org_id.into(), et.into()],
+            )
+            .await?;
+        Ok((rows, total))
     }
 }

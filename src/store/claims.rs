@@ -7,6 +7,7 @@
 //! SQLite's `BEGIN IMMEDIATE` already makes write transactions one at a time), so two offers
 //! claimed at once by one outbound campaign cannot both pass the count.
 
+use super::dialect::Lock;
 use super::dyntx::{Arg, DynTx};
 use super::offers::OfferRecord;
 use super::{AuditEntry, Store, StoreError, StoreResult};
@@ -79,13 +80,9 @@ pub async fn claim_inputs(
     offer_id: i64,
     consumer_id: i64,
 ) -> StoreResult<(ClaimOffer, ClaimConsumer, Option<String>)> {
-    let consumer_sql = if tx.is_postgres() {
-        // NO KEY UPDATE: serialises claims by this consumer without blocking the foreign-key
-        // checks of issues and redemptions that name it.
-        format!("{CONSUMER_SQL} FOR NO KEY UPDATE")
-    } else {
-        CONSUMER_SQL.to_string()
-    };
+    // NO KEY UPDATE: serialises claims by this consumer without blocking the foreign-key
+    // checks of issues and redemptions that name it.
+    let consumer_sql = format!("{CONSUMER_SQL}{}", tx.dialect().lock(Lock::NoKeyUpdate));
     let consumer: ClaimConsumer = tx
         .fetch_optional(&consumer_sql, &[org_id.into(), consumer_id.into()])
         .await?

@@ -5,8 +5,10 @@
 //! code is rolled back to its savepoint and written again through a staging table with
 //! `ON CONFLICT DO NOTHING`, the missing codes drawn in the next round.
 
+use super::audit::record_dyn;
+use super::dyntx::DynTx;
 use super::jobs::RunningJob;
-use super::{AuditEntry, Backend, Store, StoreError, StoreResult, record_audit};
+use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::domain::coupon::{CodeFormat, code_at, random_indices};
 use crate::domain::redeem::CouponStatus;
 use crate::domain::user::Actor;
@@ -67,186 +69,198 @@ impl Store {
             crate::domain::money::plural(n as i64, "code", "codes")
         );
         let mut written: u64 = 0;
-        match &self.backend {
-            Backend::Sqlite { write, .. } => {
-                let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
-                claim_offer!(tx, org_id, offer_id, n);
-                let full = sqlite_insert(org_id, offer_id, SQLITE_ROWS_PER_INSERT);
-                // Each round draws the whole shortfall in one sorted run; a round after the first
-                // only happens when drawn codes were already taken in the org.
-                while written < n {
-                    let round = draw(format, (n - written) as usize).await?;
-                    for batch in round.chunks(GENERATION_BATCH) {
-                        let codes = batch_codes(format, batch);
-                        for chunk in codes.chunks(SQLITE_ROWS_PER_INSERT) {
-                            let sql = if chunk.len() == SQLITE_ROWS_PER_INSERT {
-                                full.clone()
-                            } else {
-                                sqlite_insert(org_id, offer_id, chunk.len())
-                            };
-                            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                            for code in chunk {
-                                q = q.bind(code);
-                            }
-                            // A code already in the org is skipped and drawn again next round.
-                            written += q.execute(&mut *tx).await?.rows_affected();
-                        }
-                        if let Some(job) = job {
-                            job.progress.done.store(written, Ordering::Relaxed);
-                        }
-                    }
-                }
+        let mut tx = self.begin().await?;
+        claim_offer(&mut tx, org_id, offer_id, n).await?;
+        let writer = CodeWriter::new(&tx, org_id, offer_id);
+        // Each round draws the whole shortfall in one sorted run; a round after the first only
+        // happens when drawn codes were already taken in the org.
+        while written < n {
+            let round = draw(format, (n - written) as usize).await?;
+            for batch in round.chunks(GENERATION_BATCH) {
+                let codes = batch_codes(format, batch);
+                // A code already in the org is skipped and drawn again next round.
+                written += writer.write(&mut tx, format, &codes).await?;
                 if let Some(job) = job {
-                    finish_job_row!(tx, job.id, summary);
-                }
-                audit_generation!(tx, org_id, offer_id, n, actor);
-                tx.commit().await?;
-            }
-            Backend::Postgres(pg) => {
-                let mut tx = pg.begin().await?;
-                claim_offer!(tx, org_id, offer_id, n);
-                while written < n {
-                    let round = draw(format, (n - written) as usize).await?;
-                    for batch in round.chunks(GENERATION_BATCH) {
-                        let codes = batch_codes(format, batch);
-                        let mut data = String::with_capacity(
-                            codes.len() * (format.prefix.len() + format.length as usize + 16),
-                        );
-                        for code in &codes {
-                            let _ = writeln!(data, "{org_id}\t{offer_id}\t{code}");
-                        }
-                        sqlx::query("SAVEPOINT generate_batch")
-                            .execute(&mut *tx)
-                            .await?;
-                        let mut copy = tx
-                            .copy_in_raw("COPY coupons (org_id, offer_id, code) FROM STDIN")
-                            .await?;
-                        copy.send(data.into_bytes()).await?;
-                        match copy.finish().await {
-                            Ok(rows) => {
-                                written += rows;
-                                sqlx::query("RELEASE SAVEPOINT generate_batch")
-                                    .execute(&mut *tx)
-                                    .await?;
-                            }
-                            Err(e)
-                                if e.as_database_error()
-                                    .is_some_and(|d| d.is_unique_violation()) =>
-                            {
-                                // A drawn code exists already: write the batch again, skipping the
-                                // taken codes; the shortfall is drawn in the next round.
-                                sqlx::query("ROLLBACK TO SAVEPOINT generate_batch")
-                                    .execute(&mut *tx)
-                                    .await?;
-                                sqlx::query("CREATE TEMP TABLE IF NOT EXISTS coupon_staging (code TEXT NOT NULL) ON COMMIT DROP").execute(&mut *tx).await?;
-                                sqlx::query("TRUNCATE coupon_staging")
-                                    .execute(&mut *tx)
-                                    .await?;
-                                let mut copy = tx
-                                    .copy_in_raw("COPY coupon_staging (code) FROM STDIN")
-                                    .await?;
-                                copy.send(codes.join("\n").into_bytes()).await?;
-                                copy.finish().await?;
-                                written += sqlx::query(
-                                "INSERT INTO coupons (org_id, offer_id, code) SELECT $1, $2, code FROM coupon_staging ON CONFLICT (org_id, code) DO NOTHING",
-                            )
-                            .bind(org_id)
-                            .bind(offer_id)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                            }
-                            Err(e) => return Err(e.into()),
-                        }
-                        if let Some(job) = job {
-                            job.progress.done.store(written, Ordering::Relaxed);
-                        }
-                    }
-                }
-                if let Some(job) = job {
-                    finish_job_row!(tx, job.id, summary);
-                }
-                audit_generation!(tx, org_id, offer_id, n, actor);
-                tx.commit().await?;
-                // Fresh statistics for the rows just written, so the next queries (issuing, the
-                // Coupons tab) are planned for millions of coupons, not for an empty table;
-                // autovacuum would take a while to get there. Sampling keeps it cheap.
-                if n >= 100_000
-                    && let Err(e) = sqlx::query("ANALYZE coupons").execute(pg).await
-                {
-                    tracing::warn!(error = %e, "ANALYZE after generation failed");
+                    job.progress.done.store(written, Ordering::Relaxed);
                 }
             }
+        }
+        if let Some(job) = job {
+            super::jobs::finish_job(&mut tx, job.id, &summary).await?;
+        }
+        audit_generation(&mut tx, org_id, offer_id, n, actor).await?;
+        let postgres = tx.is_postgres();
+        tx.commit().await?;
+        // Fresh statistics for the rows just written, so the next queries (issuing, the Coupons
+        // tab) are planned for millions of coupons, not for an empty table; autovacuum would
+        // take a while to get there. Sampling keeps it cheap.
+        if postgres
+            && n >= 100_000
+            && let Err(e) = self.execute_autocommit("ANALYZE coupons", &[]).await
+        {
+            tracing::warn!(error = %e, "ANALYZE after generation failed");
         }
         Ok(written)
     }
 
     /// How many coupons an offer of the org has (counted; for verification, not for page views).
     pub async fn count_coupons(&self, org_id: i64, offer_id: i64) -> StoreResult<i64> {
-        super::read!(self, pool => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM coupons WHERE org_id = $1 AND offer_id = $2")
-            .bind(org_id)
-            .bind(offer_id)
-            .fetch_one(pool)
-            .await?))
+        let (n,): (i64,) = self
+            .fetch_one_read(
+                "SELECT COUNT(*) FROM coupons WHERE org_id = $1 AND offer_id = $2",
+                &[org_id.into(), offer_id.into()],
+            )
+            .await?;
+        Ok(n)
     }
 }
 
-/// Adds `$n` to the offer's coupon counter through `$tx`, refusing an offer that is not the
-/// org's (the coupons table has no per-row foreign key; this is the check, once per job).
-macro_rules! claim_offer {
-    ($tx:expr, $org_id:expr, $offer_id:expr, $n:expr) => {{
-        let updated = sqlx::query(
-            "UPDATE offers SET coupon_count = coupon_count + $1 WHERE org_id = $2 AND id = $3",
-        )
-        .bind($n as i64)
-        .bind($org_id)
-        .bind($offer_id)
-        .execute(&mut *$tx)
-        .await?
-        .rows_affected();
-        if updated == 0 {
-            return Err(StoreError::NotFound);
+/// Writes batches of codes into the generating transaction: the one place where the backends
+/// take different SQL. SQLite: multi-row INSERTs binding the codes where they lie (no copy
+/// into `Arg`s per code). PostgreSQL: `COPY`, which needs the raw connection, under a
+/// savepoint; a batch that collides with an existing code is rolled back and written again
+/// through a staging table with `ON CONFLICT DO NOTHING`.
+struct CodeWriter {
+    org_id: i64,
+    offer_id: i64,
+    /// SQLite: the INSERT of `SQLITE_ROWS_PER_INSERT` rows, built once.
+    sqlite_full: String,
+}
+
+impl CodeWriter {
+    fn new(tx: &DynTx, org_id: i64, offer_id: i64) -> CodeWriter {
+        let sqlite_full = if tx.is_postgres() {
+            String::new()
+        } else {
+            sqlite_insert(org_id, offer_id, SQLITE_ROWS_PER_INSERT)
+        };
+        CodeWriter {
+            org_id,
+            offer_id,
+            sqlite_full,
         }
-    }};
-}
-use claim_offer;
+    }
 
-/// Audits the generation through `$tx`.
-macro_rules! audit_generation {
-    ($tx:expr, $org_id:expr, $offer_id:expr, $n:expr, $actor:expr) => {{
-        record_audit!(
-            $tx,
-            AuditEntry {
-                org_id: $org_id,
-                actor: $actor,
-                action: "coupons.generated",
-                entity_type: "offer",
-                entity_id: Some($offer_id),
-                summary: format!(
-                    "Generated {}",
-                    crate::domain::money::plural($n as i64, "code", "codes")
-                ),
-                details: None,
+    /// Writes `codes`, skipping those the org has already; returns how many were written.
+    async fn write(
+        &self,
+        tx: &mut DynTx,
+        format: &CodeFormat,
+        codes: &[String],
+    ) -> StoreResult<u64> {
+        let (org_id, offer_id) = (self.org_id, self.offer_id);
+        let mut written: u64 = 0;
+        match tx {
+            DynTx::Sqlite(tx) => {
+                for chunk in codes.chunks(SQLITE_ROWS_PER_INSERT) {
+                    let sql = if chunk.len() == SQLITE_ROWS_PER_INSERT {
+                        self.sqlite_full.clone()
+                    } else {
+                        sqlite_insert(org_id, offer_id, chunk.len())
+                    };
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for code in chunk {
+                        q = q.bind(code);
+                    }
+                    written += q.execute(&mut **tx).await?.rows_affected();
+                }
             }
-        );
-    }};
+            DynTx::Postgres(tx) => {
+                let mut data = String::with_capacity(
+                    codes.len() * (format.prefix.len() + format.length as usize + 16),
+                );
+                for code in codes {
+                    let _ = writeln!(data, "{org_id}\t{offer_id}\t{code}");
+                }
+                sqlx::query("SAVEPOINT generate_batch")
+                    .execute(&mut **tx)
+                    .await?;
+                let mut copy = tx
+                    .copy_in_raw("COPY coupons (org_id, offer_id, code) FROM STDIN")
+                    .await?;
+                copy.send(data.into_bytes()).await?;
+                match copy.finish().await {
+                    Ok(rows) => {
+                        written += rows;
+                        sqlx::query("RELEASE SAVEPOINT generate_batch")
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    Err(e)
+                        if e.as_database_error()
+                            .is_some_and(|d| d.is_unique_violation()) =>
+                    {
+                        // A drawn code exists already: write the batch again, skipping the
+                        // taken codes; the shortfall is drawn in the next round.
+                        sqlx::query("ROLLBACK TO SAVEPOINT generate_batch")
+                            .execute(&mut **tx)
+                            .await?;
+                        sqlx::query("CREATE TEMP TABLE IF NOT EXISTS coupon_staging (code TEXT NOT NULL) ON COMMIT DROP").execute(&mut **tx).await?;
+                        sqlx::query("TRUNCATE coupon_staging")
+                            .execute(&mut **tx)
+                            .await?;
+                        let mut copy = tx
+                            .copy_in_raw("COPY coupon_staging (code) FROM STDIN")
+                            .await?;
+                        copy.send(codes.join("\n").into_bytes()).await?;
+                        copy.finish().await?;
+                        written += sqlx::query(
+                            "INSERT INTO coupons (org_id, offer_id, code) SELECT $1, $2, code FROM coupon_staging ON CONFLICT (org_id, code) DO NOTHING",
+                        )
+                        .bind(org_id)
+                        .bind(offer_id)
+                        .execute(&mut **tx)
+                        .await?
+                        .rows_affected();
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(written)
+    }
 }
-use audit_generation;
 
-/// Marks job `$id` done through `$tx` (the same transaction as the codes).
-macro_rules! finish_job_row {
-    ($tx:expr, $id:expr, $summary:expr) => {{
-        sqlx::query(
-            "UPDATE jobs SET status = 'done', summary = $1, error = NULL, finished_at = $2, lease_until = NULL WHERE id = $3",
+/// Adds `n` to the offer's coupon counter through `tx`, refusing an offer that is not the
+/// org's (the coupons table has no per-row foreign key; this is the check, once per job).
+async fn claim_offer(tx: &mut DynTx, org_id: i64, offer_id: i64, n: u64) -> StoreResult<()> {
+    let updated = tx
+        .execute(
+            "UPDATE offers SET coupon_count = coupon_count + $1 WHERE org_id = $2 AND id = $3",
+            &[(n as i64).into(), org_id.into(), offer_id.into()],
         )
-        .bind(&$summary)
-        .bind(chrono::Utc::now())
-        .bind($id)
-        .execute(&mut *$tx)
         .await?;
-    }};
+    if updated == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
-use finish_job_row;
+
+/// Audits the generation through `tx`.
+async fn audit_generation(
+    tx: &mut DynTx,
+    org_id: i64,
+    offer_id: i64,
+    n: u64,
+    actor: &Actor,
+) -> StoreResult<()> {
+    record_dyn(
+        tx,
+        AuditEntry {
+            org_id,
+            actor,
+            action: "coupons.generated",
+            entity_type: "offer",
+            entity_id: Some(offer_id),
+            summary: format!(
+                "Generated {}",
+                crate::domain::money::plural(n as i64, "code", "codes")
+            ),
+            details: None,
+        },
+    )
+    .await
+}
 
 /// One row of the Coupons tab.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -154,4 +154,14 @@ impl Store {
             .await?;
         Ok(row.first().map(|r| r.0).unwrap_or(0))
     }
+
+    /// Every issued coupon of an offer with its customer's identifier, in coupon order (the
+    /// redemption benchmark's tills use them).
+    pub async fn issued_codes(&self, offer_id: i64) -> StoreResult<Vec<(String, String)>> {
+        self.fetch_all_read(
+            "SELECT c.code, cu.identifier FROM coupons c JOIN customers cu ON cu.id = c.customer_id WHERE c.offer_id = $1 ORDER BY c.id",
+            &[offer_id.into()],
+        )
+        .await
+    }
 }

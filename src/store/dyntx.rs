@@ -1,18 +1,19 @@
-//! A write transaction of either backend with dynamically bound arguments, for the longer
-//! procedures (issuing, jobs) whose SQL is the same on both databases but whose code would
-//! otherwise be written twice.
+//! The one SQL executor of the store: a write transaction of either backend (`DynTx`) and the
+//! read and autocommit calls on `Store`, all with dynamically bound arguments, so that SQL that
+//! is the same on both databases is written once. `$N` placeholders are rewritten for SQLite.
 
-use super::{Backend, Store, StoreResult};
+use super::{Backend, Store, StoreError, StoreResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{FromRow, Postgres, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction};
 
 /// One bound argument.
 #[derive(Debug, Clone)]
 pub enum Arg {
     I64(i64),
     OptI64(Option<i64>),
+    Bool(bool),
     Text(String),
     OptText(Option<String>),
     Time(DateTime<Utc>),
@@ -24,6 +25,18 @@ pub enum Arg {
 impl From<i64> for Arg {
     fn from(v: i64) -> Arg {
         Arg::I64(v)
+    }
+}
+
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Arg {
+        Arg::OptI64(v)
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(v: bool) -> Arg {
+        Arg::Bool(v)
     }
 }
 
@@ -39,6 +52,12 @@ impl From<String> for Arg {
     }
 }
 
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Arg {
+        Arg::OptText(v)
+    }
+}
+
 impl From<DateTime<Utc>> for Arg {
     fn from(v: DateTime<Utc>) -> Arg {
         Arg::Time(v)
@@ -51,7 +70,7 @@ impl From<Option<NaiveDate>> for Arg {
     }
 }
 
-/// Binds `$args` in order onto query `$q`.
+/// Binds `$args` (an iterator of `&Arg` or `&&Arg`) in order onto query `$q`.
 macro_rules! bind_args {
     ($q:expr, $args:expr) => {{
         let mut q = $q;
@@ -59,6 +78,7 @@ macro_rules! bind_args {
             q = match a {
                 Arg::I64(v) => q.bind(*v),
                 Arg::OptI64(v) => q.bind(*v),
+                Arg::Bool(v) => q.bind(*v),
                 Arg::Text(v) => q.bind(v.as_str()),
                 Arg::OptText(v) => q.bind(v.as_deref()),
                 Arg::Time(v) => q.bind(*v),
@@ -71,6 +91,30 @@ macro_rules! bind_args {
     }};
 }
 
+/// Runs `$sql` with `$args` through `$make` (`sqlx::query` or `sqlx::query_as::<_, T>`) on the
+/// SQLite executor `$sqlite_exec` or the PostgreSQL executor `$pg_exec` by `.$run(…)`, then
+/// `.$post()` if given (on each backend's own result type).
+macro_rules! run {
+    ($backend:expr, $sqlite:pat => $sqlite_exec:expr, $pg:pat => $pg_exec:expr,
+     $make:expr, $sql:expr, $args:expr, $run:ident $(, $post:ident)?) => {
+        match $backend {
+            $sqlite => {
+                let (sql, args) = positional($sql, $args);
+                bind_args!($make(AssertSqlSafe(sql)), &args)
+                    .$run($sqlite_exec)
+                    .await?
+                    $(.$post())?
+            }
+            $pg => {
+                bind_args!($make(AssertSqlSafe($sql.to_string())), $args)
+                    .$run($pg_exec)
+                    .await?
+                    $(.$post())?
+            }
+        }
+    };
+}
+
 /// A row type both backends can decode.
 pub trait AnyRow:
     for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
@@ -81,7 +125,17 @@ impl<T> AnyRow for T where
 {
 }
 
-/// An open write transaction (SQLite: `BEGIN IMMEDIATE` on the writer connection).
+/// Maps a unique violation to `StoreError::Conflict(message)`, keeping other errors (the
+/// `StoreError::conflict_as` of a statement run through this module).
+pub fn conflict_as(e: StoreError, message: impl Into<String>) -> StoreError {
+    match e {
+        StoreError::Db(e) => StoreError::conflict_as(e, message),
+        other => other,
+    }
+}
+
+/// An open write transaction (SQLite: `BEGIN IMMEDIATE` on the writer connection). Dropping it
+/// without `commit` rolls it back.
 pub enum DynTx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
@@ -89,37 +143,17 @@ pub enum DynTx {
 
 impl DynTx {
     pub async fn execute(&mut self, sql: &str, args: &[Arg]) -> StoreResult<u64> {
-        let sql = sqlx::AssertSqlSafe(sql.to_string());
-        Ok(match self {
-            DynTx::Sqlite(tx) => {
-                let (sql, args) = positional(&sql, args);
-                bind_args!(sqlx::query(sql), &args)
-                    .execute(&mut **tx)
-                    .await?
-                    .rows_affected()
-            }
-            DynTx::Postgres(tx) => bind_args!(sqlx::query(sql), args)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
-        })
+        Ok(run!(self,
+            DynTx::Sqlite(tx) => &mut **tx,
+            DynTx::Postgres(tx) => &mut **tx,
+            sqlx::query, sql, args, execute, rows_affected))
     }
 
     pub async fn fetch_all<T: AnyRow>(&mut self, sql: &str, args: &[Arg]) -> StoreResult<Vec<T>> {
-        let sql = sqlx::AssertSqlSafe(sql.to_string());
-        Ok(match self {
-            DynTx::Sqlite(tx) => {
-                let (sql, args) = positional(&sql, args);
-                bind_args!(sqlx::query_as::<_, T>(sql), &args)
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
-            DynTx::Postgres(tx) => {
-                bind_args!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
-        })
+        Ok(run!(self,
+            DynTx::Sqlite(tx) => &mut **tx,
+            DynTx::Postgres(tx) => &mut **tx,
+            sqlx::query_as::<_, T>, sql, args, fetch_all))
     }
 
     pub async fn fetch_optional<T: AnyRow>(
@@ -127,20 +161,19 @@ impl DynTx {
         sql: &str,
         args: &[Arg],
     ) -> StoreResult<Option<T>> {
-        let sql = sqlx::AssertSqlSafe(sql.to_string());
-        Ok(match self {
-            DynTx::Sqlite(tx) => {
-                let (sql, args) = positional(&sql, args);
-                bind_args!(sqlx::query_as::<_, T>(sql), &args)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-            DynTx::Postgres(tx) => {
-                bind_args!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-        })
+        Ok(run!(self,
+            DynTx::Sqlite(tx) => &mut **tx,
+            DynTx::Postgres(tx) => &mut **tx,
+            sqlx::query_as::<_, T>, sql, args, fetch_optional))
+    }
+
+    /// The one row `sql` returns; no row is `StoreError::Db(sqlx::Error::RowNotFound)`, as
+    /// with sqlx's `fetch_one`.
+    pub async fn fetch_one<T: AnyRow>(&mut self, sql: &str, args: &[Arg]) -> StoreResult<T> {
+        Ok(run!(self,
+            DynTx::Sqlite(tx) => &mut **tx,
+            DynTx::Postgres(tx) => &mut **tx,
+            sqlx::query_as::<_, T>, sql, args, fetch_one))
     }
 
     pub async fn commit(self) -> StoreResult<()> {
@@ -169,49 +202,48 @@ impl Store {
 
     /// Runs one write statement on its own (the database makes it a transaction of its own).
     pub async fn execute_autocommit(&self, sql: &str, args: &[Arg]) -> StoreResult<u64> {
-        let sql = sqlx::AssertSqlSafe(sql.to_string());
-        Ok(match &self.backend {
-            Backend::Sqlite { write, .. } => {
-                let (sql, args) = positional(&sql, args);
-                bind_args!(sqlx::query(sql), &args)
-                    .execute(write)
-                    .await?
-                    .rows_affected()
-            }
-            Backend::Postgres(pg) => bind_args!(sqlx::query(sql), args)
-                .execute(pg)
-                .await?
-                .rows_affected(),
-        })
+        Ok(run!(&self.backend,
+            Backend::Sqlite { write, .. } => write,
+            Backend::Postgres(pg) => pg,
+            sqlx::query, sql, args, execute, rows_affected))
     }
 
     /// Runs a read with dynamic arguments on the read pool.
     pub async fn fetch_all_read<T: AnyRow>(&self, sql: &str, args: &[Arg]) -> StoreResult<Vec<T>> {
-        let sql = sqlx::AssertSqlSafe(sql.to_string());
-        Ok(match &self.backend {
-            Backend::Sqlite { read, .. } => {
-                let (sql, args) = positional(&sql, args);
-                bind_args!(sqlx::query_as::<_, T>(sql), &args)
-                    .fetch_all(read)
-                    .await?
-            }
-            Backend::Postgres(pg) => {
-                bind_args!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_all(pg)
-                    .await?
-            }
-        })
+        Ok(run!(&self.backend,
+            Backend::Sqlite { read, .. } => read,
+            Backend::Postgres(pg) => pg,
+            sqlx::query_as::<_, T>, sql, args, fetch_all))
+    }
+
+    /// The first row of a read on the read pool, if any.
+    pub async fn fetch_optional_read<T: AnyRow>(
+        &self,
+        sql: &str,
+        args: &[Arg],
+    ) -> StoreResult<Option<T>> {
+        Ok(run!(&self.backend,
+            Backend::Sqlite { read, .. } => read,
+            Backend::Postgres(pg) => pg,
+            sqlx::query_as::<_, T>, sql, args, fetch_optional))
+    }
+
+    /// The one row of a read on the read pool; no row is
+    /// `StoreError::Db(sqlx::Error::RowNotFound)`, as with sqlx's `fetch_one` (a caller that
+    /// means "not found" uses `fetch_optional_read(…)?.ok_or(StoreError::NotFound)`).
+    pub async fn fetch_one_read<T: AnyRow>(&self, sql: &str, args: &[Arg]) -> StoreResult<T> {
+        Ok(run!(&self.backend,
+            Backend::Sqlite { read, .. } => read,
+            Backend::Postgres(pg) => pg,
+            sqlx::query_as::<_, T>, sql, args, fetch_one))
     }
 }
 
 /// Rewrites `$N` placeholders as anonymous `?` with the arguments in textual order (repeated
 /// where a placeholder repeats). SQLite looks bound parameters up by name with a linear scan,
 /// which makes a statement of hundreds of `$N` parameters cost quadratic time; `?` does not.
-fn positional(
-    sql: &sqlx::AssertSqlSafe<String>,
-    args: &[Arg],
-) -> (sqlx::AssertSqlSafe<String>, Vec<Arg>) {
-    let sql = &sql.0;
+/// The arguments are borrowed, not copied.
+fn positional<'a>(sql: &str, args: &'a [Arg]) -> (String, Vec<&'a Arg>) {
     let mut out = String::with_capacity(sql.len());
     let mut ordered = Vec::with_capacity(args.len());
     let bytes = sql.as_bytes();
@@ -227,7 +259,7 @@ fn positional(
             match n.checked_sub(1).and_then(|k| args.get(k)) {
                 Some(a) => {
                     out.push('?');
-                    ordered.push(a.clone());
+                    ordered.push(a);
                 }
                 None => out.push_str(&sql[i..end]),
             }
@@ -238,7 +270,7 @@ fn positional(
             i += ch.len_utf8();
         }
     }
-    (sqlx::AssertSqlSafe(out), ordered)
+    (out, ordered)
 }
 
 /// `$first, $first+1, … ` for `n` placeholders.
@@ -256,11 +288,8 @@ mod tests {
     #[test]
     fn numbered_placeholders_become_positional_in_textual_order() {
         let args = [Arg::I64(1), Arg::I64(2), Arg::I64(3)];
-        let (sql, ordered) = positional(
-            &sqlx::AssertSqlSafe("VALUES ($1, $3), ($1, $2) -- $9".to_string()),
-            &args,
-        );
-        assert_eq!(sql.0, "VALUES (?, ?), (?, ?) -- $9");
+        let (sql, ordered) = positional("VALUES ($1, $3), ($1, $2) -- $9", &args);
+        assert_eq!(sql, "VALUES (?, ?), (?, ?) -- $9");
         let got: Vec<i64> = ordered
             .iter()
             .map(|a| match a {

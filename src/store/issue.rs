@@ -3,6 +3,7 @@
 //! query per kind of history for a whole chunk), the coupons to hand out, and the writes. The
 //! flow is `app::issue`; the rules are `domain::issue`.
 
+use super::dialect::Lock;
 use super::dyntx::{Arg, DynTx, placeholders};
 use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::domain::coupon::{CodeFormat, check_code_space, random_codes};
@@ -28,26 +29,18 @@ pub struct IssueOfferState {
     pub claimed_by: Option<i64>,
 }
 
-/// Reads the offer's issuing state and holds its row until `tx` ends (PostgreSQL `FOR UPDATE`;
-/// SQLite's single writer orders issues already).
+/// Reads the offer's issuing state and holds its row until `tx` ends (`Lock::Update`), in a
+/// transaction set up for tables that grow as it goes.
 pub async fn lock_offer(
     tx: &mut DynTx,
     org_id: i64,
     offer_id: i64,
 ) -> StoreResult<IssueOfferState> {
-    let lock = if tx.is_postgres() {
-        // A bulk issue grows these tables inside its own transaction: plan each statement for
-        // the tables as they are now, not with a plan cached while they were empty.
-        tx.execute("SET LOCAL plan_cache_mode = force_custom_plan", &[])
-            .await?;
-        // Without statistics on freshly generated coupons the planner takes every remaining
-        // unissued coupon by bitmap scan and sorts them to find the next 400 (262 ms at 300k of
-        // 1M); the ordered index scan stops after 400 rows (0.2 ms).
-        tx.execute("SET LOCAL enable_bitmapscan = off", &[]).await?;
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let dialect = tx.dialect();
+    for statement in dialect.growing_tables() {
+        tx.execute(statement, &[]).await?;
+    }
+    let lock = dialect.lock(Lock::Update);
     tx.fetch_optional(
         &format!("SELECT issued_count, issue_cursor, coupon_count, claimed_by FROM offers WHERE org_id = $1 AND id = $2{lock}"),
         &[org_id.into(), offer_id.into()],

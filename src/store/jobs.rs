@@ -4,7 +4,7 @@
 //! at all, and a retried job starts from a clean slate.
 
 use super::dyntx::{Arg, DynTx};
-use super::{Backend, Store, StoreError, StoreResult, read};
+use super::{Backend, Store, StoreError, StoreResult};
 pub use crate::domain::job::{JobKind, JobStatus};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
@@ -358,12 +358,9 @@ impl Store {
 
     pub async fn get_job(&self, org_id: i64, job_id: i64) -> StoreResult<JobRow> {
         let sql = format!("SELECT {COLUMNS} FROM jobs WHERE org_id = $1 AND id = $2");
-        read!(self, pool => sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(sql))
-            .bind(org_id)
-            .bind(job_id)
-            .fetch_optional(pool)
+        self.fetch_optional_read(&sql, &[org_id.into(), job_id.into()])
             .await?
-            .ok_or(StoreError::NotFound))
+            .ok_or(StoreError::NotFound)
     }
 
     /// An offer's most recent jobs, newest first.
@@ -376,12 +373,8 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM jobs WHERE org_id = $1 AND offer_id = $2 AND status <> 'receiving' ORDER BY id DESC LIMIT $3"
         );
-        read!(self, pool => Ok(sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(sql))
-            .bind(org_id)
-            .bind(offer_id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?))
+        self.fetch_all_read(&sql, &[org_id.into(), offer_id.into(), limit.into()])
+            .await
     }
 
     /// Chunk `seq` of a job's file (`input` or `result`), read outside any transaction.
@@ -391,14 +384,13 @@ impl Store {
         kind: &str,
         seq: i64,
     ) -> StoreResult<Option<Vec<u8>>> {
-        read!(self, pool => Ok(sqlx::query_scalar::<_, Vec<u8>>(
-            "SELECT data FROM job_files WHERE job_id = $1 AND kind = $2 AND seq = $3",
-        )
-        .bind(job_id)
-        .bind(kind)
-        .bind(seq)
-        .fetch_optional(pool)
-        .await?))
+        Ok(self
+            .fetch_optional_read::<(Vec<u8>,)>(
+                "SELECT data FROM job_files WHERE job_id = $1 AND kind = $2 AND seq = $3",
+                &[job_id.into(), kind.into(), seq.into()],
+            )
+            .await?
+            .map(|(data,)| data))
     }
 
     /// Whether a job has a result file.

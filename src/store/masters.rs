@@ -1,11 +1,12 @@
 //! Org masters: concepts, zones, stores, tills, categories, brands, POCs, consumers.
 //! Every query is scoped by org.
 
-use super::{AuditEntry, Store, StoreError, StoreResult, read, record_audit, transaction};
+use super::audit::record_dyn;
+use super::dyntx::conflict_as;
+use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::domain::masters::{NewCodedName, NewConsumer, NewPoc, StoreRow, TillRow};
 use crate::domain::user::Actor;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
 
 /// The masters that are just a code and a name.
@@ -102,7 +103,7 @@ impl Store {
             "SELECT id, code, name FROM {} WHERE org_id = $1 ORDER BY code",
             kind.table()
         );
-        read!(self, pool => Ok(sqlx::query_as::<_, CodedRow>(AssertSqlSafe(sql)).bind(org_id).fetch_all(pool).await?))
+        self.fetch_all_read(&sql, &[org_id.into()]).await
     }
 
     /// Code → id of a coded master, for resolving CSV references.
@@ -130,15 +131,21 @@ impl Store {
             "INSERT INTO {} (org_id, code, name) VALUES ($1, $2, $3) RETURNING id",
             kind.table()
         );
-        Ok(transaction!(self, tx => {
-            let id: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
-                .bind(org_id)
-                .bind(new.code.as_str())
-                .bind(&new.name)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| StoreError::conflict_as(e, format!("is already used by another {}", kind.noun())))?;
-            record_audit!(tx, AuditEntry {
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = tx
+            .fetch_one(
+                &sql,
+                &[
+                    org_id.into(),
+                    new.code.as_str().into(),
+                    new.name.as_str().into(),
+                ],
+            )
+            .await
+            .map_err(|e| conflict_as(e, format!("is already used by another {}", kind.noun())))?;
+        record_dyn(
+            &mut tx,
+            AuditEntry {
                 org_id,
                 actor,
                 action: "master.created",
@@ -146,9 +153,11 @@ impl Store {
                 entity_id: Some(id),
                 summary: format!("Added {} {} ({})", kind.noun(), new.code.as_str(), new.name),
                 details: None,
-            });
-            id
-        }))
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Creates or renames coded masters by code, all in one transaction.
@@ -168,25 +177,39 @@ impl Store {
             "INSERT INTO {} (org_id, code, name) VALUES ($1, $2, $3) ON CONFLICT (org_id, code) DO UPDATE SET name = excluded.name",
             kind.table()
         );
-        transaction!(self, tx => {
-            for r in rows {
-                sqlx::query(AssertSqlSafe(sql.clone()))
-                    .bind(org_id)
-                    .bind(r.code.as_str())
-                    .bind(&r.name)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            record_audit!(tx, AuditEntry {
+        let mut tx = self.begin().await?;
+        for r in rows {
+            tx.execute(
+                &sql,
+                &[
+                    org_id.into(),
+                    r.code.as_str().into(),
+                    r.name.as_str().into(),
+                ],
+            )
+            .await?;
+        }
+        record_dyn(
+            &mut tx,
+            AuditEntry {
                 org_id,
                 actor,
                 action: "master.uploaded",
                 entity_type: kind.noun(),
                 entity_id: None,
-                summary: format!("Uploaded {} {} {}: {} created, {} updated", rows.len(), kind.noun(), if rows.len() == 1 { "row" } else { "rows" }, rows.len() - updated, updated),
+                summary: format!(
+                    "Uploaded {} {} {}: {} created, {} updated",
+                    rows.len(),
+                    kind.noun(),
+                    if rows.len() == 1 { "row" } else { "rows" },
+                    rows.len() - updated,
+                    updated
+                ),
                 details: None,
-            });
-        });
+            },
+        )
+        .await?;
+        tx.commit().await?;
         Ok(UpsertCounts {
             created: rows.len() - updated,
             updated,
@@ -195,27 +218,24 @@ impl Store {
 
     pub async fn list_stores(&self, org_id: i64) -> StoreResult<Vec<StoreListRow>> {
         let sql = format!("{STORE_SELECT} WHERE s.org_id = $1 ORDER BY s.code");
-        read!(self, pool => Ok(sqlx::query_as::<_, StoreListRow>(AssertSqlSafe(sql)).bind(org_id).fetch_all(pool).await?))
+        self.fetch_all_read(&sql, &[org_id.into()]).await
     }
 
     pub async fn get_store(&self, org_id: i64, store_id: i64) -> StoreResult<StoreListRow> {
         let sql = format!("{STORE_SELECT} WHERE s.org_id = $1 AND s.id = $2");
-        read!(self, pool => sqlx::query_as::<_, StoreListRow>(AssertSqlSafe(sql))
-            .bind(org_id)
-            .bind(store_id)
-            .fetch_optional(pool)
+        self.fetch_optional_read(&sql, &[org_id.into(), store_id.into()])
             .await?
-            .ok_or(StoreError::NotFound))
+            .ok_or(StoreError::NotFound)
     }
 
     pub async fn store_ids(&self, org_id: i64) -> StoreResult<HashMap<String, i64>> {
-        read!(self, pool => {
-            let rows: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM stores WHERE org_id = $1")
-                .bind(org_id)
-                .fetch_all(pool)
-                .await?;
-            Ok(rows.into_iter().collect())
-        })
+        let rows: Vec<(String, i64)> = self
+            .fetch_all_read(
+                "SELECT code, id FROM stores WHERE org_id = $1",
+                &[org_id.into()],
+            )
+            .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Creates or updates stores by code in one transaction. Zone and concept ids must be the
@@ -232,41 +252,58 @@ impl Store {
             .iter()
             .filter(|r| existing.contains_key(r.code.as_str()))
             .count();
-        transaction!(self, tx => {
-            let mut last_id = 0;
-            let sql = if upload {
-                "INSERT INTO stores (org_id, code, name, zone_id, concept_id) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (org_id, code) DO UPDATE SET name = excluded.name, zone_id = excluded.zone_id, concept_id = excluded.concept_id \
-                 RETURNING id"
-            } else {
-                "INSERT INTO stores (org_id, code, name, zone_id, concept_id) VALUES ($1, $2, $3, $4, $5) RETURNING id"
-            };
-            for r in rows {
-                last_id = sqlx::query_scalar(sql)
-                .bind(org_id)
-                .bind(r.code.as_str())
-                .bind(&r.name)
-                .bind(r.zone_id)
-                .bind(r.concept_id)
-                .fetch_one(&mut *tx)
+        let mut tx = self.begin().await?;
+        let mut last_id = 0;
+        let sql = if upload {
+            "INSERT INTO stores (org_id, code, name, zone_id, concept_id) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (org_id, code) DO UPDATE SET name = excluded.name, zone_id = excluded.zone_id, concept_id = excluded.concept_id \
+             RETURNING id"
+        } else {
+            "INSERT INTO stores (org_id, code, name, zone_id, concept_id) VALUES ($1, $2, $3, $4, $5) RETURNING id"
+        };
+        for r in rows {
+            (last_id,) = tx
+                .fetch_one(
+                    sql,
+                    &[
+                        org_id.into(),
+                        r.code.as_str().into(),
+                        r.name.as_str().into(),
+                        r.zone_id.into(),
+                        r.concept_id.into(),
+                    ],
+                )
                 .await
-                .map_err(|e| StoreError::conflict_as(e, "is already used by another store"))?;
-            }
-            let summary = if upload {
-                format!("Uploaded {}: {} created, {} updated", crate::domain::money::plural(rows.len() as i64, "store", "stores"), rows.len() - updated, updated)
-            } else {
-                format!("Added store {} ({})", rows[0].code.as_str(), rows[0].name)
-            };
-            record_audit!(tx, AuditEntry {
+                .map_err(|e| conflict_as(e, "is already used by another store"))?;
+        }
+        let summary = if upload {
+            format!(
+                "Uploaded {}: {} created, {} updated",
+                crate::domain::money::plural(rows.len() as i64, "store", "stores"),
+                rows.len() - updated,
+                updated
+            )
+        } else {
+            format!("Added store {} ({})", rows[0].code.as_str(), rows[0].name)
+        };
+        record_dyn(
+            &mut tx,
+            AuditEntry {
                 org_id,
                 actor,
-                action: if upload { "master.uploaded" } else { "master.created" },
+                action: if upload {
+                    "master.uploaded"
+                } else {
+                    "master.created"
+                },
                 entity_type: "store",
                 entity_id: if upload { None } else { Some(last_id) },
                 summary,
                 details: None,
-            });
-        });
+            },
+        )
+        .await?;
+        tx.commit().await?;
         Ok(UpsertCounts {
             created: rows.len() - updated,
             updated,
@@ -290,14 +327,12 @@ impl Store {
         org_id: i64,
         store_id: Option<i64>,
     ) -> StoreResult<Vec<TillListRow>> {
-        read!(self, pool => Ok(sqlx::query_as::<_, TillListRow>(
+        self.fetch_all_read(
             "SELECT t.id, t.code, t.name, s.code AS store_code FROM tills t JOIN stores s ON s.id = t.store_id \
              WHERE t.org_id = $1 AND ($2 = 0 OR t.store_id = $2) ORDER BY s.code, t.code",
+            &[org_id.into(), store_id.unwrap_or(0).into()],
         )
-        .bind(org_id)
-        .bind(store_id.unwrap_or(0))
-        .fetch_all(pool)
-        .await?))
+        .await
     }
 
     /// Creates or updates tills by code in one transaction.
@@ -318,38 +353,55 @@ impl Store {
             .iter()
             .filter(|r| existing.contains(r.code.as_str()))
             .count();
-        transaction!(self, tx => {
-            let mut last_id: i64 = 0;
-            let sql = if upload {
-                "INSERT INTO tills (org_id, store_id, code, name) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (org_id, code) DO UPDATE SET name = excluded.name, store_id = excluded.store_id RETURNING id"
-            } else {
-                "INSERT INTO tills (org_id, store_id, code, name) VALUES ($1, $2, $3, $4) RETURNING id"
-            };
-            for r in rows {
-                last_id = sqlx::query_scalar(sql)
-                .bind(org_id)
-                .bind(r.store_id)
-                .bind(r.code.as_str())
-                .bind(&r.name)
-                .fetch_one(&mut *tx)
+        let mut tx = self.begin().await?;
+        let mut last_id: i64 = 0;
+        let sql = if upload {
+            "INSERT INTO tills (org_id, store_id, code, name) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (org_id, code) DO UPDATE SET name = excluded.name, store_id = excluded.store_id RETURNING id"
+        } else {
+            "INSERT INTO tills (org_id, store_id, code, name) VALUES ($1, $2, $3, $4) RETURNING id"
+        };
+        for r in rows {
+            (last_id,) = tx
+                .fetch_one(
+                    sql,
+                    &[
+                        org_id.into(),
+                        r.store_id.into(),
+                        r.code.as_str().into(),
+                        r.name.as_str().into(),
+                    ],
+                )
                 .await
-                .map_err(|e| StoreError::conflict_as(e, "is already used by another till"))?;
-            }
-            record_audit!(tx, AuditEntry {
+                .map_err(|e| conflict_as(e, "is already used by another till"))?;
+        }
+        record_dyn(
+            &mut tx,
+            AuditEntry {
                 org_id,
                 actor,
-                action: if upload { "master.uploaded" } else { "master.created" },
+                action: if upload {
+                    "master.uploaded"
+                } else {
+                    "master.created"
+                },
                 entity_type: "till",
                 entity_id: if upload { None } else { Some(last_id) },
                 summary: if upload {
-                    format!("Uploaded {}: {} created, {} updated", crate::domain::money::plural(rows.len() as i64, "till", "tills"), rows.len() - updated, updated)
+                    format!(
+                        "Uploaded {}: {} created, {} updated",
+                        crate::domain::money::plural(rows.len() as i64, "till", "tills"),
+                        rows.len() - updated,
+                        updated
+                    )
                 } else {
                     format!("Added till {} ({})", rows[0].code.as_str(), rows[0].name)
                 },
                 details: None,
-            });
-        });
+            },
+        )
+        .await?;
+        tx.commit().await?;
         Ok(UpsertCounts {
             created: rows.len() - updated,
             updated,
@@ -357,38 +409,39 @@ impl Store {
     }
 
     pub async fn list_pocs(&self, org_id: i64) -> StoreResult<Vec<PocRow>> {
-        read!(self, pool => Ok(sqlx::query_as::<_, PocRow>(
+        self.fetch_all_read(
             "SELECT id, name, email, created_at FROM pocs WHERE org_id = $1 ORDER BY name, email",
+            &[org_id.into()],
         )
-        .bind(org_id)
-        .fetch_all(pool)
-        .await?))
+        .await
     }
 
     pub async fn get_poc(&self, org_id: i64, id: i64) -> StoreResult<PocRow> {
-        read!(self, pool => sqlx::query_as::<_, PocRow>(
+        self.fetch_optional_read(
             "SELECT id, name, email, created_at FROM pocs WHERE org_id = $1 AND id = $2",
+            &[org_id.into(), id.into()],
         )
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
         .await?
-        .ok_or(StoreError::NotFound))
+        .ok_or(StoreError::NotFound)
     }
 
     pub async fn create_poc(&self, org_id: i64, poc: &NewPoc, actor: &Actor) -> StoreResult<i64> {
-        Ok(transaction!(self, tx => {
-            let id: i64 = sqlx::query_scalar(
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = tx
+            .fetch_one(
                 "INSERT INTO pocs (org_id, name, email, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                &[
+                    org_id.into(),
+                    poc.name.as_str().into(),
+                    poc.email.as_str().into(),
+                    Utc::now().into(),
+                ],
             )
-            .bind(org_id)
-            .bind(&poc.name)
-            .bind(poc.email.as_str())
-            .bind(Utc::now())
-            .fetch_one(&mut *tx)
             .await
-            .map_err(|e| StoreError::conflict_as(e, "is already used by another POC"))?;
-            record_audit!(tx, AuditEntry {
+            .map_err(|e| conflict_as(e, "is already used by another POC"))?;
+        record_dyn(
+            &mut tx,
+            AuditEntry {
                 org_id,
                 actor,
                 action: "poc.created",
@@ -396,35 +449,39 @@ impl Store {
                 entity_id: Some(id),
                 summary: format!("Added POC {} <{}>", poc.name, poc.email),
                 details: None,
-            });
-            id
-        }))
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Removes a POC; refused (naming the offers) while offers send it expiry reminders.
     pub async fn delete_poc(&self, org_id: i64, id: i64, actor: &Actor) -> StoreResult<()> {
         let poc = self.get_poc(org_id, id).await?;
-        transaction!(self, tx => {
-            let offers: Vec<String> = sqlx::query_scalar(
+        let mut tx = self.begin().await?;
+        let offers: Vec<(String,)> = tx
+            .fetch_all(
                 "SELECT o.name FROM offer_reminder_pocs r JOIN offers o ON o.id = r.offer_id WHERE r.poc_id = $1 AND o.org_id = $2 ORDER BY o.name",
+                &[id.into(), org_id.into()],
             )
-            .bind(id)
-            .bind(org_id)
-            .fetch_all(&mut *tx)
             .await?;
-            if !offers.is_empty() {
-                return Err(StoreError::Conflict(format!(
-                    "{} gets the expiry reminders of {}; choose other POCs there first",
-                    poc.email,
-                    offers.join(", ")
-                )));
-            }
-            sqlx::query("DELETE FROM pocs WHERE org_id = $1 AND id = $2")
-                .bind(org_id)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            record_audit!(tx, AuditEntry {
+        if !offers.is_empty() {
+            let offers: Vec<String> = offers.into_iter().map(|(name,)| name).collect();
+            return Err(StoreError::Conflict(format!(
+                "{} gets the expiry reminders of {}; choose other POCs there first",
+                poc.email,
+                offers.join(", ")
+            )));
+        }
+        tx.execute(
+            "DELETE FROM pocs WHERE org_id = $1 AND id = $2",
+            &[org_id.into(), id.into()],
+        )
+        .await?;
+        record_dyn(
+            &mut tx,
+            AuditEntry {
                 org_id,
                 actor,
                 action: "poc.deleted",
@@ -432,29 +489,28 @@ impl Store {
                 entity_id: Some(id),
                 summary: format!("Removed POC {} <{}>", poc.name, poc.email),
                 details: None,
-            });
-        });
+            },
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     pub async fn list_consumers(&self, org_id: i64) -> StoreResult<Vec<ConsumerRow>> {
-        read!(self, pool => Ok(sqlx::query_as::<_, ConsumerRow>(
+        self.fetch_all_read(
             "SELECT id, name, kind, starts_on, ends_on, created_at FROM consumers WHERE org_id = $1 ORDER BY name",
+            &[org_id.into()],
         )
-        .bind(org_id)
-        .fetch_all(pool)
-        .await?))
+        .await
     }
 
     pub async fn get_consumer(&self, org_id: i64, id: i64) -> StoreResult<ConsumerRow> {
-        read!(self, pool => sqlx::query_as::<_, ConsumerRow>(
+        self.fetch_optional_read(
             "SELECT id, name, kind, starts_on, ends_on, created_at FROM consumers WHERE org_id = $1 AND id = $2",
+            &[org_id.into(), id.into()],
         )
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
         .await?
-        .ok_or(StoreError::NotFound))
+        .ok_or(StoreError::NotFound)
     }
 
     pub async fn create_consumer(
@@ -463,20 +519,24 @@ impl Store {
         c: &NewConsumer,
         actor: &Actor,
     ) -> StoreResult<i64> {
-        Ok(transaction!(self, tx => {
-            let id: i64 = sqlx::query_scalar(
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = tx
+            .fetch_one(
                 "INSERT INTO consumers (org_id, name, kind, starts_on, ends_on, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                &[
+                    org_id.into(),
+                    c.name.as_str().into(),
+                    c.kind.as_str().into(),
+                    c.dates.map(|d| d.0).into(),
+                    c.dates.map(|d| d.1).into(),
+                    Utc::now().into(),
+                ],
             )
-            .bind(org_id)
-            .bind(&c.name)
-            .bind(c.kind.as_str())
-            .bind(c.dates.map(|d| d.0))
-            .bind(c.dates.map(|d| d.1))
-            .bind(Utc::now())
-            .fetch_one(&mut *tx)
             .await
-            .map_err(|e| StoreError::conflict_as(e, "is already used by another campaign or program"))?;
-            record_audit!(tx, AuditEntry {
+            .map_err(|e| conflict_as(e, "is already used by another campaign or program"))?;
+        record_dyn(
+            &mut tx,
+            AuditEntry {
                 org_id,
                 actor,
                 action: "consumer.created",
@@ -484,9 +544,11 @@ impl Store {
                 entity_id: Some(id),
                 summary: format!("Added {} {}", c.kind.label(), c.name),
                 details: None,
-            });
-            id
-        }))
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 }
 
@@ -504,7 +566,7 @@ pub struct Overview {
 
 impl Store {
     pub async fn overview(&self, org_id: i64) -> StoreResult<Overview> {
-        read!(self, pool => Ok(sqlx::query_as::<_, Overview>(
+        self.fetch_one_read(
             "SELECT (SELECT COUNT(*) FROM stores WHERE org_id = $1) AS stores, \
                     (SELECT COUNT(*) FROM tills WHERE org_id = $1) AS tills, \
                     (SELECT COUNT(*) FROM categories WHERE org_id = $1) AS categories, \
@@ -512,10 +574,8 @@ impl Store {
                     (SELECT COUNT(*) FROM pocs WHERE org_id = $1) AS pocs, \
                     (SELECT COUNT(*) FROM consumers WHERE org_id = $1) AS consumers, \
                     (SELECT COUNT(*) FROM users WHERE org_id = $1 AND active = $2) AS users",
+            &[org_id.into(), true.into()],
         )
-        .bind(org_id)
-        .bind(true)
-        .fetch_one(pool)
-        .await?))
+        .await
     }
 }

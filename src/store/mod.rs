@@ -1,6 +1,7 @@
-//! All SQL lives here: one `Store` with a SQLite and a PostgreSQL implementation, chosen once
-//! from the database URL. Where the SQL is the same on both, the `read!`/`transaction!` macros
-//! expand one body for each backend's pool type.
+//! All SQL lives here: one `Store` over SQLite or PostgreSQL, chosen once from the database
+//! URL. Every statement runs through one executor (`dyntx.rs`: `Store::begin` → `DynTx`, and the
+//! store's read and autocommit calls); what genuinely differs between the databases is
+//! `dialect.rs`; text columns are decoded into domain types by `decode.rs`.
 
 pub mod api_keys;
 pub mod audit;
@@ -9,6 +10,7 @@ pub mod coupons;
 pub mod customers;
 pub mod decode;
 pub mod details;
+pub mod dialect;
 pub mod dyntx;
 pub mod instances;
 pub mod issue;
@@ -23,6 +25,7 @@ pub mod redeem;
 pub mod resend;
 pub mod revoke;
 pub mod sessions;
+pub mod uploads;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -30,7 +33,6 @@ use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub(crate) use audit::record_audit;
 pub use audit::{AuditEntry, AuditRow};
 
 /// A failure of the store, as callers need to tell them apart.
@@ -76,45 +78,6 @@ pub enum Backend {
 pub struct Store {
     pub(crate) backend: Backend,
 }
-
-/// Runs `$body` with `$pool` bound to the pool for reads of the current backend.
-macro_rules! read {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match &$store.backend {
-            $crate::store::Backend::Sqlite { read, .. } => {
-                let $pool = read;
-                $body
-            }
-            $crate::store::Backend::Postgres(pg) => {
-                let $pool = pg;
-                $body
-            }
-        }
-    };
-}
-
-/// Runs `$body` in a write transaction bound to `$tx` and commits it; an early return (`?`)
-/// rolls back. SQLite takes the write lock up front (`BEGIN IMMEDIATE`).
-macro_rules! transaction {
-    ($store:expr, $tx:ident => $body:expr) => {
-        match &$store.backend {
-            $crate::store::Backend::Sqlite { write, .. } => {
-                let mut $tx = write.begin_with("BEGIN IMMEDIATE").await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            $crate::store::Backend::Postgres(pg) => {
-                let mut $tx = pg.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
-    };
-}
-
-pub(crate) use {read, transaction};
 
 impl Store {
     /// Connects to `url` (`sqlite:…` or `postgres://…`), creating a SQLite file if missing.
@@ -192,7 +155,8 @@ impl Store {
 
     /// Whether the database answers (for `/healthz`).
     pub async fn ping(&self) -> StoreResult<()> {
-        read!(self, pool => { sqlx::query("SELECT 1").execute(pool).await?; });
+        // `SELECT 1` is an INT4 on PostgreSQL.
+        let _: Option<(i32,)> = self.fetch_optional_read("SELECT 1", &[]).await?;
         Ok(())
     }
 
@@ -204,17 +168,19 @@ impl Store {
         make: impl FnOnce() -> String,
     ) -> StoreResult<String> {
         let value = make();
-        let stored: String = transaction!(self, tx => {
-            sqlx::query("INSERT INTO app_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-                .bind(key)
-                .bind(&value)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query_scalar("SELECT value FROM app_settings WHERE key = $1")
-                .bind(key)
-                .fetch_one(&mut *tx)
-                .await?
-        });
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "INSERT INTO app_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            &[key.into(), value.into()],
+        )
+        .await?;
+        let (stored,): (String,) = tx
+            .fetch_one(
+                "SELECT value FROM app_settings WHERE key = $1",
+                &[key.into()],
+            )
+            .await?;
+        tx.commit().await?;
         Ok(stored)
     }
 

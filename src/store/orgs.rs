@@ -1,6 +1,8 @@
 //! Orgs, users and login throttling.
 
-use super::{AuditEntry, Store, StoreError, StoreResult, read, record_audit, transaction};
+use super::audit::record_dyn;
+use super::dyntx::conflict_as;
+use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::domain::org::{Currency, OrgSettings, OrgTz, PREFIX_ALPHABET};
 use crate::domain::user::{Actor, Email, Role};
 use chrono::{DateTime, Utc};
@@ -82,22 +84,20 @@ pub struct LoginFailures {
 
 impl Store {
     pub async fn find_org_by_name(&self, name: &str) -> StoreResult<Option<Org>> {
-        read!(self, pool => Ok(sqlx::query_as::<_, Org>(
+        self.fetch_optional_read(
             "SELECT id, name, currency, time_zone, code_prefix, created_at FROM orgs WHERE name = $1",
+            &[name.into()],
         )
-        .bind(name)
-        .fetch_optional(pool)
-        .await?))
+        .await
     }
 
     pub async fn get_org(&self, id: i64) -> StoreResult<Org> {
-        read!(self, pool => sqlx::query_as::<_, Org>(
+        self.fetch_optional_read(
             "SELECT id, name, currency, time_zone, code_prefix, created_at FROM orgs WHERE id = $1",
+            &[id.into()],
         )
-        .bind(id)
-        .fetch_optional(pool)
         .await?
-        .ok_or(StoreError::NotFound))
+        .ok_or(StoreError::NotFound)
     }
 
     /// Creates an org with a fresh unique code prefix (ORG-1).
@@ -107,19 +107,23 @@ impl Store {
             let prefix = random_prefix(if attempt < 10 { 3 } else { 4 });
             let now = Utc::now();
             let result: StoreResult<i64> = async {
-                Ok(transaction!(self, tx => {
-                    let id: i64 = sqlx::query_scalar(
+                let mut tx = self.begin().await?;
+                let (id,): (i64,) = tx
+                    .fetch_one(
                         "INSERT INTO orgs (name, currency, time_zone, code_prefix, created_at, updated_at) \
                          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+                        &[
+                            settings.name.as_str().into(),
+                            settings.currency.code().into(),
+                            settings.time_zone.name().into(),
+                            prefix.as_str().into(),
+                            now.into(),
+                        ],
                     )
-                    .bind(&settings.name)
-                    .bind(settings.currency.code())
-                    .bind(settings.time_zone.name())
-                    .bind(&prefix)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
                     .await?;
-                    record_audit!(tx, AuditEntry {
+                record_dyn(
+                    &mut tx,
+                    AuditEntry {
                         org_id: id,
                         actor,
                         action: "org.created",
@@ -127,9 +131,11 @@ impl Store {
                         entity_id: Some(id),
                         summary: format!("Created org {}", settings.name),
                         details: None,
-                    });
-                    id
-                }))
+                    },
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(id)
             }
             .await;
             match result {
@@ -169,17 +175,22 @@ impl Store {
             "before": {"name": before.name, "currency": before.currency.code(), "time_zone": before.time_zone.name()},
             "after": {"name": s.name, "currency": s.currency.code(), "time_zone": s.time_zone.name()},
         });
-        transaction!(self, tx => {
-            sqlx::query("UPDATE orgs SET name = $1, currency = $2, time_zone = $3, updated_at = $4 WHERE id = $5")
-                .bind(&s.name)
-                .bind(s.currency.code())
-                .bind(s.time_zone.name())
-                .bind(Utc::now())
-                .bind(org_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::conflict_as(e, "is already used by another organisation"))?;
-            record_audit!(tx, AuditEntry {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "UPDATE orgs SET name = $1, currency = $2, time_zone = $3, updated_at = $4 WHERE id = $5",
+            &[
+                s.name.as_str().into(),
+                s.currency.code().into(),
+                s.time_zone.name().into(),
+                Utc::now().into(),
+                org_id.into(),
+            ],
+        )
+        .await
+        .map_err(|e| conflict_as(e, "is already used by another organisation"))?;
+        record_dyn(
+            &mut tx,
+            AuditEntry {
                 org_id,
                 actor,
                 action: "org.updated",
@@ -187,34 +198,43 @@ impl Store {
                 entity_id: Some(org_id),
                 summary: "Changed org settings".into(),
                 details: Some(details.to_string()),
-            });
-        });
+            },
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     pub async fn count_users(&self) -> StoreResult<i64> {
-        read!(self, pool => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await?))
+        let (n,): (i64,) = self
+            .fetch_one_read("SELECT COUNT(*) FROM users", &[])
+            .await?;
+        Ok(n)
     }
 
     /// Creates a user; the email must be free across all orgs (people log in by email alone).
     pub async fn create_user(&self, org_id: i64, u: &NewUser, actor: &Actor) -> StoreResult<i64> {
         let now = Utc::now();
-        Ok(transaction!(self, tx => {
-            let id: i64 = sqlx::query_scalar(
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = tx
+            .fetch_one(
                 "INSERT INTO users (org_id, email, name, password_hash, role, active, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+                &[
+                    org_id.into(),
+                    u.email.as_str().into(),
+                    u.name.as_str().into(),
+                    u.password_hash.as_str().into(),
+                    u.role.as_str().into(),
+                    true.into(),
+                    now.into(),
+                ],
             )
-            .bind(org_id)
-            .bind(u.email.as_str())
-            .bind(&u.name)
-            .bind(&u.password_hash)
-            .bind(u.role.as_str())
-            .bind(true)
-            .bind(now)
-            .fetch_one(&mut *tx)
             .await
-            .map_err(|e| StoreError::conflict_as(e, "is already used by another user"))?;
-            record_audit!(tx, AuditEntry {
+            .map_err(|e| conflict_as(e, "is already used by another user"))?;
+        record_dyn(
+            &mut tx,
+            AuditEntry {
                 org_id,
                 actor,
                 action: "user.created",
@@ -222,48 +242,45 @@ impl Store {
                 entity_id: Some(id),
                 summary: format!("Added user {} as {}", u.email, u.role.label()),
                 details: None,
-            });
-            id
-        }))
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     pub async fn find_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>> {
-        read!(self, pool => Ok(sqlx::query_as::<_, UserCredentials>(
+        self.fetch_optional_read(
             "SELECT id, password_hash, active, session_version FROM users WHERE email = $1",
+            &[email.into()],
         )
-        .bind(email)
-        .fetch_optional(pool)
-        .await?))
+        .await
     }
 
     pub async fn session_user(&self, user_id: i64) -> StoreResult<Option<SessionUser>> {
-        read!(self, pool => Ok(sqlx::query_as::<_, SessionUser>(
+        self.fetch_optional_read(
             "SELECT u.id, u.org_id, u.email, u.name, u.role, u.active, o.name AS org_name, o.currency, o.time_zone, u.session_version \
              FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1",
+            &[user_id.into()],
         )
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await?))
+        .await
     }
 
     pub async fn list_users(&self, org_id: i64) -> StoreResult<Vec<UserRow>> {
-        read!(self, pool => Ok(sqlx::query_as::<_, UserRow>(
+        self.fetch_all_read(
             "SELECT id, email, name, role, active, created_at FROM users WHERE org_id = $1 ORDER BY email",
+            &[org_id.into()],
         )
-        .bind(org_id)
-        .fetch_all(pool)
-        .await?))
+        .await
     }
 
     pub async fn get_user(&self, org_id: i64, user_id: i64) -> StoreResult<UserRow> {
-        read!(self, pool => sqlx::query_as::<_, UserRow>(
+        self.fetch_optional_read(
             "SELECT id, email, name, role, active, created_at FROM users WHERE org_id = $1 AND id = $2",
+            &[org_id.into(), user_id.into()],
         )
-        .bind(org_id)
-        .bind(user_id)
-        .fetch_optional(pool)
         .await?
-        .ok_or(StoreError::NotFound))
+        .ok_or(StoreError::NotFound)
     }
 
     /// Changes a user's role and/or active flag. Refuses to leave the org without an active
@@ -277,70 +294,91 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let before = self.get_user(org_id, user_id).await?;
-        transaction!(self, tx => {
-            // Lock the org row first: on PostgreSQL two admins demoting each other at once
-            // would otherwise each still count the other.
-            sqlx::query("UPDATE orgs SET updated_at = updated_at WHERE id = $1").bind(org_id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE users SET role = $1, active = $2, updated_at = $3 WHERE org_id = $4 AND id = $5")
-                .bind(role.as_str())
-                .bind(active)
-                .bind(Utc::now())
-                .bind(org_id)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-            let admins: i64 = sqlx::query_scalar(
+        let mut tx = self.begin().await?;
+        // Lock the org row first: on PostgreSQL two admins demoting each other at once would
+        // otherwise each still count the other.
+        tx.execute(
+            "UPDATE orgs SET updated_at = updated_at WHERE id = $1",
+            &[org_id.into()],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE users SET role = $1, active = $2, updated_at = $3 WHERE org_id = $4 AND id = $5",
+            &[
+                role.as_str().into(),
+                active.into(),
+                Utc::now().into(),
+                org_id.into(),
+                user_id.into(),
+            ],
+        )
+        .await?;
+        let (admins,): (i64,) = tx
+            .fetch_one(
                 "SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'admin' AND active = $2",
+                &[org_id.into(), true.into()],
             )
-            .bind(org_id)
-            .bind(true)
-            .fetch_one(&mut *tx)
             .await?;
-            if admins == 0 {
-                return Err(StoreError::Conflict("the org must keep at least one active admin".into()));
-            }
-            if !active {
-                // Deactivation ends the user's sessions at once, on every instance: a copied
-                // cookie does not come back to life with a reactivation.
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let summary = if before.active != active {
-                format!("{} user {}", if active { "Reactivated" } else { "Deactivated" }, before.email)
-            } else {
-                format!("Changed role of {} from {} to {}", before.email, before.role, role.as_str())
-            };
-            record_audit!(tx, AuditEntry {
+        if admins == 0 {
+            return Err(StoreError::Conflict(
+                "the org must keep at least one active admin".into(),
+            ));
+        }
+        if !active {
+            // Deactivation ends the user's sessions at once, on every instance: a copied cookie
+            // does not come back to life with a reactivation.
+            tx.execute("DELETE FROM sessions WHERE user_id = $1", &[user_id.into()])
+                .await?;
+        }
+        let summary = if before.active != active {
+            format!(
+                "{} user {}",
+                if active { "Reactivated" } else { "Deactivated" },
+                before.email
+            )
+        } else {
+            format!(
+                "Changed role of {} from {} to {}",
+                before.email,
+                before.role,
+                role.as_str()
+            )
+        };
+        record_dyn(
+            &mut tx,
+            AuditEntry {
                 org_id,
                 actor,
                 action: "user.updated",
                 entity_type: "user",
                 entity_id: Some(user_id),
                 summary,
-                details: Some(serde_json::json!({
-                    "before": {"role": before.role, "active": before.active},
-                    "after": {"role": role.as_str(), "active": active},
-                }).to_string()),
-            });
-        });
+                details: Some(
+                    serde_json::json!({
+                        "before": {"role": before.role, "active": before.active},
+                        "after": {"role": role.as_str(), "active": active},
+                    })
+                    .to_string(),
+                ),
+            },
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     /// Sets a new password hash and ends the user's other sessions; returns the new session
     /// version for the session that made the change.
     pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> StoreResult<i64> {
-        Ok(transaction!(self, tx => {
-            sqlx::query_scalar::<_, i64>(
+        let mut tx = self.begin().await?;
+        let (version,): (i64,) = tx
+            .fetch_one(
                 "UPDATE users SET password_hash = $1, session_version = session_version + 1, updated_at = $2 WHERE id = $3 RETURNING session_version",
+                &[hash.into(), Utc::now().into(), user_id.into()],
             )
-            .bind(hash)
-            .bind(Utc::now())
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?
-        }))
+            .await?;
+        tx.commit().await?;
+        Ok(version)
     }
 
     /// Failed logins since `since`: (for this email, from this address, oldest for this email).
@@ -350,41 +388,35 @@ impl Store {
         ip: &str,
         since: DateTime<Utc>,
     ) -> StoreResult<LoginFailures> {
-        read!(self, pool => {
-            let (by_email, by_pair, oldest): (i64, i64, Option<DateTime<Utc>>) = sqlx::query_as(
+        let (by_email, by_pair, oldest): (i64, i64, Option<DateTime<Utc>>) = self
+            .fetch_one_read(
                 "SELECT COUNT(*), COALESCE(SUM(CASE WHEN ip = $3 THEN 1 ELSE 0 END), 0), MIN(attempted_at) \
                  FROM login_failures WHERE email = $1 AND attempted_at > $2",
+                &[email.into(), since.into(), ip.into()],
             )
-            .bind(email)
-            .bind(since)
-            .bind(ip)
-            .fetch_one(pool)
             .await?;
-            let by_ip: i64 = sqlx::query_scalar(
+        let (by_ip,): (i64,) = self
+            .fetch_one_read(
                 "SELECT COUNT(*) FROM login_failures WHERE ip = $1 AND attempted_at > $2",
+                &[ip.into(), since.into()],
             )
-            .bind(ip)
-            .bind(since)
-            .fetch_one(pool)
             .await?;
-            Ok(LoginFailures {
-                by_email,
-                by_email_and_address: by_pair,
-                by_address: by_ip,
-                oldest,
-            })
+        Ok(LoginFailures {
+            by_email,
+            by_email_and_address: by_pair,
+            by_address: by_ip,
+            oldest,
         })
     }
 
     pub async fn record_login_failure(&self, email: &str, ip: &str) -> StoreResult<()> {
-        transaction!(self, tx => {
-            sqlx::query("INSERT INTO login_failures (email, ip, attempted_at) VALUES ($1, $2, $3)")
-                .bind(email)
-                .bind(ip)
-                .bind(Utc::now())
-                .execute(&mut *tx)
-                .await?;
-        });
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "INSERT INTO login_failures (email, ip, attempted_at) VALUES ($1, $2, $3)",
+            &[email.into(), ip.into(), Utc::now().into()],
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -394,13 +426,13 @@ impl Store {
         email: &str,
         older_than: DateTime<Utc>,
     ) -> StoreResult<()> {
-        transaction!(self, tx => {
-            sqlx::query("DELETE FROM login_failures WHERE email = $1 OR attempted_at < $2")
-                .bind(email)
-                .bind(older_than)
-                .execute(&mut *tx)
-                .await?;
-        });
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "DELETE FROM login_failures WHERE email = $1 OR attempted_at < $2",
+            &[email.into(), older_than.into()],
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 //! with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's write transaction is
 //! exclusive), so two instances never send the same row at once.
 
+use super::dialect::Lock;
 use super::dyntx::{Arg, DynTx};
 use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::domain::org::{Currency, OrgTz};
@@ -240,11 +241,7 @@ impl Store {
         lease: Duration,
     ) -> StoreResult<Vec<OutboxRow>> {
         let mut tx = self.begin().await?;
-        let lock = if tx.is_postgres() {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
+        let lock = tx.dialect().lock(Lock::UpdateSkipLocked);
         let rows: Vec<OutboxRow> = tx
             .fetch_all(
                 &format!(

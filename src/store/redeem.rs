@@ -15,8 +15,6 @@ use std::collections::HashMap;
 
 /// Counter rows per uncapped offer: concurrent redemptions of one offer spread over them.
 const COUNTER_SHARDS: i64 = 16;
-/// Redemptions in flight at once on SQLite (see `Store::redeem`).
-static SQLITE_REDEEMS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(8);
 
 /// One row of the request's read: a coupon with its offer's version and count, the request's
 /// customer and their history with the offer, the store or till, whether the number was used.
@@ -130,15 +128,6 @@ impl Store {
             .await?
             .into_iter()
             .next())
-    }
-
-    /// A turn to write a redemption: SQLite has one writer, and more redemptions in flight than
-    /// a few only add thread switching (measured: 64 in flight redeem ~20% slower than 8).
-    pub async fn redeem_turn(&self) -> Option<tokio::sync::SemaphorePermit<'static>> {
-        match &self.backend {
-            super::Backend::Sqlite { .. } => SQLITE_REDEEMS.acquire().await.ok(),
-            super::Backend::Postgres(_) => None,
-        }
     }
 
     /// The first result of a transaction number already used in the org, if any.

@@ -2,6 +2,7 @@
 //! customers for a customer list), so an offer with millions of coupons is revoked by the
 //! database in one pass. The flow (one transaction with its audit entry) is `app::revoke`.
 
+use super::dialect::Lock;
 use super::dyntx::{Arg, DynTx, placeholders};
 use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::domain::revoke::{Revocation, StatusCounts};
@@ -18,7 +19,7 @@ const AUDITED_CUSTOMERS: usize = 100;
 /// which takes the same lock; otherwise an issue could read a coupon as unissued and hand it
 /// out after this revoked it. SQLite has one writer, which orders them already.
 pub async fn lock_offer(tx: &mut DynTx, org_id: i64, offer_id: i64) -> StoreResult<String> {
-    let lock = if tx.is_postgres() { " FOR UPDATE" } else { "" };
+    let lock = tx.dialect().lock(Lock::Update);
     let offer: Option<(String,)> = tx
         .fetch_optional(
             &format!("SELECT generation FROM offers WHERE org_id = $1 AND id = $2{lock}"),

@@ -297,6 +297,27 @@ impl TimeSlot {
         }
     }
 
+    /// Slots as the store keeps them: `to_text` of each, joined by commas (`16:00-18:00,22:00-02:00`);
+    /// `None` for anything else.
+    pub fn parse_stored(stored: &str) -> Option<Vec<TimeSlot>> {
+        let minutes = |t: &str| {
+            let (h, m) = t.split_once(':')?;
+            let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+            (h < 24 && m < 60).then_some(h * 60 + m)
+        };
+        stored
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|slot| {
+                let (a, b) = slot.split_once('-')?;
+                Some(TimeSlot {
+                    start: minutes(a)?,
+                    end: minutes(b)?,
+                })
+            })
+            .collect()
+    }
+
     pub fn to_text(self) -> String {
         format!(
             "{:02}:{:02}-{:02}:{:02}",

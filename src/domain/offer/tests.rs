@@ -481,3 +481,25 @@ fn merging_a_step_keeps_the_other_steps() {
     assert_eq!(draft.name, "New name");
     assert_eq!(draft.discount_value, "20");
 }
+
+#[test]
+fn stored_time_slots_read_back_and_anything_else_is_refused() {
+    let slots = [
+        TimeSlot {
+            start: 16 * 60,
+            end: 18 * 60,
+        },
+        TimeSlot {
+            start: 22 * 60,
+            end: 2 * 60,
+        },
+    ];
+    let stored: Vec<String> = slots.iter().map(|s| s.to_text()).collect();
+    assert_eq!(
+        TimeSlot::parse_stored(&stored.join(",")),
+        Some(slots.to_vec())
+    );
+    assert_eq!(TimeSlot::parse_stored(""), Some(vec![]));
+    assert_eq!(TimeSlot::parse_stored("16:00-25:00"), None);
+    assert_eq!(TimeSlot::parse_stored("4pm-6pm"), None);
+}

@@ -1,0 +1,104 @@
+//! Writing uploaded codes (COD-3) inside the upload job's transaction: the codes (issued at
+//! once when the file names their customers), their issue records, the offer's counters.
+
+use super::StoreResult;
+use super::dyntx::{Arg, DynTx};
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// Inserts codes of an offer, each `(code, customer)` issued to its customer when it has one;
+/// a code already in the org is skipped. The rows written: (id, code, customer).
+pub async fn insert_codes(
+    tx: &mut DynTx,
+    org_id: i64,
+    offer_id: i64,
+    source: &str,
+    now: DateTime<Utc>,
+    valid_till: Option<NaiveDate>,
+    rows: &[(&str, Option<i64>)],
+) -> StoreResult<Vec<(i64, String, Option<i64>)>> {
+    let mut args: Vec<Arg> = vec![
+        org_id.into(),
+        offer_id.into(),
+        source.into(),
+        now.into(),
+        valid_till.into(),
+    ];
+    let mut tuples = Vec::with_capacity(rows.len());
+    for (i, (code, customer)) in rows.iter().enumerate() {
+        let (c, k) = (6 + 2 * i, 7 + 2 * i);
+        args.push(Arg::Text(code.to_string()));
+        args.push(Arg::OptI64(*customer));
+        tuples.push(match customer {
+            Some(_) => format!("($1, $2, ${c}, $3, 'issued', ${k}, $4, $5)"),
+            None => format!("($1, $2, ${c}, $3, 'unissued', ${k}, NULL, NULL)"),
+        });
+    }
+    tx.fetch_all(
+        &format!(
+            "INSERT INTO coupons (org_id, offer_id, code, source, status, customer_id, issued_at, valid_till) VALUES {} \
+             ON CONFLICT (org_id, code) DO NOTHING RETURNING id, code, customer_id",
+            tuples.join(",")
+        ),
+        &args,
+    )
+    .await
+}
+
+/// One issue record per (coupon, customer) of an upload.
+pub async fn insert_issuals(
+    tx: &mut DynTx,
+    org_id: i64,
+    offer_id: i64,
+    source: &str,
+    now: DateTime<Utc>,
+    valid_till: Option<NaiveDate>,
+    issued: &[(i64, i64)],
+) -> StoreResult<()> {
+    let mut args: Vec<Arg> = vec![
+        org_id.into(),
+        offer_id.into(),
+        source.into(),
+        now.into(),
+        valid_till.into(),
+    ];
+    let tuples: Vec<String> = issued
+        .iter()
+        .enumerate()
+        .map(|(i, (coupon, customer))| {
+            args.push(Arg::I64(*coupon));
+            args.push(Arg::I64(*customer));
+            format!("($1, $2, ${}, ${}, $4, $5, $3)", 6 + 2 * i, 7 + 2 * i)
+        })
+        .collect();
+    tx.execute(
+        &format!(
+            "INSERT INTO issuals (org_id, offer_id, coupon_id, customer_id, issued_at, valid_till, source) VALUES {}",
+            tuples.join(",")
+        ),
+        &args,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Counts an upload's codes (and those issued with it) on its offer.
+pub async fn count_upload(
+    tx: &mut DynTx,
+    offer_id: i64,
+    written: u64,
+    issued: u64,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE offers SET coupon_count = coupon_count + $1, issued_count = issued_count + $2, \
+         last_issued_at = CASE WHEN $2 > 0 THEN $3 ELSE last_issued_at END WHERE id = $4",
+        &[
+            Arg::I64(written as i64),
+            Arg::I64(issued as i64),
+            Arg::Time(now),
+            Arg::I64(offer_id),
+        ],
+    )
+    .await?;
+    Ok(())
+}
