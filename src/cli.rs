@@ -145,7 +145,7 @@ pub async fn run_jobs(
     settings: &Settings,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<crate::scheduler::RunReport> {
-    let jobs = crate::jobs::Jobs::new(store.clone());
+    let jobs = crate::app::jobs::Jobs::new(store.clone());
     let mut ran = 0;
     while jobs.run_once(now).await?.is_some() {
         ran += 1;

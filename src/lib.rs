@@ -7,7 +7,6 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod edge;
-pub mod jobs;
 pub mod metrics;
 pub mod notify;
 pub mod passwords;

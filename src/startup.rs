@@ -33,7 +33,7 @@ pub struct Application {
 struct Background {
     /// The database, for the releases at shutdown (on connections of their own).
     database_url: String,
-    jobs: crate::jobs::Jobs,
+    jobs: crate::app::jobs::Jobs,
     worker: Option<tokio::task::JoinHandle<()>>,
     scheduler: Option<(crate::scheduler::Scheduler, tokio::task::JoinHandle<()>)>,
 }
@@ -153,7 +153,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let key = session_key(&settings, &store).await?;
         let instance = instance_id();
-        let jobs = crate::jobs::Jobs::new(store.clone()).owned_by(&instance);
+        let jobs = crate::app::jobs::Jobs::new(store.clone()).owned_by(&instance);
         let worker = settings.worker.then(|| jobs.spawn());
         let scheduler = if settings.scheduler {
             let s = crate::scheduler::Scheduler::new(store.clone(), &settings)?;

@@ -10,7 +10,7 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Store,
     pub settings: Settings,
-    pub jobs: crate::jobs::Jobs,
+    pub jobs: crate::app::jobs::Jobs,
     /// Caches and rate limits of the integration API.
     pub api: crate::app::api_access::ApiState,
 }

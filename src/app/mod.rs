@@ -1,10 +1,13 @@
 //! Use cases: each reads as load → pure domain decision → apply. Web and API handlers call
-//! these; the rules live in `domain`, the SQL in `store`. (Redemption first; the others still
-//! call the store directly — issue #14 moves them here one by one.)
+//! these; the rules live in `domain`, the SQL in `store`. One module per use case: redeem
+//! (validate, redeem, reverse), issue, claim, revoke, resend, offers (create, edit),
+//! reminders, jobs (code generation, code uploads, bulk issues and their worker), and the API's
+//! key and rate-limit checks (api_access).
 
 pub mod api_access;
 pub mod claim;
 pub mod issue;
+pub mod jobs;
 pub mod offers;
 pub mod redeem;
 pub mod reminders;

@@ -1,5 +1,5 @@
-//! The background job worker (ISS-5): generation, code uploads and bulk issues. `serve` runs
-//! one worker; each job is claimed with a lease (renewed while it runs), its work and its
+//! The background use cases (ISS-5) and their worker: code generation (here), code uploads
+//! (`upload.rs`) and bulk issues (`bulk.rs`). `serve` runs one worker; each job is claimed with a lease (renewed while it runs), its work and its
 //! `done` mark are one transaction, and a job whose process died is claimed again when the
 //! lease runs out, starting from nothing.
 
@@ -9,7 +9,7 @@ use crate::domain::issue::CustomerRef;
 use crate::domain::masters::{CsvLines, IdentifierType, LineError, LineSplitter};
 use crate::domain::offer::Generation;
 use crate::domain::user::Actor;
-use crate::store::dyntx::{Arg, DynTx};
+use crate::store::dyntx::DynTx;
 use crate::store::issue::{ISSUE_CHUNK, customer_ids};
 use crate::store::jobs::*;
 use crate::store::{AuditEntry, Store, StoreResult};
@@ -103,6 +103,16 @@ impl Jobs {
                 }
             }
         })
+    }
+
+    /// Runs due jobs as of `now`, one after another on the caller's task, until none is
+    /// left; how many ran. For an instance without the worker (tests drive jobs this way).
+    pub async fn run_until_idle(&self, now: DateTime<Utc>) -> StoreResult<usize> {
+        let mut ran = 0;
+        while self.run_once(now).await?.is_some() {
+            ran += 1;
+        }
+        Ok(ran)
     }
 
     /// Claims and runs one due job as of `now`; its id, or `None` when none is due.

@@ -101,17 +101,7 @@ pub(super) async fn upload_codes(
         return Ok(Err(refuse_lines(job.id, errors, total_errors.max(1))));
     }
     let (written, issued) = totals;
-    tx.execute(
-        "UPDATE offers SET coupon_count = coupon_count + $1, issued_count = issued_count + $2, \
-         last_issued_at = CASE WHEN $2 > 0 THEN $3 ELSE last_issued_at END WHERE id = $4",
-        &[
-            Arg::I64(written as i64),
-            Arg::I64(issued as i64),
-            Arg::Time(now),
-            Arg::I64(ctx.offer_id),
-        ],
-    )
-    .await?;
+    crate::store::uploads::count_upload(&mut tx, ctx.offer_id, written, issued, now).await?;
     let codes = crate::domain::money::plural(written as i64, "code", "codes");
     let summary = if with_customers {
         format!("Uploaded {codes} and issued them to their customers")
@@ -142,38 +132,25 @@ async fn write_uploaded(
         } else {
             customer_ids(tx, ctx.org_id, &customers, now).await?
         };
-        let mut args: Vec<Arg> = vec![
-            ctx.org_id.into(),
-            ctx.offer_id.into(),
-            source.into(),
-            now.into(),
-            valid_till.into(),
-        ];
-        let mut tuples = Vec::with_capacity(batch.len());
-        for (i, row) in batch.iter().enumerate() {
-            let (c, k) = (6 + 2 * i, 7 + 2 * i);
-            args.push(Arg::Text(row.code.clone()));
-            match row.customer.as_ref().and_then(|c| ids.get(c)) {
-                Some(id) => {
-                    args.push(Arg::I64(*id));
-                    tuples.push(format!("($1, $2, ${c}, $3, 'issued', ${k}, $4, $5)"));
-                }
-                None => {
-                    args.push(Arg::OptI64(None));
-                    tuples.push(format!("($1, $2, ${c}, $3, 'unissued', ${k}, NULL, NULL)"));
-                }
-            }
-        }
-        let inserted: Vec<(i64, String, Option<i64>)> = tx
-            .fetch_all(
-                &format!(
-                    "INSERT INTO coupons (org_id, offer_id, code, source, status, customer_id, issued_at, valid_till) VALUES {} \
-                     ON CONFLICT (org_id, code) DO NOTHING RETURNING id, code, customer_id",
-                    tuples.join(",")
-                ),
-                &args,
-            )
-            .await?;
+        let rows: Vec<(&str, Option<i64>)> = batch
+            .iter()
+            .map(|r| {
+                (
+                    r.code.as_str(),
+                    r.customer.as_ref().and_then(|c| ids.get(c).copied()),
+                )
+            })
+            .collect();
+        let inserted = crate::store::uploads::insert_codes(
+            tx,
+            ctx.org_id,
+            ctx.offer_id,
+            source,
+            now,
+            valid_till,
+            &rows,
+        )
+        .await?;
         let fresh: HashSet<&str> = inserted.iter().map(|(_, c, _)| c.as_str()).collect();
         for row in batch {
             if !fresh.contains(row.code.as_str()) {
@@ -189,28 +166,14 @@ async fn write_uploaded(
             .filter_map(|(id, _, customer)| customer.map(|c| (*id, c)))
             .collect();
         if !issued.is_empty() {
-            let mut args: Vec<Arg> = vec![
-                ctx.org_id.into(),
-                ctx.offer_id.into(),
-                source.into(),
-                now.into(),
-                valid_till.into(),
-            ];
-            let tuples: Vec<String> = issued
-                .iter()
-                .enumerate()
-                .map(|(i, (coupon, customer))| {
-                    args.push(Arg::I64(*coupon));
-                    args.push(Arg::I64(*customer));
-                    format!("($1, $2, ${}, ${}, $4, $5, $3)", 6 + 2 * i, 7 + 2 * i)
-                })
-                .collect();
-            tx.execute(
-                &format!(
-                    "INSERT INTO issuals (org_id, offer_id, coupon_id, customer_id, issued_at, valid_till, source) VALUES {}",
-                    tuples.join(",")
-                ),
-                &args,
+            crate::store::uploads::insert_issuals(
+                tx,
+                ctx.org_id,
+                ctx.offer_id,
+                source,
+                now,
+                valid_till,
+                &issued,
             )
             .await?;
             totals.1 += issued.len() as u64;

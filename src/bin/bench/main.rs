@@ -281,7 +281,7 @@ async fn issue_audience(
         }
     }
     store.queue_job(job, bytes as i64).await?;
-    let worker = offerdesk::jobs::Jobs::new(store.clone());
+    let worker = offerdesk::app::jobs::Jobs::new(store.clone());
     let started = Instant::now();
     worker.run_once(chrono::Utc::now()).await?;
     let seconds = started.elapsed().as_secs_f64();

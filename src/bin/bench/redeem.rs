@@ -19,12 +19,7 @@ pub async fn bench_redeem(db: &FreshDb, count: u64, concurrency: usize) -> anyho
     let store = Store::open(&db.url).await?;
     let (org, offer) = org_and_offer(&store).await?;
     issue_audience(&store, org, offer, count).await?;
-    let pairs: Vec<(String, String)> = store
-        .fetch_all_read(
-            "SELECT c.code, cu.identifier FROM coupons c JOIN customers cu ON cu.id = c.customer_id WHERE c.offer_id = $1 ORDER BY c.id",
-            &[offer.into()],
-        )
-        .await?;
+    let pairs = store.issued_codes(offer).await?;
     if pairs.len() as u64 != count {
         bail!("setup: {} issued coupons, {count} expected", pairs.len());
     }
