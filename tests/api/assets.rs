@@ -72,6 +72,7 @@ async fn the_binary_copied_alone_serves_a_styled_console() {
             login = Some(r.text().await.unwrap());
             break;
         }
+        // Not a job wait: the copied binary is still starting to listen.
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let login = login.expect("the copied binary serves");

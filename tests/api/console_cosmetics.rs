@@ -538,5 +538,14 @@ async fn in_a_browser_a_refused_upload_keeps_the_structure_pages_address() {
             .await
             .unwrap();
     }
+    // The settings page says what the org's code prefix does (randomized codes start with it).
+    web.goto(format!("{base}/admin/org")).await.unwrap();
+    wait_for_text(&web, "randomized common codes start with it").await;
+    for width in [1280, 1024] {
+        web.set_window_rect(0, 0, width, 900).await.unwrap();
+        web.screenshot(&screenshot_path(&format!("13-org-settings-{width}")))
+            .await
+            .unwrap();
+    }
     web.quit().await.unwrap();
 }

@@ -129,6 +129,12 @@ pub async fn spawn_app_with(edit: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp { address, store, db }
 }
 
+/// Starts the app on a fresh database without the background job worker: jobs queued over
+/// HTTP wait until the test runs them with [`TestApp::run_queued_jobs`], on its own task.
+pub async fn spawn_app_without_worker() -> TestApp {
+    spawn_app_with(|s| s.worker = false).await
+}
+
 /// Starts another app instance on the same database (restart / second instance).
 pub async fn spawn_app_on(db: std::sync::Arc<TestDb>) -> TestApp {
     let app = Application::build(test_settings(db.url()))
@@ -337,6 +343,16 @@ async fn page(r: reqwest::Response) -> Page {
 }
 
 impl TestApp {
+    /// Runs every queued job to its end, one after another, as the worker would; how many
+    /// ran. Only for an app from [`spawn_app_without_worker`]: a worker could still be
+    /// running a job it claimed when this returns.
+    pub async fn run_queued_jobs(&self) -> usize {
+        offerdesk::app::jobs::Jobs::new(self.store.clone())
+            .run_until_idle(chrono::Utc::now())
+            .await
+            .expect("run the queued jobs")
+    }
+
     pub async fn org_id(&self, org: &str) -> i64 {
         self.store
             .find_org_by_name(org)

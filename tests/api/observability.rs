@@ -115,6 +115,7 @@ async fn json_logs_carry_the_request_id() {
             up = true;
             break;
         }
+        // Not a job wait: the child process is still starting to listen.
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(up, "the binary serves");

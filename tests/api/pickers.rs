@@ -41,6 +41,7 @@ async fn wait_js(web: &WebDriver, js: &str, what: &str) {
         if tokio::time::Instant::now() > deadline {
             panic!("never true: {what} ({js})");
         }
+        // Not a job wait: the page's script runs in Chromium, outside the test's control.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

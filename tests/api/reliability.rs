@@ -4,7 +4,7 @@
 //! need the customer, the claim rule for issuing, common codes in reminders and coupon lookups,
 //! spreadsheet-safe CSV files.
 
-use crate::helpers::{TestApp, spawn_app, test_settings};
+use crate::helpers::{TestApp, spawn_app, spawn_app_without_worker, test_settings};
 use crate::integration::Api;
 use crate::sinks::SmtpSink;
 use chrono::{Duration, NaiveDate, Utc};
@@ -48,19 +48,21 @@ async fn offer_from_form(app: &TestApp, edit: impl FnOnce(&mut OfferForm)) -> i6
         .unwrap()
 }
 
-/// The offer's newest job once the app's worker has finished it.
+/// Runs the queued jobs (the app has no worker); the offer's newest job, finished.
 pub async fn finished_job(app: &TestApp, offer: i64) -> offerdesk::store::jobs::JobRow {
     let org = app.org_id("Acme").await;
-    for _ in 0..400 {
-        let jobs = app.store.list_jobs(org, offer, 1).await.unwrap();
-        if let Some(job) = jobs.into_iter().next()
-            && matches!(job.status.as_str(), "done" | "failed")
-        {
-            return job;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    app.run_queued_jobs().await;
+    let job = app
+        .store
+        .list_jobs(org, offer, 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .next();
+    match job {
+        Some(job) if matches!(job.status.as_str(), "done" | "failed") => job,
+        other => panic!("the job of offer {offer} did not finish: {other:?}"),
     }
-    panic!("the job of offer {offer} did not finish");
 }
 
 async fn coupon_status(api: &Api, code: &str) -> String {
@@ -274,7 +276,7 @@ async fn control_characters_are_refused_at_the_edge_and_change_nothing() {
 
 #[tokio::test]
 async fn a_code_file_with_a_nul_byte_fails_its_job_with_the_line_named() {
-    let app = spawn_app().await;
+    let app = spawn_app_without_worker().await;
     let api = Api::of(&app, "Acme", 1000).await;
     let admin = app.signed_in("admin@acme.example.com").await;
     let offer = api
@@ -608,7 +610,7 @@ async fn customers_who_used_a_common_code_get_no_reminder_and_see_it_as_theirs()
 
 #[tokio::test]
 async fn exported_and_result_files_are_spreadsheet_safe_and_upload_back() {
-    let app = spawn_app().await;
+    let app = spawn_app_without_worker().await;
     let api = Api::of(&app, "Acme", 1000).await;
     let admin = app.signed_in("admin@acme.example.com").await;
     let evil = "=HYPERLINK(\"http://evil.example\",\"click\")";
@@ -853,6 +855,7 @@ async fn until_instances(app: &TestApp, n: u64) {
         if v["instances"].as_u64() == Some(n) {
             return;
         }
+        // Not a job wait: the instances count each other on their 2-second heartbeat.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("the instances never saw each other");

@@ -29,6 +29,7 @@ async fn wait_for_status(app: &TestApp, offer: i64, status: &str, secs: u64) -> 
         {
             return true;
         }
+        // Not a job wait: this test watches a real worker pick up and release a running job.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     false
@@ -115,6 +116,7 @@ async fn an_instance_without_the_worker_leaves_jobs_to_run_jobs() {
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
+    // Not a job wait: longer than a worker's 2-second poll, so a worker would have taken it.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
         newest_job(&app, offer).await.unwrap().status.as_str(),

@@ -2,7 +2,7 @@
 //! by name; its real end once a campaign claims it; coupon expiry with the issue day counted
 //! and an example date; refusals quoting money in the org's currency.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_without_worker};
 use crate::integration::Api;
 use chrono::{Duration, Utc};
 use offerdesk::domain::masters::NewConsumer;
@@ -204,7 +204,7 @@ async fn a_common_codes_performance_counts_redemptions_against_the_cap_and_custo
 
 #[tokio::test]
 async fn consecutive_customers_get_codes_from_all_over_the_generated_range() {
-    let app = spawn_app().await;
+    let app = spawn_app_without_worker().await;
     let api = Api::of(&app, "Acme", 1000).await;
     let offer = api
         .series(json!({"name": "Welcome", "discountType": "ABS", "discountValue": 100, "validTill": "2099-12-31",
@@ -384,7 +384,7 @@ async fn a_common_code_in_use_is_refused_at_its_own_step() {
 
 #[tokio::test]
 async fn a_bad_audience_file_offers_no_retry_that_cannot_help() {
-    let app = spawn_app().await;
+    let app = spawn_app_without_worker().await;
     let api = Api::of(&app, "Acme", 1000).await;
     let offer = api
         .series(json!({"name": "Welcome", "discountType": "ABS", "discountValue": 100, "validTill": "2099-12-31"}))
@@ -469,7 +469,7 @@ async fn zones_and_concepts_upload_by_csv_all_or_nothing() {
 
 #[tokio::test]
 async fn an_audience_file_may_carry_first_names() {
-    let app = spawn_app().await;
+    let app = spawn_app_without_worker().await;
     let api = Api::of(&app, "Acme", 1000).await;
     let offer = api
         .series(json!({"name": "Welcome", "discountType": "ABS", "discountValue": 100, "validTill": "2099-12-31"}))
