@@ -89,14 +89,12 @@ impl Store {
             super::jobs::finish_job(&mut tx, job.id, &summary).await?;
         }
         audit_generation(&mut tx, org_id, offer_id, n, actor).await?;
-        let postgres = tx.is_postgres();
         tx.commit().await?;
         // Fresh statistics for the rows just written, so the next queries (issuing, the Coupons
-        // tab) are planned for millions of coupons, not for an empty table; autovacuum would
-        // take a while to get there. Sampling keeps it cheap.
-        if postgres
+        // tab) are planned for millions of coupons, not for an empty table.
+        if let Some(refresh) = self.dialect().refresh_coupon_statistics()
             && n >= 100_000
-            && let Err(e) = self.execute_autocommit("ANALYZE coupons", &[]).await
+            && let Err(e) = self.execute_autocommit(refresh, &[]).await
         {
             tracing::warn!(error = %e, "ANALYZE after generation failed");
         }

@@ -4,7 +4,7 @@
 //! at all, and a retried job starts from a clean slate.
 
 use super::dyntx::{Arg, DynTx};
-use super::{Backend, Store, StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult};
 pub use crate::domain::job::{JobKind, JobStatus};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
@@ -248,10 +248,7 @@ impl Store {
     /// atomically: two workers never claim the same job.
     /// `owner`: the claiming instance, recorded with the lease.
     pub async fn claim_job(&self, now: DateTime<Utc>, owner: &str) -> StoreResult<Option<JobRow>> {
-        let skip = match self.backend {
-            Backend::Postgres(_) => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite { .. } => "",
-        };
+        let skip = self.dialect().lock(super::dialect::Lock::UpdateSkipLocked);
         let mut tx = self.begin().await?;
         let job: Option<JobRow> = tx
             .fetch_optional(
