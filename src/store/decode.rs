@@ -6,6 +6,7 @@
 use crate::domain::delivery::DeliveryStatus;
 use crate::domain::job::{JobKind, JobStatus};
 use crate::domain::masters::ConsumerKind;
+use crate::domain::offer::Channel;
 use crate::domain::org::{Currency, OrgTz};
 use crate::domain::redeem::CouponStatus;
 use crate::domain::user::Role;
@@ -56,6 +57,7 @@ text_decoded!(
     "delivery status",
     |s| DeliveryStatus::parse(s)
 );
+text_decoded!(Channel, "channel", |s| Channel::parse(s));
 text_decoded!(CouponStatus, "coupon status", |s| CouponStatus::parse(s));
 
 #[cfg(test)]

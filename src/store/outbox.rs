@@ -83,7 +83,7 @@ pub struct CouponReminderRow {
     pub name: String,
     pub position: i64,
     pub days_before: i64,
-    pub channel: String,
+    pub channel: crate::domain::offer::Channel,
     pub text: String,
     pub time_zone: OrgTz,
     pub discount_type: String,
@@ -162,7 +162,7 @@ impl Store {
         discount_text: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        let identifier = if r.channel == "email" {
+        let identifier = if r.channel == crate::domain::offer::Channel::Email {
             "EMAIL"
         } else {
             "MOBILE"
@@ -210,7 +210,7 @@ impl Store {
                         now.into(),
                         // Keyed by what the reminder is (days before, channel), not its place in
                         // the list: adding a reminder in front never reuses a sent one's key.
-                        format!("{}{}", r.days_before, r.channel).into(),
+                        format!("{}{}", r.days_before, r.channel.as_str()).into(),
                         r.offer_id.into(),
                         Arg::OptDate(Some(valid_till)),
                         cursor.into(),

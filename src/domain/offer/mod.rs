@@ -180,6 +180,13 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// Its stored name (`sms`, `email`).
+    pub fn parse(raw: &str) -> Option<Channel> {
+        [Channel::Sms, Channel::Email]
+            .into_iter()
+            .find(|c| c.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Sms => "sms",

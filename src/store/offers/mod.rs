@@ -141,7 +141,7 @@ struct Children {
     products: Vec<(String, i64)>,
     scopes: Vec<(String, i64)>,
     past: Vec<i64>,
-    reminders: Vec<(i64, String, String)>,
+    reminders: Vec<(i64, Channel, String)>,
     pocs: Vec<i64>,
 }
 
@@ -224,11 +224,7 @@ fn to_rules(r: &OfferRow, ch: Children) -> StoreResult<OfferRules> {
         .into_iter()
         .map(|(days, channel, text)| CustomerReminder {
             days_before: days as u32,
-            channel: if channel == "email" {
-                Channel::Email
-            } else {
-                Channel::Sms
-            },
+            channel,
             text,
         })
         .collect();

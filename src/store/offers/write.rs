@@ -113,13 +113,7 @@ fn children_of(r: &OfferRules) -> Children {
         .issual
         .reminders
         .iter()
-        .map(|m| {
-            (
-                m.days_before as i64,
-                m.channel.as_str().to_string(),
-                m.text.clone(),
-            )
-        })
+        .map(|m| (m.days_before as i64, m.channel, m.text.clone()))
         .collect();
     ch.pocs = r
         .poc_reminder
