@@ -94,16 +94,33 @@ impl JobProgress {
 #[derive(Debug, Clone)]
 pub struct RunningJob {
     pub id: i64,
+    /// The claim running it (`jobs.attempts` when it was claimed).
+    pub attempts: i64,
     pub progress: Arc<JobProgress>,
 }
 
 /// Marks a job done through the work's own transaction.
-pub async fn finish_job(tx: &mut DynTx, job_id: i64, summary: &str) -> StoreResult<()> {
-    tx.execute(
-        "UPDATE jobs SET status = 'done', summary = $1, error = NULL, finished_at = $2, lease_until = NULL WHERE id = $3",
-        &[summary.into(), Utc::now().into(), job_id.into()],
-    )
-    .await?;
+pub async fn finish_job(
+    tx: &mut DynTx,
+    job_id: i64,
+    attempts: i64,
+    summary: &str,
+) -> StoreResult<()> {
+    // Only the claim that ran the work may finish it: a worker whose lease ran out while
+    // another took the job up again finds nothing to mark, and its transaction — the work
+    // with it — is rolled back.
+    let marked = tx
+        .execute(
+            "UPDATE jobs SET status = 'done', summary = $1, error = NULL, finished_at = $2, lease_until = NULL \
+             WHERE id = $3 AND status = 'running' AND attempts = $4",
+            &[summary.into(), Utc::now().into(), job_id.into(), attempts.into()],
+        )
+        .await?;
+    if marked == 0 {
+        return Err(StoreError::Conflict(
+            "the job was taken up again by another worker; this run's work was not kept".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -282,23 +299,26 @@ impl Store {
     }
 
     /// Extends a running job's lease (the worker's heartbeat).
-    pub async fn renew_job_lease(&self, job_id: i64) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        tx.execute(
-            "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND status = 'running'",
+    /// `attempts`: the claim holding it (a lease taken over by another claim is not renewed).
+    pub async fn renew_job_lease(&self, job_id: i64, attempts: i64) -> StoreResult<()> {
+        self.execute_autocommit(
+            "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND status = 'running' AND attempts = $3",
             &[
                 (Utc::now() + Duration::seconds(LEASE_SECONDS)).into(),
                 job_id.into(),
+                attempts.into(),
             ],
         )
         .await?;
-        tx.commit().await
+        Ok(())
     }
 
-    /// Marks a job failed (nothing of it was applied), with an optional report file.
+    /// Marks a job failed (nothing of it was applied), with an optional report file. Only the
+    /// claim `attempts` may: a job taken up again by another worker meanwhile is left to it.
     pub async fn fail_job(
         &self,
         job_id: i64,
+        attempts: i64,
         error: &str,
         report: Option<ResultWriter>,
     ) -> StoreResult<()> {
@@ -315,6 +335,17 @@ impl Store {
             .collect();
         let error = error.as_str();
         let mut tx = self.begin().await?;
+        let marked = tx
+            .execute(
+                "UPDATE jobs SET status = 'failed', error = $1, finished_at = $2, lease_until = NULL \
+                 WHERE id = $3 AND status = 'running' AND attempts = $4",
+                &[error.into(), Utc::now().into(), job_id.into(), attempts.into()],
+            )
+            .await?;
+        if marked == 0 {
+            // Dropping the transaction rolls it back: nothing of this claim is recorded.
+            return Ok(());
+        }
         tx.execute(
             "DELETE FROM job_files WHERE job_id = $1 AND kind = 'result'",
             &[job_id.into()],
@@ -323,11 +354,6 @@ impl Store {
         if let Some(mut report) = report {
             report.flush(&mut tx, true).await?;
         }
-        tx.execute(
-            "UPDATE jobs SET status = 'failed', error = $1, finished_at = $2, lease_until = NULL WHERE id = $3",
-            &[error.into(), Utc::now().into(), job_id.into()],
-        )
-        .await?;
         tx.commit().await
     }
 

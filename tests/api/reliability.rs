@@ -954,3 +954,65 @@ async fn a_claim_made_while_issuing_is_seen_under_the_offers_lock() {
     let (_, series) = api.get(&format!("/coupon/series/{offer}")).await;
     assert_eq!(series["issuedCount"], 0, "nothing was issued");
 }
+
+/// A worker whose lease ran out while another took the job up again can neither finish it
+/// (its work is rolled back with it) nor mark it failed: only the claim running it can.
+#[tokio::test]
+async fn a_worker_whose_lease_lapsed_cannot_finish_or_fail_the_job_another_took_up() {
+    use offerdesk::store::jobs::{JobKind, JobStatus, finish_job};
+    let app = spawn_app_without_worker().await;
+    app.create_org_admin("Acme").await;
+    let org = app.org_id("Acme").await;
+    let offer = offer_from_form(&app, |_| {}).await;
+    let job = app
+        .store
+        .create_job(
+            org,
+            offer,
+            JobKind::Generate,
+            json!({"count": 10}),
+            None,
+            false,
+            None,
+        )
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let first = app
+        .store
+        .claim_job(now, "instance-a")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((first.id, first.attempts), (job, 1));
+    // Instance A stalls past its lease; instance B takes the job up again.
+    let later = now + Duration::minutes(10);
+    let second = app
+        .store
+        .claim_job(later, "instance-b")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((second.id, second.attempts), (job, 2));
+
+    let mut tx = app.store.begin().await.unwrap();
+    let late = finish_job(&mut tx, job, first.attempts, "Generated 10 codes").await;
+    assert!(late.is_err(), "the lapsed claim finished the job: {late:?}");
+    drop(tx);
+    app.store
+        .fail_job(job, first.attempts, "stalled", None)
+        .await
+        .unwrap();
+    let row = app.store.get_job(org, job).await.unwrap();
+    assert_eq!(row.status, JobStatus::Running, "{row:?}");
+    assert_eq!(row.error, None);
+
+    let mut tx = app.store.begin().await.unwrap();
+    finish_job(&mut tx, job, second.attempts, "Generated 10 codes")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let row = app.store.get_job(org, job).await.unwrap();
+    assert_eq!(row.status, JobStatus::Done);
+    assert_eq!(row.summary.as_deref(), Some("Generated 10 codes"));
+}

@@ -125,6 +125,7 @@ impl Jobs {
             self.store
                 .fail_job(
                     job.id,
+                    job.attempts,
                     &format!(
                         "the job was interrupted {MAX_ATTEMPTS} times and nothing was applied; retry it"
                     ),
@@ -138,11 +139,11 @@ impl Jobs {
             running.insert(job.id, progress.clone());
         }
         let heartbeat = {
-            let (store, id) = (self.store.clone(), job.id);
+            let (store, id, attempts) = (self.store.clone(), job.id, job.attempts);
             AbortOnDrop(tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(Duration::from_secs(30)).await;
-                    if let Err(e) = store.renew_job_lease(id).await {
+                    if let Err(e) = store.renew_job_lease(id, attempts).await {
                         tracing::warn!(job = id, error = %e, "renewing a job lease failed");
                     }
                 }
@@ -150,6 +151,7 @@ impl Jobs {
         };
         let running = RunningJob {
             id: job.id,
+            attempts: job.attempts,
             progress,
         };
         tracing::info!(job = job.id, kind = job.kind.as_str(), "job started");
@@ -177,7 +179,7 @@ impl Jobs {
             Ok(Err(refused)) => {
                 tracing::info!(job = job.id, "job refused its input");
                 self.store
-                    .fail_job(job.id, &refused.message, refused.report)
+                    .fail_job(job.id, job.attempts, &refused.message, refused.report)
                     .await
             }
             Err(e) => {
@@ -185,6 +187,7 @@ impl Jobs {
                 self.store
                     .fail_job(
                         job.id,
+                        job.attempts,
                         &format!(
                             "the job stopped on an error and nothing was applied ({e}); retry it"
                         ),
@@ -200,6 +203,7 @@ impl Jobs {
             self.store
                 .fail_job(
                     job.id,
+                    job.attempts,
                     "the job failed and its report could not be stored; nothing was applied — check the file and retry",
                     None,
                 )
