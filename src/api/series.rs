@@ -42,7 +42,7 @@ pub struct SeriesBody {
     pub include_sale_items: bool,
     /// SYSTEM (default) or THIRD_PARTY.
     pub delivery: Option<String>,
-    /// UNIQUE (default), COMMON, UPLOAD or RANDOMIZED.
+    /// UNIQUE (default), COMMON or UPLOAD. (RANDOMIZED codes are made only in the console.)
     pub code_type: Option<String>,
     pub code_length: Option<u32>,
     /// NUMERIC, ALPHANUMERIC or UNAMBIGUOUS (default).
@@ -425,6 +425,20 @@ pub async fn create(
     let tz: chrono_tz::Tz = org.time_zone.0;
     let today = Utc::now().with_timezone(&tz).date_naive();
     let actor = crate::domain::user::Actor::system(&format!("API key {}", client.key.name));
+    if b.code_type
+        .as_deref()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("randomized"))
+    {
+        // Seed 001: randomized common codes are made only by offers created in Incentives.
+        return Err(ApiError {
+            field: Some("codeType".into()),
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "randomized_console_only",
+                "randomized common codes are made only by offers created in the console (Incentives → Create offer); use UNIQUE, COMMON or UPLOAD",
+            )
+        });
+    }
     let mut form = form_of(&state, org_id, &b, digits).await?;
     if let Some(r) = &b.expiry_reminder {
         if r.poc_emails.is_empty() {
@@ -474,6 +488,13 @@ pub async fn create(
                 StatusCode::UNPROCESSABLE_ENTITY
             };
             return Err(ApiError::new(status, refusal.code(), refusal.to_string()));
+        }
+        Err(OfferRefusal::RandomizedOutsideIncentives) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "randomized_console_only",
+                "randomized common codes are made only by offers created in the console",
+            ));
         }
         Err(OfferRefusal::NoFixedPartLeft) => {
             return Err(ApiError {

@@ -6,7 +6,7 @@
 use crate::domain::claim::ClaimRefusal;
 use crate::domain::offer::edit::changes;
 use crate::domain::offer::form::OfferForm;
-use crate::domain::offer::{OfferExpiry, OfferRules};
+use crate::domain::offer::{Generation, OfferExpiry, OfferRules};
 use crate::domain::user::Actor;
 use crate::store::offers::OfferRecord;
 use crate::store::{Store, StoreError, StoreResult};
@@ -20,6 +20,9 @@ pub enum OfferRefusal {
     Taken(&'static str),
     /// Every fixed part for randomized codes of the sample's length is used (COD-4).
     NoFixedPartLeft,
+    /// Randomized common codes are made only by offers created in Incentives, not from a
+    /// campaign's or program's page nor through the API (seed 001, COD-4).
+    RandomizedOutsideIncentives,
 }
 
 impl OfferRefusal {
@@ -30,6 +33,10 @@ impl OfferRefusal {
             OfferRefusal::Taken(field) => (
                 field,
                 "is already used by another offer of this organisation".into(),
+            ),
+            OfferRefusal::RandomizedOutsideIncentives => (
+                "generation",
+                "cannot be randomized common codes here: those are made only by offers created in Incentives (a campaign or program can claim such an offer afterwards)".into(),
             ),
             OfferRefusal::NoFixedPartLeft => (
                 "sample_code",
@@ -60,6 +67,9 @@ pub async fn create(
     created_by: Option<i64>,
     actor: &Actor,
 ) -> StoreResult<Result<i64, OfferRefusal>> {
+    if consumer.is_some() && matches!(rules.generation, Generation::Randomized { .. }) {
+        return Ok(Err(OfferRefusal::RandomizedOutsideIncentives));
+    }
     if let Some(c) = consumer {
         let ends_with_campaign = rules.expiry == OfferExpiry::WithCampaign;
         if let Err(refusal) =

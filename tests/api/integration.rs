@@ -670,3 +670,23 @@ async fn the_console_explains_the_api_with_every_endpoint() {
     let anon = app.browser().get("/api-docs").await;
     assert_eq!(anon.status, StatusCode::SEE_OTHER);
 }
+
+/// Seed 001: randomized common codes are made only by offers created in the console's
+/// Incentives; the API refuses them, naming the field, and creates nothing.
+#[tokio::test]
+async fn the_api_does_not_create_randomized_code_offers() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 1000).await;
+    let (status, v) = api
+        .post(
+            "/coupon/series",
+            json!({"name":"Personal","discountType":"ABS","discountValue":20000,
+                   "codeType":"RANDOMIZED","sampleCode":"TEST12345","validTill":"2027-12-31"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(error_code(&v), "randomized_console_only");
+    assert_eq!(v["error"]["field"], "codeType");
+    let org = app.org_id("Acme").await;
+    assert!(app.store.offer_names(org).await.unwrap().is_empty());
+}

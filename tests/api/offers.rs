@@ -869,3 +869,41 @@ async fn specific_customers_only_needs_an_uploaded_customer_list() {
         .unwrap();
     assert_eq!(audit[0].summary, "Replaced the customer list: 1 customer");
 }
+
+/// Seed 001: "only available when offers are created from the incentives section but can be
+/// claimed in any module" — a campaign's or program's wizard refuses randomized codes at the
+/// codes step, with the reason next to the choice.
+#[tokio::test]
+async fn an_offer_created_from_a_consumer_cannot_have_randomized_codes() {
+    let app = spawn_app().await;
+    let b = marketing(&app).await;
+    let org = app.store.find_org_by_name("Acme").await.unwrap().unwrap();
+    let consumer = app
+        .store
+        .create_consumer(
+            org.id,
+            &offerdesk::domain::masters::NewConsumer::parse("Club", "loyalty", "", "").unwrap(),
+            &Actor::system("t"),
+        )
+        .await
+        .unwrap();
+    b.post(&format!("/offers/new/for/{consumer}"), &[]).await;
+    let page = b
+        .post(
+            "/offers/new/step/3",
+            &[
+                ("delivery", "system"),
+                ("generation", "randomized"),
+                ("sample_code", "TEST12345"),
+                ("coupon_expiry", "offer"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body
+            .contains("made only by offers created in Incentives"),
+        "{}",
+        page.body
+    );
+}

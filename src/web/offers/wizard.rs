@@ -220,6 +220,12 @@ pub async fn save_step(
             format!("is already used by the offer {other}; choose another code"),
         );
     }
+    // Seed 001: randomized common codes are made only by offers created in Incentives (a
+    // campaign or program may claim such an offer afterwards).
+    if step == Step::Coupons && consumer.is_some() && f.generation == "randomized" {
+        let (field, message) = OfferRefusal::RandomizedOutsideIncentives.field_error();
+        mine.push(field, message);
+    }
     if !mine.is_empty() {
         let page = step_page(&state, &user, &session, step, f, consumer, mine).await?;
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
