@@ -148,7 +148,7 @@ pub async fn take_offer(
                 "Offer {} ({}) claimed by {} {}",
                 offer.name,
                 offer.offer_code,
-                consumer.kind.label().to_lowercase(),
+                in_sentence(consumer.kind.label()),
                 consumer.name
             ),
             details: Some(
@@ -161,6 +161,19 @@ pub async fn take_offer(
     )
     .await?;
     Ok(true)
+}
+
+/// A label inside a sentence: "Loyalty program" → "loyalty program"; an acronym stays
+/// ("DVS (bounce-back) campaign").
+fn in_sentence(label: &str) -> String {
+    let mut chars = label.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if second.is_lowercase() => first
+            .to_lowercase()
+            .chain(label[first.len_utf8()..].chars())
+            .collect(),
+        _ => label.to_string(),
+    }
 }
 
 impl Store {
@@ -195,5 +208,17 @@ impl Store {
     pub async fn org_today(&self, org_id: i64) -> StoreResult<NaiveDate> {
         let org = self.get_org(org_id).await?;
         Ok(Utc::now().with_timezone(&org.time_zone.0).date_naive())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn labels_read_in_a_sentence_and_acronyms_stay() {
+        assert_eq!(super::in_sentence("Loyalty program"), "loyalty program");
+        assert_eq!(
+            super::in_sentence("DVS (bounce-back) campaign"),
+            "DVS (bounce-back) campaign"
+        );
     }
 }

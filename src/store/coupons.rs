@@ -86,7 +86,7 @@ impl Store {
             }
         }
         if let Some(job) = job {
-            super::jobs::finish_job(&mut tx, job.id, job.attempts, &summary).await?;
+            super::jobs::finish_job(&mut tx, &job.claim, &summary).await?;
         }
         audit_generation(&mut tx, org_id, offer_id, n, actor).await?;
         tx.commit().await?;

@@ -90,30 +90,41 @@ impl JobProgress {
     }
 }
 
+/// One claim of a job: the job, the attempt it was claimed as and the worker that claimed it.
+/// A job retried by a person counts its attempts from 0 again, so the attempt alone does not
+/// tell claims apart; with the claiming worker (unique per process) it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobClaim {
+    pub job_id: i64,
+    pub attempts: i64,
+    pub owner: String,
+}
+
 /// A job being worked on by this process.
 #[derive(Debug, Clone)]
 pub struct RunningJob {
     pub id: i64,
-    /// The claim running it (`jobs.attempts` when it was claimed).
-    pub attempts: i64,
+    /// The claim running it.
+    pub claim: JobClaim,
     pub progress: Arc<JobProgress>,
 }
 
 /// Marks a job done through the work's own transaction.
-pub async fn finish_job(
-    tx: &mut DynTx,
-    job_id: i64,
-    attempts: i64,
-    summary: &str,
-) -> StoreResult<()> {
+pub async fn finish_job(tx: &mut DynTx, claim: &JobClaim, summary: &str) -> StoreResult<()> {
     // Only the claim that ran the work may finish it: a worker whose lease ran out while
     // another took the job up again finds nothing to mark, and its transaction — the work
     // with it — is rolled back.
     let marked = tx
         .execute(
             "UPDATE jobs SET status = 'done', summary = $1, error = NULL, finished_at = $2, lease_until = NULL \
-             WHERE id = $3 AND status = 'running' AND attempts = $4",
-            &[summary.into(), Utc::now().into(), job_id.into(), attempts.into()],
+             WHERE id = $3 AND status = 'running' AND attempts = $4 AND lease_owner = $5",
+            &[
+                summary.into(),
+                Utc::now().into(),
+                claim.job_id.into(),
+                claim.attempts.into(),
+                claim.owner.as_str().into(),
+            ],
         )
         .await?;
     if marked == 0 {
@@ -299,14 +310,15 @@ impl Store {
     }
 
     /// Extends a running job's lease (the worker's heartbeat).
-    /// `attempts`: the claim holding it (a lease taken over by another claim is not renewed).
-    pub async fn renew_job_lease(&self, job_id: i64, attempts: i64) -> StoreResult<()> {
+    /// Only the claim holding it renews it (a lease taken over by another claim is not).
+    pub async fn renew_job_lease(&self, claim: &JobClaim) -> StoreResult<()> {
         self.execute_autocommit(
-            "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND status = 'running' AND attempts = $3",
+            "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND status = 'running' AND attempts = $3 AND lease_owner = $4",
             &[
                 (Utc::now() + Duration::seconds(LEASE_SECONDS)).into(),
-                job_id.into(),
-                attempts.into(),
+                claim.job_id.into(),
+                claim.attempts.into(),
+                claim.owner.as_str().into(),
             ],
         )
         .await?;
@@ -314,11 +326,10 @@ impl Store {
     }
 
     /// Marks a job failed (nothing of it was applied), with an optional report file. Only the
-    /// claim `attempts` may: a job taken up again by another worker meanwhile is left to it.
+    /// claim running it may: a job taken up again by another worker meanwhile is left to it.
     pub async fn fail_job(
         &self,
-        job_id: i64,
-        attempts: i64,
+        claim: &JobClaim,
         error: &str,
         report: Option<ResultWriter>,
     ) -> StoreResult<()> {
@@ -338,8 +349,14 @@ impl Store {
         let marked = tx
             .execute(
                 "UPDATE jobs SET status = 'failed', error = $1, finished_at = $2, lease_until = NULL \
-                 WHERE id = $3 AND status = 'running' AND attempts = $4",
-                &[error.into(), Utc::now().into(), job_id.into(), attempts.into()],
+                 WHERE id = $3 AND status = 'running' AND attempts = $4 AND lease_owner = $5",
+                &[
+                    error.into(),
+                    Utc::now().into(),
+                    claim.job_id.into(),
+                    claim.attempts.into(),
+                    claim.owner.as_str().into(),
+                ],
             )
             .await?;
         if marked == 0 {
@@ -348,7 +365,7 @@ impl Store {
         }
         tx.execute(
             "DELETE FROM job_files WHERE job_id = $1 AND kind = 'result'",
-            &[job_id.into()],
+            &[claim.job_id.into()],
         )
         .await?;
         if let Some(mut report) = report {

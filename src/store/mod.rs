@@ -59,6 +59,22 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// The database could not be reached (connection lost, pool closed, the process shutting
+    /// down): an interruption, not a fault of the work that was running.
+    pub fn is_interruption(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Db(
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::WorkerCrashed
+            )
+        )
+    }
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The two database backends.
@@ -222,5 +238,20 @@ mod tests {
             super::redact_url("sqlite:offerdesk.db"),
             "sqlite:offerdesk.db"
         );
+    }
+}
+
+#[cfg(test)]
+mod interruption_tests {
+    use super::StoreError;
+
+    #[test]
+    fn a_lost_database_is_an_interruption_a_refusal_is_not() {
+        assert!(StoreError::Db(sqlx::Error::PoolClosed).is_interruption());
+        let io = std::io::Error::other("A Tokio 1.x context was found, but it is being shutdown");
+        assert!(StoreError::Db(sqlx::Error::Io(io)).is_interruption());
+        assert!(!StoreError::Db(sqlx::Error::RowNotFound).is_interruption());
+        assert!(!StoreError::Conflict("offer_code".into()).is_interruption());
+        assert!(!StoreError::NotFound.is_interruption());
     }
 }

@@ -956,10 +956,11 @@ async fn a_claim_made_while_issuing_is_seen_under_the_offers_lock() {
 }
 
 /// A worker whose lease ran out while another took the job up again can neither finish it
-/// (its work is rolled back with it) nor mark it failed: only the claim running it can.
+/// (its work is rolled back with it) nor mark it failed: only the claim running it can — also
+/// after a person retried the job and its attempts count from 0 again.
 #[tokio::test]
 async fn a_worker_whose_lease_lapsed_cannot_finish_or_fail_the_job_another_took_up() {
-    use offerdesk::store::jobs::{JobKind, JobStatus, finish_job};
+    use offerdesk::store::jobs::{JobClaim, JobKind, JobStatus, finish_job};
     let app = spawn_app_without_worker().await;
     app.create_org_admin("Acme").await;
     let org = app.org_id("Acme").await;
@@ -977,40 +978,59 @@ async fn a_worker_whose_lease_lapsed_cannot_finish_or_fail_the_job_another_took_
         )
         .await
         .unwrap();
+    let claim = |row: &offerdesk::store::jobs::JobRow, owner: &str| JobClaim {
+        job_id: row.id,
+        attempts: row.attempts,
+        owner: owner.to_string(),
+    };
     let now = Utc::now();
-    let first = app
+    let a = app
         .store
         .claim_job(now, "instance-a")
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((first.id, first.attempts), (job, 1));
+    assert_eq!((a.id, a.attempts), (job, 1));
+    let a = claim(&a, "instance-a");
     // Instance A stalls past its lease; instance B takes the job up again.
-    let later = now + Duration::minutes(10);
-    let second = app
+    let b = app
         .store
-        .claim_job(later, "instance-b")
+        .claim_job(now + Duration::minutes(10), "instance-b")
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((second.id, second.attempts), (job, 2));
+    assert_eq!(b.attempts, 2);
+    let b = claim(&b, "instance-b");
 
     let mut tx = app.store.begin().await.unwrap();
-    let late = finish_job(&mut tx, job, first.attempts, "Generated 10 codes").await;
+    let late = finish_job(&mut tx, &a, "Generated 10 codes").await;
     assert!(late.is_err(), "the lapsed claim finished the job: {late:?}");
     drop(tx);
+    app.store.fail_job(&a, "stalled", None).await.unwrap();
+    let row = app.store.get_job(org, job).await.unwrap();
+    assert_eq!((row.status, row.error), (JobStatus::Running, None));
+
+    // B fails it, a person retries it (attempts from 0 again), C claims it as attempt 1:
+    // A's attempt 1 is still not C's.
     app.store
-        .fail_job(job, first.attempts, "stalled", None)
+        .fail_job(&b, "the file was bad", None)
         .await
         .unwrap();
-    let row = app.store.get_job(org, job).await.unwrap();
-    assert_eq!(row.status, JobStatus::Running, "{row:?}");
-    assert_eq!(row.error, None);
+    app.store.retry_job(org, job).await.unwrap();
+    let c = app
+        .store
+        .claim_job(now + Duration::minutes(20), "instance-c")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.attempts, 1);
+    let c = claim(&c, "instance-c");
+    let mut tx = app.store.begin().await.unwrap();
+    assert!(finish_job(&mut tx, &a, "Generated 10 codes").await.is_err());
+    drop(tx);
 
     let mut tx = app.store.begin().await.unwrap();
-    finish_job(&mut tx, job, second.attempts, "Generated 10 codes")
-        .await
-        .unwrap();
+    finish_job(&mut tx, &c, "Generated 10 codes").await.unwrap();
     tx.commit().await.unwrap();
     let row = app.store.get_job(org, job).await.unwrap();
     assert_eq!(row.status, JobStatus::Done);

@@ -38,7 +38,7 @@ pub(super) async fn bulk_issue(
     }
 
     // Pass 2: issue, all in one transaction.
-    store.renew_job_lease(job.id, job.attempts).await?;
+    store.renew_job_lease(&running.claim).await?;
     let source = IssueSource {
         label: format!("bulk issue #{} by {}", job.id, actor.label),
         // The consumer the job was started for (its API key, or the console from its page).
@@ -113,7 +113,7 @@ pub(super) async fn bulk_issue(
         crate::domain::money::plural(refused as i64, "customer", "customers")
     );
     audit(&mut tx, ctx, actor, "coupons.bulk_issued", &summary).await?;
-    finish_job(&mut tx, job.id, job.attempts, &summary).await?;
+    finish_job(&mut tx, &running.claim, &summary).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }

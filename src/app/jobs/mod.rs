@@ -60,7 +60,8 @@ impl Jobs {
         Jobs {
             store,
             running: Arc::default(),
-            owner: Arc::from("run-jobs"),
+            // Unique per worker: a claim is told from an older one by its worker and attempt.
+            owner: Arc::from(format!("run-jobs-{}", rand::random::<u64>()).as_str()),
             wake: Arc::new(Notify::new()),
         }
     }
@@ -121,11 +122,15 @@ impl Jobs {
         let Some(job) = self.store.claim_job(now, &self.owner).await? else {
             return Ok(None);
         };
+        let claim = JobClaim {
+            job_id: job.id,
+            attempts: job.attempts,
+            owner: self.owner.to_string(),
+        };
         if job.attempts > MAX_ATTEMPTS {
             self.store
                 .fail_job(
-                    job.id,
-                    job.attempts,
+                    &claim,
                     &format!(
                         "the job was interrupted {MAX_ATTEMPTS} times and nothing was applied; retry it"
                     ),
@@ -139,11 +144,11 @@ impl Jobs {
             running.insert(job.id, progress.clone());
         }
         let heartbeat = {
-            let (store, id, attempts) = (self.store.clone(), job.id, job.attempts);
+            let (store, id, claim) = (self.store.clone(), job.id, claim.clone());
             AbortOnDrop(tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(Duration::from_secs(30)).await;
-                    if let Err(e) = store.renew_job_lease(id, attempts).await {
+                    if let Err(e) = store.renew_job_lease(&claim).await {
                         tracing::warn!(job = id, error = %e, "renewing a job lease failed");
                     }
                 }
@@ -151,7 +156,7 @@ impl Jobs {
         };
         let running = RunningJob {
             id: job.id,
-            attempts: job.attempts,
+            claim: claim.clone(),
             progress,
         };
         tracing::info!(job = job.id, kind = job.kind.as_str(), "job started");
@@ -179,15 +184,21 @@ impl Jobs {
             Ok(Err(refused)) => {
                 tracing::info!(job = job.id, "job refused its input");
                 self.store
-                    .fail_job(job.id, job.attempts, &refused.message, refused.report)
+                    .fail_job(&claim, &refused.message, refused.report)
                     .await
+            }
+            Err(e) if e.is_interruption() => {
+                // The database went away under the job (a connection lost, this process
+                // stopping): like a crash, nothing was applied and the job keeps its lease —
+                // given back at once by a graceful stop, or taken up when the lease runs out.
+                tracing::warn!(job = job.id, error = %e, "job interrupted; left to its lease");
+                Ok(())
             }
             Err(e) => {
                 tracing::error!(job = job.id, error = %e, "job failed");
                 self.store
                     .fail_job(
-                        job.id,
-                        job.attempts,
+                        &claim,
                         &format!(
                             "the job stopped on an error and nothing was applied ({e}); retry it"
                         ),
@@ -202,8 +213,7 @@ impl Jobs {
             tracing::error!(job = job.id, error = %e, "recording the job's failure failed");
             self.store
                 .fail_job(
-                    job.id,
-                    job.attempts,
+                    &claim,
                     "the job failed and its report could not be stored; nothing was applied — check the file and retry",
                     None,
                 )

@@ -109,7 +109,7 @@ pub(super) async fn upload_codes(
         format!("Uploaded {codes}")
     };
     audit(&mut tx, ctx, actor, "coupons.uploaded", &summary).await?;
-    finish_job(&mut tx, job.id, job.attempts, &summary).await?;
+    finish_job(&mut tx, &running.claim, &summary).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }

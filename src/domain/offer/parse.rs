@@ -34,13 +34,13 @@ pub struct OfferContext {
 pub fn parse(f: &OfferForm, ctx: &OfferContext) -> Result<OfferRules, FieldErrors> {
     let mut e = FieldErrors::default();
     let on = OfferForm::is_on;
-    let basics = basics(f, ctx, &mut e);
+    let basics = basics(f, &mut e);
+    let expiry = expiry(f, ctx, &mut e);
     let discount = discount(f, ctx, &mut e);
     let applicability = applicability(f, ctx, &mut e);
     let specific_customers_only = on(&f.specific_customers_only);
     let codes = codes(f, ctx, specific_customers_only, &mut e);
     let issual = issual(f, ctx, &mut e);
-    let expiry = basics.as_ref().map(|b| b.2.clone());
     let redemption = redemption(f, ctx, expiry.as_ref(), &mut e);
     let poc_reminder = poc_reminder(f, ctx, &mut e);
     if !e.is_empty() {
@@ -48,7 +48,8 @@ pub fn parse(f: &OfferForm, ctx: &OfferContext) -> Result<OfferRules, FieldError
     }
     // Every section parsed without an error, so each value is present.
     let built = (|| {
-        let (name, pos_code, expiry) = basics?;
+        let (name, pos_code) = basics?;
+        let expiry = expiry?;
         let (delivery, generation, coupon_expiry) = codes?;
         Some(OfferRules {
             name,
@@ -73,16 +74,17 @@ pub fn parse(f: &OfferForm, ctx: &OfferContext) -> Result<OfferRules, FieldError
     })
 }
 
-/// Step 1: the name, the POS code and when the offer ends (a fixed date not in the past, or
-/// along with the campaign that claims it).
-pub fn basics(
-    f: &OfferForm,
-    ctx: &OfferContext,
-    e: &mut FieldErrors,
-) -> Option<(String, Option<String>, OfferExpiry)> {
+/// Step 1: the name and the POS code.
+pub fn basics(f: &OfferForm, e: &mut FieldErrors) -> Option<(String, Option<String>)> {
     let name = e.take(parse_name("name", &f.name, 120));
     let pos_code = e.take(optional(&f.pos_code, |s| code("pos_code", s, 1, 40)));
-    let expiry = match f.expiry_type.as_str() {
+    Some((name?, pos_code?))
+}
+
+/// Step 1: when the offer ends — a fixed date not in the past, or along with the campaign
+/// that claims it.
+pub fn expiry(f: &OfferForm, ctx: &OfferContext, e: &mut FieldErrors) -> Option<OfferExpiry> {
+    match f.expiry_type.as_str() {
         "fixed" => e.take(date("expires_on", &f.expires_on).and_then(|d| {
             if d < ctx.today {
                 Err(FieldError::new("expires_on", "must be today or later"))
@@ -95,8 +97,7 @@ pub fn basics(
             "expiry_type",
             "choose a fixed date or along with the campaign",
         ))),
-    };
-    Some((name?, pos_code?, expiry?))
+    }
 }
 
 /// Step 2: a fixed amount, or a percentage with an optional cap (the cap only with a
@@ -611,5 +612,20 @@ mod tests {
         };
         poc_reminder(&nobody, &ctx(), &mut e);
         assert_eq!(fields(&e), ["poc_ids"]);
+    }
+
+    #[test]
+    fn every_section_reports_even_when_another_fails() {
+        // A bad name does not hide that the start date is after the offer's end.
+        let f = OfferForm {
+            name: " ".into(),
+            expires_on: "2027-01-31".into(),
+            redemption_start: "date".into(),
+            redemption_start_date: "2027-02-01".into(),
+            discount_value: "10".into(),
+            ..OfferForm::defaults()
+        };
+        let e = parse(&f, &ctx()).unwrap_err();
+        assert_eq!(fields(&e), ["name", "redemption_start_date"]);
     }
 }

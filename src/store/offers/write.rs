@@ -330,9 +330,12 @@ async fn write_code_rows(
             }
         }
         Generation::Randomized { sample } if creating => {
+            // The org's row lock (PostgreSQL) makes creations of randomized offers one at a
+            // time per org, so two can never pick the same free fixed part.
+            let lock = tx.dialect().lock(crate::store::dialect::Lock::Update);
             let (org_prefix,): (String,) = tx
                 .fetch_one(
-                    "SELECT code_prefix FROM orgs WHERE id = $1",
+                    &format!("SELECT code_prefix FROM orgs WHERE id = $1{lock}"),
                     &[org_id.into()],
                 )
                 .await?;

@@ -298,7 +298,10 @@ pub async fn upload_scope(
             )
             .await?
             {
-                return Err(WebError::Internal(anyhow::anyhow!("{refusal:?}")));
+                // The rules other than the scope are the offer's own, so this cannot happen
+                // unless the offer changed meanwhile; say what refused it.
+                let (field, message) = refusal.field_error();
+                return Err(WebError::BadRequest(format!("{field} {message}")));
             }
             Chrome::flash(
                 &session,
