@@ -101,6 +101,27 @@ impl Store {
         Ok(written)
     }
 
+    /// The generation benchmark's ceiling (`bench generate`'s `raw_per_s`): writes `codes`
+    /// (already drawn, sorted) for an offer in one transaction through the same batch writer
+    /// as generation (multi-row INSERT on SQLite, COPY on PostgreSQL, the same indexes) —
+    /// no drawing, no counters, no audit. The number written.
+    pub async fn raw_write_codes(
+        &self,
+        org_id: i64,
+        offer_id: i64,
+        format: &CodeFormat,
+        codes: &[String],
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let writer = CodeWriter::new(&tx, org_id, offer_id);
+        let mut written = 0;
+        for batch in codes.chunks(GENERATION_BATCH) {
+            written += writer.write(&mut tx, format, batch).await?;
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+
     /// How many coupons an offer of the org has (counted; for verification, not for page views).
     pub async fn count_coupons(&self, org_id: i64, offer_id: i64) -> StoreResult<i64> {
         let (n,): (i64,) = self

@@ -19,7 +19,7 @@
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use offerdesk::domain::coupon::{CodeFormat, check_code_space};
+use offerdesk::domain::coupon::{CodeFormat, check_code_space, random_codes};
 use offerdesk::domain::offer::Charset;
 use offerdesk::domain::offer::form::{OfferContext, OfferForm, parse};
 use offerdesk::domain::org::{Currency, OrgSettings};
@@ -64,6 +64,19 @@ enum Command {
         #[arg(long)]
         database_url: Option<String>,
     },
+}
+
+/// The process's peak resident memory so far (`VmHWM`), in MB; 0 where /proc is missing.
+pub fn max_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
 }
 
 /// A fresh database for one run, removed afterwards.
@@ -189,15 +202,39 @@ async fn main() -> anyhow::Result<()> {
                     bail!("verification failed: {stored} codes stored, {count} expected");
                 }
                 store.close().await;
+                drop_db(&db).await?;
+                // The ceiling, same run: the same number of codes of the same format, drawn
+                // beforehand, written raw into a fresh database with the same indexes.
+                let raw_db = fresh_db(database_url.as_deref()).await?;
+                let raw = async {
+                    let store = Store::open(&raw_db.url).await?;
+                    let (org, offer) = org_and_offer(&store).await?;
+                    let codes = random_codes(&format, count as usize);
+                    let started = Instant::now();
+                    let written = store.raw_write_codes(org, offer, &format, &codes).await?;
+                    let raw_seconds = started.elapsed().as_secs_f64();
+                    store.close().await;
+                    if written != count {
+                        bail!("raw write: {written} codes written, {count} expected");
+                    }
+                    anyhow::Ok(raw_seconds)
+                }
+                .await;
+                drop_db(&raw_db).await?;
+                let raw_seconds = raw?;
                 println!("backend={} verified={stored}", store.backend_name());
+                println!("max_rss_mb={:.0}", max_rss_mb());
                 println!(
-                    "generate count={count} seconds={seconds:.2} codes_per_s={:.0}",
-                    count as f64 / seconds
+                    "generate count={count} seconds={seconds:.2} codes_per_s={:.0} raw_per_s={:.0}",
+                    count as f64 / seconds,
+                    count as f64 / raw_seconds
                 );
                 Ok(())
             }
             .await;
-            drop_db(&db).await?;
+            if result.is_err() {
+                let _ = drop_db(&db).await;
+            }
             result
         }
         Command::Issue {
@@ -231,6 +268,7 @@ async fn bench_issue(db: &FreshDb, count: u64) -> anyhow::Result<()> {
         "backend={} verified={issued} summary={summary:?}",
         store.backend_name(),
     );
+    println!("max_rss_mb={:.0}", max_rss_mb());
     println!(
         "issue count={count} seconds={seconds:.2} issues_per_s={:.0}",
         count as f64 / seconds

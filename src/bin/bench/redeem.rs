@@ -77,6 +77,7 @@ pub async fn bench_redeem(db: &FreshDb, count: u64, concurrency: usize) -> anyho
         latencies[((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1]
     };
     println!("backend={} verified={redeemed}", store.backend_name());
+    println!("max_rss_mb={:.0}", super::max_rss_mb());
     println!(
         "redeem count={count} concurrency={concurrency} seconds={seconds:.2} redeems_per_s={:.0} p50_ms={:.2} p99_ms={:.2}",
         count as f64 / seconds,
