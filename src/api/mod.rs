@@ -5,6 +5,7 @@
 pub mod claims;
 pub mod coupons;
 pub mod openapi;
+pub mod ping;
 pub mod redemption;
 pub mod revoke;
 pub mod series;
@@ -50,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/coupon").route(get().to(coupons::details)))
             .service(resource("/offers/{id}/claim").route(post().to(claims::claim)))
             .service(resource("/offers/{id}/revoke").route(post().to(revoke::revoke)))
+            .service(resource("/ping").route(post().to(ping::ping)))
             .default_service(web::to(not_found)),
     );
 }

@@ -1,6 +1,6 @@
 //! The OpenAPI description of `/api/v2`, generated from the handlers and types.
 
-use super::{claims, coupons, redemption, revoke, series};
+use super::{claims, coupons, ping, redemption, revoke, series};
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
     paths(series::create, series::get, series::list, coupons::issue, coupons::bulk_issue,
         coupons::issue_multiple, redemption::is_redeemable, redemption::validate, redemption::redeem,
         redemption::reverse, coupons::details, coupons::upload, coupons::job,
-        claims::claim, revoke::revoke),
+        claims::claim, revoke::revoke, ping::ping),
     modifiers(&Bearer),
     tags((name = "series", description = "Offers (coupon series)"),
         (name = "coupons", description = "Issuing and coupon details"),

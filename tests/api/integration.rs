@@ -690,3 +690,22 @@ async fn the_api_does_not_create_randomized_code_offers() {
     let org = app.org_id("Acme").await;
     assert!(app.store.offer_names(org).await.unwrap().is_empty());
 }
+
+/// `POST /api/v2/ping` answers a valid key with fixed JSON and refuses a missing one, in the
+/// API's error envelope (the redeem benchmark's HTTP floor calls it).
+#[tokio::test]
+async fn ping_checks_the_key_and_answers_fixed_json() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 1000).await;
+    let (status, v) = api.post("/ping", json!({"anything": 1})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v, json!({"ok": true}));
+    let anonymous = reqwest::Client::new()
+        .post(format!("{}/api/v2/ping", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = anonymous.json().await.unwrap();
+    assert!(body["error"]["code"].is_string(), "{body}");
+}

@@ -157,8 +157,15 @@ async fn org_and_offer(store: &Store) -> anyhow::Result<(i64, i64)> {
             &actor,
         )
         .await?;
+    let offer = offer_for(store, org.id, "Bench offer").await?;
+    Ok((org.id, offer))
+}
+
+/// An offer of the org with 10-character unique codes, 10% off; its id.
+async fn offer_for(store: &Store, org: i64, name: &str) -> anyhow::Result<i64> {
+    let actor = Actor::system("bench");
     let form = OfferForm {
-        name: "Bench offer".into(),
+        name: name.into(),
         expires_on: "2099-12-31".into(),
         discount_value: "10".into(),
         ..OfferForm::defaults()
@@ -169,10 +176,7 @@ async fn org_and_offer(store: &Store) -> anyhow::Result<(i64, i64)> {
         ..Default::default()
     };
     let rules = parse(&form, &ctx).map_err(anyhow::Error::msg)?;
-    let offer = store
-        .create_offer(org.id, &rules, None, None, &actor)
-        .await?;
-    Ok((org.id, offer))
+    Ok(store.create_offer(org, &rules, None, None, &actor).await?)
 }
 
 #[tokio::main]

@@ -1,10 +1,14 @@
-//! `bench redeem`: N redeem calls over HTTP from C concurrent keep-alive clients.
+//! `bench redeem`: N redeem calls over HTTP from C concurrent keep-alive clients, and the two
+//! ceilings of the same run (#15): `http_floor_per_s` — the same clients, concurrency and key
+//! calling `POST /api/v2/ping`, which answers fixed JSON without the database — and
+//! `db_floor_per_s` — C tasks redeeming N other issued codes straight through
+//! `app::redeem::redeem` (the same load, decision and guarded statements), no HTTP.
 //!
 //! The client is a minimal HTTP/1.1 keep-alive loop over a `TcpStream` (one request in flight
 //! per connection), so the bench needs no HTTP client crate and measures the server, not a
 //! client library.
 
-use super::{FreshDb, issue_audience, org_and_offer};
+use super::{FreshDb, issue_audience, offer_for, org_and_offer};
 use anyhow::{Context, bail};
 use offerdesk::config::Settings;
 use offerdesk::domain::user::Actor;
@@ -23,6 +27,10 @@ pub async fn bench_redeem(db: &FreshDb, count: u64, concurrency: usize) -> anyho
     if pairs.len() as u64 != count {
         bail!("setup: {} issued coupons, {count} expected", pairs.len());
     }
+    // The database floor's codes: another offer, as many coupons, issued the same way.
+    let floor_offer = offer_for(&store, org, "Bench floor").await?;
+    issue_audience(&store, org, floor_offer, count).await?;
+    let floor_pairs = store.issued_codes(floor_offer).await?;
     let (_, key) = store
         .create_api_key(org, "bench", None, 10_000_000, &Actor::system("bench"))
         .await?;
@@ -35,42 +43,19 @@ pub async fn bench_redeem(db: &FreshDb, count: u64, concurrency: usize) -> anyho
     let addr = format!("127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
 
-    // Each client takes the next code from a shared cursor until all are done.
     let pairs = Arc::new(pairs);
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut clients = Vec::with_capacity(concurrency);
-    for _ in 0..concurrency {
-        let (pairs, next, addr, key) = (pairs.clone(), next.clone(), addr.clone(), key.clone());
-        clients.push(tokio::spawn(async move {
-            let mut conn = Conn::open(&addr).await?;
-            let mut latencies = Vec::new();
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((code, mobile)) = pairs.get(i) else {
-                    break;
-                };
-                let body = format!(
-                    r#"{{"transactionNumber":"B{i}","billAmount":150000,"storeCode":"S1","customer":{{"mobile":"{mobile}"}},"codes":["{code}"]}}"#
-                );
-                let t = Instant::now();
-                let (status, answer) = conn.post("/api/v2/coupon/redeem", &key, &body).await?;
-                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
-                if status != 200 {
-                    bail!("redeem {code} answered {status}: {answer}");
-                }
-            }
-            anyhow::Ok(latencies)
-        }));
-    }
-    let mut latencies = Vec::with_capacity(count as usize);
-    for c in clients {
-        latencies.extend(c.await??);
-    }
-    let seconds = started.elapsed().as_secs_f64();
+    let (seconds, mut latencies) =
+        http_run(&addr, &key, &pairs, concurrency, "/api/v2/coupon/redeem").await?;
     let redeemed = store.get_offer(org, offer).await?.redeemed_count;
     if redeemed as u64 != count || store.redemption_count(org, offer).await? as u64 != count {
         bail!("verification failed: {redeemed} redeemed, {count} expected");
+    }
+    // The ceilings, same run: the HTTP stack alone, then the database path alone.
+    let (ping_seconds, _) = http_run(&addr, &key, &pairs, concurrency, "/api/v2/ping").await?;
+    let db_seconds = db_run(&store, org, floor_pairs, concurrency).await?;
+    let floor_redeemed = store.redemption_count(org, floor_offer).await? as u64;
+    if floor_redeemed != count {
+        bail!("db floor: {floor_redeemed} redeemed, {count} expected");
     }
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| {
@@ -79,12 +64,122 @@ pub async fn bench_redeem(db: &FreshDb, count: u64, concurrency: usize) -> anyho
     println!("backend={} verified={redeemed}", store.backend_name());
     println!("max_rss_mb={:.0}", super::max_rss_mb());
     println!(
-        "redeem count={count} concurrency={concurrency} seconds={seconds:.2} redeems_per_s={:.0} p50_ms={:.2} p99_ms={:.2}",
+        "redeem count={count} concurrency={concurrency} seconds={seconds:.2} redeems_per_s={:.0} p50_ms={:.2} p99_ms={:.2} http_floor_per_s={:.0} db_floor_per_s={:.0}",
         count as f64 / seconds,
         pct(0.50),
-        pct(0.99)
+        pct(0.99),
+        count as f64 / ping_seconds,
+        count as f64 / db_seconds,
     );
     Ok(())
+}
+
+/// N calls of `path` with each pair's redeem body from `concurrency` keep-alive clients taking
+/// the next pair from a shared cursor; (seconds, latencies in ms). Every answer must be 200.
+async fn http_run(
+    addr: &str,
+    key: &str,
+    pairs: &Arc<Vec<(String, String)>>,
+    concurrency: usize,
+    path: &'static str,
+) -> anyhow::Result<(f64, Vec<f64>)> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut clients = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let (pairs, next, addr, key) = (
+            pairs.clone(),
+            next.clone(),
+            addr.to_string(),
+            key.to_string(),
+        );
+        clients.push(tokio::spawn(async move {
+            let mut conn = Conn::open(&addr).await?;
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((code, mobile)) = pairs.get(i) else {
+                    break;
+                };
+                let body = redeem_body(&format!("B{i}"), code, mobile);
+                let t = Instant::now();
+                let (status, answer) = conn.post(path, &key, &body).await?;
+                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                if status != 200 {
+                    bail!("{path} for {code} answered {status}: {answer}");
+                }
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(pairs.len());
+    for c in clients {
+        latencies.extend(c.await??);
+    }
+    Ok((started.elapsed().as_secs_f64(), latencies))
+}
+
+/// The redeem call's body for one code and its customer.
+fn redeem_body(transaction: &str, code: &str, mobile: &str) -> String {
+    format!(
+        r#"{{"transactionNumber":"{transaction}","billAmount":150000,"storeCode":"S1","customer":{{"mobile":"{mobile}"}},"codes":["{code}"]}}"#
+    )
+}
+
+/// The same redemptions straight through the use case by `concurrency` tasks, no HTTP;
+/// seconds.
+async fn db_run(
+    store: &Store,
+    org: i64,
+    pairs: Vec<(String, String)>,
+    concurrency: usize,
+) -> anyhow::Result<f64> {
+    use offerdesk::app::redeem::{OfferCache, redeem};
+    use offerdesk::domain::issue::CustomerRef;
+    use offerdesk::domain::masters::IdentifierType;
+    use offerdesk::domain::redemption::{RedeemRequest, Redeemed};
+    let pairs = Arc::new(pairs);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let cache = OfferCache::default();
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let (pairs, next, store, cache) =
+            (pairs.clone(), next.clone(), store.clone(), cache.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((code, mobile)) = pairs.get(i) else {
+                    break;
+                };
+                let req = RedeemRequest {
+                    org_id: org,
+                    transaction_number: format!("D{i}"),
+                    bill_amount: 150000,
+                    bill_unknown: false,
+                    store_code: Some("S1".into()),
+                    till_code: None,
+                    customer: Some(
+                        CustomerRef::parse(IdentifierType::Mobile, mobile)
+                            .map_err(anyhow::Error::msg)?,
+                    ),
+                    codes: vec![code.clone()],
+                    lines: Vec::new(),
+                    api_key_id: None,
+                    consumer_id: None,
+                };
+                let done = redeem(&store, &cache, &req).await?;
+                if !matches!(done, Redeemed::Done { replay: false, .. }) {
+                    bail!("db floor: {code} was not redeemed: {done:?}");
+                }
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(started.elapsed().as_secs_f64())
 }
 
 /// One keep-alive HTTP/1.1 connection.
