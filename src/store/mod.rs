@@ -5,6 +5,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod bench;
 pub mod claims;
 pub mod coupons;
 pub mod customers;

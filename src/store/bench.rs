@@ -1,0 +1,142 @@
+//! Ceilings the benchmarks measure the product against, in the same run (#15): the bare writes
+//! of the rows an operation produces, with the same tables and indexes and nothing else — no
+//! rules, no drawing, no counters, no audit.
+
+use super::dyntx::DynTx;
+use super::{Store, StoreResult};
+use chrono::Utc;
+use std::fmt::Write as _;
+
+/// Rows per multi-row statement on SQLite.
+const ROWS: usize = 400;
+
+impl Store {
+    /// `bench issue`'s `raw_per_s`: the rows a bulk issue of the offer's coupons to customers
+    /// `mobiles` writes — the customers, one issue record each, each coupon marked issued to
+    /// its customer — in one transaction: multi-row statements on SQLite, `COPY` (and one
+    /// joined `UPDATE`) on PostgreSQL. The offer must have at least as many coupons, none issued.
+    /// The number of coupons issued.
+    pub async fn raw_issue(
+        &self,
+        org_id: i64,
+        offer_id: i64,
+        mobiles: &[String],
+    ) -> StoreResult<u64> {
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        match &mut tx {
+            DynTx::Sqlite(t) => {
+                for chunk in mobiles.chunks(ROWS) {
+                    let mut sql = String::from(
+                        "INSERT INTO customers (org_id, identifier_type, identifier, created_at) VALUES ",
+                    );
+                    for (i, m) in chunk.iter().enumerate() {
+                        let _ = write!(
+                            sql,
+                            "{}({org_id},'MOBILE','{m}',?1)",
+                            if i > 0 { "," } else { "" }
+                        );
+                    }
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(now)
+                        .execute(&mut **t)
+                        .await?;
+                }
+            }
+            DynTx::Postgres(t) => {
+                let stamp = now.to_rfc3339();
+                let mut data = String::with_capacity(mobiles.len() * 48);
+                for m in mobiles {
+                    let _ = writeln!(data, "{org_id}\tMOBILE\t{m}\t{stamp}");
+                }
+                let mut copy = t
+                    .copy_in_raw("COPY customers (org_id, identifier_type, identifier, created_at) FROM STDIN")
+                    .await?;
+                copy.send(data.into_bytes()).await?;
+                copy.finish().await?;
+            }
+        }
+        let customers: Vec<(i64,)> = tx
+            .fetch_all(
+                "SELECT id FROM customers WHERE org_id = $1 ORDER BY id",
+                &[org_id.into()],
+            )
+            .await?;
+        let coupons: Vec<(i64,)> = tx
+            .fetch_all(
+                "SELECT id FROM coupons WHERE offer_id = $1 ORDER BY id LIMIT $2",
+                &[offer_id.into(), (mobiles.len() as i64).into()],
+            )
+            .await?;
+        let pairs: Vec<(i64, i64)> = coupons
+            .iter()
+            .zip(&customers)
+            .map(|(c, u)| (c.0, u.0))
+            .collect();
+        match &mut tx {
+            DynTx::Sqlite(t) => {
+                for chunk in pairs.chunks(ROWS) {
+                    let mut issuals = String::from(
+                        "INSERT INTO issuals (org_id, offer_id, coupon_id, customer_id, issued_at, source) VALUES ",
+                    );
+                    let mut values = String::new();
+                    for (i, (coupon, customer)) in chunk.iter().enumerate() {
+                        let sep = if i > 0 { "," } else { "" };
+                        let _ = write!(
+                            issuals,
+                            "{sep}({org_id},{offer_id},{coupon},{customer},?1,'bench')"
+                        );
+                        let _ = write!(values, "{sep}({coupon},{customer})");
+                    }
+                    sqlx::query(sqlx::AssertSqlSafe(issuals))
+                        .bind(now)
+                        .execute(&mut **t)
+                        .await?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "WITH v(id, customer) AS (VALUES {values}) UPDATE coupons SET status = 'issued', \
+                         customer_id = v.customer, issued_at = ?1 FROM v WHERE coupons.id = v.id"
+                    )))
+                    .bind(now)
+                    .execute(&mut **t)
+                    .await?;
+                }
+            }
+            DynTx::Postgres(t) => {
+                let stamp = now.to_rfc3339();
+                let mut issuals = String::with_capacity(pairs.len() * 48);
+                let mut staged = String::with_capacity(pairs.len() * 24);
+                for (coupon, customer) in &pairs {
+                    let _ = writeln!(
+                        issuals,
+                        "{org_id}\t{offer_id}\t{coupon}\t{customer}\t{stamp}\tbench"
+                    );
+                    let _ = writeln!(staged, "{coupon}\t{customer}");
+                }
+                let mut copy = t
+                    .copy_in_raw("COPY issuals (org_id, offer_id, coupon_id, customer_id, issued_at, source) FROM STDIN")
+                    .await?;
+                copy.send(issuals.into_bytes()).await?;
+                copy.finish().await?;
+                sqlx::query(
+                    "CREATE TEMP TABLE raw_issue (id BIGINT, customer BIGINT) ON COMMIT DROP",
+                )
+                .execute(&mut **t)
+                .await?;
+                let mut copy = t
+                    .copy_in_raw("COPY raw_issue (id, customer) FROM STDIN")
+                    .await?;
+                copy.send(staged.into_bytes()).await?;
+                copy.finish().await?;
+                sqlx::query(
+                    "UPDATE coupons SET status = 'issued', customer_id = r.customer, issued_at = $1 \
+                     FROM raw_issue r WHERE coupons.id = r.id",
+                )
+                .bind(now)
+                .execute(&mut **t)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(pairs.len() as u64)
+    }
+}
