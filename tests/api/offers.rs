@@ -530,20 +530,24 @@ async fn roles_and_orgs_are_enforced_on_offers() {
     assert!(!globex.get("/offers").await.body.contains("Welcome"));
 }
 
-#[tokio::test]
-async fn an_offer_created_from_a_consumer_is_claimed_by_it() {
-    let app = spawn_app().await;
-    let b = marketing(&app).await;
+/// The loyalty program "Club" of Acme; its id.
+async fn club(app: &TestApp) -> i64 {
     let org = app.store.find_org_by_name("Acme").await.unwrap().unwrap();
-    let consumer = app
-        .store
+    app.store
         .create_consumer(
             org.id,
             &offerdesk::domain::masters::NewConsumer::parse("Club", "loyalty", "", "").unwrap(),
             &Actor::system("t"),
         )
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_offer_created_from_a_consumer_is_claimed_by_it() {
+    let app = spawn_app().await;
+    let b = marketing(&app).await;
+    let consumer = club(&app).await;
     let page = b.get(&format!("/admin/consumers/{consumer}")).await.body;
     assert!(page.contains(&format!("action=\"/offers/new/for/{consumer}\"")));
     let started = b.post(&format!("/offers/new/for/{consumer}"), &[]).await;
@@ -600,7 +604,7 @@ async fn an_offer_created_from_a_consumer_is_claimed_by_it() {
     let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
     assert_eq!(
         app.store
-            .get_offer(org.id, id)
+            .get_offer(app.org_id("Acme").await, id)
             .await
             .unwrap()
             .claimed_by
@@ -877,16 +881,7 @@ async fn specific_customers_only_needs_an_uploaded_customer_list() {
 async fn an_offer_created_from_a_consumer_cannot_have_randomized_codes() {
     let app = spawn_app().await;
     let b = marketing(&app).await;
-    let org = app.store.find_org_by_name("Acme").await.unwrap().unwrap();
-    let consumer = app
-        .store
-        .create_consumer(
-            org.id,
-            &offerdesk::domain::masters::NewConsumer::parse("Club", "loyalty", "", "").unwrap(),
-            &Actor::system("t"),
-        )
-        .await
-        .unwrap();
+    let consumer = club(&app).await;
     b.post(&format!("/offers/new/for/{consumer}"), &[]).await;
     let page = b
         .post(
