@@ -109,17 +109,25 @@ pub struct RunningJob {
     pub progress: Arc<JobProgress>,
 }
 
-/// Marks a job done through the work's own transaction.
-pub async fn finish_job(tx: &mut DynTx, claim: &JobClaim, summary: &str) -> StoreResult<()> {
-    // Only the claim that ran the work may finish it: a worker whose lease ran out while
-    // another took the job up again finds nothing to mark, and its transaction — the work
-    // with it — is rolled back.
+/// Ends a claim's run of a job: `done` with its summary, or `failed` with its error. Only the
+/// claim running the job matches; whether it did.
+async fn end_claim(
+    tx: &mut DynTx,
+    claim: &JobClaim,
+    outcome: Result<&str, &str>,
+) -> StoreResult<bool> {
+    let (status, summary, error) = match outcome {
+        Ok(summary) => ("done", Some(summary), None),
+        Err(error) => ("failed", None, Some(error)),
+    };
     let marked = tx
         .execute(
-            "UPDATE jobs SET status = 'done', summary = $1, error = NULL, finished_at = $2, lease_until = NULL \
-             WHERE id = $3 AND status = 'running' AND attempts = $4 AND lease_owner = $5",
+            "UPDATE jobs SET status = $1, summary = COALESCE($2, summary), error = $3, finished_at = $4, lease_until = NULL \
+             WHERE id = $5 AND status = 'running' AND attempts = $6 AND lease_owner = $7",
             &[
-                summary.into(),
+                status.into(),
+                Arg::OptText(summary.map(str::to_string)),
+                Arg::OptText(error.map(str::to_string)),
                 Utc::now().into(),
                 claim.job_id.into(),
                 claim.attempts.into(),
@@ -127,7 +135,15 @@ pub async fn finish_job(tx: &mut DynTx, claim: &JobClaim, summary: &str) -> Stor
             ],
         )
         .await?;
-    if marked == 0 {
+    Ok(marked > 0)
+}
+
+/// Marks a job done through the work's own transaction.
+pub async fn finish_job(tx: &mut DynTx, claim: &JobClaim, summary: &str) -> StoreResult<()> {
+    // Only the claim that ran the work may finish it: a worker whose lease ran out while
+    // another took the job up again finds nothing to mark, and its transaction — the work
+    // with it — is rolled back.
+    if !end_claim(tx, claim, Ok(summary)).await? {
         return Err(StoreError::Conflict(
             "the job was taken up again by another worker; this run's work was not kept".into(),
         ));
@@ -346,20 +362,7 @@ impl Store {
             .collect();
         let error = error.as_str();
         let mut tx = self.begin().await?;
-        let marked = tx
-            .execute(
-                "UPDATE jobs SET status = 'failed', error = $1, finished_at = $2, lease_until = NULL \
-                 WHERE id = $3 AND status = 'running' AND attempts = $4 AND lease_owner = $5",
-                &[
-                    error.into(),
-                    Utc::now().into(),
-                    claim.job_id.into(),
-                    claim.attempts.into(),
-                    claim.owner.as_str().into(),
-                ],
-            )
-            .await?;
-        if marked == 0 {
+        if !end_claim(&mut tx, claim, Err(error)).await? {
             // Dropping the transaction rolls it back: nothing of this claim is recorded.
             return Ok(());
         }
