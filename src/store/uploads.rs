@@ -5,6 +5,23 @@ use super::StoreResult;
 use super::dyntx::{Arg, DynTx};
 use chrono::{DateTime, NaiveDate, Utc};
 
+/// `$1`…`$5` of both upload statements: org, offer, source, when, valid till.
+fn upload_args(
+    org_id: i64,
+    offer_id: i64,
+    source: &str,
+    now: DateTime<Utc>,
+    valid_till: Option<NaiveDate>,
+) -> Vec<Arg> {
+    vec![
+        org_id.into(),
+        offer_id.into(),
+        source.into(),
+        now.into(),
+        valid_till.into(),
+    ]
+}
+
 /// Inserts codes of an offer, each `(code, customer)` issued to its customer when it has one;
 /// a code already in the org is skipped. The rows written: (id, code, customer).
 pub async fn insert_codes(
@@ -16,13 +33,7 @@ pub async fn insert_codes(
     valid_till: Option<NaiveDate>,
     rows: &[(&str, Option<i64>)],
 ) -> StoreResult<Vec<(i64, String, Option<i64>)>> {
-    let mut args: Vec<Arg> = vec![
-        org_id.into(),
-        offer_id.into(),
-        source.into(),
-        now.into(),
-        valid_till.into(),
-    ];
+    let mut args = upload_args(org_id, offer_id, source, now, valid_till);
     let mut tuples = Vec::with_capacity(rows.len());
     for (i, (code, customer)) in rows.iter().enumerate() {
         let (c, k) = (6 + 2 * i, 7 + 2 * i);
@@ -54,13 +65,7 @@ pub async fn insert_issuals(
     valid_till: Option<NaiveDate>,
     issued: &[(i64, i64)],
 ) -> StoreResult<()> {
-    let mut args: Vec<Arg> = vec![
-        org_id.into(),
-        offer_id.into(),
-        source.into(),
-        now.into(),
-        valid_till.into(),
-    ];
+    let mut args = upload_args(org_id, offer_id, source, now, valid_till);
     let tuples: Vec<String> = issued
         .iter()
         .enumerate()
