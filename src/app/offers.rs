@@ -6,6 +6,7 @@
 use crate::domain::claim::ClaimRefusal;
 use crate::domain::offer::edit::changes;
 use crate::domain::offer::form::OfferForm;
+use crate::domain::offer::input::OfferField;
 use crate::domain::offer::{Generation, OfferExpiry, OfferRules};
 use crate::domain::user::Actor;
 use crate::store::offers::OfferRecord;
@@ -16,8 +17,8 @@ use crate::store::{Store, StoreError, StoreResult};
 pub enum OfferRefusal {
     /// The consumer the offer is created for may not hold it (CLM-1).
     Claim(ClaimRefusal),
-    /// Another offer of the org uses this value of the field (`common_code`, `offer_code`).
-    Taken(&'static str),
+    /// Another offer of the org uses this value of the field (the common code, the offer code).
+    Taken(OfferField),
     /// Every fixed part for randomized codes of the sample's length is used (COD-4).
     NoFixedPartLeft,
     /// Randomized common codes are made only by offers created in Incentives, not from a
@@ -31,15 +32,15 @@ impl OfferRefusal {
         match self {
             OfferRefusal::Claim(r) => ("consumer", r.to_string()),
             OfferRefusal::Taken(field) => (
-                field,
+                field.form(),
                 "is already used by another offer of this organisation".into(),
             ),
             OfferRefusal::RandomizedOutsideIncentives => (
-                "generation",
+                OfferField::Generation.form(),
                 "cannot be randomized common codes here: those are made only by offers created in Incentives (a campaign or program can claim such an offer afterwards)".into(),
             ),
             OfferRefusal::NoFixedPartLeft => (
-                "sample_code",
+                OfferField::SampleCode.form(),
                 "has no fixed part left: every one for codes of this length is used by another randomized offer of this organisation; choose another length".into(),
             ),
         }
@@ -48,9 +49,11 @@ impl OfferRefusal {
 
 fn refusal_of(e: StoreError) -> Result<OfferRefusal, StoreError> {
     match e {
-        StoreError::Conflict(f) if f == "common_code" => Ok(OfferRefusal::Taken("common_code")),
+        StoreError::Conflict(f) if f == "common_code" => {
+            Ok(OfferRefusal::Taken(OfferField::CommonCode))
+        }
         StoreError::Conflict(f) if f == "sample_code" => Ok(OfferRefusal::NoFixedPartLeft),
-        StoreError::Conflict(_) => Ok(OfferRefusal::Taken("offer_code")),
+        StoreError::Conflict(_) => Ok(OfferRefusal::Taken(OfferField::OfferCode)),
         e => Err(e),
     }
 }

@@ -21,15 +21,17 @@ pub mod user;
 
 use std::fmt;
 
-/// A field-level validation error: which field, and a message a user understands.
+/// A field-level validation error: which field, and a message a user understands. A form's
+/// fields are named by their input names (`&'static str`); the offer's by `OfferField`, which
+/// knows both its form name and its API name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: &'static str,
+pub struct FieldError<K = &'static str> {
+    pub field: K,
     pub message: String,
 }
 
-impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+impl<K> FieldError<K> {
+    pub fn new(field: K, message: impl Into<String>) -> Self {
         Self {
             field,
             message: message.into(),
@@ -37,7 +39,7 @@ impl FieldError {
     }
 }
 
-impl fmt::Display for FieldError {
+impl<K: fmt::Display> fmt::Display for FieldError<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // "name is required": field errors read as one phrase.
         write!(f, "{} {}", self.field, self.message)
@@ -45,11 +47,17 @@ impl fmt::Display for FieldError {
 }
 
 /// All the field errors of one form or payload.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldErrors(pub Vec<FieldError>);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldErrors<K = &'static str>(pub Vec<FieldError<K>>);
 
-impl FieldErrors {
-    pub fn push(&mut self, field: &'static str, message: impl Into<String>) {
+impl<K> Default for FieldErrors<K> {
+    fn default() -> Self {
+        FieldErrors(Vec::new())
+    }
+}
+
+impl<K> FieldErrors<K> {
+    pub fn push(&mut self, field: K, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
     }
 
@@ -57,17 +65,8 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
-    /// The message for a field, or "" (templates print it unconditionally).
-    pub fn get(&self, field: &str) -> &str {
-        self.0
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
-            .unwrap_or("")
-    }
-
     /// Collects the error of a parse into `self`, returning the value when it parsed.
-    pub fn take<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+    pub fn take<T>(&mut self, result: Result<T, FieldError<K>>) -> Option<T> {
         match result {
             Ok(v) => Some(v),
             Err(e) => {
@@ -77,22 +76,43 @@ impl FieldErrors {
         }
     }
 
-    pub fn into_result(self) -> Result<(), FieldErrors> {
+    pub fn into_result(self) -> Result<(), FieldErrors<K>> {
         if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+
+    /// The same errors under other names for their fields.
+    pub fn renamed<L>(self, name: impl Fn(K) -> L) -> FieldErrors<L> {
+        FieldErrors(
+            self.0
+                .into_iter()
+                .map(|e| FieldError::new(name(e.field), e.message))
+                .collect(),
+        )
     }
 }
 
-impl fmt::Display for FieldErrors {
+impl FieldErrors {
+    /// The message for a field, or "" (templates print it unconditionally).
+    pub fn get(&self, field: &str) -> &str {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+            .unwrap_or("")
+    }
+}
+
+impl<K: fmt::Display> fmt::Display for FieldErrors<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts: Vec<String> = self.0.iter().map(|e| e.to_string()).collect();
         f.write_str(&parts.join("; "))
     }
 }
 
-impl std::error::Error for FieldErrors {}
+impl<K: fmt::Display + fmt::Debug> std::error::Error for FieldErrors<K> {}
 
 /// Trims and checks a free-text name: required, at most `max` characters, no control characters.
-pub fn parse_name(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
+pub fn parse_name<K>(field: K, raw: &str, max: usize) -> Result<String, FieldError<K>> {
     let s = raw.trim();
     if s.is_empty() {
         return Err(FieldError::new(field, "is required"));

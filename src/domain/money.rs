@@ -4,7 +4,7 @@ use super::FieldError;
 
 /// Parses a decimal amount typed by a person ("500", "1,500.50") into minor units of a
 /// currency with `digits` minor digits. Zero and negative amounts are refused.
-pub fn parse_amount(field: &'static str, raw: &str, digits: u32) -> Result<i64, FieldError> {
+pub fn parse_amount<K: Copy>(field: K, raw: &str, digits: u32) -> Result<i64, FieldError<K>> {
     let s: String = raw
         .trim()
         .chars()
@@ -52,7 +52,7 @@ pub fn parse_amount(field: &'static str, raw: &str, digits: u32) -> Result<i64, 
 }
 
 /// Parses a percentage with up to two decimals into basis points: "15" → 1500; 0 < p ≤ 100.
-pub fn parse_percent(field: &'static str, raw: &str) -> Result<i64, FieldError> {
+pub fn parse_percent<K: Copy>(field: K, raw: &str) -> Result<i64, FieldError<K>> {
     let bp = parse_amount(field, raw.trim().trim_end_matches('%'), 2).map_err(|e| {
         if e.message.contains("decimals") {
             FieldError::new(field, "can have at most 2 decimals")

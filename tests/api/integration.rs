@@ -283,6 +283,52 @@ async fn bad_requests_name_the_field_and_keys_are_checked() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"]["field"], "validTill", "{v}");
+    // Amounts are read as minor units and percentages as numbers, each error named by the
+    // body's field (not the console form's).
+    for (body, field, words) in [
+        (
+            json!({"name": "X", "discountType": "ABS", "discountValue": 12.5, "validTill": "2099-01-01"}),
+            "discountValue",
+            "whole number of minor units",
+        ),
+        (
+            json!({"name": "X", "discountType": "PERC", "discountValue": 101, "validTill": "2099-01-01"}),
+            "discountValue",
+            "at most 100",
+        ),
+        (
+            json!({"name": "X", "discountType": "PERC", "discountValue": 10, "validTill": "2099-01-01", "minBill": 50000, "maxBill": 40000}),
+            "maxBill",
+            "must not be less than the minimum bill amount",
+        ),
+        (
+            json!({"name": "X", "discountType": "PERC", "discountValue": 10, "validTill": "2099-01-01", "maxRedemptionsPerCustomer": 2}),
+            "maxRedemptionsPerCustomer",
+            "more than once",
+        ),
+        (
+            json!({"name": "X", "discountType": "PERC", "discountValue": 10, "validTill": "2099-01-01", "codeLength": 3}),
+            "codeLength",
+            "between 4 and 20",
+        ),
+    ] {
+        let (status, v) = api.post("/coupon/series", body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {v}");
+        assert_eq!(v["error"]["field"], field, "{body} → {v}");
+        let message = v["error"]["message"].as_str().unwrap_or("");
+        assert!(message.contains(&format!("{field}: ")), "{v}");
+        assert!(message.contains(words), "{v}");
+    }
+    let (status, v) = api
+        .post("/coupon/series", json!({"name": "Typed", "discountType": "PERC", "discountValue": 12.5,
+            "discountCap": 25050, "validTill": "2099-01-01", "minBill": 100050, "weekdays": ["MON", "sat"]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["discountValue"], 12.5, "{v}");
+    assert_eq!(v["discountCap"], 25050, "{v}");
+    // Minor units, in the offer's plain words: a 1,000.50 minimum bill, a 250.50 cap.
+    let words = v["description"].as_str().unwrap_or("");
+    assert!(words.contains("1,000.50") && words.contains("250.50"), "{v}");
     let (status, v) = api
         .post("/coupon/series", json!({"name": "Dup", "discountType": "PERC", "discountValue": 5, "codeType": "COMMON", "commonCode": "SAME", "validTill": "2027-01-01"}))
         .await;

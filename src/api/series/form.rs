@@ -1,10 +1,10 @@
-//! The API body of a new offer mapped onto the wizard's form (codes of the org's records to
-//! ids, unknown POC emails to new POCs), and the form's field names back to the API's.
+//! The API body of a new offer as the input of the offer's section parsers: codes of the
+//! org's records resolved to ids, unknown POC emails added as POCs, numbers and amounts read
+//! as sent (amounts in minor units) — never converted into the wizard's form strings.
 
 use super::SeriesBody;
 use crate::api::ApiError;
-use crate::domain::money::amount_input;
-use crate::domain::offer::form::OfferForm;
+use crate::domain::offer::input::{Given, Ids, OfferField, OfferInput, ReminderGiven};
 use crate::state::AppState;
 use crate::store::masters::CodedKind;
 use std::collections::HashMap;
@@ -15,7 +15,7 @@ pub(super) async fn poc_ids(
     org_id: i64,
     emails: &[String],
     actor: &crate::domain::user::Actor,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<i64>, ApiError> {
     use crate::domain::masters::NewPoc;
     let mut known: HashMap<String, i64> = state
         .store
@@ -38,55 +38,23 @@ pub(super) async fn poc_ids(
                 id
             }
         };
-        ids.push(id.to_string());
+        ids.push(id);
     }
     Ok(ids)
 }
 
-/// The form field's name in the API body.
-pub(super) fn api_field(form_field: &str) -> String {
-    let special = [
-        ("expires_on", "validTill"),
-        ("total_redemption_cap", "maxRedeem"),
-        ("anyone_can_redeem", "anyUser"),
-        ("generation", "codeType"),
-        ("include_sale", "includeSaleItems"),
-        ("max_per_customer", "maxIssualsPerCustomer"),
-        ("coupon_expiry", "couponExpiryType"),
-        ("coupon_expiry_n", "couponExpiryValue"),
-        ("poc_reminder_days", "expiryReminder.daysBefore"),
-        ("poc_ids", "expiryReminder.pocEmails"),
-    ];
-    if let Some((_, api)) = special.iter().find(|(f, _)| *f == form_field) {
-        return api.to_string();
-    }
-    let mut out = String::new();
-    let mut upper = false;
-    for c in form_field.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Maps codes of the org's records to the ids the form takes; an unknown code is an error.
+/// Maps codes of the org's records to their ids; an unknown code is an error.
 pub(super) fn ids_of(
     field: &str,
     codes: &[String],
     known: &HashMap<String, i64>,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<i64>, ApiError> {
     codes
         .iter()
         .map(|c| {
             known
                 .get(&c.trim().to_ascii_uppercase())
-                .map(|id| id.to_string())
+                .copied()
                 .ok_or_else(|| {
                     ApiError::field(
                         field,
@@ -97,106 +65,158 @@ pub(super) fn ids_of(
         .collect()
 }
 
-/// The wizard form an API body stands for.
-pub(super) async fn form_of(
-    state: &AppState,
-    org_id: i64,
-    b: &SeriesBody,
-    digits: u32,
-) -> Result<OfferForm, ApiError> {
-    let mut f = OfferForm::defaults();
-    let lower = |s: &Option<String>, default: &str| {
-        s.as_deref().unwrap_or(default).trim().to_ascii_lowercase()
-    };
-    let num = |n: Option<i64>| n.map(|v| v.to_string()).unwrap_or_default();
-    let money = |n: Option<i64>| n.map(|v| amount_input(v, digits)).unwrap_or_default();
-    let on = |b: bool| if b { "on".to_string() } else { String::new() };
-    f.name = b.name.clone();
-    f.pos_code = b.pos_code.clone().unwrap_or_default();
-    f.expiry_type = lower(&b.expiry_type, "fixed");
-    f.expires_on = b.valid_till.clone().unwrap_or_default();
-    f.discount_type = b.discount_type.trim().to_ascii_uppercase();
-    f.discount_value = match (&b.discount_value, f.discount_type.as_str()) {
-        (None, _) => String::new(),
-        (Some(n), "ABS") => match n.as_i64() {
-            Some(v) if v > 0 => amount_input(v, digits),
-            _ => {
+/// An API body read by the offer's section parsers, with the codes of the org's records it
+/// names resolved to ids (an unknown code is an error before parsing).
+pub(super) struct ApiOffer<'a> {
+    body: &'a SeriesBody,
+    ids: HashMap<OfferField, Vec<i64>>,
+}
+
+impl<'a> ApiOffer<'a> {
+    /// Resolves the body's codes (categories, brands, stores, tills, zones, concepts) and POC
+    /// emails (unknown ones become POCs of the org).
+    pub(super) async fn resolve(
+        state: &AppState,
+        org_id: i64,
+        body: &'a SeriesBody,
+        actor: &crate::domain::user::Actor,
+    ) -> Result<ApiOffer<'a>, ApiError> {
+        let coded = |kind| async move {
+            state.store.list_coded(org_id, kind).await.map(|rows| {
+                rows.into_iter()
+                    .map(|r| (r.code, r.id))
+                    .collect::<HashMap<_, _>>()
+            })
+        };
+        let mut ids = HashMap::new();
+        for (field, codes, kind) in [
+            (
+                OfferField::Categories,
+                &body.categories,
+                CodedKind::Category,
+            ),
+            (OfferField::Brands, &body.brands, CodedKind::Brand),
+            (OfferField::Zones, &body.zones, CodedKind::Zone),
+            (OfferField::Concepts, &body.concepts, CodedKind::Concept),
+        ] {
+            if !codes.is_empty() {
+                ids.insert(field, ids_of(field.api(), codes, &coded(kind).await?)?);
+            }
+        }
+        if !body.stores.is_empty() {
+            let known = state.store.store_ids(org_id).await?;
+            ids.insert(OfferField::Stores, ids_of("stores", &body.stores, &known)?);
+        }
+        if !body.tills.is_empty() {
+            let known: HashMap<String, i64> = state
+                .store
+                .list_tills(org_id, None)
+                .await?
+                .into_iter()
+                .map(|t| (t.code, t.id))
+                .collect();
+            ids.insert(OfferField::Tills, ids_of("tills", &body.tills, &known)?);
+        }
+        if let Some(r) = &body.expiry_reminder {
+            if r.poc_emails.is_empty() {
                 return Err(ApiError::field(
-                    "discountValue",
-                    "an ABS discount is a positive whole number of minor units (20000 = 200.00)",
+                    "expiryReminder.pocEmails",
+                    "give at least one email",
                 ));
             }
-        },
-        (Some(n), _) => n.to_string(),
-    };
-    f.discount_cap = money(b.discount_cap);
-    let coded = |kind| async move {
-        state.store.list_coded(org_id, kind).await.map(|rows| {
-            rows.into_iter()
-                .map(|r| (r.code, r.id))
-                .collect::<HashMap<_, _>>()
-        })
-    };
-    if !b.categories.is_empty() || !b.brands.is_empty() {
-        f.applies_to = "selected".into();
-        f.categories = ids_of(
-            "categories",
-            &b.categories,
-            &coded(CodedKind::Category).await?,
-        )?;
-        f.brands = ids_of("brands", &b.brands, &coded(CodedKind::Brand).await?)?;
+            ids.insert(
+                OfferField::PocIds,
+                poc_ids(state, org_id, &r.poc_emails, actor).await?,
+            );
+        }
+        Ok(ApiOffer { body, ids })
     }
-    f.include_sale = on(b.include_sale_items);
-    f.delivery = lower(&b.delivery, "system");
-    f.generation = lower(&b.code_type, "unique");
-    if let Some(n) = b.code_length {
-        f.code_length = n.to_string();
+}
+
+impl OfferInput for ApiOffer<'_> {
+    fn text(&self, field: OfferField) -> &str {
+        use OfferField as F;
+        let b = self.body;
+        fn or<'v>(v: &'v Option<String>, default: &'static str) -> &'v str {
+            v.as_deref().unwrap_or(default)
+        }
+        match field {
+            F::Name => &b.name,
+            F::PosCode => or(&b.pos_code, ""),
+            F::ExpiryType => or(&b.expiry_type, "fixed"),
+            F::ExpiresOn => or(&b.valid_till, ""),
+            F::DiscountType => &b.discount_type,
+            F::AppliesTo if b.categories.is_empty() && b.brands.is_empty() => "all",
+            F::AppliesTo => "selected",
+            F::Delivery => or(&b.delivery, "system"),
+            F::Generation => or(&b.code_type, "unique"),
+            F::CodeCharset => or(&b.code_charset, "unambiguous"),
+            F::CodePrefix => or(&b.code_prefix, ""),
+            F::CommonCode => or(&b.common_code, ""),
+            F::SampleCode => or(&b.sample_code, ""),
+            F::CouponExpiry => or(&b.coupon_expiry_type, "offer"),
+            F::RedemptionStart => "issue",
+            F::TimeSlots => or(&b.time_slots, ""),
+            _ => "",
+        }
     }
-    if let Some(c) = &b.code_charset {
-        f.code_charset = c.trim().to_ascii_lowercase();
+
+    fn number(&self, field: OfferField) -> Given<'_> {
+        use OfferField as F;
+        let b = self.body;
+        match field {
+            F::DiscountValue => match &b.discount_value {
+                None => Given::Absent,
+                Some(n) => n
+                    .as_i64()
+                    .map(Given::Whole)
+                    .or_else(|| n.as_f64().map(Given::Real))
+                    .unwrap_or(Given::Absent),
+            },
+            F::DiscountCap => Given::of(b.discount_cap),
+            F::CodeLength => Given::Whole(b.code_length.unwrap_or(10).into()),
+            F::CouponExpiryN => Given::of(b.coupon_expiry_value),
+            F::MaxPerCustomer => Given::of(b.max_issuals_per_customer),
+            F::MinIssualGapDays => Given::of(b.min_issual_gap_days),
+            F::TotalIssualCap => Given::of(b.total_issual_cap),
+            F::MaxRedemptionsPerCustomer => Given::of(b.max_redemptions_per_customer),
+            F::RedemptionGapDays => Given::of(b.redemption_gap_days),
+            F::TotalRedemptionCap => Given::of(b.max_redeem),
+            F::MinBill => Given::of(b.min_bill),
+            F::MaxBill => Given::of(b.max_bill),
+            F::PocReminderDays => Given::of(b.expiry_reminder.as_ref().map(|r| r.days_before)),
+            _ => Given::Absent,
+        }
     }
-    f.code_prefix = b.code_prefix.clone().unwrap_or_default();
-    f.common_code = b.common_code.clone().unwrap_or_default();
-    f.sample_code = b.sample_code.clone().unwrap_or_default();
-    f.upload_with_customers = on(b.upload_with_customers);
-    f.coupon_expiry = lower(&b.coupon_expiry_type, "offer");
-    f.coupon_expiry_n = num(b.coupon_expiry_value.map(i64::from));
-    f.max_per_customer = num(b.max_issuals_per_customer.map(i64::from));
-    f.min_issual_gap_days = num(b.min_issual_gap_days.map(i64::from));
-    f.total_issual_cap = num(b.total_issual_cap);
-    f.anyone_can_redeem = on(b.any_user);
-    f.multiple_redemption = on(b.multiple_redemption);
-    f.max_redemptions_per_customer = num(b.max_redemptions_per_customer.map(i64::from));
-    f.redemption_gap_days = num(b.redemption_gap_days.map(i64::from));
-    f.total_redemption_cap = num(b.max_redeem);
-    f.min_bill = money(b.min_bill);
-    f.max_bill = money(b.max_bill);
-    if !b.stores.is_empty() {
-        let known = state.store.store_ids(org_id).await?;
-        f.stores = ids_of("stores", &b.stores, &known)?;
+
+    fn flag(&self, field: OfferField) -> bool {
+        use OfferField as F;
+        let b = self.body;
+        match field {
+            F::IncludeSale => b.include_sale_items,
+            F::UploadWithCustomers => b.upload_with_customers,
+            F::AnyoneCanRedeem => b.any_user,
+            F::MultipleRedemption => b.multiple_redemption,
+            F::PocReminder => b.expiry_reminder.is_some(),
+            _ => false,
+        }
     }
-    if !b.tills.is_empty() {
-        let known: HashMap<String, i64> = state
-            .store
-            .list_tills(org_id, None)
-            .await?
-            .into_iter()
-            .map(|t| (t.code, t.id))
-            .collect();
-        f.tills = ids_of("tills", &b.tills, &known)?;
+
+    fn ids(&self, field: OfferField) -> Ids<'_> {
+        Ids::Resolved(self.ids.get(&field).map(Vec::as_slice).unwrap_or(&[]))
     }
-    if !b.zones.is_empty() {
-        f.zones = ids_of("zones", &b.zones, &coded(CodedKind::Zone).await?)?;
+
+    fn list(&self, field: OfferField) -> Vec<&str> {
+        let list = match field {
+            OfferField::Weekdays => &self.body.weekdays,
+            OfferField::Dates => &self.body.dates,
+            _ => return Vec::new(),
+        };
+        list.iter().map(String::as_str).collect()
     }
-    if !b.concepts.is_empty() {
-        f.concepts = ids_of("concepts", &b.concepts, &coded(CodedKind::Concept).await?)?;
+
+    /// Customer reminders are set in the console.
+    fn reminders(&self) -> Vec<ReminderGiven<'_>> {
+        Vec::new()
     }
-    f.weekdays = b
-        .weekdays
-        .iter()
-        .map(|w| w.trim().to_ascii_lowercase())
-        .collect();
-    f.time_slots = b.time_slots.clone().unwrap_or_default();
-    f.dates = b.dates.join(", ");
-    Ok(f)
 }

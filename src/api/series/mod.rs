@@ -7,12 +7,13 @@ mod form;
 use super::{ApiClient, ApiError, parse_body};
 use crate::app::offers::OfferRefusal;
 use crate::domain::offer::form::parse;
+use crate::domain::offer::input::OfferField;
 use crate::domain::offer::{Discount, Generation, OfferExpiry, ScopeKind};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use form::{api_field, form_of, poc_ids};
+use form::ApiOffer;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -247,28 +248,17 @@ pub async fn create(
             )
         });
     }
-    let mut form = form_of(&state, org_id, &b, digits).await?;
-    if let Some(r) = &b.expiry_reminder {
-        if r.poc_emails.is_empty() {
-            return Err(ApiError::field(
-                "expiryReminder.pocEmails",
-                "give at least one email",
-            ));
-        }
-        form.poc_reminder = "on".into();
-        form.poc_reminder_days = r.days_before.to_string();
-        form.poc_ids = poc_ids(&state, org_id, &r.poc_emails, &actor).await?;
-    }
+    let input = ApiOffer::resolve(&state, org_id, &b, &actor).await?;
     let ctx = state
         .store
         .offer_context(org_id, digits, today, None)
         .await?;
-    let rules = parse(&form, &ctx).map_err(|errors| {
-        let first = errors.0.first().map(|e| api_field(e.field));
+    let rules = parse(&input, &ctx).map_err(|errors| {
+        let first = errors.0.first().map(|e| e.field.api().to_string());
         let message = errors
             .0
             .iter()
-            .map(|e| format!("{}: {}", api_field(e.field), e.message))
+            .map(|e| format!("{}: {}", e.field.api(), e.message))
             .collect::<Vec<_>>()
             .join("; ");
         ApiError {
@@ -314,7 +304,7 @@ pub async fn create(
                 )
             });
         }
-        Err(OfferRefusal::Taken(field)) if field != "common_code" => {
+        Err(OfferRefusal::Taken(field)) if field != OfferField::CommonCode => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "offer_code_taken",

@@ -1,12 +1,63 @@
-//! Field parsers of the offer form: whole numbers in a range, optional fields, ids of the
-//! org's records, dates, codes, time slots and message texts with their placeholders. Each
-//! error names its field.
+//! Field parsers of the offer: whole numbers in a range, amounts, percentages, optional
+//! fields, ids of the org's records, dates, codes, time slots and message texts with their
+//! placeholders. Each error names its field. Numbers and ids come as `Given`/`Ids`: typed by a
+//! person in the wizard, or typed values from the API.
 
+use super::input::{Given, Ids, OfferField};
 use super::*;
+use crate::domain::money::{parse_amount, parse_percent};
 use crate::domain::{FieldError, parse_name};
 use std::collections::HashSet;
 
-pub fn count(field: &'static str, raw: &str, min: u64, max: u64) -> Result<u64, FieldError> {
+type Checked<T> = Result<T, FieldError<OfferField>>;
+
+/// A whole number from `min` to `max`.
+pub fn whole(field: OfferField, given: Given, min: u64, max: u64) -> Checked<u64> {
+    match given {
+        Given::Text(raw) => count(field, raw, min, max),
+        Given::Whole(n) => count(field, &n.to_string(), min, max),
+        Given::Real(_) => Err(FieldError::new(field, "must be a whole number")),
+        Given::Absent => Err(FieldError::new(field, "is required")),
+    }
+}
+
+/// An amount: typed with the currency's decimals, or a whole number of minor units.
+pub fn amount(field: OfferField, given: Given, digits: u32) -> Checked<i64> {
+    match given {
+        Given::Text(raw) => parse_amount(field, raw, digits),
+        Given::Whole(n) if n <= 0 => Err(FieldError::new(field, "must be more than zero")),
+        Given::Whole(n) if n > 1_000_000_000_000_000 => Err(FieldError::new(field, "is too large")),
+        Given::Whole(n) => Ok(n),
+        Given::Real(_) => Err(FieldError::new(
+            field,
+            "must be a whole number of minor units (20000 = 200.00)",
+        )),
+        Given::Absent => Err(FieldError::new(field, "is required")),
+    }
+}
+
+/// A percentage with at most two decimals, in basis points (0 < p ≤ 100).
+pub fn percent(field: OfferField, given: Given) -> Checked<i64> {
+    match given {
+        Given::Text(raw) => parse_percent(field, raw),
+        Given::Whole(n) => parse_percent(field, &n.to_string()),
+        Given::Real(x) => parse_percent(field, &x.to_string()),
+        Given::Absent => Err(FieldError::new(field, "is required")),
+    }
+}
+
+/// An optional value: absent is `None`.
+pub fn optional_given<'a, T>(
+    given: Given<'a>,
+    parse: impl FnOnce(Given<'a>) -> Checked<T>,
+) -> Checked<Option<T>> {
+    match given {
+        Given::Absent => Ok(None),
+        g => parse(g).map(Some),
+    }
+}
+
+pub fn count<K: Copy>(field: K, raw: &str, min: u64, max: u64) -> Result<u64, FieldError<K>> {
     let s = raw.trim().replace(',', "");
     let n: u64 = s
         .parse()
@@ -23,10 +74,10 @@ pub fn count(field: &'static str, raw: &str, min: u64, max: u64) -> Result<u64, 
     Ok(n)
 }
 
-pub fn optional<T>(
+pub fn optional<T, K>(
     raw: &str,
-    parse: impl FnOnce(&str) -> Result<T, FieldError>,
-) -> Result<Option<T>, FieldError> {
+    parse: impl FnOnce(&str) -> Result<T, FieldError<K>>,
+) -> Result<Option<T>, FieldError<K>> {
     if raw.trim().is_empty() {
         Ok(None)
     } else {
@@ -34,16 +85,19 @@ pub fn optional<T>(
     }
 }
 
-pub fn ids(
-    field: &'static str,
-    raw: &[String],
-    allowed: &HashSet<i64>,
-    what: &str,
-) -> Result<Vec<i64>, FieldError> {
+pub fn ids(field: OfferField, given: Ids, allowed: &HashSet<i64>, what: &str) -> Checked<Vec<i64>> {
+    let posted: Vec<Option<i64>> = match given {
+        Ids::Posted(raw) => raw
+            .iter()
+            .filter(|r| !r.trim().is_empty())
+            .map(|r| r.trim().parse::<i64>().ok())
+            .collect(),
+        Ids::Resolved(ids) => ids.iter().copied().map(Some).collect(),
+    };
     let mut out = Vec::new();
-    for r in raw.iter().filter(|r| !r.trim().is_empty()) {
-        match r.trim().parse::<i64>() {
-            Ok(id) if allowed.contains(&id) => {
+    for id in posted {
+        match id {
+            Some(id) if allowed.contains(&id) => {
                 if !out.contains(&id) {
                     out.push(id);
                 }
@@ -60,7 +114,7 @@ pub fn ids(
     Ok(out)
 }
 
-pub fn date(field: &'static str, raw: &str) -> Result<NaiveDate, FieldError> {
+pub fn date<K: Copy>(field: K, raw: &str) -> Result<NaiveDate, FieldError<K>> {
     if raw.trim().is_empty() {
         return Err(FieldError::new(field, "is required"));
     }
@@ -69,7 +123,7 @@ pub fn date(field: &'static str, raw: &str) -> Result<NaiveDate, FieldError> {
 }
 
 /// A code typed by a person: trimmed, upper-cased (COD-5), letters, digits, `-` and `_`.
-pub fn code(field: &'static str, raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
+pub fn code<K: Copy>(field: K, raw: &str, min: usize, max: usize) -> Result<String, FieldError<K>> {
     let s = raw.trim().to_ascii_uppercase();
     if s.is_empty() {
         return Err(FieldError::new(field, "is required"));
@@ -99,7 +153,7 @@ fn time_of_day(s: &str) -> Option<u16> {
 }
 
 /// Parses "16:00-18:00, 22:00-02:00" into time slots; a slot may cross midnight.
-pub fn parse_time_slots(field: &'static str, raw: &str) -> Result<Vec<TimeSlot>, FieldError> {
+pub fn parse_time_slots<K: Copy>(field: K, raw: &str) -> Result<Vec<TimeSlot>, FieldError<K>> {
     let mut out = Vec::new();
     for part in raw
         .split([',', ';', '\n'])
@@ -128,7 +182,7 @@ pub fn parse_time_slots(field: &'static str, raw: &str) -> Result<Vec<TimeSlot>,
     Ok(out)
 }
 
-pub fn check_text(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
+pub fn check_text<K: Copy>(field: K, raw: &str, max: usize) -> Result<String, FieldError<K>> {
     let text = parse_name(field, raw, max)?;
     let mut rest = text.as_str();
     while let Some(open) = rest.find('{') {

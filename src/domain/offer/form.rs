@@ -103,68 +103,6 @@ impl Step {
             Step::Advanced => "Advanced settings",
         }
     }
-
-    /// The form fields this step owns.
-    pub fn fields(self) -> &'static [&'static str] {
-        match self {
-            Step::NameExpiry => &["name", "pos_code", "expiry_type", "expires_on"],
-            Step::Discount => &[
-                "discount_type",
-                "discount_value",
-                "discount_cap",
-                "applies_to",
-                "categories",
-                "brands",
-                "include_sale",
-            ],
-            Step::Coupons => &[
-                "delivery",
-                "generation",
-                "code_length",
-                "code_charset",
-                "code_prefix",
-                "common_code",
-                "sample_code",
-                "upload_with_customers",
-                "specific_customers_only",
-                "coupon_expiry",
-                "coupon_expiry_n",
-            ],
-            Step::Advanced => &[
-                "past_issual_offers",
-                "max_per_customer",
-                "min_issual_gap_days",
-                "total_issual_cap",
-                "resend_text",
-                "reminders",
-                "anyone_can_redeem",
-                "redemption_start",
-                "redemption_start_days",
-                "redemption_start_date",
-                "multiple_redemption",
-                "max_redemptions_per_customer",
-                "redemption_gap_days",
-                "scope",
-                "min_bill",
-                "max_bill",
-                "weekdays",
-                "dates",
-                "time_slots",
-                "total_redemption_cap",
-                "poc_reminder",
-                "poc_ids",
-                "poc_reminder_days",
-            ],
-        }
-    }
-
-    /// The step whose fields include `field`.
-    pub fn of_field(field: &str) -> Step {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.fields().contains(&field))
-            .unwrap_or(Step::NameExpiry)
-    }
 }
 
 impl OfferForm {

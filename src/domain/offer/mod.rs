@@ -7,6 +7,7 @@ pub mod diff;
 pub mod edit;
 pub mod fields;
 pub mod form;
+pub mod input;
 pub mod parse;
 
 use chrono::NaiveDate;

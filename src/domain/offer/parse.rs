@@ -1,12 +1,11 @@
-//! Parsing the offer form into `OfferRules`, one small parser per section — basics, discount,
-//! products, codes, issual, redemption, POC reminder — each reporting every problem under its
-//! field's name.
+//! Parsing an offer into `OfferRules`, one small parser per section — basics, discount,
+//! products, codes, issual, redemption, POC reminder — each reading through `OfferInput` (the
+//! wizard's form or the API's body) and reporting every problem under its `OfferField`.
 
 use super::fields::*;
-use super::form::OfferForm;
+use super::input::{Given, OfferErrors, OfferField as F, OfferInput};
 use super::*;
-use crate::domain::money::{parse_amount, parse_percent};
-use crate::domain::{FieldError, FieldErrors, parse_name};
+use crate::domain::{FieldError, parse_name};
 use std::collections::HashSet;
 
 /// What parsing needs to know about the org: currency digits, "today" in its time zone, and
@@ -28,17 +27,21 @@ pub struct OfferContext {
     pub audience_size: i64,
 }
 
-/// Parses the whole form, section by section. Every problem is reported, each under its
-/// field's name (the form's input name), so errors land next to their inputs and each wizard
-/// step can show the errors of its own fields.
-pub fn parse(f: &OfferForm, ctx: &OfferContext) -> Result<OfferRules, FieldErrors> {
-    let mut e = FieldErrors::default();
-    let on = OfferForm::is_on;
+/// A choice as given, for comparing without regard to case.
+fn choice(f: &dyn OfferInput, field: F) -> String {
+    f.text(field).trim().to_ascii_lowercase()
+}
+
+/// Parses the whole offer, section by section. Every problem is reported, each under its
+/// field, so errors land next to their inputs (each wizard step shows the errors of its own
+/// fields) or name the API's field.
+pub fn parse(f: &dyn OfferInput, ctx: &OfferContext) -> Result<OfferRules, OfferErrors> {
+    let mut e = OfferErrors::default();
     let basics = basics(f, &mut e);
     let expiry = expiry(f, ctx, &mut e);
     let discount = discount(f, ctx, &mut e);
     let applicability = applicability(f, ctx, &mut e);
-    let specific_customers_only = on(&f.specific_customers_only);
+    let specific_customers_only = f.flag(F::SpecificCustomersOnly);
     let codes = codes(f, ctx, specific_customers_only, &mut e);
     let issual = issual(f, ctx, &mut e);
     let redemption = redemption(f, ctx, expiry.as_ref(), &mut e);
@@ -57,7 +60,7 @@ pub fn parse(f: &OfferForm, ctx: &OfferContext) -> Result<OfferRules, FieldError
             expiry,
             discount: discount?,
             applicability: applicability?,
-            include_sale_items: on(&f.include_sale),
+            include_sale_items: f.flag(F::IncludeSale),
             delivery,
             generation,
             specific_customers_only,
@@ -68,33 +71,33 @@ pub fn parse(f: &OfferForm, ctx: &OfferContext) -> Result<OfferRules, FieldError
         })
     })();
     built.ok_or_else(|| {
-        let mut e = FieldErrors::default();
-        e.push("name", "the form could not be read");
+        let mut e = OfferErrors::default();
+        e.push(F::Name, "the offer could not be read");
         e
     })
 }
 
 /// Step 1: the name and the POS code.
-pub fn basics(f: &OfferForm, e: &mut FieldErrors) -> Option<(String, Option<String>)> {
-    let name = e.take(parse_name("name", &f.name, 120));
-    let pos_code = e.take(optional(&f.pos_code, |s| code("pos_code", s, 1, 40)));
+pub fn basics(f: &dyn OfferInput, e: &mut OfferErrors) -> Option<(String, Option<String>)> {
+    let name = e.take(parse_name(F::Name, f.text(F::Name), 120));
+    let pos_code = e.take(optional(f.text(F::PosCode), |s| code(F::PosCode, s, 1, 40)));
     Some((name?, pos_code?))
 }
 
 /// Step 1: when the offer ends — a fixed date not in the past, or along with the campaign
 /// that claims it.
-pub fn expiry(f: &OfferForm, ctx: &OfferContext, e: &mut FieldErrors) -> Option<OfferExpiry> {
-    match f.expiry_type.as_str() {
-        "fixed" => e.take(date("expires_on", &f.expires_on).and_then(|d| {
+pub fn expiry(f: &dyn OfferInput, ctx: &OfferContext, e: &mut OfferErrors) -> Option<OfferExpiry> {
+    match choice(f, F::ExpiryType).as_str() {
+        "fixed" => e.take(date(F::ExpiresOn, f.text(F::ExpiresOn)).and_then(|d| {
             if d < ctx.today {
-                Err(FieldError::new("expires_on", "must be today or later"))
+                Err(FieldError::new(F::ExpiresOn, "must be today or later"))
             } else {
                 Ok(OfferExpiry::Fixed(d))
             }
         })),
         "campaign" => Some(OfferExpiry::WithCampaign),
         _ => e.take(Err(FieldError::new(
-            "expiry_type",
+            F::ExpiryType,
             "choose a fixed date or along with the campaign",
         ))),
     }
@@ -102,26 +105,27 @@ pub fn expiry(f: &OfferForm, ctx: &OfferContext, e: &mut FieldErrors) -> Option<
 
 /// Step 2: a fixed amount, or a percentage with an optional cap (the cap only with a
 /// percentage).
-pub fn discount(f: &OfferForm, ctx: &OfferContext, e: &mut FieldErrors) -> Option<Discount> {
-    match f.discount_type.as_str() {
-        "ABS" => {
-            if !f.discount_cap.trim().is_empty() {
+pub fn discount(f: &dyn OfferInput, ctx: &OfferContext, e: &mut OfferErrors) -> Option<Discount> {
+    let cap = f.number(F::DiscountCap);
+    match choice(f, F::DiscountType).as_str() {
+        "abs" => {
+            if cap != Given::Absent {
                 e.push(
-                    "discount_cap",
+                    F::DiscountCap,
                     "applies only to percentage discounts; leave it empty",
                 );
             }
-            e.take(parse_amount(
-                "discount_value",
-                &f.discount_value,
+            e.take(amount(
+                F::DiscountValue,
+                f.number(F::DiscountValue),
                 ctx.digits,
             ))
             .map(|amount| Discount::Fixed { amount })
         }
-        "PERC" => {
-            let bp = e.take(parse_percent("discount_value", &f.discount_value));
-            let cap = e.take(optional(&f.discount_cap, |s| {
-                parse_amount("discount_cap", s, ctx.digits)
+        "perc" => {
+            let bp = e.take(percent(F::DiscountValue, f.number(F::DiscountValue)));
+            let cap = e.take(optional_given(cap, |g| {
+                amount(F::DiscountCap, g, ctx.digits)
             }));
             match (bp, cap) {
                 (Some(basis_points), Some(cap)) => Some(Discount::Percent { basis_points, cap }),
@@ -129,7 +133,7 @@ pub fn discount(f: &OfferForm, ctx: &OfferContext, e: &mut FieldErrors) -> Optio
             }
         }
         _ => e.take(Err(FieldError::new(
-            "discount_type",
+            F::DiscountType,
             "choose a fixed amount or a percentage",
         ))),
     }
@@ -137,24 +141,24 @@ pub fn discount(f: &OfferForm, ctx: &OfferContext, e: &mut FieldErrors) -> Optio
 
 /// Step 2: all products, or the selected categories and brands of the org (at least one).
 pub fn applicability(
-    f: &OfferForm,
+    f: &dyn OfferInput,
     ctx: &OfferContext,
-    e: &mut FieldErrors,
+    e: &mut OfferErrors,
 ) -> Option<Applicability> {
-    match f.applies_to.as_str() {
+    match choice(f, F::AppliesTo).as_str() {
         "all" => Some(Applicability::All),
         "selected" => {
             let cats = e.take(ids(
-                "categories",
-                &f.categories,
+                F::Categories,
+                f.ids(F::Categories),
                 &ctx.categories,
                 "category",
             ));
-            let brands = e.take(ids("brands", &f.brands, &ctx.brands, "brand"));
+            let brands = e.take(ids(F::Brands, f.ids(F::Brands), &ctx.brands, "brand"));
             match (cats, brands) {
                 (Some(c), Some(b)) if c.is_empty() && b.is_empty() => {
                     e.push(
-                        "categories",
+                        F::Categories,
                         "choose at least one category or brand for selected products",
                     );
                     None
@@ -166,7 +170,7 @@ pub fn applicability(
             }
         }
         _ => e.take(Err(FieldError::new(
-            "applies_to",
+            F::AppliesTo,
             "choose all products or selected products",
         ))),
     }
@@ -175,41 +179,41 @@ pub fn applicability(
 /// Step 3: how coupons reach customers, how codes are made (COD-1..4) and when coupons
 /// expire (ISS-3).
 pub fn codes(
-    f: &OfferForm,
+    f: &dyn OfferInput,
     ctx: &OfferContext,
     specific_customers_only: bool,
-    e: &mut FieldErrors,
+    e: &mut OfferErrors,
 ) -> Option<(Delivery, Generation, CouponExpiry)> {
-    let on = OfferForm::is_on;
-    let delivery = match f.delivery.as_str() {
+    let delivery = match choice(f, F::Delivery).as_str() {
         "system" => Some(Delivery::ThisSystem),
         "third_party" => Some(Delivery::ThirdParty),
         _ => e.take(Err(FieldError::new(
-            "delivery",
+            F::Delivery,
             "choose through this system or through a third party",
         ))),
     };
-    if specific_customers_only && ctx.audience_size == 0 && f.generation != "randomized" {
+    let generation_kind = choice(f, F::Generation);
+    if specific_customers_only && ctx.audience_size == 0 && generation_kind != "randomized" {
         e.push(
-            "specific_customers_only",
+            F::SpecificCustomersOnly,
             "needs the customer list: upload it below (CSV with header type,value)",
         );
     }
-    let generation = match f.generation.as_str() {
+    let generation = match generation_kind.as_str() {
         "unique" => {
-            let charset = Charset::parse(&f.code_charset);
+            let charset = Charset::parse(&choice(f, F::CodeCharset));
             if charset.is_none() {
                 e.push(
-                    "code_charset",
+                    F::CodeCharset,
                     "choose numeric, alphanumeric or alphanumeric without look-alikes",
                 );
             }
-            let length = e.take(count("code_length", &f.code_length, 4, 20).map(|n| n as u32));
-            let prefix = if f.code_prefix.trim().is_empty() {
-                Some(String::new())
-            } else {
-                e.take(code("code_prefix", &f.code_prefix, 1, 10))
-            };
+            let length =
+                e.take(whole(F::CodeLength, f.number(F::CodeLength), 4, 20).map(|n| n as u32));
+            let prefix = e.take(
+                optional(f.text(F::CodePrefix), |s| code(F::CodePrefix, s, 1, 10))
+                    .map(Option::unwrap_or_default),
+            );
             match (charset, length, prefix) {
                 (Some(charset), Some(length), Some(prefix)) => Some(Generation::Unique {
                     length,
@@ -220,18 +224,18 @@ pub fn codes(
             }
         }
         "common" => e
-            .take(code("common_code", &f.common_code, 3, 30))
+            .take(code(F::CommonCode, f.text(F::CommonCode), 3, 30))
             .map(|code| Generation::Common { code }),
         "upload" => Some(Generation::Upload {
-            with_customers: on(&f.upload_with_customers),
+            with_customers: f.flag(F::UploadWithCustomers),
         }),
         "randomized" => {
-            let sample = f.sample_code.trim().to_ascii_uppercase();
+            let sample = f.text(F::SampleCode).trim().to_ascii_uppercase();
             let ok = e.take(if !(5..=10).contains(&sample.len()) {
-                Err(FieldError::new("sample_code", "must be 5 to 10 characters"))
+                Err(FieldError::new(F::SampleCode, "must be 5 to 10 characters"))
             } else if !sample.chars().all(|c| c.is_ascii_alphanumeric()) {
                 Err(FieldError::new(
-                    "sample_code",
+                    F::SampleCode,
                     "may contain only letters and digits",
                 ))
             } else {
@@ -239,27 +243,28 @@ pub fn codes(
             });
             if specific_customers_only {
                 e.push(
-                    "specific_customers_only",
+                    F::SpecificCustomersOnly,
                     "is not available with randomized common codes (no customer uploads)",
                 );
             }
             ok.map(|_| Generation::Randomized { sample })
         }
         _ => e.take(Err(FieldError::new(
-            "generation",
+            F::Generation,
             "choose how codes are made",
         ))),
     };
-    let coupon_expiry = match f.coupon_expiry.as_str() {
+    let n = f.number(F::CouponExpiryN);
+    let coupon_expiry = match choice(f, F::CouponExpiry).as_str() {
         "offer" => Some(CouponExpiry::WithOffer),
         "days" => e
-            .take(count("coupon_expiry_n", &f.coupon_expiry_n, 1, 3650))
+            .take(whole(F::CouponExpiryN, n, 1, 3650))
             .map(|n| CouponExpiry::DaysFromIssue(n as u32)),
         "month_ends" => e
-            .take(count("coupon_expiry_n", &f.coupon_expiry_n, 1, 120))
+            .take(whole(F::CouponExpiryN, n, 1, 120))
             .map(|n| CouponExpiry::MonthEndsFromIssue(n as u32)),
         _ => e.take(Err(FieldError::new(
-            "coupon_expiry",
+            F::CouponExpiry,
             "choose when coupons expire",
         ))),
     };
@@ -267,62 +272,66 @@ pub fn codes(
     Some((delivery?, generation?, coupon_expiry?))
 }
 
+/// An optional whole number from `min` to `max`.
+fn optional_whole(
+    f: &dyn OfferInput,
+    field: F,
+    min: u64,
+    max: u64,
+) -> Result<Option<u64>, FieldError<F>> {
+    optional_given(f.number(field), |g| whole(field, g, min, max))
+}
+
 /// Step 4: who may be issued a coupon and how often (ISS-2), the resend text and the customer
 /// reminders with their placeholders checked.
-pub fn issual(f: &OfferForm, ctx: &OfferContext, e: &mut FieldErrors) -> Option<IssualRules> {
+pub fn issual(f: &dyn OfferInput, ctx: &OfferContext, e: &mut OfferErrors) -> Option<IssualRules> {
     let past_issual_offers = e.take(ids(
-        "past_issual_offers",
-        &f.past_issual_offers,
+        F::PastIssualOffers,
+        f.ids(F::PastIssualOffers),
         &ctx.offers,
         "offer",
     ));
-    let max_per_customer = e.take(optional(&f.max_per_customer, |s| {
-        count("max_per_customer", s, 1, 1000).map(|n| n as u32)
-    }));
-    let min_gap_days = e.take(optional(&f.min_issual_gap_days, |s| {
-        count("min_issual_gap_days", s, 1, 3650).map(|n| n as u32)
-    }));
+    let max_per_customer =
+        e.take(optional_whole(f, F::MaxPerCustomer, 1, 1000).map(|n| n.map(|n| n as u32)));
+    let min_gap_days =
+        e.take(optional_whole(f, F::MinIssualGapDays, 1, 3650).map(|n| n.map(|n| n as u32)));
     if min_gap_days.flatten().is_some() && !matches!(max_per_customer, Some(Some(n)) if n >= 2) {
         e.push(
-            "min_issual_gap_days",
+            F::MinIssualGapDays,
             "needs at most 2 or more issuals per customer (a gap is between two issues)",
         );
     }
-    let total_issual_cap = e.take(optional(&f.total_issual_cap, |s| {
-        count("total_issual_cap", s, 1, 1_000_000_000).map(|n| n as i64)
-    }));
-    let resend_text = e.take(optional(&f.resend_text, |s| {
-        check_text("resend_text", s, 320)
+    let total_issual_cap =
+        e.take(optional_whole(f, F::TotalIssualCap, 1, 1_000_000_000).map(|n| n.map(|n| n as i64)));
+    let resend_text = e.take(optional(f.text(F::ResendText), |s| {
+        check_text(F::ResendText, s, 320)
     }));
     let mut reminders = Vec::new();
-    for i in 0..f.reminder_days.len().max(f.reminder_text.len()) {
-        let days = f.reminder_days.get(i).map(String::as_str).unwrap_or("");
-        let text = f.reminder_text.get(i).map(String::as_str).unwrap_or("");
-        let channel = f.reminder_channel.get(i).map(String::as_str).unwrap_or("");
+    for (i, (days, channel, text)) in f.reminders().into_iter().enumerate() {
         if days.trim().is_empty() && text.trim().is_empty() {
             continue;
         }
         let n = i + 1;
-        let parsed = count("reminders", days, 1, 365)
+        let parsed = count(F::Reminders, days, 1, 365)
             .map_err(|er| {
                 FieldError::new(
-                    "reminders",
+                    F::Reminders,
                     format!("reminder {n}: days before expiry {}", er.message),
                 )
             })
             .and_then(|days_before| {
-                let channel = match channel {
+                let channel = match channel.trim().to_ascii_lowercase().as_str() {
                     "sms" => Channel::Sms,
                     "email" => Channel::Email,
                     _ => {
                         return Err(FieldError::new(
-                            "reminders",
+                            F::Reminders,
                             format!("reminder {n}: choose SMS or email"),
                         ));
                     }
                 };
-                let text = check_text("reminders", text, 500).map_err(|er| {
-                    FieldError::new("reminders", format!("reminder {n}: text {}", er.message))
+                let text = check_text(F::Reminders, text, 500).map_err(|er| {
+                    FieldError::new(F::Reminders, format!("reminder {n}: text {}", er.message))
                 })?;
                 Ok(CustomerReminder {
                     days_before: days_before as u32,
@@ -348,43 +357,43 @@ pub fn issual(f: &OfferForm, ctx: &OfferContext, e: &mut FieldErrors) -> Option<
 /// Step 4: who may redeem, from when, how often, where, for which bills and when (RED-1).
 /// `expiry` is the offer's end as parsed (a start date may not be after it).
 pub fn redemption(
-    f: &OfferForm,
+    f: &dyn OfferInput,
     ctx: &OfferContext,
     expiry: Option<&OfferExpiry>,
-    e: &mut FieldErrors,
+    e: &mut OfferErrors,
 ) -> Option<RedemptionRules> {
-    let on = OfferForm::is_on;
-    let start = match f.redemption_start.as_str() {
+    let start = match choice(f, F::RedemptionStart).as_str() {
         "issue" => Some(RedemptionStart::OnIssue),
         "days" => e
-            .take(count(
-                "redemption_start_days",
-                &f.redemption_start_days,
+            .take(whole(
+                F::RedemptionStartDays,
+                f.number(F::RedemptionStartDays),
                 1,
                 3650,
             ))
             .map(|n| RedemptionStart::DaysAfterIssue(n as u32)),
         "date" => e.take(
-            date("redemption_start_date", &f.redemption_start_date).and_then(|d| match expiry {
-                Some(OfferExpiry::Fixed(end)) if d > *end => Err(FieldError::new(
-                    "redemption_start_date",
-                    "must not be after the offer's expiry date",
-                )),
-                _ => Ok(RedemptionStart::OnDate(d)),
-            }),
+            date(F::RedemptionStartDate, f.text(F::RedemptionStartDate)).and_then(
+                |d| match expiry {
+                    Some(OfferExpiry::Fixed(end)) if d > *end => Err(FieldError::new(
+                        F::RedemptionStartDate,
+                        "must not be after the offer's expiry date",
+                    )),
+                    _ => Ok(RedemptionStart::OnDate(d)),
+                },
+            ),
         ),
         _ => e.take(Err(FieldError::new(
-            "redemption_start",
+            F::RedemptionStart,
             "choose when redemption can start",
         ))),
     };
-    let multiple = if on(&f.multiple_redemption) {
-        let per_customer_max = e.take(optional(&f.max_redemptions_per_customer, |s| {
-            count("max_redemptions_per_customer", s, 1, 1000).map(|n| n as u32)
-        }));
-        let gap_days = e.take(optional(&f.redemption_gap_days, |s| {
-            count("redemption_gap_days", s, 1, 3650).map(|n| n as u32)
-        }));
+    let multiple = if f.flag(F::MultipleRedemption) {
+        let per_customer_max = e.take(
+            optional_whole(f, F::MaxRedemptionsPerCustomer, 1, 1000).map(|n| n.map(|n| n as u32)),
+        );
+        let gap_days =
+            e.take(optional_whole(f, F::RedemptionGapDays, 1, 3650).map(|n| n.map(|n| n as u32)));
         match (per_customer_max, gap_days) {
             (Some(per_customer_max), Some(gap_days)) => Some(Some(MultipleRedemption {
                 per_customer_max,
@@ -393,71 +402,63 @@ pub fn redemption(
             _ => None,
         }
     } else {
-        if !f.redemption_gap_days.trim().is_empty() {
-            e.push(
-                "redemption_gap_days",
-                "applies only when a coupon may be redeemed more than once",
-            );
-        }
-        if !f.max_redemptions_per_customer.trim().is_empty() {
-            e.push(
-                "max_redemptions_per_customer",
-                "applies only when a coupon may be redeemed more than once",
-            );
+        for field in [F::RedemptionGapDays, F::MaxRedemptionsPerCustomer] {
+            if f.number(field) != Given::Absent {
+                e.push(
+                    field,
+                    "applies only when a coupon may be redeemed more than once",
+                );
+            }
         }
         Some(None)
     };
     let mut scope = Vec::new();
-    for (kind, raw, allowed) in [
-        (ScopeKind::Store, &f.stores, &ctx.stores),
-        (ScopeKind::Till, &f.tills, &ctx.tills),
-        (ScopeKind::Zone, &f.zones, &ctx.zones),
-        (ScopeKind::Concept, &f.concepts, &ctx.concepts),
+    for (kind, field, allowed) in [
+        (ScopeKind::Store, F::Stores, &ctx.stores),
+        (ScopeKind::Till, F::Tills, &ctx.tills),
+        (ScopeKind::Zone, F::Zones, &ctx.zones),
+        (ScopeKind::Concept, F::Concepts, &ctx.concepts),
     ] {
-        if let Some(list) = e.take(ids("scope", raw, allowed, kind.noun(1))) {
+        if let Some(list) = e.take(ids(F::Scope, f.ids(field), allowed, kind.noun(1))) {
             scope.extend(list.into_iter().map(|id| (kind, id)));
         }
     }
     scope.sort_unstable();
-    let min_bill = e.take(optional(&f.min_bill, |s| {
-        parse_amount("min_bill", s, ctx.digits)
+    let min_bill = e.take(optional_given(f.number(F::MinBill), |g| {
+        amount(F::MinBill, g, ctx.digits)
     }));
-    let max_bill = e.take(optional(&f.max_bill, |s| {
-        parse_amount("max_bill", s, ctx.digits)
+    let max_bill = e.take(optional_given(f.number(F::MaxBill), |g| {
+        amount(F::MaxBill, g, ctx.digits)
     }));
     if let (Some(Some(lo)), Some(Some(hi))) = (min_bill, max_bill)
         && lo > hi
     {
-        e.push("max_bill", "must not be less than the minimum bill amount");
+        e.push(F::MaxBill, "must not be less than the minimum bill amount");
     }
     let mut weekdays = 0u8;
-    for w in &f.weekdays {
-        match WEEKDAY_NAMES.iter().position(|(k, _)| k == w) {
+    for w in f.list(F::Weekdays) {
+        let w = w.trim().to_ascii_lowercase();
+        match WEEKDAY_NAMES.iter().position(|(k, _)| *k == w) {
             Some(i) => weekdays |= 1 << i,
-            None => e.push("weekdays", "must be days of the week"),
+            None => e.push(F::Weekdays, "must be days of the week"),
         }
     }
     let mut dates = Vec::new();
-    for part in f
-        .dates
-        .split([',', ';', '\n', ' '])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        match e.take(date("dates", part)) {
+    for part in f.list(F::Dates) {
+        match e.take(date(F::Dates, part)) {
             Some(d) => dates.push(d),
             None => break,
         }
     }
     dates.sort();
     dates.dedup();
-    let time_slots = e.take(parse_time_slots("time_slots", &f.time_slots));
-    let total_redemption_cap = e.take(optional(&f.total_redemption_cap, |s| {
-        count("total_redemption_cap", s, 1, 1_000_000_000).map(|n| n as i64)
-    }));
+    let time_slots = e.take(parse_time_slots(F::TimeSlots, f.text(F::TimeSlots)));
+    let total_redemption_cap = e.take(
+        optional_whole(f, F::TotalRedemptionCap, 1, 1_000_000_000).map(|n| n.map(|n| n as i64)),
+    );
 
     Some(RedemptionRules {
-        anyone_can_redeem: on(&f.anyone_can_redeem),
+        anyone_can_redeem: f.flag(F::AnyoneCanRedeem),
         start: start?,
         multiple: multiple?,
         scope,
@@ -472,17 +473,21 @@ pub fn redemption(
 
 /// The offer-expiry reminder to POCs (REM-1): off, or N days before to at least one POC.
 pub fn poc_reminder(
-    f: &OfferForm,
+    f: &dyn OfferInput,
     ctx: &OfferContext,
-    e: &mut FieldErrors,
+    e: &mut OfferErrors,
 ) -> Option<Option<PocReminder>> {
-    let on = OfferForm::is_on;
-    if on(&f.poc_reminder) {
-        let pocs = e.take(ids("poc_ids", &f.poc_ids, &ctx.pocs, "POC"));
+    if f.flag(F::PocReminder) {
+        let pocs = e.take(ids(F::PocIds, f.ids(F::PocIds), &ctx.pocs, "POC"));
         if matches!(&pocs, Some(p) if p.is_empty()) {
-            e.push("poc_ids", "choose at least one POC to remind");
+            e.push(F::PocIds, "choose at least one POC to remind");
         }
-        let days = e.take(count("poc_reminder_days", &f.poc_reminder_days, 1, 365));
+        let days = e.take(whole(
+            F::PocReminderDays,
+            f.number(F::PocReminderDays),
+            1,
+            365,
+        ));
         match (pocs, days) {
             (Some(poc_ids), Some(days)) => Some(Some(PocReminder {
                 poc_ids,
@@ -498,6 +503,7 @@ pub fn poc_reminder(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::offer::form::OfferForm;
 
     fn ctx() -> OfferContext {
         OfferContext {
@@ -509,13 +515,38 @@ mod tests {
     }
 
     /// The fields a section reported, in order.
-    fn fields(e: &FieldErrors) -> Vec<&'static str> {
-        e.0.iter().map(|x| x.field).collect()
+    fn fields(e: &OfferErrors) -> Vec<&'static str> {
+        e.0.iter().map(|x| x.field.form()).collect()
+    }
+
+    #[test]
+    fn typed_and_typed_in_values_read_the_same() {
+        // 500.00 typed in the wizard is 50000 minor units sent by the API.
+        assert_eq!(amount(F::MinBill, Given::Text("500"), 2), Ok(50000));
+        assert_eq!(amount(F::MinBill, Given::Whole(50000), 2), Ok(50000));
+        assert_eq!(amount(F::MinBill, Given::Text("1,000.50"), 2), Ok(100050));
+        for refused in [Given::Whole(0), Given::Real(499.5), Given::Absent] {
+            assert!(amount(F::MinBill, refused, 2).is_err(), "{refused:?}");
+        }
+        assert_eq!(percent(F::DiscountValue, Given::Real(12.5)), Ok(1250));
+        assert_eq!(percent(F::DiscountValue, Given::Whole(15)), Ok(1500));
+        assert_eq!(percent(F::DiscountValue, Given::Text("15%")), Ok(1500));
+        assert!(percent(F::DiscountValue, Given::Whole(101)).is_err());
+        assert!(percent(F::DiscountValue, Given::Real(12.345)).is_err());
+        assert_eq!(whole(F::CodeLength, Given::Whole(8), 4, 20), Ok(8));
+        assert_eq!(whole(F::CodeLength, Given::Text("8"), 4, 20), Ok(8));
+        assert!(whole(F::CodeLength, Given::Real(8.5), 4, 20).is_err());
+        assert_eq!(
+            whole(F::CodeLength, Given::Absent, 4, 20)
+                .unwrap_err()
+                .message,
+            "is required"
+        );
     }
 
     #[test]
     fn discount_section_reads_amounts_percentages_and_caps() {
-        let mut e = FieldErrors::default();
+        let mut e = OfferErrors::default();
         let f = OfferForm {
             discount_type: "PERC".into(),
             discount_value: "12.5".into(),
@@ -544,7 +575,7 @@ mod tests {
 
     #[test]
     fn codes_section_refuses_customer_lists_with_randomized_codes() {
-        let mut e = FieldErrors::default();
+        let mut e = OfferErrors::default();
         let f = OfferForm {
             generation: "randomized".into(),
             sample_code: "test12345".into(),
@@ -563,7 +594,7 @@ mod tests {
 
     #[test]
     fn issual_section_needs_two_issues_for_a_gap() {
-        let mut e = FieldErrors::default();
+        let mut e = OfferErrors::default();
         let f = OfferForm {
             max_per_customer: "1".into(),
             min_issual_gap_days: "7".into(),
@@ -575,7 +606,7 @@ mod tests {
 
     #[test]
     fn redemption_section_checks_dates_against_the_offer_and_bills_against_each_other() {
-        let mut e = FieldErrors::default();
+        let mut e = OfferErrors::default();
         let f = OfferForm {
             redemption_start: "date".into(),
             redemption_start_date: "2027-02-01".into(),
@@ -590,7 +621,7 @@ mod tests {
 
     #[test]
     fn poc_reminder_section_is_off_or_names_a_poc_of_the_org() {
-        let mut e = FieldErrors::default();
+        let mut e = OfferErrors::default();
         let off = OfferForm::defaults();
         assert_eq!(poc_reminder(&off, &ctx(), &mut e), Some(None));
         let on = OfferForm {

@@ -36,7 +36,7 @@ pub(crate) fn sample_rules() -> OfferRules {
 }
 
 fn error_of(f: OfferForm, field: &str) -> String {
-    let e = parse(&f, &ctx()).expect_err("should be refused");
+    let e = parse(&f, &ctx()).expect_err("should be refused").for_form();
     let m = e.get(field).to_string();
     assert!(!m.is_empty(), "no error on {field}: {e}");
     m
@@ -364,10 +364,6 @@ fn each_rule_refuses_with_a_message() {
         assert!(
             message.contains(expected),
             "{field}: got {message:?}, expected {expected:?}"
-        );
-        assert!(
-            Step::of_field(field).fields().contains(&field),
-            "{field} belongs to no step"
         );
     }
 }

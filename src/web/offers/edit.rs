@@ -124,7 +124,7 @@ async fn check_edit(
     let parsed = match parse(f, &ctx) {
         Ok(rules) => Some(rules),
         Err(e) => {
-            errors.0.extend(e.0);
+            errors.0.extend(e.for_form().0);
             None
         }
     };

@@ -9,6 +9,7 @@ use crate::domain::FieldErrors;
 use crate::domain::offer::OfferRules;
 use crate::domain::offer::describe::Description;
 use crate::domain::offer::form::{OfferForm, Step, parse};
+use crate::domain::offer::input::OfferErrors;
 use crate::domain::user::Permission;
 use crate::store::masters::ConsumerRow;
 use crate::web::admin::UploadReport;
@@ -92,14 +93,15 @@ async fn wizard_context(
 }
 
 /// Only the errors of `step`'s own fields.
-fn errors_of(step: Step, all: &FieldErrors) -> FieldErrors {
+fn errors_of(step: Step, all: &OfferErrors) -> FieldErrors {
     FieldErrors(
         all.0
             .iter()
-            .filter(|e| step.fields().contains(&e.field))
+            .filter(|e| e.field.step() == step)
             .cloned()
             .collect(),
     )
+    .for_form()
 }
 
 /// `GET /offers/new`: continues the user's draft, or starts one.
@@ -237,7 +239,7 @@ pub async fn save_step(
 }
 
 /// The first step with an error, to send the user back to.
-fn first_failing(all: &FieldErrors) -> Step {
+fn first_failing(all: &OfferErrors) -> Step {
     Step::ALL
         .into_iter()
         .find(|s| !errors_of(*s, all).is_empty())
