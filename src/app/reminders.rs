@@ -3,7 +3,7 @@
 //! late, or skipped), and the messages go into the outbox once each (dedupe keys). The
 //! scheduler delivers them.
 
-use crate::domain::offer::{Discount, OfferExpiry};
+use crate::domain::offer::OfferExpiry;
 use crate::domain::reminder::{Timing, coupon_reminder_day, poc_reminder_due};
 use crate::store::Store;
 use crate::store::outbox::{NewMessage, PocReminderRow};
@@ -168,7 +168,8 @@ pub async fn coupon_reminders(store: &Store, now: DateTime<Utc>) -> anyhow::Resu
             continue;
         };
         let valid_till = day + Duration::days(r.days_before);
-        let discount = Discount::from_columns(&r.discount_type, r.discount_value, r.discount_cap)
+        let discount = r
+            .discount
             .words(r.currency.code(), r.currency.minor_digits());
         queued += store
             .queue_coupon_reminders(&r, valid_till, &discount, now)

@@ -6,7 +6,7 @@
 use crate::domain::delivery::DeliveryStatus;
 use crate::domain::job::{JobKind, JobStatus};
 use crate::domain::masters::ConsumerKind;
-use crate::domain::offer::Channel;
+use crate::domain::offer::{Channel, CodeKind, Discount, OfferExpiry};
 use crate::domain::org::{Currency, OrgTz};
 use crate::domain::redeem::CouponStatus;
 use crate::domain::user::Role;
@@ -59,6 +59,56 @@ text_decoded!(
 );
 text_decoded!(Channel, "channel", |s| Channel::parse(s));
 text_decoded!(CouponStatus, "coupon status", |s| CouponStatus::parse(s));
+text_decoded!(CodeKind, "code kind", |s| CodeKind::parse(s));
+
+/// An offer's end read from `expiry_type` and `expires_on`: `#[sqlx(flatten)] expiry:
+/// OfferExpiry` in a row. An unknown type, or a fixed one without its date, fails the read.
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for OfferExpiry
+where
+    &'static str: sqlx::ColumnIndex<R>,
+    &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    chrono::NaiveDate: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        let kind: &str = row.try_get("expiry_type")?;
+        let date: Option<chrono::NaiveDate> = row.try_get("expires_on")?;
+        match (kind, date) {
+            ("fixed", Some(d)) => Ok(OfferExpiry::Fixed(d)),
+            ("campaign", _) => Ok(OfferExpiry::WithCampaign),
+            (other, _) => Err(sqlx::Error::ColumnDecode {
+                index: "expiry_type".into(),
+                source: format!("unknown offer expiry {other:?} (date {date:?})").into(),
+            }),
+        }
+    }
+}
+
+/// A discount read from its three columns (`discount_type`, `discount_value`,
+/// `discount_cap`): `#[sqlx(flatten)] discount: Discount` in a row. An unknown type fails the
+/// read.
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for Discount
+where
+    &'static str: sqlx::ColumnIndex<R>,
+    &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        let kind: &str = row.try_get("discount_type")?;
+        let value: i64 = row.try_get("discount_value")?;
+        let cap: Option<i64> = row.try_get("discount_cap")?;
+        match kind {
+            "ABS" => Ok(Discount::Fixed { amount: value }),
+            "PERC" => Ok(Discount::Percent {
+                basis_points: value,
+                cap,
+            }),
+            other => Err(sqlx::Error::ColumnDecode {
+                index: "discount_type".into(),
+                source: format!("unknown discount type {other:?}").into(),
+            }),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -91,5 +141,41 @@ mod tests {
             .fetch_one(&mut db)
             .await;
         assert!(broken.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_discount_is_read_from_its_three_columns() {
+        let mut db = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let read = |sql: &'static str| sqlx::query_as::<_, Discount>(sql);
+        let fixed =
+            read("SELECT 'ABS' AS discount_type, 20000 AS discount_value, NULL AS discount_cap")
+                .fetch_one(&mut db)
+                .await
+                .unwrap();
+        assert_eq!(fixed, Discount::Fixed { amount: 20000 });
+        let capped =
+            read("SELECT 'PERC' AS discount_type, 1250 AS discount_value, 50000 AS discount_cap")
+                .fetch_one(&mut db)
+                .await
+                .unwrap();
+        assert_eq!(
+            capped,
+            Discount::Percent {
+                basis_points: 1250,
+                cap: Some(50000)
+            }
+        );
+        let broken =
+            read("SELECT 'BOGO' AS discount_type, 1 AS discount_value, NULL AS discount_cap")
+                .fetch_one(&mut db)
+                .await;
+        assert!(
+            broken
+                .unwrap_err()
+                .to_string()
+                .contains("unknown discount type")
+        );
     }
 }

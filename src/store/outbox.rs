@@ -7,6 +7,7 @@
 use super::dialect::Lock;
 use super::dyntx::{Arg, DynTx};
 use super::{AuditEntry, Store, StoreError, StoreResult};
+use crate::domain::offer::Discount;
 use crate::domain::org::{Currency, OrgTz};
 use crate::domain::user::Actor;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -86,9 +87,8 @@ pub struct CouponReminderRow {
     pub channel: crate::domain::offer::Channel,
     pub text: String,
     pub time_zone: OrgTz,
-    pub discount_type: String,
-    pub discount_value: i64,
-    pub discount_cap: Option<i64>,
+    #[sqlx(flatten)]
+    pub discount: Discount,
     pub currency: Currency,
 }
 

@@ -21,9 +21,8 @@ struct TargetRow {
     first_name: Option<String>,
     offer_name: String,
     resend_text: Option<String>,
-    discount_type: String,
-    discount_value: i64,
-    discount_cap: Option<i64>,
+    #[sqlx(flatten)]
+    discount: Discount,
     currency: Currency,
     time_zone: OrgTz,
 }
@@ -56,7 +55,7 @@ pub async fn resend_target(
         first_name: t.first_name,
         offer_name: t.offer_name,
         resend_text: t.resend_text,
-        discount: Discount::from_columns(&t.discount_type, t.discount_value, t.discount_cap),
+        discount: t.discount,
         currency: (t.currency.code().to_string(), t.currency.minor_digits()),
     };
     Ok((target, t.time_zone))

@@ -21,15 +21,14 @@ struct OfferRow {
     name: String,
     offer_code: String,
     pos_code: Option<String>,
-    expiry_type: String,
-    expires_on: Option<NaiveDate>,
-    discount_type: String,
-    discount_value: i64,
-    discount_cap: Option<i64>,
+    #[sqlx(flatten)]
+    expiry: OfferExpiry,
+    #[sqlx(flatten)]
+    discount: Discount,
     applies_to: String,
     include_sale: bool,
     delivery: String,
-    generation: String,
+    generation: CodeKind,
     code_length: Option<i64>,
     code_charset: Option<String>,
     code_prefix: Option<String>,
@@ -96,12 +95,11 @@ pub struct OfferListRow {
     pub id: i64,
     pub name: String,
     pub offer_code: String,
-    pub generation: String,
-    pub discount_type: String,
-    pub discount_value: i64,
-    pub discount_cap: Option<i64>,
-    pub expiry_type: String,
-    pub expires_on: Option<NaiveDate>,
+    pub generation: CodeKind,
+    #[sqlx(flatten)]
+    pub discount: Discount,
+    #[sqlx(flatten)]
+    pub expiry: OfferExpiry,
     pub claimed_by_name: Option<String>,
     pub claimed_by_kind: Option<ConsumerKind>,
     /// The claiming consumer's end date (an offer "along with the campaign" ends then).
@@ -153,11 +151,8 @@ fn corrupt(what: &str) -> StoreError {
 
 fn to_rules(r: &OfferRow, ch: Children) -> StoreResult<OfferRules> {
     let u32_of = |v: Option<i64>| v.map(|n| n as u32);
-    let expiry = match r.expiry_type.as_str() {
-        "fixed" => OfferExpiry::Fixed(r.expires_on.ok_or_else(|| corrupt("expiry"))?),
-        _ => OfferExpiry::WithCampaign,
-    };
-    let discount = Discount::from_columns(&r.discount_type, r.discount_value, r.discount_cap);
+    let expiry = r.expiry;
+    let discount = r.discount;
     let pick = |kind: &str| {
         ch.products
             .iter()
@@ -170,10 +165,11 @@ fn to_rules(r: &OfferRow, ch: Children) -> StoreResult<OfferRules> {
             categories: pick("category"),
             brands: pick("brand"),
         },
-        _ => Applicability::All,
+        "all" => Applicability::All,
+        _ => return Err(corrupt("applies to")),
     };
-    let generation = match r.generation.as_str() {
-        "unique" => Generation::Unique {
+    let generation = match r.generation {
+        CodeKind::Unique => Generation::Unique {
             length: r.code_length.unwrap_or(10) as u32,
             charset: r
                 .code_charset
@@ -182,16 +178,16 @@ fn to_rules(r: &OfferRow, ch: Children) -> StoreResult<OfferRules> {
                 .ok_or_else(|| corrupt("charset"))?,
             prefix: r.code_prefix.clone().unwrap_or_default(),
         },
-        "common" => Generation::Common {
+        CodeKind::Common => Generation::Common {
             code: r
                 .common_code
                 .clone()
                 .ok_or_else(|| corrupt("common code"))?,
         },
-        "upload" => Generation::Upload {
+        CodeKind::Upload => Generation::Upload {
             with_customers: r.upload_with_customers,
         },
-        _ => Generation::Randomized {
+        CodeKind::Randomized => Generation::Randomized {
             sample: r
                 .sample_code
                 .clone()
@@ -201,7 +197,8 @@ fn to_rules(r: &OfferRow, ch: Children) -> StoreResult<OfferRules> {
     let coupon_expiry = match (r.coupon_expiry.as_str(), r.coupon_expiry_n) {
         ("days", Some(n)) => CouponExpiry::DaysFromIssue(n as u32),
         ("month_ends", Some(n)) => CouponExpiry::MonthEndsFromIssue(n as u32),
-        _ => CouponExpiry::WithOffer,
+        ("offer", _) => CouponExpiry::WithOffer,
+        _ => return Err(corrupt("coupon expiry")),
     };
     let start = match (
         r.redemption_start.as_str(),
@@ -210,7 +207,8 @@ fn to_rules(r: &OfferRow, ch: Children) -> StoreResult<OfferRules> {
     ) {
         ("days", Some(n), _) => RedemptionStart::DaysAfterIssue(n as u32),
         ("date", _, Some(d)) => RedemptionStart::OnDate(d),
-        _ => RedemptionStart::OnIssue,
+        ("issue", _, _) => RedemptionStart::OnIssue,
+        _ => return Err(corrupt("redemption start")),
     };
     let dates = r
         .dates
@@ -235,10 +233,10 @@ fn to_rules(r: &OfferRow, ch: Children) -> StoreResult<OfferRules> {
         discount,
         applicability,
         include_sale_items: r.include_sale,
-        delivery: if r.delivery == "third_party" {
-            Delivery::ThirdParty
-        } else {
-            Delivery::ThisSystem
+        delivery: match r.delivery.as_str() {
+            "system" => Delivery::ThisSystem,
+            "third_party" => Delivery::ThirdParty,
+            _ => return Err(corrupt("delivery")),
         },
         generation,
         specific_customers_only: r.specific_customers_only,

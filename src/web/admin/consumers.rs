@@ -12,7 +12,7 @@ use crate::store::offers::OfferListRow;
 use crate::web::auth::CurrentUser;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::{render, see_other};
-use crate::web::offers::{digits, discount_text, today};
+use crate::web::offers::{digits, today};
 use crate::web::{AppState, Chrome, WebError};
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -161,15 +161,6 @@ pub struct ConsumerOfferView {
 }
 
 /// How codes are made, as the dashboard's "Type" column says it.
-fn generation_label(generation: &str) -> &'static str {
-    match generation {
-        "unique" => "Unique codes",
-        "common" => "Common code",
-        "upload" => "Uploaded codes",
-        _ => "Randomized codes",
-    }
-}
-
 fn offer_view(
     o: OfferListRow,
     consumer: &ConsumerRow,
@@ -177,22 +168,13 @@ fn offer_view(
     currency: &str,
     digits: u32,
 ) -> ConsumerOfferView {
-    let expiry = match o.expires_on {
-        Some(d) if o.expiry_type != "campaign" => OfferExpiry::Fixed(d),
-        _ => OfferExpiry::WithCampaign,
-    };
+    let expiry = o.expiry;
     let ends = offer_ends_on(&expiry, consumer.ends_on);
     let expired = ends.is_some_and(|end| end < today);
     ConsumerOfferView {
         id: o.id,
-        kind: generation_label(&o.generation),
-        discount: discount_text(
-            &o.discount_type,
-            o.discount_value,
-            o.discount_cap,
-            currency,
-            digits,
-        ),
+        kind: o.generation.label(),
+        discount: o.discount.words(currency, digits),
         expiry: match (ends, &expiry) {
             (Some(end), OfferExpiry::WithCampaign) => {
                 format!("{} (with the campaign)", end.format("%-d %b %Y"))

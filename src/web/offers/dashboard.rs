@@ -1,7 +1,7 @@
 //! The Incentives dashboard (OFF-1): search, active-only, sort, pagination — in place via
 //! htmx, and reflected in the URL so reload and back keep the view.
 
-use super::{consumer_text, digits, discount_text, today};
+use super::{consumer_text, digits, today};
 use crate::domain::money::format_count;
 use crate::domain::user::Permission;
 use crate::store::offers::OfferQuery;
@@ -64,15 +64,6 @@ struct OffersPage {
     table: OfferTable,
 }
 
-fn kind_label(generation: &str) -> &'static str {
-    match generation {
-        "unique" => "Unique codes",
-        "common" => "Common code",
-        "upload" => "Uploaded codes",
-        _ => "Randomized codes",
-    }
-}
-
 pub async fn list(
     req: HttpRequest,
     user: CurrentUser,
@@ -104,23 +95,11 @@ pub async fn list(
         .into_iter()
         .map(|r| OfferRowView {
             id: r.id,
-            kind: kind_label(&r.generation),
-            discount: discount_text(
-                &r.discount_type,
-                r.discount_value,
-                r.discount_cap,
-                user.currency.code(),
-                d,
-            ),
+            kind: r.generation.label(),
+            discount: r.discount.words(user.currency.code(), d),
             // The real last day: the fixed date or the claiming campaign's end, whichever is
             // earlier.
-            expiry: match crate::domain::issue::offer_ends_on(
-                &match r.expires_on {
-                    Some(d) => crate::domain::offer::OfferExpiry::Fixed(d),
-                    None => crate::domain::offer::OfferExpiry::WithCampaign,
-                },
-                r.claimed_until,
-            ) {
+            expiry: match crate::domain::issue::offer_ends_on(&r.expiry, r.claimed_until) {
                 Some(date) => crate::domain::offer::describe::date_text(date),
                 None if r.claimed_by_name.is_some() => "No end (its program has none)".into(),
                 None => "With the campaign (not claimed yet)".into(),

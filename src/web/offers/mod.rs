@@ -127,17 +127,6 @@ impl Pickers {
     }
 }
 
-/// A stored discount in words (`Discount::words`).
-pub fn discount_text(
-    kind: &str,
-    value: i64,
-    cap: Option<i64>,
-    currency: &str,
-    digits: u32,
-) -> String {
-    crate::domain::offer::Discount::from_columns(kind, value, cap).words(currency, digits)
-}
-
 /// "Outbound campaign: Diwali blast" for a claimed offer.
 pub fn consumer_text(
     kind: Option<crate::domain::masters::ConsumerKind>,
