@@ -171,6 +171,7 @@ pub async fn issue_chunk(
             ctx.org_id,
             ctx.offer_id,
             ctx.on_demand.as_ref(),
+            matches!(rules.generation, Generation::Randomized { .. }),
             &state,
             accepted,
         )

@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod claim;
+pub mod code_permutation;
 pub mod coupon;
 pub mod csv_lines;
 pub mod csv_safe;

@@ -239,6 +239,93 @@ pub async fn audit_issues(
     .await
 }
 
+/// Makes up to `n` codes of a randomized offer at the next positions of its code permutation
+/// (under the offer's lock, taken by the caller): unique by construction, so the whole random
+/// space can be used. A position whose code another offer of the org already holds is skipped.
+async fn make_permuted(
+    tx: &mut DynTx,
+    org_id: i64,
+    offer_id: i64,
+    format: &CodeFormat,
+    n: usize,
+) -> StoreResult<(Vec<(i64, String)>, Result<(), String>)> {
+    use crate::domain::code_permutation::CodePermutation;
+    use crate::domain::coupon::code_at;
+    let (key, cursor): (Option<String>, i64) = tx
+        .fetch_one(
+            "SELECT random_key, random_cursor FROM offers WHERE id = $1",
+            &[offer_id.into()],
+        )
+        .await?;
+    let key = match key.as_deref().and_then(parse_key) {
+        Some(key) => key,
+        None => {
+            use rand::RngExt;
+            let key: [u8; 16] = rand::rng().random();
+            let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+            tx.execute(
+                "UPDATE offers SET random_key = $1 WHERE id = $2",
+                &[hex.as_str().into(), offer_id.into()],
+            )
+            .await?;
+            key
+        }
+    };
+    let space = crate::domain::offer::code_space(format.charset, format.length);
+    let permutation = CodePermutation::new(key, space);
+    let mut cursor = cursor.max(0) as u128;
+    let mut made = Vec::with_capacity(n);
+    let mut shortfall = Ok(());
+    while made.len() < n {
+        let left = permutation.space() - cursor.min(permutation.space());
+        if left == 0 {
+            shortfall = Err(format!(
+                "every one of the {} codes of this sample's random part has been made; no more can be issued",
+                crate::domain::money::format_count(permutation.space() as i64)
+            ));
+            break;
+        }
+        let batch = ((n - made.len()) as u128).min(left) as usize;
+        let mut args: Vec<Arg> = vec![org_id.into(), offer_id.into()];
+        args.extend(
+            (cursor..cursor + batch as u128)
+                .map(|i| Arg::from(code_at(format, permutation.index(i)))),
+        );
+        let tuples: Vec<String> = (0..batch)
+            .map(|i| format!("($1, $2, ${})", i + 3))
+            .collect();
+        let fresh: Vec<(i64, String)> = tx
+            .fetch_all(
+                &format!(
+                    "INSERT INTO coupons (org_id, offer_id, code) VALUES {} ON CONFLICT (org_id, code) DO NOTHING RETURNING id, code",
+                    tuples.join(",")
+                ),
+                &args,
+            )
+            .await?;
+        cursor += batch as u128;
+        made.extend(fresh);
+    }
+    tx.execute(
+        "UPDATE offers SET random_cursor = $1 WHERE id = $2",
+        &[(cursor as i64).into(), offer_id.into()],
+    )
+    .await?;
+    Ok((made, shortfall))
+}
+
+/// A permutation key stored as 32 hex digits.
+fn parse_key(hex: &str) -> Option<[u8; 16]> {
+    let mut key = [0u8; 16];
+    if hex.len() != 32 {
+        return None;
+    }
+    for (i, b) in key.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(key)
+}
+
 impl Store {
     /// A randomized offer's fixed part.
     pub async fn random_fixed(&self, offer_id: i64) -> StoreResult<Option<String>> {
@@ -316,6 +403,7 @@ pub async fn take_coupons(
     org_id: i64,
     offer_id: i64,
     on_demand: Option<&CodeFormat>,
+    permuted: bool,
     state: &IssueOfferState,
     n: usize,
 ) -> StoreResult<(Vec<(i64, String)>, Result<(), String>, i64)> {
@@ -378,6 +466,13 @@ pub async fn take_coupons(
         };
         return Ok((taken, shortfall, 0));
     };
+    if permuted {
+        let (fresh, shortfall) =
+            make_permuted(tx, org_id, offer_id, format, n - taken.len()).await?;
+        let generated = fresh.len() as i64;
+        taken.extend(fresh);
+        return Ok((taken, shortfall, generated));
+    }
     let mut rounds = 0;
     while taken.len() < n {
         let missing = n - taken.len();

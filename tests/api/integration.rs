@@ -328,7 +328,10 @@ async fn bad_requests_name_the_field_and_keys_are_checked() {
     assert_eq!(v["discountCap"], 25050, "{v}");
     // Minor units, in the offer's plain words: a 1,000.50 minimum bill, a 250.50 cap.
     let words = v["description"].as_str().unwrap_or("");
-    assert!(words.contains("1,000.50") && words.contains("250.50"), "{v}");
+    assert!(
+        words.contains("1,000.50") && words.contains("250.50"),
+        "{v}"
+    );
     let (status, v) = api
         .post("/coupon/series", json!({"name": "Dup", "discountType": "PERC", "discountValue": 5, "codeType": "COMMON", "commonCode": "SAME", "validTill": "2027-01-01"}))
         .await;

@@ -576,6 +576,66 @@ async fn randomized_codes_are_unique_at_volume_and_keep_the_samples_shape() {
     );
 }
 
+/// Issue 15.3: randomized codes use the whole space of their random part (seed 001: a
+/// 10-character alphanumeric sample holds "max 60 million unique coupons", 36^5), each code
+/// made once, without draw-and-retry. A 5-digit sample has 3 random digits: 1,000 codes.
+#[tokio::test]
+async fn randomized_codes_use_their_whole_random_space_once_each() {
+    let app = spawn_app_without_worker().await;
+    let b = acme(&app).await;
+    let offer = offer_with(&app, "Tiny", |f| {
+        f.generation = "randomized".into();
+        f.sample_code = "98765".into();
+    })
+    .await;
+    let tab = b.get(&format!("/offers/{offer}/coupons")).await;
+    assert!(
+        tab.body.contains("3 random numeric characters — 1,000 possible codes"),
+        "{}",
+        tab.body
+    );
+    let mut csv = String::from("type,value\n");
+    for i in 0..1_000 {
+        csv.push_str(&format!("EXTERNAL_ID,c{i}\n"));
+    }
+    b.upload(
+        &format!("/offers/{offer}/coupons/bulk-issue"),
+        &[],
+        "a.csv",
+        &csv,
+    )
+    .await;
+    let summary = finished_job(&app, &b, offer).await;
+    assert!(summary.contains("Issued 1,000 coupons"), "{summary}");
+    let export = b.get(&format!("/offers/{offer}/coupons.csv")).await;
+    let codes: HashSet<String> = export
+        .body
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), 1_000, "every code once");
+    let fixed: HashSet<&str> = codes.iter().map(|c| &c[..2]).collect();
+    assert_eq!(fixed.len(), 1, "{fixed:?}");
+    let random: HashSet<u32> = codes.iter().map(|c| c[2..].parse().unwrap()).collect();
+    assert_eq!(random, (0..1_000).collect::<HashSet<u32>>(), "all 000–999");
+    // Made in an order that does not count up (the export lists codes as they were made).
+    let made: Vec<u32> = export
+        .body
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap()[2..].parse().unwrap())
+        .collect();
+    let counting = made.windows(2).filter(|w| w[1] == w[0] + 1).count();
+    assert!(counting < 50, "{counting} codes follow the one before");
+    // The 1,001st customer is told why.
+    let (_, page) = issue(&b, offer, "EXTERNAL_ID", "one-more").await;
+    assert!(
+        page.contains("every one of the 1,000 codes of this sample"),
+        "{page}"
+    );
+}
+
 #[tokio::test]
 async fn a_common_code_is_shared_and_its_limits_hold() {
     let app = spawn_app().await;

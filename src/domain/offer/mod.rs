@@ -13,14 +13,14 @@ pub mod parse;
 use chrono::NaiveDate;
 
 /// When the offer ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OfferExpiry {
     Fixed(NaiveDate),
     /// Ends when the campaign that claims it ends.
     WithCampaign,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Discount {
     /// A fixed amount in the org currency's minor units.
     Fixed { amount: i64 },
@@ -29,17 +29,6 @@ pub enum Discount {
 }
 
 impl Discount {
-    /// From its stored columns: `ABS` and an amount, or `PERC`, basis points and a cap.
-    pub fn from_columns(kind: &str, value: i64, cap: Option<i64>) -> Discount {
-        match kind {
-            "ABS" => Discount::Fixed { amount: value },
-            _ => Discount::Percent {
-                basis_points: value,
-                cap,
-            },
-        }
-    }
-
     /// Its stored columns (kind, value, cap).
     pub fn columns(&self) -> (&'static str, i64, Option<i64>) {
         match *self {
@@ -141,23 +130,64 @@ pub enum Generation {
     Randomized { sample: String },
 }
 
-impl Generation {
-    pub fn kind(&self) -> &'static str {
+/// How an offer's codes are made, without the settings (a list row's "Kind").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeKind {
+    Unique,
+    Common,
+    Upload,
+    Randomized,
+}
+
+impl CodeKind {
+    /// The stored (and wizard) value.
+    pub fn as_str(self) -> &'static str {
         match self {
-            Generation::Unique { .. } => "unique",
-            Generation::Common { .. } => "common",
-            Generation::Upload { .. } => "upload",
-            Generation::Randomized { .. } => "randomized",
+            CodeKind::Unique => "unique",
+            CodeKind::Common => "common",
+            CodeKind::Upload => "upload",
+            CodeKind::Randomized => "randomized",
         }
     }
 
-    pub fn label(&self) -> &'static str {
+    pub fn parse(s: &str) -> Option<CodeKind> {
+        [
+            CodeKind::Unique,
+            CodeKind::Common,
+            CodeKind::Upload,
+            CodeKind::Randomized,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
         match self {
-            Generation::Unique { .. } => "Unique codes",
-            Generation::Common { .. } => "Common code",
-            Generation::Upload { .. } => "Uploaded codes",
-            Generation::Randomized { .. } => "Randomized common codes",
+            CodeKind::Unique => "Unique codes",
+            CodeKind::Common => "Common code",
+            CodeKind::Upload => "Uploaded codes",
+            CodeKind::Randomized => "Randomized common codes",
         }
+    }
+}
+
+impl Generation {
+    pub fn code_kind(&self) -> CodeKind {
+        match self {
+            Generation::Unique { .. } => CodeKind::Unique,
+            Generation::Common { .. } => CodeKind::Common,
+            Generation::Upload { .. } => CodeKind::Upload,
+            Generation::Randomized { .. } => CodeKind::Randomized,
+        }
+    }
+
+    /// The stored (and wizard) value of its kind.
+    pub fn kind(&self) -> &'static str {
+        self.code_kind().as_str()
+    }
+
+    pub fn label(&self) -> &'static str {
+        self.code_kind().label()
     }
 }
 
