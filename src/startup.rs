@@ -186,16 +186,21 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(actix_web::middleware::from_fn(crate::edge::edge))
-                .wrap(session)
                 .wrap(headers)
-                .wrap(Compress::default())
                 .wrap(actix_web::middleware::from_fn(measure))
                 // A span per request (method, route, status, request id) around everything.
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .route("/metrics", aweb::get().to(metrics_page))
-                .route("/static/{file}", aweb::get().to(web::assets::serve))
-                .configure(web::configure)
+                // The API: keys, not sessions; small JSON answers, not compressed.
                 .configure(crate::api::configure)
+                // The console: the session cookie and compression are only for it.
+                .service(
+                    aweb::scope("")
+                        .wrap(session)
+                        .wrap(Compress::default())
+                        .route("/static/{file}", aweb::get().to(web::assets::serve))
+                        .configure(web::configure),
+                )
         })
         .listen(listener)?
         .shutdown_timeout(30)
