@@ -153,16 +153,52 @@ pub fn code_at(format: &CodeFormat, mut index: u128) -> String {
 /// OS-seeded CSPRNG, in ascending order: written in this order, a B-tree index only ever
 /// appends, which is what makes bulk generation fast. The caller has checked the code space.
 pub fn random_indices(format: &CodeFormat, n: usize) -> Vec<u128> {
-    let space = code_space(format.charset, format.length);
+    random_indices_in(0, code_space(format.charset, format.length), n)
+}
+
+/// Draws `n` (≤ `width`) distinct random numbers from `start..start + width`, ascending.
+pub fn random_indices_in(start: u128, width: u128, n: usize) -> Vec<u128> {
     let mut rng = rand::rng();
+    let n = n.min(width.min(usize::MAX as u128) as usize);
     let mut picked: Vec<u128> = Vec::with_capacity(n);
     while picked.len() < n {
         let missing = n - picked.len();
-        picked.extend((0..missing).map(|_| rng.random_range(0..space)));
+        picked.extend((0..missing).map(|_| start + rng.random_range(0..width)));
         picked.sort_unstable();
         picked.dedup();
     }
     picked
+}
+
+/// One stripe of a large generation: `count` codes drawn from `start..start + width`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stripe {
+    pub start: u128,
+    pub width: u128,
+    pub count: u64,
+}
+
+/// Draws held in memory at once by a generation (about 16 MB of code numbers).
+pub const STRIPE_DRAWS: u64 = 1_000_000;
+
+/// Cuts a generation of `n` codes from a space of `space` into equal stripes of the space,
+/// each with an equal share of `n` (at most `STRIPE_DRAWS`): drawn one stripe at a time, the
+/// codes come out in ascending order (what keeps the index append-only) while memory holds one
+/// stripe — 30 million codes need no more than 1 million.
+pub fn stripes(space: u128, n: u64) -> Vec<Stripe> {
+    let k = n.div_ceil(STRIPE_DRAWS).max(1);
+    let width = space / k as u128;
+    (0..k)
+        .map(|i| Stripe {
+            start: width * i as u128,
+            width: if i + 1 == k {
+                space - width * i as u128
+            } else {
+                width
+            },
+            count: n / k + u64::from(i < n % k),
+        })
+        .collect()
 }
 
 /// `n` distinct random codes of `format`, sorted.
@@ -223,6 +259,28 @@ pub fn expires_at(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_generation_is_drawn_in_stripes_that_cover_the_space_in_order() {
+        let space = 36u128.pow(10);
+        for n in [1u64, 999_999, 1_000_000, 1_000_001, 30_000_000] {
+            let s = stripes(space, n);
+            assert_eq!(s.iter().map(|x| x.count).sum::<u64>(), n, "n {n}");
+            assert!(s.iter().all(|x| x.count <= STRIPE_DRAWS), "n {n}");
+            assert_eq!(s[0].start, 0);
+            for w in s.windows(2) {
+                assert_eq!(w[0].start + w[0].width, w[1].start, "contiguous");
+            }
+            let last = s.last().unwrap();
+            assert_eq!(last.start + last.width, space);
+        }
+        assert_eq!(stripes(space, 30_000_000).len(), 30);
+        // A stripe's draw stays inside it, distinct and ascending.
+        let drawn = random_indices_in(1_000, 50, 40);
+        assert_eq!(drawn.len(), 40);
+        assert!(drawn.windows(2).all(|w| w[0] < w[1]));
+        assert!(drawn.iter().all(|i| (1_000..1_050).contains(i)));
+    }
     use chrono_tz::{America, Asia};
     use std::collections::HashSet;
 

@@ -9,7 +9,7 @@ use super::audit::record_dyn;
 use super::dyntx::DynTx;
 use super::jobs::RunningJob;
 use super::{AuditEntry, Store, StoreError, StoreResult};
-use crate::domain::coupon::{CodeFormat, code_at, random_indices};
+use crate::domain::coupon::{CodeFormat, Stripe, code_at, random_indices_in, stripes};
 use crate::domain::redeem::CouponStatus;
 use crate::domain::user::Actor;
 use std::fmt::Write as _;
@@ -20,10 +20,9 @@ pub const GENERATION_BATCH: usize = 100_000;
 /// Rows per multi-row INSERT on SQLite (one bound parameter per row).
 const SQLITE_ROWS_PER_INSERT: usize = 500;
 
-/// Draws `n` sorted code numbers off the async executor (for 10M codes this takes seconds).
-async fn draw(format: &CodeFormat, n: usize) -> StoreResult<Vec<u128>> {
-    let format = format.clone();
-    tokio::task::spawn_blocking(move || random_indices(&format, n))
+/// Draws `n` sorted code numbers of a stripe off the async executor.
+async fn draw(stripe: Stripe, n: u64) -> StoreResult<Vec<u128>> {
+    tokio::task::spawn_blocking(move || random_indices_in(stripe.start, stripe.width, n as usize))
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "drawing codes failed");
@@ -72,16 +71,23 @@ impl Store {
         let mut tx = self.begin().await?;
         claim_offer(&mut tx, org_id, offer_id, n).await?;
         let writer = CodeWriter::new(&tx, org_id, offer_id);
-        // Each round draws the whole shortfall in one sorted run; a round after the first only
-        // happens when drawn codes were already taken in the org.
-        while written < n {
-            let round = draw(format, (n - written) as usize).await?;
-            for batch in round.chunks(GENERATION_BATCH) {
-                let codes = batch_codes(format, batch);
-                // A code already in the org is skipped and drawn again next round.
-                written += writer.write(&mut tx, format, &codes).await?;
-                if let Some(job) = job {
-                    job.progress.done.store(written, Ordering::Relaxed);
+        // Stripe by stripe of the code space (memory for one stripe, codes in ascending
+        // order); each round draws a stripe's shortfall in one sorted run, and a round after
+        // the first only happens when drawn codes were already taken in the org.
+        let space = crate::domain::offer::code_space(format.charset, format.length);
+        for stripe in stripes(space, n) {
+            let mut done = 0;
+            while done < stripe.count {
+                let round = draw(stripe, stripe.count - done).await?;
+                for batch in round.chunks(GENERATION_BATCH) {
+                    let codes = batch_codes(format, batch);
+                    // A code already in the org is skipped and drawn again next round.
+                    let w = writer.write(&mut tx, format, &codes).await?;
+                    done += w;
+                    written += w;
+                    if let Some(job) = job {
+                        job.progress.done.store(written, Ordering::Relaxed);
+                    }
                 }
             }
         }
