@@ -38,6 +38,11 @@ pub trait Dialect: Sync {
     /// What refreshes the planner's statistics after a bulk write of coupons, if the database
     /// needs telling (autovacuum would take a while to notice millions of new rows).
     fn refresh_coupon_statistics(&self) -> Option<&'static str>;
+    /// ` AND column BETWEEN $lo AND $hi` where the range helps the planner join a list of
+    /// ids to a table (PostgreSQL then reads just that slice of the index); nothing on SQLite,
+    /// whose planner takes the range as the outer loop and scans the list once per row of it
+    /// (a 2,000-row issue chunk read 4 million rows).
+    fn id_range(&self, column: &str, lo: usize, hi: usize) -> String;
 }
 
 /// SQLite: one writer connection orders every write.
@@ -63,6 +68,9 @@ impl Dialect for Sqlite {
     }
     fn refresh_coupon_statistics(&self) -> Option<&'static str> {
         None
+    }
+    fn id_range(&self, _: &str, _: usize, _: usize) -> String {
+        String::new()
     }
 }
 
@@ -94,6 +102,9 @@ impl Dialect for Postgres {
     fn refresh_coupon_statistics(&self) -> Option<&'static str> {
         // Sampling keeps it cheap (~0.3 s for 10M coupons).
         Some("ANALYZE coupons")
+    }
+    fn id_range(&self, column: &str, lo: usize, hi: usize) -> String {
+        format!(" AND {column} BETWEEN ${lo} AND ${hi}")
     }
 }
 
@@ -146,5 +157,11 @@ mod tests {
             Some(8)
         );
         assert!(Postgres.redeem_slots().is_none());
+        // The id range is a hint for PostgreSQL only (it misleads SQLite's planner).
+        assert_eq!(Sqlite.id_range("c.id", 7, 8), "");
+        assert_eq!(
+            Postgres.id_range("c.id", 7, 8),
+            " AND c.id BETWEEN $7 AND $8"
+        );
     }
 }

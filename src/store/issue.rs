@@ -18,7 +18,7 @@ use std::collections::HashMap;
 pub(crate) use super::customers::customer_ids;
 
 /// Customers per chunk (bound parameters stay well under both databases' limits).
-pub const ISSUE_CHUNK: usize = 400;
+pub const ISSUE_CHUNK: usize = 2000;
 
 /// The offer's issuing state, read under its row lock.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -163,15 +163,15 @@ pub async fn write_issues(tx: &mut DynTx, w: &IssueWrite<'_>) -> StoreResult<()>
             tx.execute(
                 &format!(
                     "WITH v(id, customer) AS (VALUES {}) UPDATE coupons SET status = 'issued', customer_id = v.customer, \
-                     issued_at = $1, valid_till = $2, source = $3 FROM v WHERE coupons.id = v.id AND coupons.offer_id = $4 AND coupons.org_id = $5 \
-                     AND coupons.id BETWEEN ${} AND ${}",
+                     issued_at = $1, valid_till = $2, source = $3 FROM v WHERE coupons.id = v.id AND coupons.offer_id = $4 AND coupons.org_id = $5{}",
                     tuples.join(","),
-                    args.len() + 1,
-                    args.len() + 2,
+                    tx.dialect()
+                        .id_range("coupons.id", args.len() + 1, args.len() + 2),
                 ),
                 &{
                     // The taken ids are close together (taken in id order): the range lets
-                    // PostgreSQL read just that slice of the index instead of the table.
+                    // PostgreSQL read just that slice of the index instead of the table
+                    // (`Dialect::id_range`).
                     let mut a = args.clone();
                     a.push(Arg::I64(pairs.iter().map(|p| p.0).min().unwrap_or(0)));
                     a.push(Arg::I64(pairs.iter().map(|p| p.0).max().unwrap_or(0)));
