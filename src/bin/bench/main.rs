@@ -15,7 +15,11 @@
 //! N redeem calls (`POST /api/v2/coupon/redeem`, one code each, with the customer and a bill)
 //! from C concurrent keep-alive clients, each waiting for its answer before the next (a closed
 //! loop). Every call must answer 200 and the offer must count N redemptions. Last line:
-//! `redeem count=N concurrency=C seconds=S redeems_per_s=R p50_ms=A p99_ms=B`.
+//! `redeem count=N concurrency=C seconds=S redeems_per_s=R p50_ms=A p99_ms=B http_floor_per_s=H
+//! db_floor_per_s=D` (the two ceilings measured in the same run; see redeem.rs).
+//!
+//! `bench soak --minutes M --rate R [--database-url URL]`: mixed traffic at a fixed rate, p50,
+//! p99 and memory per minute (soak.rs).
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -52,6 +56,17 @@ enum Command {
         count: u64,
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// A PostgreSQL server (postgres://user@host/db); a fresh database is made on it.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Mixed traffic at a fixed rate for M minutes: latency and memory per minute.
+    Soak {
+        #[arg(long, default_value_t = 10)]
+        minutes: u64,
+        /// Requests a second.
+        #[arg(long, default_value_t = 100)]
+        rate: u64,
         /// A PostgreSQL server (postgres://user@host/db); a fresh database is made on it.
         #[arg(long)]
         database_url: Option<String>,
@@ -201,6 +216,8 @@ async fn main() -> anyhow::Result<()> {
                     .generate_codes(org, offer, &format, count, &Actor::system("bench"), None)
                     .await?;
                 let seconds = started.elapsed().as_secs_f64();
+                // The generation's peak, before the ceiling's run draws its codes in memory.
+                let generation_rss = max_rss_mb();
                 let stored = store.count_coupons(org, offer).await?;
                 if stored as u64 != count {
                     bail!("verification failed: {stored} codes stored, {count} expected");
@@ -227,7 +244,7 @@ async fn main() -> anyhow::Result<()> {
                 drop_db(&raw_db).await?;
                 let raw_seconds = raw?;
                 println!("backend={} verified={stored}", store.backend_name());
-                println!("max_rss_mb={:.0}", max_rss_mb());
+                println!("max_rss_mb={generation_rss:.0}");
                 println!(
                     "generate count={count} seconds={seconds:.2} codes_per_s={:.0} raw_per_s={:.0}",
                     count as f64 / seconds,
@@ -250,6 +267,16 @@ async fn main() -> anyhow::Result<()> {
             let result = bench_issue(&db, &raw_db, count).await;
             drop_db(&db).await?;
             drop_db(&raw_db).await?;
+            result
+        }
+        Command::Soak {
+            minutes,
+            rate,
+            database_url,
+        } => {
+            let db = fresh_db(database_url.as_deref()).await?;
+            let result = soak::bench_soak(&db, minutes.max(1), rate.max(1)).await;
+            drop_db(&db).await?;
             result
         }
         Command::Redeem {
@@ -369,3 +396,4 @@ async fn issue_audience(
 }
 
 mod redeem;
+mod soak;

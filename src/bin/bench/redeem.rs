@@ -35,13 +35,7 @@ pub async fn bench_redeem(db: &FreshDb, count: u64, concurrency: usize) -> anyho
         .create_api_key(org, "bench", None, 10_000_000, &Actor::system("bench"))
         .await?;
 
-    let mut settings = Settings::from_lookup(|_| None).map_err(anyhow::Error::msg)?;
-    settings.database_url = db.url.clone();
-    settings.bind = "127.0.0.1:0".into();
-    settings.scheduler = false;
-    let app = Application::build_with_store(settings, store.clone()).await?;
-    let addr = format!("127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let addr = serve(&store, &db.url).await?;
 
     let pairs = Arc::new(pairs);
     let (seconds, mut latencies) =
@@ -72,6 +66,18 @@ pub async fn bench_redeem(db: &FreshDb, count: u64, concurrency: usize) -> anyho
         count as f64 / db_seconds,
     );
     Ok(())
+}
+
+/// Serves the app on loopback (no scheduler) over `store`; its address.
+pub(crate) async fn serve(store: &Store, url: &str) -> anyhow::Result<String> {
+    let mut settings = Settings::from_lookup(|_| None).map_err(anyhow::Error::msg)?;
+    settings.database_url = url.to_string();
+    settings.bind = "127.0.0.1:0".into();
+    settings.scheduler = false;
+    let app = Application::build_with_store(settings, store.clone()).await?;
+    let addr = format!("127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    Ok(addr)
 }
 
 /// N calls of `path` with each pair's redeem body from `concurrency` keep-alive clients taking
@@ -183,13 +189,20 @@ async fn db_run(
 }
 
 /// One keep-alive HTTP/1.1 connection.
-struct Conn {
+pub(crate) struct Conn {
     stream: TcpStream,
     buf: Vec<u8>,
 }
 
+/// An answer: status, head (status line and headers) and body.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
 impl Conn {
-    async fn open(addr: &str) -> anyhow::Result<Conn> {
+    pub(crate) async fn open(addr: &str) -> anyhow::Result<Conn> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         Ok(Conn {
@@ -198,10 +211,30 @@ impl Conn {
         })
     }
 
-    /// Sends a JSON POST and reads the whole answer: (status, body).
+    /// Sends a JSON POST with the API key and reads the whole answer: (status, body).
     async fn post(&mut self, path: &str, key: &str, body: &str) -> anyhow::Result<(u16, String)> {
+        let a = self
+            .send(
+                "POST",
+                path,
+                &format!("Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"),
+                body,
+            )
+            .await?;
+        Ok((a.status, a.body))
+    }
+
+    /// Sends a request (`headers`: extra header lines, each ending in CRLF) and reads the
+    /// whole answer, which must carry a Content-Length.
+    pub(crate) async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &str,
+        body: &str,
+    ) -> anyhow::Result<Answer> {
         let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: bench\r\n{headers}Content-Length: {}\r\n\r\n{body}",
             body.len()
         );
         self.stream.write_all(request.as_bytes()).await?;
@@ -238,10 +271,11 @@ impl Conn {
             }
             self.buf.extend_from_slice(&chunk[..n]);
         }
-        Ok((
+        Ok(Answer {
             status,
-            String::from_utf8_lossy(&self.buf[head_end..head_end + length]).to_string(),
-        ))
+            body: String::from_utf8_lossy(&self.buf[head_end..head_end + length]).to_string(),
+            head,
+        })
     }
 }
 
