@@ -590,7 +590,8 @@ async fn randomized_codes_use_their_whole_random_space_once_each() {
     .await;
     let tab = b.get(&format!("/offers/{offer}/coupons")).await;
     assert!(
-        tab.body.contains("3 random numeric characters — 1,000 possible codes"),
+        tab.body
+            .contains("3 random numeric characters — 1,000 possible codes"),
         "{}",
         tab.body
     );
