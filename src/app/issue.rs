@@ -196,6 +196,7 @@ pub async fn issue_chunk(
             valid_till,
             source: &source.label,
             cursor: next_cursor(state.issue_cursor, &pairs, common || random_start),
+            catch_up: random_start,
             now,
         },
     )

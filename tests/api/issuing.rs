@@ -576,6 +576,64 @@ async fn randomized_codes_are_unique_at_volume_and_keep_the_samples_shape() {
     );
 }
 
+/// Single issues start at a random unissued coupon, and a later bulk issue still hands out
+/// every generated coupon exactly once before making a new code: the offer's issue cursor
+/// never passes an unissued coupon (it catches up past issued ones; `bench soak` found single
+/// issues slowing down as they accumulated when it did not move at all).
+#[tokio::test]
+async fn single_issues_at_random_places_leave_no_generated_coupon_behind() {
+    let app = spawn_app_without_worker().await;
+    let b = acme(&app).await;
+    let offer = offer_with(&app, "Scattered", |f| {
+        f.code_length = "8".into();
+    })
+    .await;
+    let page = b
+        .post(
+            &format!("/offers/{offer}/coupons/generate"),
+            &[("count", "100")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert!(
+        finished_job(&app, &b, offer)
+            .await
+            .contains("Generated 100 codes")
+    );
+    for i in 0..60 {
+        let (status, body) = issue(&b, offer, "MOBILE", &format!("97000000{i:02}")).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    }
+    let mut csv = String::from("type,value\n");
+    for i in 0..40 {
+        csv.push_str(&format!("MOBILE,96000000{i:02}\n"));
+    }
+    b.upload(
+        &format!("/offers/{offer}/coupons/bulk-issue"),
+        &[],
+        "a.csv",
+        &csv,
+    )
+    .await;
+    let summary = finished_job(&app, &b, offer).await;
+    assert!(
+        summary.contains("Issued 40 coupons; 0 customers refused"),
+        "{summary}"
+    );
+    let org = app.org_id("Acme").await;
+    let o = app.store.get_offer(org, offer).await.unwrap();
+    assert_eq!(
+        (o.issued_count, o.coupon_count),
+        (100, 100),
+        "no code made yet"
+    );
+    // The 101st customer gets a code made on demand.
+    let (status, body) = issue(&b, offer, "MOBILE", "9500000000").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let o = app.store.get_offer(org, offer).await.unwrap();
+    assert_eq!((o.issued_count, o.coupon_count), (101, 101));
+}
+
 /// Issue 15.3: randomized codes use the whole space of their random part (seed 001: a
 /// 10-character alphanumeric sample holds "max 60 million unique coupons", 36^5), each code
 /// made once, without draw-and-retry. A 5-digit sample has 3 random digits: 1,000 codes.
