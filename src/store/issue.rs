@@ -300,23 +300,8 @@ async fn make_permuted(
             break;
         }
         let batch = ((n - made.len()) as u128).min(left) as usize;
-        let mut args: Vec<Arg> = vec![org_id.into(), offer_id.into()];
-        args.extend(
-            (cursor..cursor + batch as u128)
-                .map(|i| Arg::from(code_at(format, permutation.index(i)))),
-        );
-        let tuples: Vec<String> = (0..batch)
-            .map(|i| format!("($1, $2, ${})", i + 3))
-            .collect();
-        let fresh: Vec<(i64, String)> = tx
-            .fetch_all(
-                &format!(
-                    "INSERT INTO coupons (org_id, offer_id, code) VALUES {} ON CONFLICT (org_id, code) DO NOTHING RETURNING id, code",
-                    tuples.join(",")
-                ),
-                &args,
-            )
-            .await?;
+        let codes = (cursor..cursor + batch as u128).map(|i| code_at(format, permutation.index(i)));
+        let fresh = insert_new_codes(tx, org_id, offer_id, codes.collect()).await?;
         cursor += batch as u128;
         made.extend(fresh);
     }
@@ -326,6 +311,29 @@ async fn make_permuted(
     )
     .await?;
     Ok((made, shortfall))
+}
+
+/// Inserts fresh codes for an offer, skipping any the org already has; the (id, code) of the
+/// ones inserted.
+async fn insert_new_codes(
+    tx: &mut DynTx,
+    org_id: i64,
+    offer_id: i64,
+    codes: Vec<String>,
+) -> StoreResult<Vec<(i64, String)>> {
+    let tuples: Vec<String> = (0..codes.len())
+        .map(|i| format!("($1, $2, ${})", i + 3))
+        .collect();
+    let mut args: Vec<Arg> = vec![org_id.into(), offer_id.into()];
+    args.extend(codes.into_iter().map(Arg::from));
+    tx.fetch_all(
+        &format!(
+            "INSERT INTO coupons (org_id, offer_id, code) VALUES {} ON CONFLICT (org_id, code) DO NOTHING RETURNING id, code",
+            tuples.join(",")
+        ),
+        &args,
+    )
+    .await
 }
 
 /// A permutation key stored as 32 hex digits.
@@ -503,21 +511,7 @@ pub async fn take_coupons(
                 "could not draw free codes; the code format is nearly full".into(),
             ));
         }
-        let codes = random_codes(format, missing);
-        let mut args: Vec<Arg> = vec![org_id.into(), offer_id.into()];
-        args.extend(codes.into_iter().map(Arg::from));
-        let tuples: Vec<String> = (0..missing)
-            .map(|i| format!("($1, $2, ${})", i + 3))
-            .collect();
-        let fresh: Vec<(i64, String)> = tx
-            .fetch_all(
-                &format!(
-                    "INSERT INTO coupons (org_id, offer_id, code) VALUES {} ON CONFLICT (org_id, code) DO NOTHING RETURNING id, code",
-                    tuples.join(",")
-                ),
-                &args,
-            )
-            .await?;
+        let fresh = insert_new_codes(tx, org_id, offer_id, random_codes(format, missing)).await?;
         generated += fresh.len() as i64;
         taken.extend(fresh);
     }

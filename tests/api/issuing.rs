@@ -66,6 +66,28 @@ async fn finished_job(app: &TestApp, b: &Browser, offer: i64) -> String {
     page.body[start..].to_string()
 }
 
+/// Uploads an audience (`type,value` lines) for a bulk issue and runs it; the job's summary.
+async fn bulk_issue(
+    app: &TestApp,
+    b: &Browser,
+    offer: i64,
+    lines: impl Iterator<Item = String>,
+) -> String {
+    let mut csv = String::from("type,value\n");
+    for line in lines {
+        csv.push_str(&line);
+        csv.push('\n');
+    }
+    b.upload(
+        &format!("/offers/{offer}/coupons/bulk-issue"),
+        &[],
+        "a.csv",
+        &csv,
+    )
+    .await;
+    finished_job(app, b, offer).await
+}
+
 async fn count(app: &TestApp, offer: i64) -> i64 {
     let org = app.org_id("Acme").await;
     app.store.count_coupons(org, offer).await.unwrap()
@@ -543,22 +565,14 @@ async fn randomized_codes_are_unique_at_volume_and_keep_the_samples_shape() {
         tab.body
     );
 
-    let mut csv = String::from("type,value\n");
-    for i in 0..3_000 {
-        csv.push_str(&format!("EXTERNAL_ID,c{i}\n"));
-    }
-    b.upload(
-        &format!("/offers/{first}/coupons/bulk-issue"),
-        &[],
-        "a.csv",
-        &csv,
+    let summary = bulk_issue(
+        &app,
+        &b,
+        first,
+        (0..3_000).map(|i| format!("EXTERNAL_ID,c{i}")),
     )
     .await;
-    assert!(
-        finished_job(&app, &b, first)
-            .await
-            .contains("Issued 3,000 coupons; 0 customers refused")
-    );
+    assert!(summary.contains("Issued 3,000 coupons; 0 customers refused"));
     let export = b.get(&format!("/offers/{first}/coupons.csv")).await;
     let codes: HashSet<String> = export
         .body
@@ -604,18 +618,13 @@ async fn single_issues_at_random_places_leave_no_generated_coupon_behind() {
         let (status, body) = issue(&b, offer, "MOBILE", &format!("97000000{i:02}")).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     }
-    let mut csv = String::from("type,value\n");
-    for i in 0..40 {
-        csv.push_str(&format!("MOBILE,96000000{i:02}\n"));
-    }
-    b.upload(
-        &format!("/offers/{offer}/coupons/bulk-issue"),
-        &[],
-        "a.csv",
-        &csv,
+    let summary = bulk_issue(
+        &app,
+        &b,
+        offer,
+        (0..40).map(|i| format!("MOBILE,96000000{i:02}")),
     )
     .await;
-    let summary = finished_job(&app, &b, offer).await;
     assert!(
         summary.contains("Issued 40 coupons; 0 customers refused"),
         "{summary}"
@@ -653,18 +662,13 @@ async fn randomized_codes_use_their_whole_random_space_once_each() {
         "{}",
         tab.body
     );
-    let mut csv = String::from("type,value\n");
-    for i in 0..1_000 {
-        csv.push_str(&format!("EXTERNAL_ID,c{i}\n"));
-    }
-    b.upload(
-        &format!("/offers/{offer}/coupons/bulk-issue"),
-        &[],
-        "a.csv",
-        &csv,
+    let summary = bulk_issue(
+        &app,
+        &b,
+        offer,
+        (0..1_000).map(|i| format!("EXTERNAL_ID,c{i}")),
     )
     .await;
-    let summary = finished_job(&app, &b, offer).await;
     assert!(summary.contains("Issued 1,000 coupons"), "{summary}");
     let export = b.get(&format!("/offers/{offer}/coupons.csv")).await;
     let codes: HashSet<String> = export
