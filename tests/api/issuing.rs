@@ -66,6 +66,18 @@ async fn finished_job(app: &TestApp, b: &Browser, offer: i64) -> String {
     page.body[start..].to_string()
 }
 
+/// Asks for `count` generated codes on the Coupons tab and runs the job; the job's panel.
+async fn generate(app: &TestApp, b: &Browser, offer: i64, count: &str) -> String {
+    let page = b
+        .post(
+            &format!("/offers/{offer}/coupons/generate"),
+            &[("count", count)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    finished_job(app, b, offer).await
+}
+
 /// Uploads an audience (`type,value` lines) for a bulk issue and runs it; the job's summary.
 async fn bulk_issue(
     app: &TestApp,
@@ -103,14 +115,7 @@ async fn generating_codes_runs_as_a_job_and_the_tab_lists_searches_and_exports_t
         f.code_charset = "alphanumeric".into();
     })
     .await;
-    let page = b
-        .post(
-            &format!("/offers/{offer}/coupons/generate"),
-            &[("count", "1,200")],
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    let panel = finished_job(&app, &b, offer).await;
+    let panel = generate(&app, &b, offer, "1,200").await;
     assert!(panel.contains("Generated 1,200 codes"), "{panel}");
     assert_eq!(count(&app, offer).await, 1200);
 
@@ -602,18 +607,8 @@ async fn single_issues_at_random_places_leave_no_generated_coupon_behind() {
         f.code_length = "8".into();
     })
     .await;
-    let page = b
-        .post(
-            &format!("/offers/{offer}/coupons/generate"),
-            &[("count", "100")],
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    assert!(
-        finished_job(&app, &b, offer)
-            .await
-            .contains("Generated 100 codes")
-    );
+    let panel = generate(&app, &b, offer, "100").await;
+    assert!(panel.contains("Generated 100 codes"), "{panel}");
     for i in 0..60 {
         let (status, body) = issue(&b, offer, "MOBILE", &format!("97000000{i:02}")).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{body}");

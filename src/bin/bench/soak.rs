@@ -69,7 +69,7 @@ impl Traffic {
             },
         };
         let (method, path, headers, body) = self.request(i);
-        let t = Instant::now();
+        let mut t = Instant::now();
         let mut answer = conn.send(method, &path, &headers, &body).await;
         if answer.is_err() {
             // A keep-alive connection the server closed while it sat idle: a client opens a
@@ -78,14 +78,11 @@ impl Traffic {
                 Ok(fresh) => conn = fresh,
                 Err(_) => return self.record(minute, 0.0, false),
             }
-            let t = Instant::now();
+            t = Instant::now();
             answer = conn.send(method, &path, &headers, &body).await;
-            let ok = matches!(&answer, Ok(a) if a.status == 200);
-            self.record(minute, t.elapsed().as_secs_f64() * 1000.0, ok);
-        } else {
-            let ok = matches!(&answer, Ok(a) if a.status == 200);
-            self.record(minute, t.elapsed().as_secs_f64() * 1000.0, ok);
         }
+        let ok = matches!(&answer, Ok(a) if a.status == 200);
+        self.record(minute, t.elapsed().as_secs_f64() * 1000.0, ok);
         match &answer {
             Ok(a) if a.status != 200 => {
                 eprintln!("{method} {path} answered {}: {}", a.status, a.body);
