@@ -3,6 +3,7 @@
 
 use super::{ApiClient, ApiError, parse_body};
 use crate::domain::claim::ClaimConsumer;
+use crate::domain::ids::OfferId;
 use crate::domain::user::Actor;
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -93,22 +94,27 @@ pub async fn claim(
         }
     };
     let actor = Actor::system(&format!("API key {}", key.name));
-    let outcome =
-        match crate::app::claim::claim(&state.store, key.org_id, series_id, consumer_id, &actor)
-            .await
-        {
-            Ok(o) => o,
-            Err(StoreError::NotFound) => {
-                // Say which of the two is unknown.
-                return Err(
-                    match state.store.get_consumer(key.org_id, consumer_id).await {
-                        Err(StoreError::NotFound) => ApiError::not_found("consumer"),
-                        _ => ApiError::not_found("series"),
-                    },
-                );
-            }
-            Err(e) => return Err(e.into()),
-        };
+    let outcome = match crate::app::claim::claim(
+        &state.store,
+        key.org_id,
+        OfferId(series_id),
+        consumer_id,
+        &actor,
+    )
+    .await
+    {
+        Ok(o) => o,
+        Err(StoreError::NotFound) => {
+            // Say which of the two is unknown.
+            return Err(
+                match state.store.get_consumer(key.org_id, consumer_id).await {
+                    Err(StoreError::NotFound) => ApiError::not_found("consumer"),
+                    _ => ApiError::not_found("series"),
+                },
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
     match outcome {
         Ok(done) => Ok(HttpResponse::Ok().json(ClaimedOut {
             series_id,

@@ -3,6 +3,7 @@
 
 use super::{ApiClient, ApiError, parse_body};
 use crate::app::issue::IssueSource;
+use crate::domain::ids::{JobId, OfferId};
 use crate::domain::issue::IssueOutcome;
 use crate::domain::issue::{CustomerRef, IssueRefusal};
 use crate::domain::masters::IdentifierType;
@@ -131,7 +132,7 @@ async fn issue_to(
     customer: &CustomerRef,
     count: usize,
 ) -> Result<Vec<IssueOutcome>, ApiError> {
-    let ctx = crate::app::issue::context(&state.store, client.key.org_id, series_id)
+    let ctx = crate::app::issue::context(&state.store, client.key.org_id, OfferId(series_id))
         .await
         .map_err(|e| match e {
             crate::store::StoreError::NotFound => ApiError::not_found("series"),
@@ -394,7 +395,7 @@ pub async fn details(
                 status: c.shown_status().to_string(),
                 customer: c.customer().as_ref().map(|cr| cr.into()),
                 code: c.code,
-                series_id: c.offer_id,
+                series_id: c.offer_id.get(),
                 series_name: c.offer_name,
                 issued_at: c.issued_at,
                 valid_till: c.valid_till,
@@ -426,7 +427,8 @@ pub struct UploadBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobOut {
-    pub job_id: i64,
+    #[schema(value_type = i64)]
+    pub job_id: JobId,
     pub series_id: i64,
     /// queued, running, done or failed.
     pub status: String,
@@ -439,7 +441,7 @@ impl From<crate::store::jobs::JobRow> for JobOut {
     fn from(j: crate::store::jobs::JobRow) -> Self {
         JobOut {
             job_id: j.id,
-            series_id: j.offer_id,
+            series_id: j.offer_id.get(),
             status: j.status.as_str().to_string(),
             summary: j.summary,
             error: j.error,
@@ -468,7 +470,7 @@ pub async fn upload(
     let org = client.key.org_id;
     let offer = state
         .store
-        .get_offer(org, b.series_id)
+        .get_offer(org, OfferId(b.series_id))
         .await
         .map_err(|_| ApiError::not_found("series"))?;
     let Generation::Upload { with_customers } = offer.rules.generation else {
@@ -523,7 +525,7 @@ pub async fn upload(
         .store
         .create_job(
             org,
-            b.series_id,
+            OfferId(b.series_id),
             JobKind::UploadCodes,
             serde_json::json!({"with_customers": with_customers, "actor": label, "consumer": client.key.consumer_id}),
             Some("api-upload.csv"),
@@ -564,7 +566,7 @@ pub async fn upload(
 pub async fn job(
     state: web::Data<AppState>,
     client: ApiClient,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
 ) -> Result<HttpResponse, ApiError> {
     let row = state
         .store

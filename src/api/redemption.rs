@@ -140,9 +140,9 @@ pub struct Validation {
 
 fn check_of(o: &CodeOutcome) -> CodeCheck {
     CodeCheck {
-        code: o.code.clone(),
+        code: o.code.to_string(),
         is_redeemable: o.result.is_ok(),
-        series_id: o.offer.as_ref().map(|f| f.id),
+        series_id: o.offer.as_ref().map(|f| f.id.get()),
         discount: o.result.clone().unwrap_or(0),
         valid_till: o.valid_till,
         error: o.result.as_ref().err().map(|r| super::ErrorDetail {
@@ -293,8 +293,8 @@ async fn redeem_answer(
                 coupons: codes
                     .into_iter()
                     .map(|(code, series_id, discount)| RedeemedCode {
-                        code,
-                        series_id,
+                        code: code.into_string(),
+                        series_id: series_id.get(),
                         discount,
                     })
                     .collect(),

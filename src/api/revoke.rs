@@ -2,6 +2,7 @@
 
 use super::coupons::CustomerIn;
 use super::{ApiClient, ApiError, parse_body};
+use crate::domain::ids::OfferId;
 use crate::domain::revoke::{Revocation, RevokeMode};
 use crate::domain::user::Actor;
 use crate::state::AppState;
@@ -92,7 +93,7 @@ pub async fn revoke(
     match crate::app::revoke::revoke(
         &state.store,
         client.key.org_id,
-        series_id,
+        OfferId(series_id),
         &revocation,
         &actor,
     )

@@ -5,6 +5,7 @@
 use crate::domain::claim::{
     ClaimCandidate, ClaimOffer, ClaimRefusal, Claimed, candidates as verdicts, check_claim,
 };
+use crate::domain::ids::{OfferId, OrgId};
 use crate::domain::user::Actor;
 use crate::store::claims::{claim_inputs, claim_offer_in, take_offer};
 use crate::store::{Store, StoreError, StoreResult};
@@ -12,7 +13,7 @@ use crate::store::{Store, StoreError, StoreResult};
 /// Every consumer of the org with whether it may claim the offer now, by name.
 pub async fn candidates(
     store: &Store,
-    org_id: i64,
+    org_id: OrgId,
     offer: &ClaimOffer,
 ) -> StoreResult<Vec<ClaimCandidate>> {
     let today = store.org_today(org_id).await?;
@@ -25,13 +26,13 @@ pub async fn candidates(
 /// consumer's key and by "Create offer for …" on a consumer's page.
 pub async fn may_create_for(
     store: &Store,
-    org_id: i64,
+    org_id: OrgId,
     name: &str,
     ends_with_campaign: bool,
     consumer: i64,
 ) -> StoreResult<Result<(), ClaimRefusal>> {
     let offer = ClaimOffer {
-        id: 0,
+        id: OfferId(0),
         name: name.to_string(),
         offer_code: String::new(),
         ends_with_campaign,
@@ -49,11 +50,11 @@ pub async fn may_create_for(
 
 /// Claims offer `offer_id` of the org for consumer `consumer_id`, audited. `NotFound` when
 /// either is not the org's; `Ok(Err(_))` names the rule that refused.
-#[tracing::instrument(name = "app.claim", skip_all, fields(org = org_id, offer = offer_id, consumer = consumer_id))]
+#[tracing::instrument(name = "app.claim", skip_all, fields(org = org_id.get(), offer = offer_id.get(), consumer = consumer_id))]
 pub async fn claim(
     store: &Store,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     consumer_id: i64,
     actor: &Actor,
 ) -> StoreResult<Result<Claimed, ClaimRefusal>> {

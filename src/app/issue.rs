@@ -6,6 +6,7 @@
 //! bulk job runs `issue_chunk` in its own transaction so that it is all-or-nothing.
 
 use crate::domain::coupon::{CodeFormat, coupon_valid_till, randomized_format};
+use crate::domain::ids::{CustomerId, OfferId, OrgId};
 use crate::domain::issue::{
     CustomerRef, IssueOutcome, Issued, OfferState, decide_batch, hand_out, next_cursor,
     offer_ends_on,
@@ -32,8 +33,8 @@ pub struct IssueSource {
 /// What issuing one offer needs that does not change while a job runs.
 #[derive(Debug, Clone)]
 pub struct IssueContext {
-    pub org_id: i64,
-    pub offer_id: i64,
+    pub org_id: OrgId,
+    pub offer_id: OfferId,
     pub rules: OfferRules,
     pub tz: Tz,
     pub ends_on: Option<NaiveDate>,
@@ -43,7 +44,7 @@ pub struct IssueContext {
 }
 
 /// Reads what issuing coupons of an offer of the org needs.
-pub async fn context(store: &Store, org_id: i64, offer_id: i64) -> StoreResult<IssueContext> {
+pub async fn context(store: &Store, org_id: OrgId, offer_id: OfferId) -> StoreResult<IssueContext> {
     let offer = store.get_offer(org_id, offer_id).await?;
     let org = store.get_org(org_id).await?;
     let campaign_end = match &offer.claimed_by {
@@ -93,7 +94,7 @@ pub async fn issue_one(
 
 /// Issues a coupon to each of `rows` in one transaction (the API's multiple issue), each
 /// decided on every ISS-2 rule; the issued ones are audited.
-#[tracing::instrument(name = "app.issue", skip_all, fields(org = ctx.org_id, offer = ctx.offer_id, customers = rows.len()))]
+#[tracing::instrument(name = "app.issue", skip_all, fields(org = ctx.org_id.get(), offer = ctx.offer_id.get(), customers = rows.len()))]
 pub async fn issue_many(
     store: &Store,
     ctx: &IssueContext,
@@ -148,7 +149,7 @@ pub async fn issue_chunk(
         issued: state.issued_count,
         claimed_by: ctx.claimed_by.clone(),
     };
-    let customers: Vec<i64> = rows.iter().map(|r| ids[r]).collect();
+    let customers: Vec<CustomerId> = rows.iter().map(|r| ids[r]).collect();
     let decisions = decide_batch(&mut offer, &customers, &mut history, today, source.consumer);
 
     // Coupons for the accepted rows.

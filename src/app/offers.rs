@@ -4,6 +4,7 @@
 //! audited with the fields it changed.
 
 use crate::domain::claim::ClaimRefusal;
+use crate::domain::ids::{OfferId, OrgId, UserId};
 use crate::domain::offer::edit::changes;
 use crate::domain::offer::form::OfferForm;
 use crate::domain::offer::input::OfferField;
@@ -61,15 +62,15 @@ fn refusal_of(e: StoreError) -> Result<OfferRefusal, StoreError> {
 /// Creates an offer of the org with `rules`, claimed by `consumer` when it is created in a
 /// consumer's context (OFF-6; the claim rules apply: an outbound campaign holds one offer, an
 /// ended campaign none, …). The new offer's id.
-#[tracing::instrument(name = "app.create_offer", skip_all, fields(org = org_id))]
+#[tracing::instrument(name = "app.create_offer", skip_all, fields(org = org_id.get()))]
 pub async fn create(
     store: &Store,
-    org_id: i64,
+    org_id: OrgId,
     rules: &OfferRules,
     consumer: Option<i64>,
-    created_by: Option<i64>,
+    created_by: Option<UserId>,
     actor: &Actor,
-) -> StoreResult<Result<i64, OfferRefusal>> {
+) -> StoreResult<Result<OfferId, OfferRefusal>> {
     if consumer.is_some() && matches!(rules.generation, Generation::Randomized { .. }) {
         return Ok(Err(OfferRefusal::RandomizedOutsideIncentives));
     }
@@ -92,10 +93,10 @@ pub async fn create(
 
 /// Saves new rules and offer code for an existing offer, audited with the fields that changed
 /// (as the edit form names them).
-#[tracing::instrument(name = "app.update_offer", skip_all, fields(org = org_id, offer = offer.id))]
+#[tracing::instrument(name = "app.update_offer", skip_all, fields(org = org_id.get(), offer = offer.id.get()))]
 pub async fn update(
     store: &Store,
-    org_id: i64,
+    org_id: OrgId,
     offer: &OfferRecord,
     offer_code: &str,
     rules: &OfferRules,

@@ -5,6 +5,8 @@
 //! the rule that now refuses (or, for a concurrent retry of the same transaction, its first
 //! result).
 
+use crate::domain::coupon::CouponCode;
+use crate::domain::ids::{OfferId, OrgId};
 use crate::domain::issue::offer_ends_on;
 use crate::domain::offer::Applicability;
 use crate::domain::redeem::{CartLine, CustomerRedemptions, Place};
@@ -21,14 +23,14 @@ const OFFER_CACHE_TTL_SECS: i64 = 30;
 /// The per-instance cache of offers being redeemed: loaded once, reloaded when the offer's
 /// `updated_at` moves (an edit, a claim) or after a short TTL.
 #[derive(Debug, Clone, Default)]
-pub struct OfferCache(Arc<Mutex<HashMap<i64, Arc<RedeemOffer>>>>);
+pub struct OfferCache(Arc<Mutex<HashMap<OfferId, Arc<RedeemOffer>>>>);
 
 /// The offer as redemption needs it, from `cache` while its `updated_at` is unchanged.
 async fn offer(
     store: &Store,
     cache: &OfferCache,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     version: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<Arc<RedeemOffer>> {
@@ -108,7 +110,7 @@ async fn load(
             redeem_count: row.redeem_count,
             redeemed: row.redeemed,
         };
-        coupons.insert(row.code, (state, offer));
+        coupons.insert(CouponCode::stored(row.code), (state, offer));
     }
     let selected = coupons
         .values()
@@ -155,7 +157,7 @@ async fn load(
 
 /// Answers each code of a request: redeemable with its discount, or the refusal (RED-1).
 /// Writes nothing.
-#[tracing::instrument(name = "app.validate", skip_all, fields(org = req.org_id, codes = req.codes.len()))]
+#[tracing::instrument(name = "app.validate", skip_all, fields(org = req.org_id.get(), codes = req.codes.len()))]
 pub async fn validate(
     store: &Store,
     cache: &OfferCache,
@@ -168,7 +170,7 @@ pub async fn validate(
 
 /// Redeems every code of the request in one transaction, or none (RED-2, RED-5). Idempotent on
 /// the transaction number: a retry answers the first result.
-#[tracing::instrument(name = "app.redeem", skip_all, fields(org = req.org_id, codes = req.codes.len()))]
+#[tracing::instrument(name = "app.redeem", skip_all, fields(org = req.org_id.get(), codes = req.codes.len()))]
 pub async fn redeem(
     store: &Store,
     cache: &OfferCache,
@@ -205,7 +207,7 @@ pub async fn redeem(
                 .map(|o| {
                     (
                         o.code.clone(),
-                        o.offer.as_ref().map(|f| f.id).unwrap_or(0),
+                        o.offer.as_ref().map(|f| f.id).unwrap_or_default(),
                         o.result.clone().unwrap_or(0),
                     )
                 })
@@ -242,7 +244,7 @@ pub async fn redeem(
                 });
             match refused {
                 Some(o) => Ok(Redeemed::Refused(Box::new(o))),
-                None => Err(StoreError::Conflict(code)),
+                None => Err(StoreError::Conflict(code.into_string())),
             }
         }
         Err(Lost::Store(e)) => Err(e),
@@ -252,7 +254,7 @@ pub async fn redeem(
 /// Reverses every redemption of a transaction (RED-4).
 pub async fn reverse(
     store: &Store,
-    org_id: i64,
+    org_id: OrgId,
     transaction_number: &str,
 ) -> StoreResult<Reversed> {
     store.reverse(org_id, transaction_number).await

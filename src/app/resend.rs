@@ -2,6 +2,7 @@
 //! → `domain::message::decide_resend` → queue the message in the outbox with its audit entry,
 //! in one transaction. The scheduler delivers it.
 
+use crate::domain::ids::{OfferId, OrgId};
 use crate::domain::message::{ResendRefusal, Resent};
 use crate::domain::user::Actor;
 use crate::store::resend::{queue_resend, resend_target};
@@ -10,11 +11,11 @@ use chrono::{DateTime, Utc};
 
 /// Queues the coupon `coupon_id` of an offer of the org to its customer again. `Ok(Err(_))`
 /// says why nothing was queued; a coupon that is not the offer's (or the org's) is `NotFound`.
-#[tracing::instrument(name = "app.resend", skip_all, fields(org = org_id, offer = offer_id, coupon = coupon_id))]
+#[tracing::instrument(name = "app.resend", skip_all, fields(org = org_id.get(), offer = offer_id.get(), coupon = coupon_id))]
 pub async fn resend(
     store: &Store,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     coupon_id: i64,
     actor: &Actor,
     now: DateTime<Utc>,

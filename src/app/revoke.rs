@@ -2,6 +2,7 @@
 //! → one set-based revocation with its audit entry, in one transaction, so a failure leaves
 //! nothing half done.
 
+use crate::domain::ids::{OfferId, OrgId};
 use crate::domain::revoke::{Revocation, RevokeRefusal, check_revocation};
 use crate::domain::user::Actor;
 use crate::store::revoke::{audit_revocation, lock_offer, revoke_in};
@@ -10,11 +11,11 @@ use crate::store::{Store, StoreResult};
 /// Revokes the coupons of an offer of the org that `revocation` names; the number revoked.
 /// `Ok(Err(_))` refuses the revocation before anything changes; an offer that is not the org's
 /// is `NotFound`.
-#[tracing::instrument(name = "app.revoke", skip_all, fields(org = org_id, offer = offer_id))]
+#[tracing::instrument(name = "app.revoke", skip_all, fields(org = org_id.get(), offer = offer_id.get()))]
 pub async fn revoke(
     store: &Store,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     revocation: &Revocation,
     actor: &Actor,
 ) -> StoreResult<Result<u64, RevokeRefusal>> {

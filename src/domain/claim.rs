@@ -7,6 +7,7 @@
 //! has an end date) or a loyalty program (its coupons are meant not to expire) may claim it; a
 //! third-party integration may not, since the offer would silently never end.
 
+use super::ids::OfferId;
 use super::masters::ConsumerKind;
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -70,7 +71,7 @@ impl ClaimConsumer {
 /// The offer's facts a claim is decided on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimOffer {
-    pub id: i64,
+    pub id: OfferId,
     pub name: String,
     pub offer_code: String,
     /// Expiry "along with the campaign".
@@ -121,7 +122,7 @@ pub fn check_claim(
 /// A claim that went through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claimed {
-    pub offer_id: i64,
+    pub offer_id: OfferId,
     pub consumer: ClaimConsumer,
     /// The consumer held the offer already; nothing was written.
     pub already: bool,
@@ -176,7 +177,7 @@ mod tests {
 
     fn offer(with_campaign: bool, claimed_by: Option<i64>) -> ClaimOffer {
         ClaimOffer {
-            id: 1,
+            id: OfferId(1),
             name: "Welcome".into(),
             offer_code: "W1".into(),
             ends_with_campaign: with_campaign,

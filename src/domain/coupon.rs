@@ -5,22 +5,70 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use rand::RngExt;
 
+/// A coupon code as stored and matched: trimmed, upper case (COD-5), never blank. Made by
+/// `normalise_code` (a code someone typed or sent) or `parse_upload_code` (a vendor's code);
+/// comparing two of them is comparing codes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct CouponCode(String);
+
+impl CouponCode {
+    /// A code read back from the database, where only normalised codes are written.
+    pub fn stored(code: String) -> Self {
+        debug_assert!(!code.is_empty() && code.trim() == code && code.to_ascii_uppercase() == code);
+        CouponCode(code)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for CouponCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::borrow::Borrow<str> for CouponCode {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for CouponCode {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<&str> for CouponCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 /// A code as stored and matched: trimmed and upper case (COD-5). `None` for a blank code.
-pub fn normalise_code(raw: &str) -> Option<String> {
+pub fn normalise_code(raw: &str) -> Option<CouponCode> {
     let s = raw.trim().to_ascii_uppercase();
-    (!s.is_empty()).then_some(s)
+    (!s.is_empty()).then_some(CouponCode(s))
 }
 
 /// Longest code accepted in an upload.
 pub const MAX_CODE_LEN: usize = 40;
 
 /// Checks an uploaded (vendor) code (COD-3): normalised, 1–40 letters, digits, `-` or `_`.
-pub fn parse_upload_code(raw: &str) -> Result<String, String> {
+pub fn parse_upload_code(raw: &str) -> Result<CouponCode, String> {
     let code = normalise_code(raw).ok_or_else(|| "the code is blank".to_string())?;
-    if code.chars().count() > MAX_CODE_LEN {
+    if code.as_str().chars().count() > MAX_CODE_LEN {
         return Err(format!("the code is longer than {MAX_CODE_LEN} characters"));
     }
     if let Some(bad) = code
+        .as_str()
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
     {
@@ -296,7 +344,7 @@ mod tests {
 
     #[test]
     fn codes_match_case_insensitively_and_trimmed() {
-        assert_eq!(normalise_code("  glow15 "), Some("GLOW15".into()));
+        assert_eq!(normalise_code("  glow15 ").unwrap(), "GLOW15");
         assert_eq!(normalise_code("   "), None);
     }
 

@@ -3,6 +3,7 @@
 
 use super::masters::IdentifierType;
 use super::offer::{OfferExpiry, OfferRules};
+use crate::domain::ids::CustomerId;
 use chrono::{Duration, Months, NaiveDate};
 use std::collections::HashMap;
 
@@ -198,11 +199,11 @@ pub type IssueOutcome = Result<Issued, IssueRefusal>;
 /// its rows came one by one. Each row's customer when accepted, or why not.
 pub fn decide_batch(
     offer: &mut OfferState<'_>,
-    customers: &[i64],
-    history: &mut HashMap<i64, CustomerHistory>,
+    customers: &[CustomerId],
+    history: &mut HashMap<CustomerId, CustomerHistory>,
     today: NaiveDate,
     consumer: Option<i64>,
-) -> Vec<Result<i64, IssueRefusal>> {
+) -> Vec<Result<CustomerId, IssueRefusal>> {
     customers
         .iter()
         .map(|&id| {
@@ -221,11 +222,11 @@ pub fn decide_batch(
 /// without one is refused with `shortfall`'s reason. The outcomes, and the (coupon, customer)
 /// pairs to write.
 pub fn hand_out(
-    decisions: Vec<Result<i64, IssueRefusal>>,
+    decisions: Vec<Result<CustomerId, IssueRefusal>>,
     coupons: Vec<(i64, String)>,
     shortfall: Result<(), String>,
     valid_till: Option<NaiveDate>,
-) -> (Vec<IssueOutcome>, Vec<(i64, i64)>) {
+) -> (Vec<IssueOutcome>, Vec<(i64, CustomerId)>) {
     let mut coupons = coupons.into_iter();
     let mut pairs = Vec::new();
     let outcomes = decisions
@@ -252,7 +253,7 @@ pub fn hand_out(
 /// Where the offer's issue cursor (below which no coupon is unissued) goes after handing out
 /// `pairs`: past the highest coupon taken, unless the batch started at a random place or the
 /// offer has one common coupon — then coupons may be left unissued behind it, and it stays.
-pub fn next_cursor(cursor: i64, pairs: &[(i64, i64)], stays: bool) -> i64 {
+pub fn next_cursor(cursor: i64, pairs: &[(i64, CustomerId)], stays: bool) -> i64 {
     if stays {
         return cursor;
     }
@@ -440,10 +441,11 @@ mod tests {
         let mut history = HashMap::new();
         let today = d(2026, 11, 30);
         // Customer 7 twice (the second is over the per-customer max), then 8, then 9 past the cap.
-        let got = decide_batch(&mut offer, &[7, 7, 8, 9], &mut history, today, None);
+        let customers = [7, 7, 8, 9].map(CustomerId);
+        let got = decide_batch(&mut offer, &customers, &mut history, today, None);
         let codes: Vec<Result<i64, &str>> = got
             .iter()
-            .map(|r| r.as_ref().map(|id| *id).map_err(|e| e.code()))
+            .map(|r| r.as_ref().map(|id| id.get()).map_err(|e| e.code()))
             .collect();
         assert_eq!(
             codes,
@@ -455,16 +457,21 @@ mod tests {
             ]
         );
         assert_eq!(offer.issued, 3);
-        assert_eq!(history[&7].last_issued_on, Some(today));
+        assert_eq!(history[&CustomerId(7)].last_issued_on, Some(today));
     }
 
     #[test]
     fn coupons_go_to_accepted_rows_in_order_and_a_shortfall_refuses_the_rest() {
-        let decisions = vec![Ok(7), Err(IssueRefusal::NotInAudience), Ok(8), Ok(9)];
+        let decisions = vec![
+            Ok(CustomerId(7)),
+            Err(IssueRefusal::NotInAudience),
+            Ok(CustomerId(8)),
+            Ok(CustomerId(9)),
+        ];
         let coupons = vec![(100, "A1".to_string()), (101, "B2".to_string())];
         let till = Some(d(2026, 12, 29));
         let (outcomes, pairs) = hand_out(decisions, coupons, Err("no codes left".into()), till);
-        assert_eq!(pairs, [(100, 7), (101, 8)]);
+        assert_eq!(pairs, [(100, CustomerId(7)), (101, CustomerId(8))]);
         assert_eq!(
             outcomes[0],
             Ok(Issued {

@@ -7,6 +7,7 @@ pub mod coupon;
 pub mod csv_lines;
 pub mod csv_safe;
 pub mod delivery;
+pub mod ids;
 pub mod issue;
 pub mod job;
 pub mod masters;

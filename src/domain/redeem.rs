@@ -7,6 +7,7 @@
 //! favour by a fraction), then capped; no discount is more than the eligible amount.
 
 use super::offer::{Applicability, Discount, OfferRules, RedemptionStart, ScopeKind};
+use crate::domain::ids::CustomerId;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
 
 /// One line of a cart sent at validation/redemption; category and brand already resolved to
@@ -103,7 +104,7 @@ impl CouponStatus {
 pub struct CouponFacts {
     pub status: CouponStatus,
     pub common: bool,
-    pub issued_to: Option<i64>,
+    pub issued_to: Option<CustomerId>,
     pub issued_on: Option<NaiveDate>,
     pub valid_till: Option<NaiveDate>,
     pub redeem_count: i64,
@@ -127,7 +128,7 @@ pub struct CustomerRedemptions {
 /// One attempt: who, where, when (local time in the org's time zone), what cart.
 #[derive(Debug, Clone)]
 pub struct RedeemAttempt {
-    pub customer: Option<i64>,
+    pub customer: Option<CustomerId>,
     pub place: Place,
     pub at: NaiveDateTime,
     /// `None` when only redeemability is asked (no bill known): bill rules are not checked and
@@ -507,14 +508,14 @@ mod tests {
             let coupon = CouponFacts {
                 status: S::Issued,
                 common: false,
-                issued_to: Some(1),
+                issued_to: Some(CustomerId(1)),
                 issued_on: Some(d(2026, 11, 1)),
                 valid_till: Some(d(2026, 12, 31)),
                 redeem_count: 0,
             };
             let (store, till, zone, concept) = (Some(100), Some(200), Some(300), Some(400));
             let attempt = RedeemAttempt {
-                customer: Some(1),
+                customer: Some(CustomerId(1)),
                 place: Place {
                     store,
                     till,
@@ -633,13 +634,13 @@ mod tests {
     #[test]
     fn only_the_issued_customer_may_redeem_unless_anyone_can() {
         let mut k = Case::new();
-        k.attempt.customer = Some(2);
+        k.attempt.customer = Some(CustomerId(2));
         assert_eq!(k.code(), "not_issued_to_customer");
         k.attempt.customer = None;
         assert_eq!(k.code(), "not_issued_to_customer");
         k.rules.redemption.anyone_can_redeem = true;
         assert!(k.run().is_ok());
-        k.attempt.customer = Some(2);
+        k.attempt.customer = Some(CustomerId(2));
         assert!(k.run().is_ok());
     }
 
@@ -828,12 +829,12 @@ mod tests {
         red.total_cap = Some(1);
         k.redeemed = 5;
         k.coupon.status = S::Revoked;
-        k.coupon.issued_to = Some(2);
+        k.coupon.issued_to = Some(CustomerId(2));
         k.on(d(2027, 1, 5), 12, 0);
         assert_eq!(k.code(), "revoked");
         k.coupon.status = S::Issued;
         assert_eq!(k.code(), "not_issued_to_customer");
-        k.coupon.issued_to = Some(1);
+        k.coupon.issued_to = Some(CustomerId(1));
         assert_eq!(k.code(), "expired");
         k.on(d(2026, 11, 10), 12, 0);
         assert_eq!(k.code(), "store_not_allowed");
@@ -986,9 +987,9 @@ mod tests {
             k.rules.redemption.anyone_can_redeem = g.flip();
             k.rules.redemption.multiple = multi(None, None).filter(|_| g.flip());
             k.coupon.common = g.flip();
-            k.coupon.issued_to = Some(g.below(3)).filter(|&c| c > 0);
+            k.coupon.issued_to = Some(g.below(3)).filter(|&c| c > 0).map(CustomerId);
             k.coupon.redeem_count = g.below(3);
-            k.attempt.customer = Some(g.below(3)).filter(|&c| c > 0);
+            k.attempt.customer = Some(g.below(3)).filter(|&c| c > 0).map(CustomerId);
             k.coupon.status = S::Revoked;
             assert_eq!(k.run(), Err(R::Revoked));
             k.coupon.status = S::Issued;

@@ -6,7 +6,8 @@
 use super::issue::CustomerRef;
 use super::offer::{Generation, OfferRules};
 use super::redeem::*;
-use crate::domain::coupon::normalise_code;
+use crate::domain::coupon::{CouponCode, normalise_code};
+use crate::domain::ids::{CustomerId, OfferId, OrgId};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use std::collections::HashMap;
@@ -15,14 +16,14 @@ use std::sync::Arc;
 /// At most this many codes in one redeem or validate call (RED-2).
 pub const MAX_CODES: usize = 50;
 /// Stands for a customer the request names who is not in the database yet.
-const NEW_CUSTOMER: i64 = -1;
+const NEW_CUSTOMER: CustomerId = CustomerId(-1);
 
 /// What redeeming coupons of one offer needs that rarely changes: loaded once, cached per
 /// instance, and reloaded when the offer's `updated_at` moves (an edit) or after a short TTL.
 #[derive(Debug, Clone)]
 pub struct RedeemOffer {
-    pub id: i64,
-    pub org_id: i64,
+    pub id: OfferId,
+    pub org_id: OrgId,
     pub offer_code: String,
     pub name: String,
     pub rules: OfferRules,
@@ -64,7 +65,7 @@ pub struct LineInput {
 /// A validate or redeem call, as parsed from the API.
 #[derive(Debug, Clone, Default)]
 pub struct RedeemRequest {
-    pub org_id: i64,
+    pub org_id: OrgId,
     /// Empty for a validation.
     pub transaction_number: String,
     pub bill_amount: i64,
@@ -74,7 +75,7 @@ pub struct RedeemRequest {
     pub till_code: Option<String>,
     pub customer: Option<CustomerRef>,
     /// Normalised codes, at most `MAX_CODES`, no repeats.
-    pub codes: Vec<String>,
+    pub codes: Vec<CouponCode>,
     pub lines: Vec<LineInput>,
     pub api_key_id: Option<i64>,
     /// The consumer the calling key is bound to, for the claim rule.
@@ -110,7 +111,7 @@ impl Refusal {
 /// One code's answer.
 #[derive(Debug, Clone)]
 pub struct CodeOutcome {
-    pub code: String,
+    pub code: CouponCode,
     pub offer: Option<Arc<RedeemOffer>>,
     pub valid_till: Option<NaiveDate>,
     pub result: Result<i64, Refusal>,
@@ -135,7 +136,8 @@ pub enum Redeemed {
     /// Every code redeemed (or, `replay`, the same transaction was redeemed before and this is
     /// its first result).
     Done {
-        codes: Vec<(String, i64, i64)>,
+        /// Code, its offer, the discount.
+        codes: Vec<(CouponCode, OfferId, i64)>,
         redeemed_at: DateTime<Utc>,
         replay: bool,
     },
@@ -159,7 +161,7 @@ pub struct Reversed {
 pub struct CouponState {
     pub id: i64,
     pub status: CouponStatus,
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
     pub issued_at: Option<DateTime<Utc>>,
     pub valid_till: Option<NaiveDate>,
     pub redeem_count: i64,
@@ -171,14 +173,14 @@ pub struct CouponState {
 #[derive(Debug, Clone, Default)]
 pub struct RedeemInputs {
     pub transaction_used: bool,
-    pub coupons: HashMap<String, (CouponState, Arc<RedeemOffer>)>,
-    pub customer_id: Option<i64>,
+    pub coupons: HashMap<CouponCode, (CouponState, Arc<RedeemOffer>)>,
+    pub customer_id: Option<CustomerId>,
     pub place: Place,
     pub lines: Vec<CartLine>,
     /// Offer → the customer's count and last day.
-    pub history: HashMap<i64, CustomerRedemptions>,
+    pub history: HashMap<OfferId, CustomerRedemptions>,
     /// Common-code offers: this customer's latest issual (issued at, valid till).
-    pub issuals: HashMap<i64, (DateTime<Utc>, Option<NaiveDate>)>,
+    pub issuals: HashMap<OfferId, (DateTime<Utc>, Option<NaiveDate>)>,
 }
 
 /// The guard in a write that refused: another request got there first.
@@ -227,7 +229,7 @@ pub fn decide_all(
     let mut out = Vec::with_capacity(req.codes.len());
     // Codes of one offer earlier in the batch count against the customer's max, gap and the
     // offer's cap for the codes after them, so a batch is refused for the rule it breaks.
-    let mut in_batch: HashMap<i64, u32> = HashMap::new();
+    let mut in_batch: HashMap<OfferId, u32> = HashMap::new();
     for code in &req.codes {
         let Some((coupon, offer)) = loaded.coupons.get(code) else {
             out.push(CodeOutcome {
@@ -311,8 +313,8 @@ pub fn decide_all(
 }
 
 /// Normalises the codes of a request: trimmed, upper case, no repeats; `Err` names the bad one.
-pub fn parse_codes(raw: &[String]) -> Result<Vec<String>, String> {
-    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+pub fn parse_codes(raw: &[String]) -> Result<Vec<CouponCode>, String> {
+    let mut out: Vec<CouponCode> = Vec::with_capacity(raw.len());
     for r in raw {
         let code =
             normalise_code(r).ok_or_else(|| format!("`{}` is not a coupon code", r.trim()))?;
@@ -355,8 +357,8 @@ mod tests {
 
     fn offer(id: i64, rules: OfferRules, claimed_by: Option<i64>) -> Arc<RedeemOffer> {
         Arc::new(RedeemOffer {
-            id,
-            org_id: 1,
+            id: OfferId(id),
+            org_id: OrgId(1),
             offer_code: format!("OF-{id}"),
             name: format!("Offer {id}"),
             rules,
@@ -374,7 +376,7 @@ mod tests {
         CouponState {
             id,
             status: CouponStatus::Issued,
-            customer_id: Some(1),
+            customer_id: Some(CustomerId(1)),
             issued_at: Some(Utc::now()),
             valid_till: None,
             redeem_count: 0,
@@ -384,11 +386,11 @@ mod tests {
 
     fn request(codes: &[&str], bill: i64) -> RedeemRequest {
         RedeemRequest {
-            org_id: 1,
+            org_id: OrgId(1),
             transaction_number: "T1".into(),
             bill_amount: bill,
             customer: Some(CustomerRef::parse(IdentifierType::Mobile, "9800000001").unwrap()),
-            codes: codes.iter().map(|c| c.to_string()).collect(),
+            codes: codes.iter().filter_map(|c| normalise_code(c)).collect(),
             ..Default::default()
         }
     }
@@ -397,9 +399,9 @@ mod tests {
         RedeemInputs {
             coupons: coupons
                 .into_iter()
-                .map(|(code, c, o)| (code.to_string(), (c, o)))
+                .map(|(code, c, o)| (normalise_code(code).unwrap(), (c, o)))
                 .collect(),
-            customer_id: Some(1),
+            customer_id: Some(CustomerId(1)),
             ..Default::default()
         }
     }
@@ -502,7 +504,10 @@ mod tests {
     fn codes_are_trimmed_upper_cased_and_not_repeated() {
         assert_eq!(
             parse_codes(&[" ab-1 ".into(), "Cd_2".into()]),
-            Ok(vec!["AB-1".to_string(), "CD_2".to_string()])
+            Ok(vec![
+                CouponCode::stored("AB-1".into()),
+                CouponCode::stored("CD_2".into())
+            ])
         );
         assert!(parse_codes(&["ab".into(), "AB".into()]).is_err());
     }

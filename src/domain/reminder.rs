@@ -1,6 +1,7 @@
 //! When reminders are due (REM-1, REM-2): at 10:00 in the org's time zone, "sent late" after
 //! a quarter of an hour, skipped (and recorded as such) after a day.
 
+use super::ids::OfferId;
 use super::issue::offer_ends_on;
 use super::offer::OfferExpiry;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -62,7 +63,7 @@ pub struct PocReminderDue {
 impl PocReminderDue {
     /// Once per offer, POC and reminder day: a changed expiry or N makes a new reminder and
     /// the old one is never due.
-    pub fn dedupe_key(&self, offer_id: i64, poc_id: i64) -> String {
+    pub fn dedupe_key(&self, offer_id: OfferId, poc_id: i64) -> String {
         format!("poc:{offer_id}:{poc_id}:{}", self.day)
     }
 }
@@ -156,7 +157,7 @@ mod tests {
             (d(2027, 3, 10), d(2027, 3, 15))
         );
         assert_eq!(on_time.timing, Timing::OnTime);
-        assert_eq!(on_time.dedupe_key(7, 3), "poc:7:3:2027-03-10");
+        assert_eq!(on_time.dedupe_key(OfferId(7), 3), "poc:7:3:2027-03-10");
         assert_eq!(due("2027-03-11T05:00:00Z").unwrap().timing, Timing::TooLate);
         // Its campaign ends first: the reminder follows the real end.
         let early = poc_reminder_due(

@@ -1,6 +1,7 @@
 //! People and access: emails, passwords, roles and what each role may do.
 
 use super::FieldError;
+use super::ids::UserId;
 use std::fmt;
 
 /// A normalised (trimmed, lower-case) email address.
@@ -195,12 +196,12 @@ mod tests {
 /// Who did something, for the audit log: a console user, the CLI, or an integration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub label: String,
 }
 
 impl Actor {
-    pub fn user(id: i64, email: &str) -> Self {
+    pub fn user(id: UserId, email: &str) -> Self {
         Self {
             user_id: Some(id),
             label: email.to_string(),

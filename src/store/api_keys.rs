@@ -4,6 +4,7 @@
 use super::audit::record_dyn;
 use super::dyntx::Arg;
 use super::{AuditEntry, Store, StoreError, StoreResult};
+use crate::domain::ids::OrgId;
 use crate::domain::user::Actor;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -23,7 +24,7 @@ const SHOWN_PREFIX_LEN: usize = 12;
 #[derive(Debug, Clone)]
 pub struct ApiKeyAuth {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub name: String,
     pub consumer_id: Option<i64>,
     pub rate_limit: u32,
@@ -46,7 +47,7 @@ pub struct ApiKeyRow {
 #[derive(sqlx::FromRow)]
 struct AuthRow {
     id: i64,
-    org_id: i64,
+    org_id: OrgId,
     name: String,
     consumer_id: Option<i64>,
     rate_limit: i64,
@@ -87,7 +88,7 @@ impl Store {
     /// (else `StoreError::NotFound`).
     pub async fn create_api_key(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         name: &str,
         consumer_id: Option<i64>,
         rate_limit: u32,
@@ -153,14 +154,14 @@ impl Store {
     }
 
     /// The org's keys, newest first (revoked ones too, for the record).
-    pub async fn list_api_keys(&self, org_id: i64) -> StoreResult<Vec<ApiKeyRow>> {
+    pub async fn list_api_keys(&self, org_id: OrgId) -> StoreResult<Vec<ApiKeyRow>> {
         let sql = format!("{ROW_SELECT} WHERE k.org_id = $1 ORDER BY k.id DESC");
         self.fetch_all_read(&sql, &[org_id.into()]).await
     }
 
     /// Revokes a key of the org (NotFound for another org's); audited "api_key.revoked".
     /// Revoking a revoked key changes nothing.
-    pub async fn revoke_api_key(&self, org_id: i64, id: i64, actor: &Actor) -> StoreResult<()> {
+    pub async fn revoke_api_key(&self, org_id: OrgId, id: i64, actor: &Actor) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let key: Option<(String, String)> = tx
             .fetch_optional(

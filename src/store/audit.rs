@@ -1,13 +1,14 @@
 //! The audit log (ORG-8): who changed what, written in the same transaction as the change.
 
 use super::{Store, StoreResult};
+use crate::domain::ids::OrgId;
 use crate::domain::user::Actor;
 use chrono::{DateTime, Utc};
 
 /// One audit record to write.
 #[derive(Debug, Clone)]
 pub struct AuditEntry<'a> {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub actor: &'a Actor,
     /// What happened, e.g. `store.created`.
     pub action: &'static str,
@@ -26,8 +27,8 @@ pub async fn record_dyn(tx: &mut super::dyntx::DynTx, e: AuditEntry<'_>) -> Stor
         "INSERT INTO audit_log (org_id, actor_user_id, actor, action, entity_type, entity_id, summary, details, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         &[
-            Arg::I64(e.org_id),
-            Arg::OptI64(e.actor.user_id),
+            e.org_id.into(),
+            e.actor.user_id.into(),
             Arg::Text(e.actor.label.clone()),
             Arg::Text(e.action.into()),
             Arg::Text(e.entity_type.into()),
@@ -77,7 +78,7 @@ impl Store {
     /// A page of the org's audit log, newest first, optionally of one entity type.
     pub async fn list_audit(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         entity_type: Option<&str>,
         limit: i64,
         offset: i64,

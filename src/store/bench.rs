@@ -4,6 +4,7 @@
 
 use super::dyntx::DynTx;
 use super::{Store, StoreResult};
+use crate::domain::ids::{OfferId, OrgId};
 use chrono::Utc;
 use std::fmt::Write as _;
 
@@ -18,8 +19,8 @@ impl Store {
     /// The number of coupons issued.
     pub async fn raw_issue(
         &self,
-        org_id: i64,
-        offer_id: i64,
+        org_id: OrgId,
+        offer_id: OfferId,
         mobiles: &[String],
     ) -> StoreResult<u64> {
         let now = Utc::now();

@@ -8,10 +8,11 @@
 //! claimed at once by one outbound campaign cannot both pass the count.
 
 use super::dialect::Lock;
-use super::dyntx::{Arg, DynTx};
+use super::dyntx::DynTx;
 use super::offers::OfferRecord;
 use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::domain::claim::{ClaimConsumer, ClaimOffer};
+use crate::domain::ids::{OfferId, OrgId};
 use crate::domain::masters::ConsumerKind;
 use crate::domain::offer::OfferExpiry;
 use crate::domain::user::Actor;
@@ -20,7 +21,7 @@ use std::collections::HashMap;
 
 #[derive(sqlx::FromRow)]
 struct ClaimOfferRow {
-    id: i64,
+    id: OfferId,
     name: String,
     offer_code: String,
     expiry_type: String,
@@ -76,8 +77,8 @@ const HELD_SQL: &str = "SELECT name FROM offers WHERE org_id = $1 AND claimed_by
 /// `NotFound` when either is not the org's.
 pub async fn claim_inputs(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     consumer_id: i64,
 ) -> StoreResult<(ClaimOffer, ClaimConsumer, Option<String>)> {
     // NO KEY UPDATE: serialises claims by this consumer without blocking the foreign-key
@@ -102,7 +103,11 @@ pub async fn claim_inputs(
 }
 
 /// The offer's claim facts as they are now in `tx`.
-pub async fn claim_offer_in(tx: &mut DynTx, org_id: i64, offer_id: i64) -> StoreResult<ClaimOffer> {
+pub async fn claim_offer_in(
+    tx: &mut DynTx,
+    org_id: OrgId,
+    offer_id: OfferId,
+) -> StoreResult<ClaimOffer> {
     Ok(offer_of(
         tx.fetch_optional::<ClaimOfferRow>(OFFER_SQL, &[org_id.into(), offer_id.into()])
             .await?
@@ -115,7 +120,7 @@ pub async fn claim_offer_in(tx: &mut DynTx, org_id: i64, offer_id: i64) -> Store
 /// owner. Whether it was taken; audited when it was.
 pub async fn take_offer(
     tx: &mut DynTx,
-    org_id: i64,
+    org_id: OrgId,
     offer: &ClaimOffer,
     consumer: &ClaimConsumer,
     actor: &Actor,
@@ -127,7 +132,7 @@ pub async fn take_offer(
             &[
                 consumer.id.into(),
                 Utc::now().into(),
-                Arg::OptI64(actor.user_id),
+                actor.user_id.into(),
                 offer.id.into(),
                 org_id.into(),
             ],
@@ -143,7 +148,7 @@ pub async fn take_offer(
             actor,
             action: "offer.claimed",
             entity_type: "offer",
-            entity_id: Some(offer.id),
+            entity_id: Some(offer.id.get()),
             summary: format!(
                 "Offer {} ({}) claimed by {} {}",
                 offer.name,
@@ -181,8 +186,8 @@ impl Store {
     /// (for the one-offer rule), as the claim picker decides on them.
     pub async fn claim_consumers(
         &self,
-        org_id: i64,
-        offer_id: i64,
+        org_id: OrgId,
+        offer_id: OfferId,
     ) -> StoreResult<(Vec<ClaimConsumer>, HashMap<i64, String>)> {
         let consumers: Vec<ClaimConsumer> = self
             .fetch_all_read(
@@ -205,7 +210,7 @@ impl Store {
     }
 
     /// The org's calendar day now.
-    pub async fn org_today(&self, org_id: i64) -> StoreResult<NaiveDate> {
+    pub async fn org_today(&self, org_id: OrgId) -> StoreResult<NaiveDate> {
         let org = self.get_org(org_id).await?;
         Ok(Utc::now().with_timezone(&org.time_zone.0).date_naive())
     }

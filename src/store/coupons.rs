@@ -10,6 +10,7 @@ use super::dyntx::DynTx;
 use super::jobs::RunningJob;
 use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::domain::coupon::{CodeFormat, Stripe, code_at, random_indices_in, stripes};
+use crate::domain::ids::{OfferId, OrgId};
 use crate::domain::redeem::CouponStatus;
 use crate::domain::user::Actor;
 use std::fmt::Write as _;
@@ -36,7 +37,7 @@ fn batch_codes(format: &CodeFormat, indices: &[u128]) -> Vec<String> {
 }
 
 /// `INSERT … VALUES (org, offer, $1), …` for `rows` rows; the ids are integers we own.
-fn sqlite_insert(org_id: i64, offer_id: i64, rows: usize) -> String {
+fn sqlite_insert(org_id: OrgId, offer_id: OfferId, rows: usize) -> String {
     let mut sql = String::from("INSERT INTO coupons (org_id, offer_id, code) VALUES ");
     for i in 1..=rows {
         if i > 1 {
@@ -53,8 +54,8 @@ impl Store {
     /// either all `n` are there afterwards or none is. Returns the number written (`n`).
     pub async fn generate_codes(
         &self,
-        org_id: i64,
-        offer_id: i64,
+        org_id: OrgId,
+        offer_id: OfferId,
         format: &CodeFormat,
         n: u64,
         actor: &Actor,
@@ -113,8 +114,8 @@ impl Store {
     /// no drawing, no counters, no audit. The number written.
     pub async fn raw_write_codes(
         &self,
-        org_id: i64,
-        offer_id: i64,
+        org_id: OrgId,
+        offer_id: OfferId,
         format: &CodeFormat,
         codes: &[String],
     ) -> StoreResult<u64> {
@@ -129,7 +130,7 @@ impl Store {
     }
 
     /// How many coupons an offer of the org has (counted; for verification, not for page views).
-    pub async fn count_coupons(&self, org_id: i64, offer_id: i64) -> StoreResult<i64> {
+    pub async fn count_coupons(&self, org_id: OrgId, offer_id: OfferId) -> StoreResult<i64> {
         let (n,): (i64,) = self
             .fetch_one_read(
                 "SELECT COUNT(*) FROM coupons WHERE org_id = $1 AND offer_id = $2",
@@ -146,14 +147,14 @@ impl Store {
 /// savepoint; a batch that collides with an existing code is rolled back and written again
 /// through a staging table with `ON CONFLICT DO NOTHING`.
 struct CodeWriter {
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     /// SQLite: the INSERT of `SQLITE_ROWS_PER_INSERT` rows, built once.
     sqlite_full: String,
 }
 
 impl CodeWriter {
-    fn new(tx: &DynTx, org_id: i64, offer_id: i64) -> CodeWriter {
+    fn new(tx: &DynTx, org_id: OrgId, offer_id: OfferId) -> CodeWriter {
         let sqlite_full = if tx.is_postgres() {
             String::new()
         } else {
@@ -248,7 +249,7 @@ impl CodeWriter {
 
 /// Adds `n` to the offer's coupon counter through `tx`, refusing an offer that is not the
 /// org's (the coupons table has no per-row foreign key; this is the check, once per job).
-async fn claim_offer(tx: &mut DynTx, org_id: i64, offer_id: i64, n: u64) -> StoreResult<()> {
+async fn claim_offer(tx: &mut DynTx, org_id: OrgId, offer_id: OfferId, n: u64) -> StoreResult<()> {
     let updated = tx
         .execute(
             "UPDATE offers SET coupon_count = coupon_count + $1 WHERE org_id = $2 AND id = $3",
@@ -264,8 +265,8 @@ async fn claim_offer(tx: &mut DynTx, org_id: i64, offer_id: i64, n: u64) -> Stor
 /// Audits the generation through `tx`.
 async fn audit_generation(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     n: u64,
     actor: &Actor,
 ) -> StoreResult<()> {
@@ -276,7 +277,7 @@ async fn audit_generation(
             actor,
             action: "coupons.generated",
             entity_type: "offer",
-            entity_id: Some(offer_id),
+            entity_id: Some(offer_id.get()),
             summary: format!(
                 "Generated {}",
                 crate::domain::money::plural(n as i64, "code", "codes")
@@ -324,8 +325,8 @@ impl Store {
     /// A page of an offer's coupons in id order.
     pub async fn list_coupons(
         &self,
-        org_id: i64,
-        offer_id: i64,
+        org_id: OrgId,
+        offer_id: OfferId,
         q: &CouponQuery,
     ) -> StoreResult<Vec<CouponRow>> {
         use super::dyntx::Arg;
@@ -383,7 +384,7 @@ impl Store {
     }
 
     /// Customers of the org whose mobile, email or external id is `search` (normalised).
-    pub async fn find_customers(&self, org_id: i64, search: &str) -> StoreResult<Vec<i64>> {
+    pub async fn find_customers(&self, org_id: OrgId, search: &str) -> StoreResult<Vec<i64>> {
         use super::dyntx::Arg;
         use crate::domain::masters::IdentifierType;
         let mut ids = Vec::new();

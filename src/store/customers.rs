@@ -3,6 +3,7 @@
 
 use super::dyntx::{Arg, DynTx};
 use super::{Store, StoreResult};
+use crate::domain::ids::{CustomerId, OrgId};
 use crate::domain::issue::CustomerRef;
 use crate::domain::masters::IdentifierType;
 use chrono::{DateTime, Utc};
@@ -13,7 +14,7 @@ impl Store {
     /// blank name leaves a known one as it is.
     pub async fn set_first_names(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         names: &[(CustomerRef, String)],
     ) -> StoreResult<()> {
         if names.iter().all(|(_, n)| n.trim().is_empty()) {
@@ -28,7 +29,7 @@ impl Store {
 /// Records first names inside `tx` (customers created when new); blank names are skipped.
 pub(crate) async fn set_first_names_in(
     tx: &mut DynTx,
-    org_id: i64,
+    org_id: OrgId,
     names: &[(CustomerRef, String)],
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
@@ -54,10 +55,10 @@ pub(crate) async fn set_first_names_in(
 /// Creates missing customers and returns the id of each of `rows`' customers.
 pub(crate) async fn customer_ids(
     tx: &mut DynTx,
-    org_id: i64,
+    org_id: OrgId,
     rows: &[CustomerRef],
     now: DateTime<Utc>,
-) -> StoreResult<HashMap<CustomerRef, i64>> {
+) -> StoreResult<HashMap<CustomerRef, CustomerId>> {
     let mut ids = HashMap::with_capacity(rows.len());
     for kind in [
         IdentifierType::Mobile,
@@ -80,7 +81,7 @@ pub(crate) async fn customer_ids(
         let mut args: Vec<Arg> = vec![org_id.into(), kind.as_str().into(), now.into()];
         args.extend(values.iter().map(|v| Arg::from(*v)));
         // An upsert that returns every row's id, new or existing, in one statement.
-        let found: Vec<(i64, String)> = tx
+        let found: Vec<(CustomerId, String)> = tx
             .fetch_all(
                 &format!(
                     "INSERT INTO customers (org_id, identifier_type, created_at, identifier) VALUES {} \

@@ -4,6 +4,7 @@
 //! silent default), so no caller parses or falls back again.
 
 use crate::domain::delivery::DeliveryStatus;
+use crate::domain::ids::{CustomerId, JobId, OfferId, OrgId, UserId};
 use crate::domain::job::{JobKind, JobStatus};
 use crate::domain::masters::ConsumerKind;
 use crate::domain::offer::{Channel, CodeKind, Discount, OfferExpiry};
@@ -41,6 +42,60 @@ macro_rules! text_decoded {
         }
     };
 }
+
+/// `sqlx::Type`, `Decode` and `Encode` for an id newtype: the integer key as it is.
+macro_rules! integer_id {
+    ($($ty:ident),*) => {$(
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $ty
+        where
+            i64: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <i64 as sqlx::Type<DB>>::type_info()
+            }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <i64 as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $ty
+        where
+            i64: sqlx::Decode<'r, DB>,
+        {
+            fn decode(
+                value: <DB as sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                <i64 as sqlx::Decode<'r, DB>>::decode(value).map($ty)
+            }
+        }
+
+        impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for $ty
+        where
+            i64: sqlx::Encode<'q, DB>,
+        {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <DB as sqlx::Database>::ArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <i64 as sqlx::Encode<'q, DB>>::encode_by_ref(&self.0, buf)
+            }
+        }
+
+        impl From<$ty> for super::dyntx::Arg {
+            fn from(v: $ty) -> Self {
+                super::dyntx::Arg::I64(v.0)
+            }
+        }
+
+        impl From<Option<$ty>> for super::dyntx::Arg {
+            fn from(v: Option<$ty>) -> Self {
+                super::dyntx::Arg::OptI64(v.map(|v| v.0))
+            }
+        }
+    )*};
+}
+
+integer_id!(OrgId, OfferId, UserId, JobId, CustomerId);
 
 text_decoded!(Currency, "currency", |s| Currency::parse("currency", s)
     .ok());
@@ -141,6 +196,19 @@ mod tests {
             .fetch_one(&mut db)
             .await;
         assert!(broken.is_err());
+    }
+
+    #[tokio::test]
+    async fn ids_bind_and_read_as_their_integer_key() {
+        let mut db = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let (offer, org): (OfferId, Option<OrgId>) = sqlx::query_as("SELECT $1 + 1, NULL")
+            .bind(OfferId(41))
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        assert_eq!((offer, org), (OfferId(42), None));
     }
 
     #[tokio::test]

@@ -3,6 +3,8 @@
 
 use super::dyntx::{Arg, placeholders};
 use super::{Store, StoreResult};
+use crate::domain::coupon::CouponCode;
+use crate::domain::ids::{OfferId, OrgId};
 use crate::domain::issue::CustomerRef;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -11,7 +13,7 @@ use chrono_tz::Tz;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CouponDetail {
     pub code: String,
-    pub offer_id: i64,
+    pub offer_id: OfferId,
     pub offer_name: String,
     pub status: crate::domain::redeem::CouponStatus,
     pub identifier_type: Option<String>,
@@ -49,8 +51,8 @@ impl Store {
     /// The org's coupons with these codes (unknown codes are left out).
     pub async fn coupons_by_codes(
         &self,
-        org_id: i64,
-        codes: &[String],
+        org_id: OrgId,
+        codes: &[CouponCode],
     ) -> StoreResult<Vec<CouponDetail>> {
         let mut args: Vec<Arg> = vec![org_id.into()];
         args.extend(codes.iter().map(|c| Arg::from(c.as_str())));
@@ -67,7 +69,7 @@ impl Store {
     /// A customer's coupons in the org, newest first (at most 500).
     pub async fn coupons_of_customer(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         customer: &CustomerRef,
     ) -> StoreResult<Vec<CouponDetail>> {
         let unique: Vec<CouponDetail> = self.fetch_all_read(
@@ -112,11 +114,11 @@ impl Store {
     /// filter, the offers still running on `today`; newest first, at most 500.
     pub async fn series_ids(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         filter: Option<(crate::domain::offer::ScopeKind, Vec<i64>)>,
         today: NaiveDate,
-    ) -> StoreResult<Vec<i64>> {
-        let rows: Vec<(i64,)> = match filter {
+    ) -> StoreResult<Vec<OfferId>> {
+        let rows: Vec<(OfferId,)> = match filter {
             Some((_, ids)) if ids.is_empty() => Vec::new(),
             Some((kind, ids)) => {
                 let mut args: Vec<Arg> = vec![org_id.into(), kind.as_str().into()];
@@ -145,7 +147,7 @@ impl Store {
 
 impl Store {
     /// Redemptions of an offer not reversed (the rows, not the counters).
-    pub async fn redemption_count(&self, org_id: i64, offer_id: i64) -> StoreResult<i64> {
+    pub async fn redemption_count(&self, org_id: OrgId, offer_id: OfferId) -> StoreResult<i64> {
         let row: Vec<(i64,)> = self
             .fetch_all_read(
                 "SELECT COUNT(*) FROM redemptions WHERE org_id = $1 AND offer_id = $2 AND reversed_at IS NULL",
@@ -157,7 +159,7 @@ impl Store {
 
     /// Every issued coupon of an offer with its customer's identifier, in coupon order (the
     /// redemption benchmark's tills use them).
-    pub async fn issued_codes(&self, offer_id: i64) -> StoreResult<Vec<(String, String)>> {
+    pub async fn issued_codes(&self, offer_id: OfferId) -> StoreResult<Vec<(String, String)>> {
         self.fetch_all_read(
             "SELECT c.code, cu.identifier FROM coupons c JOIN customers cu ON cu.id = c.customer_id WHERE c.offer_id = $1 ORDER BY c.id",
             &[offer_id.into()],

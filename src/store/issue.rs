@@ -7,6 +7,7 @@ use super::dialect::Lock;
 use super::dyntx::{Arg, DynTx, placeholders};
 use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::domain::coupon::{CodeFormat, check_code_space, random_codes};
+use crate::domain::ids::{CustomerId, OfferId, OrgId};
 use crate::domain::issue::*;
 use crate::domain::masters::IdentifierType;
 use crate::domain::offer::OfferRules;
@@ -33,8 +34,8 @@ pub struct IssueOfferState {
 /// transaction set up for tables that grow as it goes.
 pub async fn lock_offer(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
 ) -> StoreResult<IssueOfferState> {
     let dialect = tx.dialect();
     for statement in dialect.growing_tables() {
@@ -54,22 +55,22 @@ pub async fn lock_offer(
 #[allow(clippy::too_many_arguments)]
 pub async fn histories(
     tx: &mut DynTx,
-    offer_id: i64,
+    offer_id: OfferId,
     rules: &OfferRules,
     rows: &[CustomerRef],
-    ids: &HashMap<CustomerRef, i64>,
+    ids: &HashMap<CustomerRef, CustomerId>,
     tz: Tz,
     today: NaiveDate,
-) -> StoreResult<HashMap<i64, CustomerHistory>> {
-    let mut unique_ids: Vec<i64> = ids.values().copied().collect();
+) -> StoreResult<HashMap<CustomerId, CustomerHistory>> {
+    let mut unique_ids: Vec<CustomerId> = ids.values().copied().collect();
     unique_ids.sort_unstable();
     let id_list = placeholders(2, unique_ids.len());
     let id_args = |first: Arg| {
         let mut a = vec![first];
-        a.extend(unique_ids.iter().map(|i| Arg::I64(*i)));
+        a.extend(unique_ids.iter().map(|i| Arg::from(*i)));
         a
     };
-    let mut history: HashMap<i64, CustomerHistory> = HashMap::new();
+    let mut history: HashMap<CustomerId, CustomerHistory> = HashMap::new();
     if rules.specific_customers_only {
         for member in audience_members(tx, offer_id, rows).await? {
             if let Some(id) = ids.get(&member) {
@@ -82,7 +83,7 @@ pub async fn histories(
         let offers = &rules.issual.past_issual_offers;
         let mut args = id_args(since.into());
         args.extend(offers.iter().map(|o| Arg::I64(*o)));
-        let hit: Vec<(i64,)> = tx
+        let hit: Vec<(CustomerId,)> = tx
             .fetch_all(
                 &format!(
                     "SELECT DISTINCT customer_id FROM issuals WHERE issued_at >= $1 AND customer_id IN ({id_list}) AND offer_id IN ({})",
@@ -96,7 +97,7 @@ pub async fn histories(
         }
     }
     if rules.issual.max_per_customer.is_some() || rules.issual.min_gap_days.is_some() {
-        let own: Vec<(i64, i64, Option<DateTime<Utc>>)> = tx
+        let own: Vec<(CustomerId, i64, Option<DateTime<Utc>>)> = tx
             .fetch_all(
                 &format!(
                     "SELECT customer_id, COUNT(*), MAX(issued_at) FROM issuals WHERE offer_id = $1 AND customer_id IN ({id_list}) GROUP BY customer_id"
@@ -114,7 +115,10 @@ pub async fn histories(
 }
 
 /// A common-code offer's one coupon, unless it was revoked.
-pub async fn common_coupon(tx: &mut DynTx, offer_id: i64) -> StoreResult<Option<(i64, String)>> {
+pub async fn common_coupon(
+    tx: &mut DynTx,
+    offer_id: OfferId,
+) -> StoreResult<Option<(i64, String)>> {
     tx.fetch_optional(
         "SELECT id, code FROM coupons WHERE offer_id = $1 AND status <> 'revoked' ORDER BY id LIMIT 1",
         &[offer_id.into()],
@@ -124,10 +128,10 @@ pub async fn common_coupon(tx: &mut DynTx, offer_id: i64) -> StoreResult<Option<
 
 /// The writes of an issue: what the coupons and their customers are.
 pub struct IssueWrite<'a> {
-    pub org_id: i64,
-    pub offer_id: i64,
+    pub org_id: OrgId,
+    pub offer_id: OfferId,
     /// (coupon, customer) pairs.
-    pub pairs: &'a [(i64, i64)],
+    pub pairs: &'a [(i64, CustomerId)],
     /// A common code's coupon stays as it is (its customers are in `issuals`).
     pub common: bool,
     /// Codes made while taking coupons (they join the offer's count).
@@ -153,8 +157,8 @@ pub async fn write_issues(tx: &mut DynTx, w: &IssueWrite<'_>) -> StoreResult<()>
         Arg::Time(w.now),
         Arg::OptDate(w.valid_till),
         Arg::Text(w.source.to_string()),
-        Arg::I64(w.offer_id),
-        Arg::I64(w.org_id),
+        w.offer_id.into(),
+        w.org_id.into(),
     ];
     let tuples: Vec<String> = (0..pairs.len())
         .map(|i| format!("(${}, ${})", 6 + 2 * i, 7 + 2 * i))
@@ -162,7 +166,7 @@ pub async fn write_issues(tx: &mut DynTx, w: &IssueWrite<'_>) -> StoreResult<()>
     let mut args = base.to_vec();
     for (coupon, customer) in pairs {
         args.push(Arg::I64(*coupon));
-        args.push(Arg::I64(*customer));
+        args.push(Arg::from(*customer));
     }
     if !pairs.is_empty() {
         if !w.common {
@@ -214,7 +218,7 @@ pub async fn write_issues(tx: &mut DynTx, w: &IssueWrite<'_>) -> StoreResult<()>
             Arg::I64(w.generated),
             Arg::I64(w.cursor),
             Arg::Time(w.now),
-            Arg::I64(w.offer_id),
+            w.offer_id.into(),
         ],
     )
     .await?;
@@ -224,8 +228,8 @@ pub async fn write_issues(tx: &mut DynTx, w: &IssueWrite<'_>) -> StoreResult<()>
 /// Audits an issue of the coupons `issued` (customer, coupon) of an offer.
 pub async fn audit_issues(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     issued: &[(&CustomerRef, &Issued)],
     actor: &Actor,
 ) -> StoreResult<()> {
@@ -245,7 +249,7 @@ pub async fn audit_issues(
             actor,
             action: "coupon.issued",
             entity_type: "offer",
-            entity_id: Some(offer_id),
+            entity_id: Some(offer_id.get()),
             summary,
             details: None,
         },
@@ -258,8 +262,8 @@ pub async fn audit_issues(
 /// space can be used. A position whose code another offer of the org already holds is skipped.
 async fn make_permuted(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     format: &CodeFormat,
     n: usize,
 ) -> StoreResult<(Vec<(i64, String)>, Result<(), String>)> {
@@ -317,8 +321,8 @@ async fn make_permuted(
 /// ones inserted.
 async fn insert_new_codes(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     codes: Vec<String>,
 ) -> StoreResult<Vec<(i64, String)>> {
     let tuples: Vec<String> = (0..codes.len())
@@ -350,7 +354,7 @@ fn parse_key(hex: &str) -> Option<[u8; 16]> {
 
 impl Store {
     /// A randomized offer's fixed part.
-    pub async fn random_fixed(&self, offer_id: i64) -> StoreResult<Option<String>> {
+    pub async fn random_fixed(&self, offer_id: OfferId) -> StoreResult<Option<String>> {
         let row: Option<(Option<String>,)> = self
             .fetch_all_read(
                 "SELECT random_fixed FROM offers WHERE id = $1",
@@ -374,7 +378,7 @@ fn day_start(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
 /// Which of `rows` are on the offer's specific-customers list.
 async fn audience_members(
     tx: &mut DynTx,
-    offer_id: i64,
+    offer_id: OfferId,
     rows: &[CustomerRef],
 ) -> StoreResult<std::collections::HashSet<CustomerRef>> {
     let mut members = std::collections::HashSet::new();
@@ -422,8 +426,8 @@ pub const RANDOM_START_AT_MOST: usize = 50;
 /// cursor), and every batch is handed out shuffled. Uploaded codes go out in upload order.
 pub async fn take_coupons(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     on_demand: Option<&CodeFormat>,
     permuted: bool,
     state: &IssueOfferState,

@@ -5,6 +5,7 @@
 
 use super::dyntx::{Arg, DynTx};
 use super::{Store, StoreError, StoreResult};
+use crate::domain::ids::{JobId, OfferId, OrgId, UserId};
 pub use crate::domain::job::{JobKind, JobStatus};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
@@ -19,9 +20,9 @@ pub const MAX_ATTEMPTS: i64 = 3;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JobRow {
-    pub id: i64,
-    pub org_id: i64,
-    pub offer_id: i64,
+    pub id: JobId,
+    pub org_id: OrgId,
+    pub offer_id: OfferId,
     pub kind: JobKind,
     pub params: String,
     pub status: JobStatus,
@@ -30,7 +31,7 @@ pub struct JobRow {
     pub attempts: i64,
     pub summary: Option<String>,
     pub error: Option<String>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -95,7 +96,7 @@ impl JobProgress {
 /// tell claims apart; with the claiming worker (unique per process) it does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobClaim {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub attempts: i64,
     pub owner: String,
 }
@@ -103,7 +104,7 @@ pub struct JobClaim {
 /// A job being worked on by this process.
 #[derive(Debug, Clone)]
 pub struct RunningJob {
-    pub id: i64,
+    pub id: JobId,
     /// The claim running it.
     pub claim: JobClaim,
     pub progress: Arc<JobProgress>,
@@ -154,7 +155,7 @@ pub async fn finish_job(tx: &mut DynTx, claim: &JobClaim, summary: &str) -> Stor
 /// Writes chunk `seq` of a job's result file through `tx`.
 pub async fn put_result_chunk(
     tx: &mut DynTx,
-    job_id: i64,
+    job_id: JobId,
     seq: i64,
     data: Vec<u8>,
 ) -> StoreResult<()> {
@@ -167,7 +168,7 @@ pub async fn put_result_chunk(
 }
 
 /// Reads chunk `seq` of a job's input through `tx`.
-pub async fn input_chunk(tx: &mut DynTx, job_id: i64, seq: i64) -> StoreResult<Option<Vec<u8>>> {
+pub async fn input_chunk(tx: &mut DynTx, job_id: JobId, seq: i64) -> StoreResult<Option<Vec<u8>>> {
     Ok(tx
         .fetch_optional::<(Vec<u8>,)>(
             "SELECT data FROM job_files WHERE job_id = $1 AND kind = 'input' AND seq = $2",
@@ -179,13 +180,13 @@ pub async fn input_chunk(tx: &mut DynTx, job_id: i64, seq: i64) -> StoreResult<O
 
 /// A result file written in `CHUNK_BYTES` pieces as it grows.
 pub struct ResultWriter {
-    job_id: i64,
+    job_id: JobId,
     seq: i64,
     buf: Vec<u8>,
 }
 
 impl ResultWriter {
-    pub fn new(job_id: i64, header: &str) -> ResultWriter {
+    pub fn new(job_id: JobId, header: &str) -> ResultWriter {
         let mut buf = Vec::with_capacity(CHUNK_BYTES + 4096);
         buf.extend_from_slice(header.as_bytes());
         buf.push(b'\n');
@@ -226,16 +227,16 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub async fn create_job(
         &self,
-        org_id: i64,
-        offer_id: i64,
+        org_id: OrgId,
+        offer_id: OfferId,
         kind: JobKind,
         params: serde_json::Value,
         file_name: Option<&str>,
         receiving: bool,
-        user_id: Option<i64>,
-    ) -> StoreResult<i64> {
+        user_id: Option<UserId>,
+    ) -> StoreResult<JobId> {
         let mut tx = self.begin().await?;
-        let (id,): (i64,) = tx
+        let (id,): (JobId,) = tx
             .fetch_optional(
                 "INSERT INTO jobs (org_id, offer_id, kind, params, status, file_name, created_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -246,7 +247,7 @@ impl Store {
                     params.to_string().into(),
                     (if receiving { "receiving" } else { "queued" }).into(),
                     Arg::OptText(file_name.map(str::to_string)),
-                    Arg::OptI64(user_id),
+                    user_id.into(),
                     Utc::now().into(),
                 ],
             )
@@ -257,7 +258,12 @@ impl Store {
     }
 
     /// Stores chunk `seq` of a receiving job's input.
-    pub async fn append_job_input(&self, job_id: i64, seq: i64, data: Vec<u8>) -> StoreResult<()> {
+    pub async fn append_job_input(
+        &self,
+        job_id: JobId,
+        seq: i64,
+        data: Vec<u8>,
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         tx.execute(
             "INSERT INTO job_files (job_id, kind, seq, data) VALUES ($1, 'input', $2, $3)",
@@ -268,7 +274,7 @@ impl Store {
     }
 
     /// The input is complete: the job may run.
-    pub async fn queue_job(&self, job_id: i64, input_bytes: i64) -> StoreResult<()> {
+    pub async fn queue_job(&self, job_id: JobId, input_bytes: i64) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         tx.execute(
             "UPDATE jobs SET status = 'queued', input_bytes = $1 WHERE id = $2 AND status = 'receiving'",
@@ -279,7 +285,7 @@ impl Store {
     }
 
     /// Drops a job whose upload was refused or broke off.
-    pub async fn discard_job(&self, job_id: i64) -> StoreResult<()> {
+    pub async fn discard_job(&self, job_id: JobId) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         tx.execute("DELETE FROM job_files WHERE job_id = $1", &[job_id.into()])
             .await?;
@@ -378,7 +384,7 @@ impl Store {
     }
 
     /// Queues a failed job again (its input is kept).
-    pub async fn retry_job(&self, org_id: i64, job_id: i64) -> StoreResult<()> {
+    pub async fn retry_job(&self, org_id: OrgId, job_id: JobId) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         tx.execute(
             "DELETE FROM job_files WHERE job_id = $1 AND kind = 'result' AND job_id IN (SELECT id FROM jobs WHERE org_id = $2 AND status = 'failed')",
@@ -399,7 +405,7 @@ impl Store {
         tx.commit().await
     }
 
-    pub async fn get_job(&self, org_id: i64, job_id: i64) -> StoreResult<JobRow> {
+    pub async fn get_job(&self, org_id: OrgId, job_id: JobId) -> StoreResult<JobRow> {
         let sql = format!("SELECT {COLUMNS} FROM jobs WHERE org_id = $1 AND id = $2");
         self.fetch_optional_read(&sql, &[org_id.into(), job_id.into()])
             .await?
@@ -409,8 +415,8 @@ impl Store {
     /// An offer's most recent jobs, newest first.
     pub async fn list_jobs(
         &self,
-        org_id: i64,
-        offer_id: i64,
+        org_id: OrgId,
+        offer_id: OfferId,
         limit: i64,
     ) -> StoreResult<Vec<JobRow>> {
         let sql = format!(
@@ -423,7 +429,7 @@ impl Store {
     /// Chunk `seq` of a job's file (`input` or `result`), read outside any transaction.
     pub async fn job_file_chunk(
         &self,
-        job_id: i64,
+        job_id: JobId,
         kind: &str,
         seq: i64,
     ) -> StoreResult<Option<Vec<u8>>> {
@@ -437,7 +443,7 @@ impl Store {
     }
 
     /// Whether a job has a result file.
-    pub async fn job_has_result(&self, job_id: i64) -> StoreResult<bool> {
+    pub async fn job_has_result(&self, job_id: JobId) -> StoreResult<bool> {
         Ok(self.job_file_chunk(job_id, "result", 0).await?.is_some())
     }
 }

@@ -4,6 +4,7 @@
 use super::audit::record_dyn;
 use super::dyntx::conflict_as;
 use super::{AuditEntry, Store, StoreError, StoreResult};
+use crate::domain::ids::OrgId;
 use crate::domain::masters::{NewCodedName, NewConsumer, NewPoc, StoreRow, TillRow};
 use crate::domain::user::Actor;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -98,7 +99,7 @@ const STORE_SELECT: &str = "SELECT s.id, s.code, s.name, z.code AS zone_code, z.
      FROM stores s JOIN zones z ON z.id = s.zone_id LEFT JOIN concepts c ON c.id = s.concept_id";
 
 impl Store {
-    pub async fn list_coded(&self, org_id: i64, kind: CodedKind) -> StoreResult<Vec<CodedRow>> {
+    pub async fn list_coded(&self, org_id: OrgId, kind: CodedKind) -> StoreResult<Vec<CodedRow>> {
         let sql = format!(
             "SELECT id, code, name FROM {} WHERE org_id = $1 ORDER BY code",
             kind.table()
@@ -109,7 +110,7 @@ impl Store {
     /// Code → id of a coded master, for resolving CSV references.
     pub async fn coded_ids(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         kind: CodedKind,
     ) -> StoreResult<HashMap<String, i64>> {
         Ok(self
@@ -122,7 +123,7 @@ impl Store {
 
     pub async fn create_coded(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         kind: CodedKind,
         new: &NewCodedName,
         actor: &Actor,
@@ -163,7 +164,7 @@ impl Store {
     /// Creates or renames coded masters by code, all in one transaction.
     pub async fn upsert_coded(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         kind: CodedKind,
         rows: &[NewCodedName],
         actor: &Actor,
@@ -216,19 +217,19 @@ impl Store {
         })
     }
 
-    pub async fn list_stores(&self, org_id: i64) -> StoreResult<Vec<StoreListRow>> {
+    pub async fn list_stores(&self, org_id: OrgId) -> StoreResult<Vec<StoreListRow>> {
         let sql = format!("{STORE_SELECT} WHERE s.org_id = $1 ORDER BY s.code");
         self.fetch_all_read(&sql, &[org_id.into()]).await
     }
 
-    pub async fn get_store(&self, org_id: i64, store_id: i64) -> StoreResult<StoreListRow> {
+    pub async fn get_store(&self, org_id: OrgId, store_id: i64) -> StoreResult<StoreListRow> {
         let sql = format!("{STORE_SELECT} WHERE s.org_id = $1 AND s.id = $2");
         self.fetch_optional_read(&sql, &[org_id.into(), store_id.into()])
             .await?
             .ok_or(StoreError::NotFound)
     }
 
-    pub async fn store_ids(&self, org_id: i64) -> StoreResult<HashMap<String, i64>> {
+    pub async fn store_ids(&self, org_id: OrgId) -> StoreResult<HashMap<String, i64>> {
         let rows: Vec<(String, i64)> = self
             .fetch_all_read(
                 "SELECT code, id FROM stores WHERE org_id = $1",
@@ -242,7 +243,7 @@ impl Store {
     /// org's own (the caller resolved them from this org's codes).
     pub async fn upsert_stores(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rows: &[StoreRow],
         actor: &Actor,
         upload: bool,
@@ -313,7 +314,7 @@ impl Store {
     /// Adds one store; refuses a code that is taken.
     pub async fn create_store(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         row: &StoreRow,
         actor: &Actor,
     ) -> StoreResult<()> {
@@ -324,7 +325,7 @@ impl Store {
 
     pub async fn list_tills(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         store_id: Option<i64>,
     ) -> StoreResult<Vec<TillListRow>> {
         self.fetch_all_read(
@@ -338,7 +339,7 @@ impl Store {
     /// Creates or updates tills by code in one transaction.
     pub async fn upsert_tills(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rows: &[TillRow],
         actor: &Actor,
         upload: bool,
@@ -408,7 +409,7 @@ impl Store {
         })
     }
 
-    pub async fn list_pocs(&self, org_id: i64) -> StoreResult<Vec<PocRow>> {
+    pub async fn list_pocs(&self, org_id: OrgId) -> StoreResult<Vec<PocRow>> {
         self.fetch_all_read(
             "SELECT id, name, email, created_at FROM pocs WHERE org_id = $1 ORDER BY name, email",
             &[org_id.into()],
@@ -416,7 +417,7 @@ impl Store {
         .await
     }
 
-    pub async fn get_poc(&self, org_id: i64, id: i64) -> StoreResult<PocRow> {
+    pub async fn get_poc(&self, org_id: OrgId, id: i64) -> StoreResult<PocRow> {
         self.fetch_optional_read(
             "SELECT id, name, email, created_at FROM pocs WHERE org_id = $1 AND id = $2",
             &[org_id.into(), id.into()],
@@ -425,7 +426,7 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
-    pub async fn create_poc(&self, org_id: i64, poc: &NewPoc, actor: &Actor) -> StoreResult<i64> {
+    pub async fn create_poc(&self, org_id: OrgId, poc: &NewPoc, actor: &Actor) -> StoreResult<i64> {
         let mut tx = self.begin().await?;
         let (id,): (i64,) = tx
             .fetch_one(
@@ -457,7 +458,7 @@ impl Store {
     }
 
     /// Removes a POC; refused (naming the offers) while offers send it expiry reminders.
-    pub async fn delete_poc(&self, org_id: i64, id: i64, actor: &Actor) -> StoreResult<()> {
+    pub async fn delete_poc(&self, org_id: OrgId, id: i64, actor: &Actor) -> StoreResult<()> {
         let poc = self.get_poc(org_id, id).await?;
         let mut tx = self.begin().await?;
         let offers: Vec<(String,)> = tx
@@ -496,7 +497,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn list_consumers(&self, org_id: i64) -> StoreResult<Vec<ConsumerRow>> {
+    pub async fn list_consumers(&self, org_id: OrgId) -> StoreResult<Vec<ConsumerRow>> {
         self.fetch_all_read(
             "SELECT id, name, kind, starts_on, ends_on, created_at FROM consumers WHERE org_id = $1 ORDER BY name",
             &[org_id.into()],
@@ -504,7 +505,7 @@ impl Store {
         .await
     }
 
-    pub async fn get_consumer(&self, org_id: i64, id: i64) -> StoreResult<ConsumerRow> {
+    pub async fn get_consumer(&self, org_id: OrgId, id: i64) -> StoreResult<ConsumerRow> {
         self.fetch_optional_read(
             "SELECT id, name, kind, starts_on, ends_on, created_at FROM consumers WHERE org_id = $1 AND id = $2",
             &[org_id.into(), id.into()],
@@ -515,7 +516,7 @@ impl Store {
 
     pub async fn create_consumer(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         c: &NewConsumer,
         actor: &Actor,
     ) -> StoreResult<i64> {
@@ -565,7 +566,7 @@ pub struct Overview {
 }
 
 impl Store {
-    pub async fn overview(&self, org_id: i64) -> StoreResult<Overview> {
+    pub async fn overview(&self, org_id: OrgId) -> StoreResult<Overview> {
         self.fetch_one_read(
             "SELECT (SELECT COUNT(*) FROM stores WHERE org_id = $1) AS stores, \
                     (SELECT COUNT(*) FROM tills WHERE org_id = $1) AS tills, \

@@ -3,6 +3,7 @@
 use super::audit::record_dyn;
 use super::dyntx::conflict_as;
 use super::{AuditEntry, Store, StoreError, StoreResult};
+use crate::domain::ids::{OrgId, UserId};
 use crate::domain::org::{Currency, OrgSettings, OrgTz, PREFIX_ALPHABET};
 use crate::domain::user::{Actor, Email, Role};
 use chrono::{DateTime, Utc};
@@ -11,7 +12,7 @@ use rand::RngExt;
 /// An org as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Org {
-    pub id: i64,
+    pub id: OrgId,
     pub name: String,
     pub currency: Currency,
     pub time_zone: OrgTz,
@@ -22,7 +23,7 @@ pub struct Org {
 /// What login needs of a user.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserCredentials {
-    pub id: i64,
+    pub id: UserId,
     pub password_hash: String,
     pub active: bool,
     pub session_version: i64,
@@ -31,8 +32,8 @@ pub struct UserCredentials {
 /// The signed-in user with their org, loaded on every console request.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionUser {
-    pub id: i64,
-    pub org_id: i64,
+    pub id: UserId,
+    pub org_id: OrgId,
     pub email: String,
     pub name: String,
     pub role: Role,
@@ -46,7 +47,7 @@ pub struct SessionUser {
 /// A user as listed on the users page.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: String,
@@ -91,7 +92,7 @@ impl Store {
         .await
     }
 
-    pub async fn get_org(&self, id: i64) -> StoreResult<Org> {
+    pub async fn get_org(&self, id: OrgId) -> StoreResult<Org> {
         self.fetch_optional_read(
             "SELECT id, name, currency, time_zone, code_prefix, created_at FROM orgs WHERE id = $1",
             &[id.into()],
@@ -106,9 +107,9 @@ impl Store {
             // Three letters give 13,824 prefixes; grow if an org is unlucky.
             let prefix = random_prefix(if attempt < 10 { 3 } else { 4 });
             let now = Utc::now();
-            let result: StoreResult<i64> = async {
+            let result: StoreResult<OrgId> = async {
                 let mut tx = self.begin().await?;
-                let (id,): (i64,) = tx
+                let (id,): (OrgId,) = tx
                     .fetch_one(
                         "INSERT INTO orgs (name, currency, time_zone, code_prefix, created_at, updated_at) \
                          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
@@ -128,7 +129,7 @@ impl Store {
                         actor,
                         action: "org.created",
                         entity_type: "org",
-                        entity_id: Some(id),
+                        entity_id: Some(id.get()),
                         summary: format!("Created org {}", settings.name),
                         details: None,
                     },
@@ -166,7 +167,7 @@ impl Store {
     /// Changes name, currency and time zone; audited with before/after.
     pub async fn update_org_settings(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         s: &OrgSettings,
         actor: &Actor,
     ) -> StoreResult<()> {
@@ -195,7 +196,7 @@ impl Store {
                 actor,
                 action: "org.updated",
                 entity_type: "org",
-                entity_id: Some(org_id),
+                entity_id: Some(org_id.get()),
                 summary: "Changed org settings".into(),
                 details: Some(details.to_string()),
             },
@@ -213,10 +214,15 @@ impl Store {
     }
 
     /// Creates a user; the email must be free across all orgs (people log in by email alone).
-    pub async fn create_user(&self, org_id: i64, u: &NewUser, actor: &Actor) -> StoreResult<i64> {
+    pub async fn create_user(
+        &self,
+        org_id: OrgId,
+        u: &NewUser,
+        actor: &Actor,
+    ) -> StoreResult<UserId> {
         let now = Utc::now();
         let mut tx = self.begin().await?;
-        let (id,): (i64,) = tx
+        let (id,): (UserId,) = tx
             .fetch_one(
                 "INSERT INTO users (org_id, email, name, password_hash, role, active, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
@@ -239,7 +245,7 @@ impl Store {
                 actor,
                 action: "user.created",
                 entity_type: "user",
-                entity_id: Some(id),
+                entity_id: Some(id.get()),
                 summary: format!("Added user {} as {}", u.email, u.role.label()),
                 details: None,
             },
@@ -257,7 +263,7 @@ impl Store {
         .await
     }
 
-    pub async fn session_user(&self, user_id: i64) -> StoreResult<Option<SessionUser>> {
+    pub async fn session_user(&self, user_id: UserId) -> StoreResult<Option<SessionUser>> {
         self.fetch_optional_read(
             "SELECT u.id, u.org_id, u.email, u.name, u.role, u.active, o.name AS org_name, o.currency, o.time_zone, u.session_version \
              FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1",
@@ -266,7 +272,7 @@ impl Store {
         .await
     }
 
-    pub async fn list_users(&self, org_id: i64) -> StoreResult<Vec<UserRow>> {
+    pub async fn list_users(&self, org_id: OrgId) -> StoreResult<Vec<UserRow>> {
         self.fetch_all_read(
             "SELECT id, email, name, role, active, created_at FROM users WHERE org_id = $1 ORDER BY email",
             &[org_id.into()],
@@ -274,7 +280,7 @@ impl Store {
         .await
     }
 
-    pub async fn get_user(&self, org_id: i64, user_id: i64) -> StoreResult<UserRow> {
+    pub async fn get_user(&self, org_id: OrgId, user_id: UserId) -> StoreResult<UserRow> {
         self.fetch_optional_read(
             "SELECT id, email, name, role, active, created_at FROM users WHERE org_id = $1 AND id = $2",
             &[org_id.into(), user_id.into()],
@@ -287,8 +293,8 @@ impl Store {
     /// admin (checked inside the write transaction, so two admins cannot demote each other).
     pub async fn update_user_access(
         &self,
-        org_id: i64,
-        user_id: i64,
+        org_id: OrgId,
+        user_id: UserId,
         role: Role,
         active: bool,
         actor: &Actor,
@@ -351,7 +357,7 @@ impl Store {
                 actor,
                 action: "user.updated",
                 entity_type: "user",
-                entity_id: Some(user_id),
+                entity_id: Some(user_id.get()),
                 summary,
                 details: Some(
                     serde_json::json!({
@@ -369,7 +375,7 @@ impl Store {
 
     /// Sets a new password hash and ends the user's other sessions; returns the new session
     /// version for the session that made the change.
-    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> StoreResult<i64> {
+    pub async fn set_password_hash(&self, user_id: UserId, hash: &str) -> StoreResult<i64> {
         let mut tx = self.begin().await?;
         let (version,): (i64,) = tx
             .fetch_one(

@@ -7,6 +7,7 @@
 use super::dialect::Lock;
 use super::dyntx::{Arg, DynTx};
 use super::{AuditEntry, Store, StoreError, StoreResult};
+use crate::domain::ids::{OfferId, OrgId};
 use crate::domain::offer::Discount;
 use crate::domain::org::{Currency, OrgTz};
 use crate::domain::user::Actor;
@@ -15,7 +16,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 /// A message to put in the outbox.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub kind: &'static str,
     pub channel: String,
     pub recipient: String,
@@ -25,7 +26,7 @@ pub struct NewMessage {
     /// `queued`, or `skipped` with the reason in `note`.
     pub status: &'static str,
     pub note: Option<String>,
-    pub offer_id: Option<i64>,
+    pub offer_id: Option<OfferId>,
     pub dedupe_key: Option<String>,
 }
 
@@ -33,7 +34,7 @@ pub struct NewMessage {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxRow {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub kind: String,
     pub channel: String,
     pub recipient: String,
@@ -44,7 +45,7 @@ pub struct OutboxRow {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub next_attempt_at: DateTime<Utc>,
-    pub offer_id: Option<i64>,
+    pub offer_id: Option<OfferId>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     /// Until when a delivery run holds the message (real clock).
@@ -59,8 +60,8 @@ pub use crate::domain::delivery::{DeliveryStatus, MAX_ATTEMPTS, backoff};
 /// An offer with an expiry reminder to POCs, one row per POC (REM-1).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PocReminderRow {
-    pub offer_id: i64,
-    pub org_id: i64,
+    pub offer_id: OfferId,
+    pub org_id: OrgId,
     pub name: String,
     pub offer_code: String,
     pub expires_on: Option<NaiveDate>,
@@ -79,8 +80,8 @@ pub struct PocReminderRow {
 /// A coupon-expiry reminder of an offer (REM-2).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CouponReminderRow {
-    pub offer_id: i64,
-    pub org_id: i64,
+    pub offer_id: OfferId,
+    pub org_id: OrgId,
     pub name: String,
     pub position: i64,
     pub days_before: i64,
@@ -97,7 +98,7 @@ pub struct CouponReminderRow {
 pub struct OutboxQuery {
     pub status: String,
     pub kind: String,
-    pub offer_id: Option<i64>,
+    pub offer_id: Option<OfferId>,
     pub before: Option<i64>,
     pub limit: i64,
 }
@@ -319,7 +320,7 @@ impl Store {
     }
 
     /// A page of the org's outbox, newest first.
-    pub async fn list_outbox(&self, org_id: i64, q: &OutboxQuery) -> StoreResult<Vec<OutboxRow>> {
+    pub async fn list_outbox(&self, org_id: OrgId, q: &OutboxQuery) -> StoreResult<Vec<OutboxRow>> {
         let mut sql = format!("SELECT {COLUMNS} FROM outbox WHERE org_id = $1");
         let mut args: Vec<Arg> = vec![org_id.into()];
         for (column, value) in [("status", &q.status), ("kind", &q.kind)] {
@@ -342,7 +343,7 @@ impl Store {
     }
 
     /// Queues a failed (or waiting) message of the org again, now. Audited.
-    pub async fn retry_outbox(&self, org_id: i64, id: i64, actor: &Actor) -> StoreResult<()> {
+    pub async fn retry_outbox(&self, org_id: OrgId, id: i64, actor: &Actor) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let changed = tx
             .execute(
@@ -374,8 +375,8 @@ impl Store {
     /// outbox page's counts.
     pub async fn count_outbox_by_status(
         &self,
-        org_id: i64,
-        offer_id: Option<i64>,
+        org_id: OrgId,
+        offer_id: Option<OfferId>,
     ) -> StoreResult<Vec<(String, i64)>> {
         match offer_id {
             Some(offer) => {
@@ -412,7 +413,7 @@ async fn insert_message(tx: &mut DynTx, m: &NewMessage, now: DateTime<Utc>) -> S
             m.status.into(),
             Arg::OptText(m.note.clone()),
             now.into(),
-            Arg::OptI64(m.offer_id),
+            m.offer_id.into(),
             Arg::OptText(m.dedupe_key.clone()),
         ],
     )

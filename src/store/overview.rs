@@ -15,6 +15,7 @@ use super::dyntx::Arg;
 use super::performance::day_start;
 use super::redeem::REDEEMED_SQL;
 use super::{Store, StoreResult};
+use crate::domain::ids::{JobId, OfferId, OrgId};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use std::ops::{Add, AddAssign};
@@ -164,7 +165,7 @@ pub fn bin_slots(
 /// A live offer whose last day is within `ENDING_WITHIN_DAYS`.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EndingOffer {
-    pub id: i64,
+    pub id: OfferId,
     pub name: String,
     pub offer_code: String,
     pub ends_on: NaiveDate,
@@ -182,7 +183,7 @@ pub enum CapKind {
 /// A live offer with a total cap at least `CAP_WARN_PERCENT` used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NearCap {
-    pub offer_id: i64,
+    pub offer_id: OfferId,
     pub name: String,
     pub offer_code: String,
     pub kind: CapKind,
@@ -207,7 +208,7 @@ impl NearCap {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct CapRow {
-    id: i64,
+    id: OfferId,
     name: String,
     offer_code: String,
     issued_count: i64,
@@ -219,8 +220,8 @@ struct CapRow {
 /// A job waiting, receiving its file or running, or one that failed lately.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OverviewJob {
-    pub id: i64,
-    pub offer_id: i64,
+    pub id: JobId,
+    pub offer_id: OfferId,
     pub offer_name: String,
     pub kind: crate::domain::job::JobKind,
     pub status: crate::domain::job::JobStatus,
@@ -235,7 +236,7 @@ pub struct FailedMessage {
     pub id: i64,
     pub kind: String,
     pub channel: String,
-    pub offer_id: Option<i64>,
+    pub offer_id: Option<OfferId>,
     pub offer_name: Option<String>,
     pub last_error: Option<String>,
     pub failed_at: DateTime<Utc>,
@@ -267,7 +268,7 @@ impl Store {
     /// when `with_outbox` (people who may not see it get no count either).
     pub async fn home_overview(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         tz: Tz,
         now: DateTime<Utc>,
         with_outbox: bool,
@@ -299,7 +300,7 @@ impl Store {
     }
 
     /// Offers that have not ended by `today` (the org's calendar).
-    pub async fn live_offer_count(&self, org_id: i64, today: NaiveDate) -> StoreResult<i64> {
+    pub async fn live_offer_count(&self, org_id: OrgId, today: NaiveDate) -> StoreResult<i64> {
         let rows: Vec<(i64,)> = self
             .fetch_all_read(
                 &format!(
@@ -316,7 +317,7 @@ impl Store {
     /// ending today, from the slot table.
     pub async fn redemption_trend(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         tz: Tz,
         now: DateTime<Utc>,
     ) -> StoreResult<RedemptionTrend> {
@@ -335,7 +336,7 @@ impl Store {
     /// Live offers whose last day is today or within the next `ENDING_WITHIN_DAYS - 1` days.
     pub async fn offers_ending(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         today: NaiveDate,
     ) -> StoreResult<Vec<EndingOffer>> {
         let mut rows: Vec<EndingOffer> = self
@@ -359,7 +360,7 @@ impl Store {
     /// Total caps of live offers at least `CAP_WARN_PERCENT` used, fullest first.
     pub async fn caps_nearly_reached(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         today: NaiveDate,
     ) -> StoreResult<Vec<NearCap>> {
         let rows: Vec<CapRow> = self
@@ -414,7 +415,7 @@ impl Store {
     /// retried), newest first.
     pub async fn overview_jobs(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<OverviewJob>> {
         self.fetch_all_read(
@@ -432,7 +433,7 @@ impl Store {
     }
 
     /// How many of the org's messages failed, and the newest of them.
-    pub async fn failed_deliveries(&self, org_id: i64) -> StoreResult<(i64, Vec<FailedMessage>)> {
+    pub async fn failed_deliveries(&self, org_id: OrgId) -> StoreResult<(i64, Vec<FailedMessage>)> {
         let count: Vec<(i64,)> = self
             .fetch_all_read(
                 "SELECT COUNT(*) FROM outbox WHERE org_id = $1 AND status = 'failed'",
@@ -550,7 +551,7 @@ mod tests {
     #[test]
     fn near_caps_round_down() {
         let cap = |used, cap| NearCap {
-            offer_id: 1,
+            offer_id: OfferId(1),
             name: "x".into(),
             offer_code: "X".into(),
             kind: CapKind::Redemption,

@@ -9,6 +9,7 @@
 //! hour (Asia/Kolkata, +05:30).
 
 use super::{Store, StoreError, StoreResult};
+use crate::domain::ids::{OfferId, OrgId};
 use crate::store::dyntx::Arg;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -119,8 +120,8 @@ impl Store {
     /// `NotFound`. Reversed redemptions do not count.
     pub async fn offer_performance(
         &self,
-        org_id: i64,
-        offer_id: i64,
+        org_id: OrgId,
+        offer_id: OfferId,
         tz: Tz,
         today: NaiveDate,
     ) -> StoreResult<Performance> {

@@ -6,6 +6,8 @@
 
 use super::dyntx::{Arg, DynTx, placeholders};
 use super::{Store, StoreError, StoreResult};
+use crate::domain::coupon::CouponCode;
+use crate::domain::ids::{CustomerId, OfferId, OrgId};
 use crate::domain::issue::CustomerRef;
 use crate::domain::redeem::*;
 use crate::domain::redemption::*;
@@ -21,17 +23,17 @@ const COUNTER_SHARDS: i64 = 16;
 #[derive(sqlx::FromRow, Debug, Clone)]
 pub struct CouponLoad {
     pub id: i64,
-    pub offer_id: i64,
+    pub offer_id: OfferId,
     pub code: String,
     pub status: crate::domain::redeem::CouponStatus,
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
     pub issued_at: Option<DateTime<Utc>>,
     pub valid_till: Option<NaiveDate>,
     pub redeem_count: i64,
     pub updated_at: DateTime<Utc>,
     pub redeemed: i64,
     /// The request's customer, when known, and their redemptions of this coupon's offer.
-    pub known_customer: Option<i64>,
+    pub known_customer: Option<CustomerId>,
     pub history_count: Option<i64>,
     pub history_last: Option<NaiveDate>,
     /// The request's store or till with the store's zone and concept.
@@ -45,7 +47,7 @@ pub struct CouponLoad {
 
 /// A transaction's redemption as a replay reads it: code, offer, discount, redeemed and
 /// reversed at.
-type ReplayRow = (String, i64, i64, DateTime<Utc>, Option<DateTime<Utc>>);
+type ReplayRow = (String, OfferId, i64, DateTime<Utc>, Option<DateTime<Utc>>);
 
 /// A redemption as a reversal reads it: id, offer, coupon, customer, code, reversed at.
 type RedemptionRow = (i64, i64, i64, Option<i64>, String, Option<DateTime<Utc>>);
@@ -97,7 +99,7 @@ impl Store {
     /// ("category" | "brand", code) → id of the org's categories and brands, for cart lines.
     pub async fn category_and_brand_ids(
         &self,
-        org_id: i64,
+        org_id: OrgId,
     ) -> StoreResult<HashMap<(&'static str, String), i64>> {
         let mut ids = HashMap::new();
         for (table, kind) in [("categories", "category"), ("brands", "brand")] {
@@ -117,8 +119,8 @@ impl Store {
     /// A customer's latest issue of a (common-code) offer: issued at and valid till.
     pub async fn latest_issual(
         &self,
-        offer_id: i64,
-        customer_id: i64,
+        offer_id: OfferId,
+        customer_id: CustomerId,
     ) -> StoreResult<Option<(DateTime<Utc>, Option<NaiveDate>)>> {
         Ok(self
             .fetch_all_read(
@@ -142,7 +144,7 @@ impl Store {
             return Ok(None);
         }
         let mut before: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-        let mut now: Vec<&str> = req.codes.iter().map(String::as_str).collect();
+        let mut now: Vec<&str> = req.codes.iter().map(CouponCode::as_str).collect();
         before.sort_unstable();
         now.sort_unstable();
         if before != now {
@@ -157,7 +159,10 @@ impl Store {
         }
         let redeemed_at = rows[0].3;
         Ok(Some(Redeemed::Done {
-            codes: rows.into_iter().map(|r| (r.0, r.1, r.2)).collect(),
+            codes: rows
+                .into_iter()
+                .map(|r| (CouponCode::stored(r.0), r.1, r.2))
+                .collect(),
             redeemed_at,
             replay: true,
         }))
@@ -249,8 +254,8 @@ impl Store {
 
     /// Reverses every redemption of a transaction (RED-4): counts and caps are restored; a
     /// revoked coupon stays revoked and an expired one stays unusable (its date has passed).
-    #[tracing::instrument(name = "store.reverse", skip_all, fields(org = org_id))]
-    pub async fn reverse(&self, org_id: i64, transaction_number: &str) -> StoreResult<Reversed> {
+    #[tracing::instrument(name = "store.reverse", skip_all, fields(org = org_id.get()))]
+    pub async fn reverse(&self, org_id: OrgId, transaction_number: &str) -> StoreResult<Reversed> {
         let now = Utc::now();
         let mut tx = self.begin().await?;
         let rows: Vec<RedemptionRow> = tx
@@ -351,10 +356,10 @@ impl Store {
 /// Creates (or finds) a customer inside a redemption.
 async fn upsert_customer(
     tx: &mut DynTx,
-    org_id: i64,
+    org_id: OrgId,
     c: &CustomerRef,
     now: DateTime<Utc>,
-) -> StoreResult<i64> {
+) -> StoreResult<CustomerId> {
     let ids = super::issue::customer_ids(tx, org_id, std::slice::from_ref(c), now).await?;
     ids.get(c).copied().ok_or(StoreError::NotFound)
 }
@@ -365,7 +370,7 @@ fn redemption_insert(
     req: &RedeemRequest,
     loaded: &RedeemInputs,
     o: &CodeOutcome,
-    customer: Option<i64>,
+    customer: Option<CustomerId>,
     now: DateTime<Utc>,
 ) -> (&'static str, Vec<Arg>) {
     let (coupon, offer) = &loaded.coupons[&o.code];
@@ -382,7 +387,7 @@ fn redemption_insert(
             offer.id.into(),
             coupon.id.into(),
             o.code.as_str().into(),
-            Arg::OptI64(customer),
+            customer.into(),
             req.transaction_number.as_str().into(),
             Arg::OptI64(loaded.place.store),
             Arg::OptI64(loaded.place.till),
@@ -408,14 +413,14 @@ fn counter_shard(transaction_number: &str) -> i64 {
 
 /// A refused coupon guard (`coupon_taken` from the insert trigger) or a repeated
 /// (transaction, code) is `Conflict(code)`; anything else stays an error.
-fn coupon_conflict(e: StoreError, code: &str) -> Lost {
+fn coupon_conflict(e: StoreError, code: &CouponCode) -> Lost {
     match e {
         StoreError::Db(d)
             if d.as_database_error().is_some_and(|x| {
                 x.is_unique_violation() || x.message().contains("coupon_taken")
             }) =>
         {
-            Lost::Guard(code.to_string(), Guard::Coupon)
+            Lost::Guard(code.clone(), Guard::Coupon)
         }
         e => Lost::Store(e),
     }
@@ -425,7 +430,7 @@ fn coupon_conflict(e: StoreError, code: &str) -> Lost {
 #[derive(Debug)]
 pub enum Lost {
     /// A guard refused (another request got there first): the code and which guard.
-    Guard(String, Guard),
+    Guard(CouponCode, Guard),
     Store(StoreError),
 }
 
@@ -439,7 +444,7 @@ impl From<StoreError> for Lost {
 /// cap is reached (by redemptions counted on the row and on its counter rows).
 async fn count_capped_redemption(
     tx: &mut DynTx,
-    offer_id: i64,
+    offer_id: OfferId,
     cap: i64,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<(i64,)>> {

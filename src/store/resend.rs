@@ -4,6 +4,7 @@
 
 use super::dyntx::DynTx;
 use super::{AuditEntry, StoreError, StoreResult};
+use crate::domain::ids::{OfferId, OrgId};
 use crate::domain::message::{ResendMessage, ResendTarget};
 use crate::domain::offer::Discount;
 use crate::domain::org::{Currency, OrgTz};
@@ -31,8 +32,8 @@ struct TargetRow {
 /// zone; `NotFound` when it is not the offer's (or the org's).
 pub async fn resend_target(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     coupon_id: i64,
 ) -> StoreResult<(ResendTarget, OrgTz)> {
     let t: TargetRow = tx
@@ -64,8 +65,8 @@ pub async fn resend_target(
 /// Queues the resend `m` of coupon `code` of an offer and audits it; the outbox message id.
 pub async fn queue_resend(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     code: &str,
     m: &ResendMessage,
     actor: &Actor,
@@ -100,7 +101,7 @@ pub async fn queue_resend(
             actor,
             action: "coupon.resent",
             entity_type: "offer",
-            entity_id: Some(offer_id),
+            entity_id: Some(offer_id.get()),
             summary: format!("Resent coupon {code} to {by} {}", m.recipient),
             details: Some(
                 serde_json::json!({

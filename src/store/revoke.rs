@@ -5,6 +5,7 @@
 use super::dialect::Lock;
 use super::dyntx::{Arg, DynTx, placeholders};
 use super::{AuditEntry, Store, StoreError, StoreResult};
+use crate::domain::ids::{OfferId, OrgId};
 use crate::domain::revoke::{Revocation, StatusCounts};
 use crate::domain::user::Actor;
 
@@ -18,7 +19,7 @@ const AUDITED_CUSTOMERS: usize = 100;
 /// PostgreSQL: the offer row's lock orders a revocation after (or before) a running issue,
 /// which takes the same lock; otherwise an issue could read a coupon as unissued and hand it
 /// out after this revoked it. SQLite has one writer, which orders them already.
-pub async fn lock_offer(tx: &mut DynTx, org_id: i64, offer_id: i64) -> StoreResult<String> {
+pub async fn lock_offer(tx: &mut DynTx, org_id: OrgId, offer_id: OfferId) -> StoreResult<String> {
     let lock = tx.dialect().lock(Lock::Update);
     let offer: Option<(String,)> = tx
         .fetch_optional(
@@ -34,15 +35,15 @@ pub async fn lock_offer(tx: &mut DynTx, org_id: i64, offer_id: i64) -> StoreResu
 /// touched. The number revoked.
 pub async fn revoke_in(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     revocation: &Revocation,
     common: bool,
 ) -> StoreResult<u64> {
     let statuses = revocation.mode().statuses();
     let mut base = vec![
-        Arg::I64(offer_id),
-        Arg::I64(org_id),
+        offer_id.into(),
+        org_id.into(),
         Arg::Time(chrono::Utc::now()),
     ];
     base.extend(statuses.iter().map(|s| Arg::from(*s)));
@@ -105,8 +106,8 @@ pub async fn revoke_in(
 /// Audits a revocation of `revoked` coupons.
 pub async fn audit_revocation(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     revocation: &Revocation,
     revoked: u64,
     actor: &Actor,
@@ -127,7 +128,7 @@ pub async fn audit_revocation(
             actor,
             action: "coupons.revoked",
             entity_type: "offer",
-            entity_id: Some(offer_id),
+            entity_id: Some(offer_id.get()),
             summary: revocation.summary(revoked),
             details: Some(details.to_string()),
         },
@@ -142,8 +143,8 @@ impl Store {
     /// A common code's shared coupon counts as issued once anybody has been given it.
     pub async fn coupon_status_counts(
         &self,
-        org_id: i64,
-        offer_id: i64,
+        org_id: OrgId,
+        offer_id: OfferId,
         common: bool,
     ) -> StoreResult<StatusCounts> {
         let rows: Vec<(String, i64)> = self

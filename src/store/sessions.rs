@@ -4,6 +4,7 @@
 //! too-old session is refused and deleted when next seen.
 
 use super::{Store, StoreResult};
+use crate::domain::ids::UserId;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -11,7 +12,7 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {
     pub id_hash: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub ip: String,
@@ -32,7 +33,7 @@ impl Store {
     pub async fn create_session(
         &self,
         id: &str,
-        user_id: i64,
+        user_id: UserId,
         ip: &str,
         user_agent: &str,
         now: DateTime<Utc>,
@@ -85,7 +86,7 @@ impl Store {
     }
 
     /// A user's sessions, most recently used first.
-    pub async fn list_sessions(&self, user_id: i64) -> StoreResult<Vec<SessionRow>> {
+    pub async fn list_sessions(&self, user_id: UserId) -> StoreResult<Vec<SessionRow>> {
         self.fetch_all_read(
             "SELECT id_hash, user_id, created_at, last_seen_at, ip, user_agent FROM sessions WHERE user_id = $1 \
              ORDER BY last_seen_at DESC",
@@ -95,7 +96,7 @@ impl Store {
     }
 
     /// Ends every session of the user but `keep` (by hash); how many ended.
-    pub async fn delete_other_sessions(&self, user_id: i64, keep: &str) -> StoreResult<u64> {
+    pub async fn delete_other_sessions(&self, user_id: UserId, keep: &str) -> StoreResult<u64> {
         self.execute_autocommit(
             "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2",
             &[user_id.into(), keep.into()],

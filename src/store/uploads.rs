@@ -3,12 +3,13 @@
 
 use super::StoreResult;
 use super::dyntx::{Arg, DynTx};
+use crate::domain::ids::{CustomerId, OfferId, OrgId};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// `$1`…`$5` of both upload statements: org, offer, source, when, valid till.
 fn upload_args(
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     source: &str,
     now: DateTime<Utc>,
     valid_till: Option<NaiveDate>,
@@ -26,19 +27,19 @@ fn upload_args(
 /// a code already in the org is skipped. The rows written: (id, code, customer).
 pub async fn insert_codes(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     source: &str,
     now: DateTime<Utc>,
     valid_till: Option<NaiveDate>,
-    rows: &[(&str, Option<i64>)],
-) -> StoreResult<Vec<(i64, String, Option<i64>)>> {
+    rows: &[(&str, Option<CustomerId>)],
+) -> StoreResult<Vec<(i64, String, Option<CustomerId>)>> {
     let mut args = upload_args(org_id, offer_id, source, now, valid_till);
     let mut tuples = Vec::with_capacity(rows.len());
     for (i, (code, customer)) in rows.iter().enumerate() {
         let (c, k) = (6 + 2 * i, 7 + 2 * i);
         args.push(Arg::Text(code.to_string()));
-        args.push(Arg::OptI64(*customer));
+        args.push(Arg::from(*customer));
         tuples.push(match customer {
             Some(_) => format!("($1, $2, ${c}, $3, 'issued', ${k}, $4, $5)"),
             None => format!("($1, $2, ${c}, $3, 'unissued', ${k}, NULL, NULL)"),
@@ -58,12 +59,12 @@ pub async fn insert_codes(
 /// One issue record per (coupon, customer) of an upload.
 pub async fn insert_issuals(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     source: &str,
     now: DateTime<Utc>,
     valid_till: Option<NaiveDate>,
-    issued: &[(i64, i64)],
+    issued: &[(i64, CustomerId)],
 ) -> StoreResult<()> {
     let mut args = upload_args(org_id, offer_id, source, now, valid_till);
     let tuples: Vec<String> = issued
@@ -71,7 +72,7 @@ pub async fn insert_issuals(
         .enumerate()
         .map(|(i, (coupon, customer))| {
             args.push(Arg::I64(*coupon));
-            args.push(Arg::I64(*customer));
+            args.push(Arg::from(*customer));
             format!("($1, $2, ${}, ${}, $4, $5, $3)", 6 + 2 * i, 7 + 2 * i)
         })
         .collect();
@@ -89,7 +90,7 @@ pub async fn insert_issuals(
 /// Counts an upload's codes (and those issued with it) on its offer.
 pub async fn count_upload(
     tx: &mut DynTx,
-    offer_id: i64,
+    offer_id: OfferId,
     written: u64,
     issued: u64,
     now: DateTime<Utc>,
@@ -101,7 +102,7 @@ pub async fn count_upload(
             Arg::I64(written as i64),
             Arg::I64(issued as i64),
             Arg::Time(now),
-            Arg::I64(offer_id),
+            offer_id.into(),
         ],
     )
     .await?;

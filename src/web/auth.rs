@@ -5,6 +5,7 @@ use super::csrf::{self, CsrfForm};
 use super::error::{render, see_other};
 use super::{AppState, WebError};
 use crate::domain::FieldErrors;
+use crate::domain::ids::{OrgId, UserId};
 use crate::domain::user::{NewPassword, Permission, Role};
 use crate::passwords;
 use actix_session::{Session, SessionExt};
@@ -40,8 +41,8 @@ pub const THROTTLE_MINUTES: i64 = 15;
 /// a deactivated user or a changed role takes effect at once.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    pub id: i64,
-    pub org_id: i64,
+    pub id: UserId,
+    pub org_id: OrgId,
     pub email: String,
     pub name: String,
     pub role: Role,
@@ -86,7 +87,7 @@ impl FromRequest for CurrentUser {
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_else(|| "/".into());
             let session = req.get_session();
-            let Some(uid) = session.get::<i64>(SESSION_USER).ok().flatten() else {
+            let Some(uid) = session.get::<UserId>(SESSION_USER).ok().flatten() else {
                 return Err(WebError::LoginRequired { next });
             };
             let state = req
@@ -284,7 +285,7 @@ pub async fn login(
                 .insert(SESSION_VERSION, c.session_version)
                 .map_err(|e| WebError::Internal(anyhow::anyhow!("session: {e}")))?;
             csrf::rotate(&session);
-            tracing::info!(user_id = c.id, "signed in");
+            tracing::info!(user_id = %c.id, "signed in");
             Ok(see_other(&next))
         }
         _ => {
@@ -337,7 +338,7 @@ pub async fn sign_out_others(
             n => format!("Signed out {n} other sessions."),
         },
     );
-    tracing::info!(user_id = user.id, ended, "signed out other sessions");
+    tracing::info!(user_id = %user.id, ended, "signed out other sessions");
     Ok(see_other("/account"))
 }
 

@@ -2,6 +2,7 @@
 //! user's org, for a user with the permission the handler needs; and a list page that answers
 //! htmx with its table alone.
 
+use crate::domain::ids::OfferId;
 use crate::domain::user::Permission;
 use crate::store::offers::OfferRecord;
 use crate::web::auth::CurrentUser;
@@ -59,7 +60,7 @@ impl<P: Needs + 'static> FromRequest for MyOffer<P> {
         Box::pin(async move {
             let user = user.await?;
             user.require(P::PERMISSION)?;
-            let id: i64 = req
+            let id: OfferId = req
                 .match_info()
                 .get("id")
                 .and_then(|s| s.parse().ok())

@@ -14,6 +14,7 @@ use super::error::render;
 use super::offers::performance::{Bar, Gridline, axis_label, nice_max, ticks};
 use super::offers::{digits, today};
 use super::{AppState, WebError};
+use crate::domain::ids::OfferId;
 use crate::domain::money::{format_amount, format_count, plural};
 use crate::domain::user::Permission;
 use crate::store::jobs::JobStatus;
@@ -245,7 +246,7 @@ pub struct ChartCard {
 
 /// A live offer ending soon.
 pub struct EndingRow {
-    pub id: i64,
+    pub id: OfferId,
     pub name: String,
     pub code: String,
     /// "Today", "Tomorrow", "Thu 3 Dec".
@@ -259,7 +260,7 @@ pub struct EndingRow {
 
 /// A cap nearly reached.
 pub struct CapRow {
-    pub offer_id: i64,
+    pub offer_id: OfferId,
     pub name: String,
     pub code: String,
     /// "Redemption cap", "Issue cap".
@@ -272,7 +273,7 @@ pub struct CapRow {
 
 /// A job, as the Overview lists it.
 pub struct JobRow {
-    pub offer_id: i64,
+    pub offer_id: OfferId,
     pub offer_name: String,
     pub label: &'static str,
     pub status: String,
@@ -288,7 +289,7 @@ pub struct JobRow {
 pub struct FailedRow {
     pub kind: &'static str,
     pub channel: String,
-    pub offer: Option<(i64, String)>,
+    pub offer: Option<(OfferId, String)>,
     pub error: String,
     pub when: String,
 }

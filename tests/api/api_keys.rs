@@ -2,6 +2,7 @@
 //! the console page, the store's authentication and the `create-api-key` command.
 
 use crate::helpers::{Browser, TestApp, spawn_app};
+use offerdesk::domain::ids::OrgId;
 use offerdesk::domain::masters::NewConsumer;
 use offerdesk::domain::user::{Actor, Role};
 use offerdesk::store::api_keys::hash_api_key;
@@ -29,7 +30,7 @@ fn shown_key(body: &str) -> Option<String> {
     Some(body[start..].split('<').next()?.to_string())
 }
 
-async fn audit_count(app: &TestApp, org_id: i64) -> i64 {
+async fn audit_count(app: &TestApp, org_id: OrgId) -> i64 {
     app.store.list_audit(org_id, None, 1, 0).await.unwrap().1
 }
 

@@ -8,6 +8,7 @@ use crate::helpers::{TestApp, spawn_app};
 use crate::integration::Api;
 use crate::issuing::offer_with;
 use chrono::{DateTime, Months, NaiveDate, NaiveTime, TimeZone, Utc};
+use offerdesk::domain::ids::OfferId;
 use offerdesk::store::dyntx::Arg;
 use offerdesk::store::masters::CodedKind;
 use reqwest::StatusCode;
@@ -19,7 +20,7 @@ fn error_code(v: &Value) -> &str {
 }
 
 /// The offer's counters as `GET /coupon/series/{id}` answers them: (issued, redeemed).
-async fn counts(api: &Api, series: i64) -> (i64, i64) {
+async fn counts(api: &Api, series: OfferId) -> (i64, i64) {
     let (status, v) = api.get(&format!("/coupon/series/{series}")).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     (
@@ -75,7 +76,7 @@ async fn validate_answers_each_code_on_its_own_and_writes_nothing() {
     assert_eq!(c.as_array().unwrap().len(), 5, "{v}");
     assert_eq!(c[0]["code"], flat_code.as_str());
     assert_eq!(c[0]["isRedeemable"], true, "{v}");
-    assert_eq!(c[0]["seriesId"], flat);
+    assert_eq!(c[0]["seriesId"], flat.get());
     assert_eq!(c[0]["discount"], 20000);
     assert_eq!(c[1]["isRedeemable"], true, "{v}");
     assert_eq!(
@@ -311,14 +312,14 @@ async fn bulk_issue_answers_each_series_on_its_own() {
     assert_eq!(v["customer"]["value"], me, "{v}");
     let r = v["results"].as_array().unwrap();
     assert_eq!(r.len(), 4, "{v}");
-    assert_eq!(r[0]["seriesId"], once);
+    assert_eq!(r[0]["seriesId"], once.get());
     assert!(r[0]["code"].is_null(), "{v}");
     assert_eq!(r[0]["error"]["code"], "max_per_customer", "{v}");
-    assert_eq!(r[1]["seriesId"], two);
+    assert_eq!(r[1]["seriesId"], two.get());
     assert!(r[1]["error"].is_null(), "{v}");
     let code_two = r[1]["code"].as_str().expect("a code of Two").to_string();
     assert!(r[1]["validTill"].is_string(), "{v}");
-    assert_eq!(r[2]["seriesId"], three);
+    assert_eq!(r[2]["seriesId"], three.get());
     assert!(r[2]["error"].is_null(), "{v}");
     let code_three = r[2]["code"].as_str().expect("a code of Three").to_string();
     assert_eq!(r[2]["validTill"], "2099-06-30", "{v}");
@@ -328,7 +329,7 @@ async fn bulk_issue_answers_each_series_on_its_own() {
     // The coupons are the customer's; the refused offer issued nothing more.
     for (code, series) in [(&code_two, two), (&code_three, three)] {
         let d = coupon(&api, code).await;
-        assert_eq!(d["seriesId"], series, "{d}");
+        assert_eq!(d["seriesId"], series.get(), "{d}");
         assert_eq!(d["status"], "issued", "{d}");
         assert_eq!(d["customer"]["value"], me, "{d}");
     }
@@ -337,7 +338,7 @@ async fn bulk_issue_answers_each_series_on_its_own() {
     assert_eq!(counts(&api, three).await.0, 1);
 
     // More than 50 series: 400 naming seriesIds, nothing issued.
-    let many: Vec<i64> = vec![two; 51];
+    let many: Vec<i64> = vec![two.get(); 51];
     let (status, v) = api
         .post(
             "/coupon/bulk/issue",
@@ -348,7 +349,7 @@ async fn bulk_issue_answers_each_series_on_its_own() {
     assert_eq!(v["error"]["field"], "seriesIds", "{v}");
     assert_eq!(counts(&api, two).await.0, 1);
     // Exactly 50 is allowed.
-    let fifty: Vec<i64> = vec![two; 50];
+    let fifty: Vec<i64> = vec![two.get(); 50];
     let (status, v) = api
         .post(
             "/coupon/bulk/issue",
@@ -387,7 +388,7 @@ async fn issue_multiple_issues_up_to_the_per_customer_max() {
     let first: HashSet<String> = r
         .iter()
         .map(|x| {
-            assert_eq!(x["seriesId"], five);
+            assert_eq!(x["seriesId"], five.get());
             assert!(x["error"].is_null(), "{v}");
             x["code"].as_str().expect("issued").to_string()
         })
@@ -469,13 +470,13 @@ async fn issue_multiple_issues_up_to_the_per_customer_max() {
 }
 
 /// Moves the issue of `code` (of offer `offer`) to the instant `at`.
-async fn issued_at(app: &TestApp, offer: i64, code: &str, at: DateTime<Utc>) {
+async fn issued_at(app: &TestApp, offer: OfferId, code: &str, at: DateTime<Utc>) {
     let n = app
         .store
         .execute_autocommit(
             "UPDATE issuals SET issued_at = $1 WHERE offer_id = $2 AND coupon_id = \
              (SELECT id FROM coupons WHERE offer_id = $2 AND code = $3)",
-            &[Arg::Time(at), Arg::I64(offer), Arg::Text(code.to_string())],
+            &[Arg::Time(at), Arg::from(offer), Arg::Text(code.to_string())],
         )
         .await
         .unwrap();
@@ -483,7 +484,7 @@ async fn issued_at(app: &TestApp, offer: i64, code: &str, at: DateTime<Utc>) {
     app.store
         .execute_autocommit(
             "UPDATE coupons SET issued_at = $1 WHERE offer_id = $2 AND code = $3",
-            &[Arg::Time(at), Arg::I64(offer), Arg::Text(code.to_string())],
+            &[Arg::Time(at), Arg::from(offer), Arg::Text(code.to_string())],
         )
         .await
         .unwrap();

@@ -5,6 +5,7 @@
 use crate::helpers::{Browser, TestApp, spawn_app, spawn_app_on};
 use crate::integration::Api;
 use crate::offers::{FAR, offer_in};
+use offerdesk::domain::ids::OfferId;
 use offerdesk::domain::masters::NewConsumer;
 use offerdesk::domain::user::{Actor, Role};
 use reqwest::StatusCode;
@@ -43,7 +44,7 @@ fn error_code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("")
 }
 
-async fn claimed_by(app: &TestApp, org: &str, offer: i64) -> Option<i64> {
+async fn claimed_by(app: &TestApp, org: &str, offer: OfferId) -> Option<i64> {
     app.store
         .get_offer(app.org_id(org).await, offer)
         .await
@@ -302,7 +303,12 @@ async fn unknown_or_foreign_offers_and_consumers_are_not_found() {
     let series = offer_in(&app, "Acme", "Welcome", FAR).await;
     for (client, path, body, what) in [
         (&globex, series, json!({"consumerId": rival}), "series"),
-        (&acme, 999_999, json!({"consumerId": club}), "series"),
+        (
+            &acme,
+            OfferId(999_999),
+            json!({"consumerId": club}),
+            "series",
+        ),
         (&acme, series, json!({"consumerId": rival}), "consumer"),
         (&acme, series, json!({"consumerId": 999_999}), "consumer"),
     ] {
@@ -349,7 +355,7 @@ async fn an_outbound_campaign_holds_one_offer_while_dvs_and_loyalty_hold_several
     for name in ["First", "Second", "Third", "Fourth", "Fifth"] {
         offers.push(offer_in(&app, "Acme", name, FAR).await);
     }
-    let claim = |offer: i64, consumer: i64| {
+    let claim = |offer: OfferId, consumer: i64| {
         let api = api.clone();
         async move {
             api.post(

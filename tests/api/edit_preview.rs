@@ -5,6 +5,7 @@
 use crate::browser::{browser, chromedriver, screenshot_path, sign_in, type_css, wait_for_text};
 use crate::helpers::{Browser, Page, TestApp, spawn_app};
 use crate::offers::{FAR, form_pairs, offer_in};
+use offerdesk::domain::ids::{OfferId, OrgId};
 use offerdesk::domain::offer::form::OfferForm;
 use offerdesk::domain::user::Role;
 use offerdesk::store::masters::CodedKind;
@@ -20,8 +21,8 @@ const NEW_HEADLINE: &str =
 struct Setup {
     app: TestApp,
     b: Browser,
-    org: i64,
-    id: i64,
+    org: OrgId,
+    id: OfferId,
     store: i64,
     form: OfferForm,
 }

@@ -3,6 +3,7 @@
 //! keeping client that knows the session's CSRF token.
 
 use offerdesk::config::Settings;
+use offerdesk::domain::ids::OrgId;
 use offerdesk::domain::org::{Currency, OrgSettings};
 use offerdesk::domain::user::{Actor, Email, Role};
 use offerdesk::startup::Application;
@@ -353,7 +354,7 @@ impl TestApp {
             .expect("run the queued jobs")
     }
 
-    pub async fn org_id(&self, org: &str) -> i64 {
+    pub async fn org_id(&self, org: &str) -> OrgId {
         self.store
             .find_org_by_name(org)
             .await

@@ -3,6 +3,7 @@
 //! across two app instances on one database.
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_on};
+use offerdesk::domain::ids::OfferId;
 use offerdesk::domain::user::Actor;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -77,14 +78,14 @@ impl Api {
     }
 
     /// Creates an offer; its id.
-    pub async fn series(&self, body: Value) -> i64 {
+    pub async fn series(&self, body: Value) -> OfferId {
         let (status, v) = self.post("/coupon/series", body).await;
         assert_eq!(status, StatusCode::OK, "{v}");
-        v["id"].as_i64().unwrap()
+        OfferId(v["id"].as_i64().unwrap())
     }
 
     /// Issues a coupon of `series` to a mobile; its code.
-    pub async fn issue(&self, series: i64, mobile: &str) -> String {
+    pub async fn issue(&self, series: OfferId, mobile: &str) -> String {
         let (status, v) = self
             .post(
                 "/coupon/issue",
@@ -128,7 +129,7 @@ async fn issue_validate_redeem_and_reverse_follow_the_contract() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{issued}");
-    assert_eq!(issued["seriesId"], welcome);
+    assert_eq!(issued["seriesId"], welcome.get());
     assert_eq!(issued["validTill"], "2027-12-31");
     let code = issued["code"].as_str().unwrap().to_string();
 
@@ -453,12 +454,12 @@ async fn series_are_listed_by_their_direct_redemption_restriction() {
     let at_store = api.series(at_store).await;
     let in_zone = api.series(in_zone).await;
     let anywhere = api.series(base("Anywhere")).await;
-    let ids = |v: &Value| -> Vec<i64> {
+    let ids = |v: &Value| -> Vec<OfferId> {
         v["series"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| s["id"].as_i64().unwrap())
+            .map(|s| OfferId(s["id"].as_i64().unwrap()))
             .collect()
     };
     let (_, v) = api

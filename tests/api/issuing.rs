@@ -7,6 +7,7 @@ use crate::helpers::{Browser, TestApp, spawn_app, spawn_app_without_worker};
 use crate::offers::FAR;
 use chrono::NaiveDate;
 use offerdesk::app::jobs::Jobs;
+use offerdesk::domain::ids::OfferId;
 use offerdesk::domain::issue::CustomerRef;
 use offerdesk::domain::masters::IdentifierType;
 use offerdesk::domain::offer::form::{OfferContext, OfferForm, parse};
@@ -16,7 +17,7 @@ use reqwest::StatusCode;
 use std::collections::HashSet;
 
 /// Creates an offer of org "Acme" from the default form changed by `edit`.
-pub async fn offer_with(app: &TestApp, name: &str, edit: impl FnOnce(&mut OfferForm)) -> i64 {
+pub async fn offer_with(app: &TestApp, name: &str, edit: impl FnOnce(&mut OfferForm)) -> OfferId {
     let org = app.org_id("Acme").await;
     let mut form = OfferForm {
         name: name.into(),
@@ -53,7 +54,7 @@ async fn acme(app: &TestApp) -> Browser {
 
 /// Runs the queued jobs (the app has no worker); the offer's newest job's panel HTML, which
 /// shows it finished.
-async fn finished_job(app: &TestApp, b: &Browser, offer: i64) -> String {
+async fn finished_job(app: &TestApp, b: &Browser, offer: OfferId) -> String {
     app.run_queued_jobs().await;
     let page = b.get(&format!("/offers/{offer}/coupons")).await;
     let start = page.body.find("class=\"job job-").expect("a job panel");
@@ -67,7 +68,7 @@ async fn finished_job(app: &TestApp, b: &Browser, offer: i64) -> String {
 }
 
 /// Asks for `count` generated codes on the Coupons tab and runs the job; the job's panel.
-async fn generate(app: &TestApp, b: &Browser, offer: i64, count: &str) -> String {
+async fn generate(app: &TestApp, b: &Browser, offer: OfferId, count: &str) -> String {
     let page = b
         .post(
             &format!("/offers/{offer}/coupons/generate"),
@@ -82,7 +83,7 @@ async fn generate(app: &TestApp, b: &Browser, offer: i64, count: &str) -> String
 async fn bulk_issue(
     app: &TestApp,
     b: &Browser,
-    offer: i64,
+    offer: OfferId,
     lines: impl Iterator<Item = String>,
 ) -> String {
     let mut csv = String::from("type,value\n");
@@ -100,7 +101,7 @@ async fn bulk_issue(
     finished_job(app, b, offer).await
 }
 
-async fn count(app: &TestApp, offer: i64) -> i64 {
+async fn count(app: &TestApp, offer: OfferId) -> i64 {
     let org = app.org_id("Acme").await;
     app.store.count_coupons(org, offer).await.unwrap()
 }
@@ -198,7 +199,7 @@ async fn a_code_upload_reports_every_bad_line_and_applies_nothing() {
             f.common_code = "TAKEN1".into();
         })
         .await;
-        assert!(o > 0);
+        assert!(o.get() > 0);
         "TAKEN1"
     };
     let offer = offer_with(&app, "Vendor", |f| f.generation = "upload".into()).await;
@@ -332,7 +333,7 @@ async fn codes_uploaded_with_customers_are_issued_to_them() {
     );
 }
 
-async fn issue(b: &Browser, offer: i64, kind: &str, value: &str) -> (StatusCode, String) {
+async fn issue(b: &Browser, offer: OfferId, kind: &str, value: &str) -> (StatusCode, String) {
     let page = b
         .post(
             &format!("/offers/{offer}/coupons/issue"),

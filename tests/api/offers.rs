@@ -3,6 +3,7 @@
 
 use crate::helpers::{Browser, TestApp, spawn_app};
 use chrono::NaiveDate;
+use offerdesk::domain::ids::OfferId;
 use offerdesk::domain::offer::form::{OfferContext, OfferForm, parse};
 use offerdesk::domain::user::{Actor, Role};
 use reqwest::StatusCode;
@@ -10,7 +11,7 @@ use reqwest::StatusCode;
 pub const FAR: &str = "2099-12-31";
 
 /// Creates an offer straight through the store (for list and edit tests).
-pub async fn offer_in(app: &TestApp, org: &str, name: &str, expires_on: &str) -> i64 {
+pub async fn offer_in(app: &TestApp, org: &str, name: &str, expires_on: &str) -> OfferId {
     let org = app.store.find_org_by_name(org).await.unwrap().unwrap();
     let form = OfferForm {
         name: name.into(),
@@ -601,7 +602,7 @@ async fn an_offer_created_from_a_consumer_is_claimed_by_it() {
             .body
             .contains("Created offer Club reward.")
     );
-    let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
+    let id: OfferId = location.rsplit('/').next().unwrap().parse().unwrap();
     assert_eq!(
         app.store
             .get_offer(app.org_id("Acme").await, id)
@@ -842,7 +843,7 @@ async fn specific_customers_only_needs_an_uploaded_customer_list() {
         );
     }
     let created = b.post("/offers/new", &[]).await;
-    let id: i64 = created
+    let id: OfferId = created
         .location
         .unwrap()
         .rsplit('/')

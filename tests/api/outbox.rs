@@ -11,6 +11,7 @@ use crate::issuing::offer_with;
 use crate::sinks::{HttpSink, SmtpSink};
 use chrono::Utc;
 use offerdesk::config::Settings;
+use offerdesk::domain::ids::{OfferId, OrgId};
 use offerdesk::domain::user::Role;
 use offerdesk::store::coupons::CouponQuery;
 use offerdesk::store::outbox::{MAX_ATTEMPTS, NewMessage, OutboxQuery, OutboxRow};
@@ -29,8 +30,8 @@ const EXTERNAL: &str = "LOYALTY-7";
 struct Fixture {
     app: TestApp,
     api: Api,
-    org: i64,
-    offer: i64,
+    org: OrgId,
+    offer: OfferId,
     csm: Browser,
     smtp: SmtpSink,
     sms: HttpSink,
@@ -75,8 +76,8 @@ async fn fixture() -> Fixture {
 async fn issue(
     app: &TestApp,
     api: &Api,
-    org: i64,
-    offer: i64,
+    org: OrgId,
+    offer: OfferId,
     customer: serde_json::Value,
 ) -> (String, i64) {
     let (status, v) = api
@@ -90,7 +91,7 @@ async fn issue(
     (code.clone(), coupon_id(app, org, offer, &code).await)
 }
 
-async fn coupon_id(app: &TestApp, org: i64, offer: i64, code: &str) -> i64 {
+async fn coupon_id(app: &TestApp, org: OrgId, offer: OfferId, code: &str) -> i64 {
     let rows = app
         .store
         .list_coupons(
@@ -107,7 +108,7 @@ async fn coupon_id(app: &TestApp, org: i64, offer: i64, code: &str) -> i64 {
     rows.iter().find(|r| r.code == code).expect("coupon").id
 }
 
-fn resend_path(offer: i64, coupon: i64) -> String {
+fn resend_path(offer: OfferId, coupon: i64) -> String {
     format!("/offers/{offer}/coupons/{coupon}/resend")
 }
 
@@ -144,7 +145,7 @@ impl Fixture {
     }
 
     /// Puts a message straight into the outbox; its id.
-    async fn enqueue(&self, kind: &'static str, recipient: &str, offer: Option<i64>) -> i64 {
+    async fn enqueue(&self, kind: &'static str, recipient: &str, offer: Option<OfferId>) -> i64 {
         self.app
             .store
             .enqueue(

@@ -7,6 +7,7 @@
 use crate::helpers::{Browser, TestApp, spawn_app};
 use crate::integration::Api;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use offerdesk::domain::ids::{OfferId, OrgId};
 use offerdesk::domain::user::Role;
 use offerdesk::store::performance::day_start;
 use reqwest::StatusCode;
@@ -120,7 +121,7 @@ impl Db {
     }
 
     /// What the slot table holds for the org: (redemptions, discount).
-    async fn slot_totals(&mut self, org_id: i64) -> (i64, i64) {
+    async fn slot_totals(&mut self, org_id: OrgId) -> (i64, i64) {
         let sql = "SELECT CAST(COALESCE(SUM(redemptions), 0) AS BIGINT), CAST(COALESCE(SUM(discount), 0) AS BIGINT) \
                    FROM org_redemption_slots WHERE org_id = $1";
         match self {
@@ -133,7 +134,7 @@ impl Db {
 
 /// A unique-code offer of ₹125.50 off through the API, last day `valid_till`; `extra` fields
 /// are merged into the body.
-async fn offer(api: &Api, name: &str, valid_till: NaiveDate, extra: Value) -> i64 {
+async fn offer(api: &Api, name: &str, valid_till: NaiveDate, extra: Value) -> OfferId {
     let mut body = json!({"name": name, "discountType": "ABS", "discountValue": 12550,
         "codeType": "UNIQUE", "validTill": ymd(valid_till)});
     for (k, v) in extra.as_object().unwrap() {
@@ -158,7 +159,7 @@ async fn redeem(api: &Api, txn: &str, codes: &[(String, String)]) {
 }
 
 /// Issues `n` coupons of `offer` to new customers numbered from `from`; (code, mobile).
-async fn issue(api: &Api, offer: i64, from: usize, n: usize) -> Vec<(String, String)> {
+async fn issue(api: &Api, offer: OfferId, from: usize, n: usize) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for i in from..from + n {
         let m = mobile(i);
@@ -282,7 +283,7 @@ async fn redemptions_through_the_api_show_today_and_a_reversal_takes_them_out() 
 }
 
 /// The slot table's totals for the org.
-async fn app_slots(app: &TestApp, org_id: i64) -> (i64, i64) {
+async fn app_slots(app: &TestApp, org_id: OrgId) -> (i64, i64) {
     Db::open(app).await.slot_totals(org_id).await
 }
 
@@ -332,7 +333,7 @@ async fn offers_ending_caps_jobs_and_failed_deliveries_link_to_where_they_are_de
     let mut db = Db::open(&app).await;
     db.exec(
         "UPDATE offers SET expires_on = $1 WHERE id = $2",
-        &[V::Day(today - Duration::days(1)), V::I(ended)],
+        &[V::Day(today - Duration::days(1)), V::I(ended.get())],
     )
     .await;
 
@@ -343,10 +344,10 @@ async fn offers_ending_caps_jobs_and_failed_deliveries_link_to_where_they_are_de
          next_attempt_at, offer_id, created_at, last_attempt_at) \
          VALUES ($1, 'resend', 'sms', '+919800000001', 'Your code', 'Your code is X', 'failed', 20, $2, $3, $4, $3, $3)",
         &[
-            V::I(org_id),
+            V::I(org_id.get()),
             V::T("SMS gateway refused the number"),
             V::At(now),
-            V::I(flash),
+            V::I(flash.get()),
         ],
     )
     .await;
@@ -355,8 +356,8 @@ async fn offers_ending_caps_jobs_and_failed_deliveries_link_to_where_they_are_de
     db.exec(
         job,
         &[
-            V::I(org_id),
-            V::I(roomy),
+            V::I(org_id.get()),
+            V::I(roomy.get()),
             V::T("generate"),
             V::T("running"),
             V::At(now + Duration::hours(1)),
@@ -369,8 +370,8 @@ async fn offers_ending_caps_jobs_and_failed_deliveries_link_to_where_they_are_de
     db.exec(
         job,
         &[
-            V::I(org_id),
-            V::I(limited),
+            V::I(org_id.get()),
+            V::I(limited.get()),
             V::T("bulk_issue"),
             V::T("failed"),
             V::At(now - Duration::hours(1)),
@@ -383,8 +384,8 @@ async fn offers_ending_caps_jobs_and_failed_deliveries_link_to_where_they_are_de
     db.exec(
         job,
         &[
-            V::I(org_id),
-            V::I(capped),
+            V::I(org_id.get()),
+            V::I(capped.get()),
             V::T("upload_codes"),
             V::T("done"),
             V::NoAt,

@@ -8,6 +8,7 @@ use crate::issuing::offer_with;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use offerdesk::app::issue::IssueSource;
 use offerdesk::app::redeem::OfferCache;
+use offerdesk::domain::ids::OfferId;
 use offerdesk::domain::issue::CustomerRef;
 use offerdesk::domain::masters::{IdentifierType, MasterCode, StoreRow};
 use offerdesk::domain::redemption::{RedeemRequest, Redeemed};
@@ -53,7 +54,7 @@ async fn add_store(app: &TestApp, code: &str, name: &str, zone_id: i64) {
 }
 
 /// Issues a coupon of `offer` to each of `customers` through the store; their codes.
-async fn issue(app: &TestApp, offer: i64, customers: &[CustomerRef]) -> Vec<String> {
+async fn issue(app: &TestApp, offer: OfferId, customers: &[CustomerRef]) -> Vec<String> {
     let ctx = offerdesk::app::issue::context(&app.store, app.org_id("Acme").await, offer)
         .await
         .unwrap();
@@ -92,7 +93,7 @@ async fn redeem(
         bill_amount: bill,
         store_code: store_code.map(str::to_string),
         customer: Some(customer.clone()),
-        codes: vec![code.to_string()],
+        codes: vec![offerdesk::domain::coupon::normalise_code(code).unwrap()],
         ..Default::default()
     };
     match offerdesk::app::redeem::redeem(&app.store, &OfferCache::default(), &req)
@@ -104,7 +105,7 @@ async fn redeem(
     }
 }
 
-async fn performance(b: &Browser, offer: i64) -> String {
+async fn performance(b: &Browser, offer: OfferId) -> String {
     let page = b.get(&format!("/offers/{offer}?tab=performance")).await;
     assert_eq!(page.status, StatusCode::OK);
     page.body
@@ -252,7 +253,7 @@ impl Db {
     }
 
     /// Ids of an offer's rows of `table` (issuals or redemptions), oldest first.
-    async fn ids(&mut self, table: &str, offer: i64) -> Vec<i64> {
+    async fn ids(&mut self, table: &str, offer: OfferId) -> Vec<i64> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT id FROM {table} WHERE offer_id = $1 ORDER BY id"
         ));

@@ -5,6 +5,7 @@
 use crate::browser::{browser, chromedriver, screenshot_path, sign_in, wait_for_text};
 use crate::helpers::{Browser, TestApp, spawn_app};
 use crate::offers::FAR;
+use offerdesk::domain::ids::OfferId;
 use offerdesk::domain::offer::ScopeKind;
 use offerdesk::domain::offer::form::OfferForm;
 use offerdesk::domain::user::Role;
@@ -309,7 +310,7 @@ async fn with_javascript_a_store_picker_filters_keeps_every_click_and_shows_chip
     click(&web, "form[action='/offers/new'] button[type=submit]").await;
     wait_for_text(&web, "Created offer Monsoon.").await;
     let org = app.org_id("Acme").await;
-    let (offer, _) = app.store.offer_names(org).await.unwrap()[0].clone();
+    let offer = OfferId(app.store.offer_names(org).await.unwrap()[0].0);
     let scope = app
         .store
         .get_offer(org, offer)
@@ -433,7 +434,7 @@ async fn without_javascript_pickers_are_checkboxes_and_post_every_ticked_store()
     let created = b.post("/offers/new", &[]).await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
     let org = app.org_id("Acme").await;
-    let (offer, _) = app.store.offer_names(org).await.unwrap()[0].clone();
+    let offer = OfferId(app.store.offer_names(org).await.unwrap()[0].0);
     let scope = app
         .store
         .get_offer(org, offer)

@@ -8,6 +8,7 @@ use crate::helpers::{TestApp, spawn_app, spawn_app_without_worker, test_settings
 use crate::integration::Api;
 use crate::sinks::SmtpSink;
 use chrono::{Duration, NaiveDate, Utc};
+use offerdesk::domain::ids::OfferId;
 use offerdesk::domain::masters::NewConsumer;
 use offerdesk::domain::offer::form::{OfferContext, OfferForm, parse};
 use offerdesk::domain::user::{Actor, Role};
@@ -21,7 +22,7 @@ fn code_of(v: &Value) -> &str {
 
 /// Creates an offer of "Acme" from the default form changed by `edit` (the store's own create,
 /// as the wizard does); its id.
-async fn offer_from_form(app: &TestApp, edit: impl FnOnce(&mut OfferForm)) -> i64 {
+async fn offer_from_form(app: &TestApp, edit: impl FnOnce(&mut OfferForm)) -> OfferId {
     let mut form = OfferForm {
         name: "Glow".into(),
         expires_on: "2099-12-31".into(),
@@ -49,7 +50,7 @@ async fn offer_from_form(app: &TestApp, edit: impl FnOnce(&mut OfferForm)) -> i6
 }
 
 /// Runs the queued jobs (the app has no worker); the offer's newest job, finished.
-pub async fn finished_job(app: &TestApp, offer: i64) -> offerdesk::store::jobs::JobRow {
+pub async fn finished_job(app: &TestApp, offer: OfferId) -> offerdesk::store::jobs::JobRow {
     let org = app.org_id("Acme").await;
     app.run_queued_jobs().await;
     let job = app

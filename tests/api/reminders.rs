@@ -6,6 +6,7 @@ use crate::integration::Api;
 use crate::sinks::{HttpSink, SmtpSink};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
+use offerdesk::domain::ids::OfferId;
 use offerdesk::domain::org::{Currency, OrgSettings};
 use offerdesk::store::outbox::OutboxQuery;
 use serde_json::json;
@@ -39,7 +40,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 
 /// An org in `tz` with an API client, and an offer ending 13 Mar 2027 that reminds two POCs
 /// 3 days before (created through the API's `expiryReminder`).
-async fn reminded_offer(app: &TestApp, org: &str, tz: Tz) -> (Api, i64) {
+async fn reminded_offer(app: &TestApp, org: &str, tz: Tz) -> (Api, OfferId) {
     let settings = OrgSettings {
         name: org.into(),
         currency: Currency::parse("c", "INR").unwrap(),
@@ -59,7 +60,7 @@ async fn reminded_offer(app: &TestApp, org: &str, tz: Tz) -> (Api, i64) {
         .await;
     assert_eq!(status, reqwest::StatusCode::OK, "{v}");
     assert_eq!(v["expiryReminder"]["daysBefore"], 3);
-    (api, v["id"].as_i64().unwrap())
+    (api, OfferId(v["id"].as_i64().unwrap()))
 }
 
 #[tokio::test]
@@ -128,7 +129,7 @@ async fn a_late_run_the_same_day_sends_with_a_note_and_a_day_late_is_skipped() {
         )
         .await;
     assert_eq!(status, reqwest::StatusCode::OK, "{v}");
-    let missed = v["id"].as_i64().unwrap();
+    let missed = OfferId(v["id"].as_i64().unwrap());
     let report = run(&app, &s, ten(day(2027, 4, 11), tz) + Duration::minutes(1)).await;
     assert_eq!(report.poc_skipped, 1);
     assert_eq!(sink.mails().len(), 2, "not sent");

@@ -9,6 +9,7 @@ use crate::integration::Api;
 use crate::issuing::offer_with;
 use offerdesk::app::issue::IssueSource;
 use offerdesk::domain::coupon::CodeFormat;
+use offerdesk::domain::ids::{OfferId, OrgId};
 use offerdesk::domain::issue::CustomerRef;
 use offerdesk::domain::masters::IdentifierType;
 use offerdesk::domain::offer::Generation;
@@ -26,8 +27,8 @@ struct Fixture {
     app: TestApp,
     api: Api,
     admin: Browser,
-    org: i64,
-    offer: i64,
+    org: OrgId,
+    offer: OfferId,
     /// The codes of M1..M4.
     codes: Vec<String>,
 }

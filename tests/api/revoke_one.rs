@@ -6,6 +6,7 @@
 use crate::browser::{browser, chromedriver, screenshot_path, sign_in, wait_for_text};
 use crate::helpers::{Browser, Page, TestApp, spawn_app};
 use crate::integration::Api;
+use offerdesk::domain::ids::OfferId;
 use offerdesk::domain::user::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -18,7 +19,7 @@ const ASHA: &str = "asha@example.com";
 struct Fixture {
     app: TestApp,
     api: Api,
-    offer: i64,
+    offer: OfferId,
     /// The codes of `+919800000001`, `+919800000002`, asha@example.com and external id C-17.
     m1: String,
     m2: String,
@@ -50,7 +51,7 @@ async fn fixture() -> Fixture {
     }
 }
 
-async fn issue_to(api: &Api, offer: i64, customer: Value) -> String {
+async fn issue_to(api: &Api, offer: OfferId, customer: Value) -> String {
     let (status, v) = api
         .post(
             "/coupon/issue",

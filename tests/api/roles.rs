@@ -3,6 +3,7 @@
 //! admin-only pages. A refused request changes nothing.
 
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use offerdesk::domain::ids::{OfferId, OrgId, UserId};
 use offerdesk::domain::masters::{MasterCode, NewCodedName, NewPoc, StoreRow};
 use offerdesk::domain::user::{Actor, Role};
 use offerdesk::store::masters::CodedKind;
@@ -11,8 +12,8 @@ use reqwest::StatusCode;
 struct Fixture {
     zone_id: i64,
     store_id: i64,
-    target_user: i64,
-    offer_id: i64,
+    target_user: UserId,
+    offer_id: OfferId,
     offer_form: Vec<(String, String)>,
     api_key_id: i64,
     /// A loyalty program the offer can be claimed for (CLM-1).
@@ -104,7 +105,7 @@ async fn fixture(app: &TestApp) -> Fixture {
 
 /// A coupon of `offer` issued to an email customer (resent any number of times) and a queued
 /// outbox message (queued again any number of times).
-async fn resend_and_retry_targets(app: &TestApp, org_id: i64, offer_id: i64) -> (i64, i64) {
+async fn resend_and_retry_targets(app: &TestApp, org_id: OrgId, offer_id: OfferId) -> (i64, i64) {
     use offerdesk::domain::issue::CustomerRef;
     use offerdesk::domain::masters::IdentifierType;
     let ctx = offerdesk::app::issue::context(&app.store, org_id, offer_id)

@@ -6,6 +6,7 @@
 
 use crate::helpers::{PASSWORD, TestApp, csrf_in, spawn_app};
 use chrono::{Duration, Utc};
+use offerdesk::domain::ids::UserId;
 use offerdesk::store::dyntx::Arg;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
@@ -145,7 +146,7 @@ async fn idle_and_too_old_sessions_end() {
     // Idle longer than the 8 hours allowed by default.
     let (idle, _) = sign_in_by_hand(&app, &email).await;
     let (fresh, _) = sign_in_by_hand(&app, &email).await;
-    let sessions = app.store.list_sessions(1).await.unwrap();
+    let sessions = app.store.list_sessions(UserId(1)).await.unwrap();
     assert_eq!(sessions.len(), 2);
     app.store
         .execute_autocommit(
@@ -170,7 +171,7 @@ async fn idle_and_too_old_sessions_end() {
         1,
         "{statuses:?}"
     );
-    assert_eq!(app.store.list_sessions(1).await.unwrap().len(), 1);
+    assert_eq!(app.store.list_sessions(UserId(1)).await.unwrap().len(), 1);
 
     // Used all the time, but signed in more than 7 days ago.
     let (old, _) = sign_in_by_hand(&app, &email).await;
@@ -455,5 +456,5 @@ async fn signing_in_again_ends_the_browsers_previous_session() {
         StatusCode::SEE_OTHER,
         "a copy of the earlier cookie no longer signs in"
     );
-    assert_eq!(app.store.list_sessions(1).await.unwrap().len(), 1);
+    assert_eq!(app.store.list_sessions(UserId(1)).await.unwrap().len(), 1);
 }

@@ -4,13 +4,14 @@
 
 use crate::helpers::{TestApp, TestDb, spawn_app_on, test_settings};
 use crate::integration::Api;
+use offerdesk::domain::ids::OfferId;
 use offerdesk::startup::Application;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
-async fn newest_job(app: &TestApp, offer: i64) -> Option<offerdesk::store::jobs::JobRow> {
+async fn newest_job(app: &TestApp, offer: OfferId) -> Option<offerdesk::store::jobs::JobRow> {
     let org = app.org_id("Acme").await;
     app.store
         .list_jobs(org, offer, 1)
@@ -21,7 +22,7 @@ async fn newest_job(app: &TestApp, offer: i64) -> Option<offerdesk::store::jobs:
 }
 
 /// Waits (up to `secs`) for the offer's newest job to be in `status`.
-async fn wait_for_status(app: &TestApp, offer: i64, status: &str, secs: u64) -> bool {
+async fn wait_for_status(app: &TestApp, offer: OfferId, status: &str, secs: u64) -> bool {
     for _ in 0..secs * 20 {
         if newest_job(app, offer)
             .await

@@ -491,7 +491,7 @@ async fn an_audience_file_may_carry_first_names() {
         .store
         .fetch_all_read(
             "SELECT identifier, first_name FROM customers WHERE org_id = $1 ORDER BY identifier",
-            &[offerdesk::store::dyntx::Arg::I64(org)],
+            &[offerdesk::store::dyntx::Arg::from(org)],
         )
         .await
         .unwrap();

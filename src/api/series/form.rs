@@ -4,6 +4,7 @@
 
 use super::SeriesBody;
 use crate::api::ApiError;
+use crate::domain::ids::OrgId;
 use crate::domain::offer::input::{Given, Ids, OfferField, OfferInput, ReminderGiven};
 use crate::state::AppState;
 use crate::store::masters::CodedKind;
@@ -12,7 +13,7 @@ use std::collections::HashMap;
 /// The org's POC ids for these emails, adding the unknown ones (named by their address).
 pub(super) async fn poc_ids(
     state: &AppState,
-    org_id: i64,
+    org_id: OrgId,
     emails: &[String],
     actor: &crate::domain::user::Actor,
 ) -> Result<Vec<i64>, ApiError> {
@@ -77,7 +78,7 @@ impl<'a> ApiOffer<'a> {
     /// emails (unknown ones become POCs of the org).
     pub(super) async fn resolve(
         state: &AppState,
-        org_id: i64,
+        org_id: OrgId,
         body: &'a SeriesBody,
         actor: &crate::domain::user::Actor,
     ) -> Result<ApiOffer<'a>, ApiError> {

@@ -6,6 +6,7 @@ mod form;
 
 use super::{ApiClient, ApiError, parse_body};
 use crate::app::offers::OfferRefusal;
+use crate::domain::ids::{OfferId, OrgId};
 use crate::domain::offer::form::parse;
 use crate::domain::offer::input::OfferField;
 use crate::domain::offer::{Discount, Generation, OfferExpiry, ScopeKind};
@@ -130,7 +131,7 @@ pub struct SeriesOut {
     pub updated_at: DateTime<Utc>,
 }
 
-async fn series_out(state: &AppState, org_id: i64, id: i64) -> Result<SeriesOut, ApiError> {
+async fn series_out(state: &AppState, org_id: OrgId, id: OfferId) -> Result<SeriesOut, ApiError> {
     let o = state
         .store
         .get_offer(org_id, id)
@@ -170,7 +171,7 @@ async fn series_out(state: &AppState, org_id: i64, id: i64) -> Result<SeriesOut,
         ),
     };
     Ok(SeriesOut {
-        id: o.id,
+        id: o.id.get(),
         offer_code: o.offer_code.clone(),
         name: r.name.clone(),
         discount_type: discount_type.into(),
@@ -333,7 +334,7 @@ pub async fn create(
 pub async fn get(
     state: web::Data<AppState>,
     client: ApiClient,
-    path: web::Path<i64>,
+    path: web::Path<OfferId>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(series_out(&state, client.key.org_id, path.into_inner()).await?))
 }

@@ -5,6 +5,7 @@
 
 use crate::app::issue::{IssueContext, IssueSource, issue_chunk};
 use crate::domain::coupon::{CodeFormat, check_code_space, coupon_valid_till, parse_upload_code};
+use crate::domain::ids::JobId;
 use crate::domain::issue::CustomerRef;
 use crate::domain::masters::{CsvLines, IdentifierType, LineError, LineSplitter};
 use crate::domain::offer::Generation;
@@ -26,7 +27,7 @@ const ERRORS_SHOWN: usize = 20;
 #[derive(Clone)]
 pub struct Jobs {
     store: Store,
-    running: Arc<Mutex<HashMap<i64, Arc<JobProgress>>>>,
+    running: Arc<Mutex<HashMap<JobId, Arc<JobProgress>>>>,
     /// This instance, recorded as the owner of the leases it takes.
     owner: Arc<str>,
     wake: Arc<Notify>,
@@ -83,7 +84,7 @@ impl Jobs {
     }
 
     /// (done, total) of a job this process is running.
-    pub fn progress(&self, job_id: i64) -> Option<(u64, u64)> {
+    pub fn progress(&self, job_id: JobId) -> Option<(u64, u64)> {
         let running = self.running.lock().ok()?;
         running.get(&job_id).map(|p| p.get())
     }
@@ -118,7 +119,7 @@ impl Jobs {
 
     /// Claims and runs one due job as of `now`; its id, or `None` when none is due.
     #[tracing::instrument(name = "jobs.run_once", skip_all)]
-    pub async fn run_once(&self, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
+    pub async fn run_once(&self, now: DateTime<Utc>) -> StoreResult<Option<JobId>> {
         let Some(job) = self.store.claim_job(now, &self.owner).await? else {
             return Ok(None);
         };
@@ -149,7 +150,7 @@ impl Jobs {
                 loop {
                     tokio::time::sleep(Duration::from_secs(30)).await;
                     if let Err(e) = store.renew_job_lease(&claim).await {
-                        tracing::warn!(job = id, error = %e, "renewing a job lease failed");
+                        tracing::warn!(job = id.get(), error = %e, "renewing a job lease failed");
                     }
                 }
             }))
@@ -159,7 +160,7 @@ impl Jobs {
             claim: claim.clone(),
             progress,
         };
-        tracing::info!(job = job.id, kind = job.kind.as_str(), "job started");
+        tracing::info!(job = %job.id, kind = job.kind.as_str(), "job started");
         let outcome = self.execute(&job, &running).await;
         drop(heartbeat);
         if let Ok(mut r) = self.running.lock() {
@@ -178,11 +179,11 @@ impl Jobs {
             .inc();
         let recorded = match outcome {
             Ok(Ok(())) => {
-                tracing::info!(job = job.id, "job done");
+                tracing::info!(job = %job.id, "job done");
                 Ok(())
             }
             Ok(Err(refused)) => {
-                tracing::info!(job = job.id, "job refused its input");
+                tracing::info!(job = %job.id, "job refused its input");
                 self.store
                     .fail_job(&claim, &refused.message, refused.report)
                     .await
@@ -191,11 +192,11 @@ impl Jobs {
                 // The database went away under the job (a connection lost, this process
                 // stopping): like a crash, nothing was applied and the job keeps its lease —
                 // given back at once by a graceful stop, or taken up when the lease runs out.
-                tracing::warn!(job = job.id, error = %e, "job interrupted; left to its lease");
+                tracing::warn!(job = %job.id, error = %e, "job interrupted; left to its lease");
                 Ok(())
             }
             Err(e) => {
-                tracing::error!(job = job.id, error = %e, "job failed");
+                tracing::error!(job = %job.id, error = %e, "job failed");
                 self.store
                     .fail_job(
                         &claim,
@@ -210,7 +211,7 @@ impl Jobs {
         if let Err(e) = recorded {
             // The refusal itself could not be stored (its report, its text): the job still
             // ends failed, never `running` for ever.
-            tracing::error!(job = job.id, error = %e, "recording the job's failure failed");
+            tracing::error!(job = %job.id, error = %e, "recording the job's failure failed");
             self.store
                 .fail_job(
                     &claim,
@@ -283,7 +284,7 @@ impl Jobs {
 }
 
 /// The refusal of an input with bad lines: the first few in the message, all in the report.
-fn refuse_lines(job_id: i64, mut errors: Vec<LineError>, total: u64) -> Refused {
+fn refuse_lines(job_id: JobId, mut errors: Vec<LineError>, total: u64) -> Refused {
     errors.sort_by_key(|e| e.line);
     let mut message = format!(
         "{total} line{} of the file {} problems; nothing was applied.",
@@ -326,7 +327,7 @@ pub(super) async fn audit(
             actor,
             action,
             entity_type: "offer",
-            entity_id: Some(ctx.offer_id),
+            entity_id: Some(ctx.offer_id.get()),
             summary: summary.to_string(),
             details: None,
         },

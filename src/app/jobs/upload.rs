@@ -1,11 +1,13 @@
 //! COD-3 as a job: an uploaded code file checked line by line and written all or nothing.
 
 use super::*;
+use crate::domain::coupon::CouponCode;
+use crate::domain::ids::CustomerId;
 
 /// One line of a code upload, checked.
 struct UploadRow {
     line: u64,
-    code: String,
+    code: CouponCode,
     customer: Option<CustomerRef>,
 }
 
@@ -41,7 +43,7 @@ pub(super) async fn upload_codes(
     let source = format!("upload #{} by {}", job.id, actor.label);
     let mut csv = CsvLines::new(header);
     let mut lines = LineSplitter::default();
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut seen: HashMap<CouponCode, u64> = HashMap::new();
     let mut pending: Vec<UploadRow> = Vec::new();
     let mut totals = (0u64, 0u64);
     let mut tx = store.begin().await?;
@@ -132,7 +134,7 @@ async fn write_uploaded(
         } else {
             customer_ids(tx, ctx.org_id, &customers, now).await?
         };
-        let rows: Vec<(&str, Option<i64>)> = batch
+        let rows: Vec<(&str, Option<CustomerId>)> = batch
             .iter()
             .map(|r| {
                 (
@@ -161,7 +163,7 @@ async fn write_uploaded(
             }
         }
         totals.0 += inserted.len() as u64;
-        let issued: Vec<(i64, i64)> = inserted
+        let issued: Vec<(i64, CustomerId)> = inserted
             .iter()
             .filter_map(|(id, _, customer)| customer.map(|c| (*id, c)))
             .collect();

@@ -24,6 +24,7 @@
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use offerdesk::domain::coupon::{CodeFormat, check_code_space, random_codes};
+use offerdesk::domain::ids::{OfferId, OrgId};
 use offerdesk::domain::offer::Charset;
 use offerdesk::domain::offer::form::{OfferContext, OfferForm, parse};
 use offerdesk::domain::org::{Currency, OrgSettings};
@@ -160,7 +161,7 @@ async fn drop_db(db: &FreshDb) -> anyhow::Result<()> {
 }
 
 /// One org and one offer of 10-character unique codes; returns (org id, offer id).
-async fn org_and_offer(store: &Store) -> anyhow::Result<(i64, i64)> {
+async fn org_and_offer(store: &Store) -> anyhow::Result<(OrgId, OfferId)> {
     let actor = Actor::system("bench");
     let org = store
         .create_org(
@@ -177,7 +178,7 @@ async fn org_and_offer(store: &Store) -> anyhow::Result<(i64, i64)> {
 }
 
 /// An offer of the org with 10-character unique codes, 10% off; its id.
-async fn offer_for(store: &Store, org: i64, name: &str) -> anyhow::Result<i64> {
+async fn offer_for(store: &Store, org: OrgId, name: &str) -> anyhow::Result<OfferId> {
     let actor = Actor::system("bench");
     let form = OfferForm {
         name: name.into(),
@@ -340,8 +341,8 @@ async fn bench_issue(db: &FreshDb, raw_db: &FreshDb, count: u64) -> anyhow::Resu
 /// bulk-issue job; (issued, job summary, seconds the job took to run).
 async fn issue_audience(
     store: &Store,
-    org: i64,
-    offer: i64,
+    org: OrgId,
+    offer: OfferId,
     count: u64,
 ) -> anyhow::Result<(i64, String, f64)> {
     use offerdesk::store::jobs::{CHUNK_BYTES, JobKind};

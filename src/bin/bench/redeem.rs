@@ -11,6 +11,8 @@
 use super::{FreshDb, issue_audience, offer_for, org_and_offer};
 use anyhow::{Context, bail};
 use offerdesk::config::Settings;
+use offerdesk::domain::coupon::normalise_code;
+use offerdesk::domain::ids::OrgId;
 use offerdesk::domain::user::Actor;
 use offerdesk::startup::Application;
 use offerdesk::store::Store;
@@ -136,7 +138,7 @@ fn redeem_body(transaction: &str, code: &str, mobile: &str) -> String {
 /// seconds.
 async fn db_run(
     store: &Store,
-    org: i64,
+    org: OrgId,
     pairs: Vec<(String, String)>,
     concurrency: usize,
 ) -> anyhow::Result<f64> {
@@ -169,7 +171,7 @@ async fn db_run(
                         CustomerRef::parse(IdentifierType::Mobile, mobile)
                             .map_err(anyhow::Error::msg)?,
                     ),
-                    codes: vec![code.clone()],
+                    codes: vec![normalise_code(code).context("a blank code")?],
                     lines: Vec::new(),
                     api_key_id: None,
                     consumer_id: None,

@@ -9,6 +9,7 @@
 use super::redeem::{Conn, serve};
 use super::{FreshDb, issue_audience, offer_for, org_and_offer};
 use anyhow::{Context, bail};
+use offerdesk::domain::ids::OfferId;
 use offerdesk::domain::org::{Currency, OrgSettings};
 use offerdesk::domain::user::Actor;
 use offerdesk::store::Store;
@@ -51,7 +52,7 @@ struct Traffic {
     addr: String,
     key: String,
     cookie: String,
-    issue_offer: i64,
+    issue_offer: OfferId,
     pairs: Vec<(String, String)>,
     redeemed: AtomicUsize,
     idle: Mutex<Vec<Conn>>,

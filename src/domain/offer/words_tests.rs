@@ -4,6 +4,7 @@
 use super::describe::Names;
 use super::tests::sample_rules;
 use super::*;
+use crate::domain::ids::CustomerId;
 
 /// Every code type and per-customer setting, with what the engine does (from the spec: a
 /// unique coupon is single-use unless multiple redemption is on; a common code is shared, once
@@ -135,7 +136,7 @@ fn the_words_say_what_the_engine_does_for_every_code_type() {
         let coupon = CouponFacts {
             status: CouponStatus::Issued,
             common: row.common,
-            issued_to: Some(1),
+            issued_to: Some(CustomerId(1)),
             issued_on: None,
             valid_till: None,
             redeem_count: 1,
@@ -144,7 +145,7 @@ fn the_words_say_what_the_engine_does_for_every_code_type() {
             .unwrap()
             .and_hms_opt(12, 0, 0)
             .unwrap();
-        let attempt = |customer: Option<i64>| RedeemAttempt {
+        let attempt = |customer: Option<CustomerId>| RedeemAttempt {
             customer,
             place: Place::default(),
             at,
@@ -157,7 +158,7 @@ fn the_words_say_what_the_engine_does_for_every_code_type() {
             count: 1,
             last_on: Some(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()),
         };
-        let again = decide(&offer, &coupon, &used_once, &attempt(Some(1)));
+        let again = decide(&offer, &coupon, &used_once, &attempt(Some(CustomerId(1))));
         assert_eq!(
             again.is_ok(),
             row.again_ok,
@@ -168,7 +169,7 @@ fn the_words_say_what_the_engine_does_for_every_code_type() {
             &offer,
             &coupon,
             &CustomerRedemptions::default(),
-            &attempt(Some(2)),
+            &attempt(Some(CustomerId(2))),
         );
         assert_eq!(
             other.is_ok(),

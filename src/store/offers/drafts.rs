@@ -2,6 +2,7 @@
 
 use super::super::dyntx::Arg;
 use super::super::{AuditEntry, Store, StoreError, StoreResult};
+use crate::domain::ids::{OfferId, OrgId, UserId};
 use crate::domain::masters::IdentifierType;
 use crate::domain::offer::form::OfferForm;
 use crate::domain::user::Actor;
@@ -11,7 +12,7 @@ impl Store {
     /// Replaces the customer list of the user's wizard draft.
     pub async fn replace_draft_audience(
         &self,
-        user_id: i64,
+        user_id: UserId,
         rows: &[(IdentifierType, String)],
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
@@ -30,7 +31,7 @@ impl Store {
         tx.commit().await
     }
 
-    pub async fn draft_audience_count(&self, user_id: i64) -> StoreResult<i64> {
+    pub async fn draft_audience_count(&self, user_id: UserId) -> StoreResult<i64> {
         let (n,): (i64,) = self
             .fetch_one_read(
                 "SELECT COUNT(*) FROM draft_audience WHERE user_id = $1",
@@ -43,8 +44,8 @@ impl Store {
     /// Replaces an offer's specific-customers list (audited).
     pub async fn replace_offer_audience(
         &self,
-        org_id: i64,
-        offer_id: i64,
+        org_id: OrgId,
+        offer_id: OfferId,
         rows: &[(IdentifierType, String)],
         actor: &Actor,
     ) -> StoreResult<()> {
@@ -77,7 +78,7 @@ impl Store {
                 actor,
                 action: "offer.audience",
                 entity_type: "offer",
-                entity_id: Some(offer_id),
+                entity_id: Some(offer_id.get()),
                 summary: format!(
                     "Replaced the customer list: {}",
                     crate::domain::money::plural(rows.len() as i64, "customer", "customers")
@@ -90,7 +91,7 @@ impl Store {
     }
 
     /// Customers in an offer's specific-customers list (the offer is the org's, checked by the caller).
-    pub async fn offer_audience_count(&self, offer_id: i64) -> StoreResult<i64> {
+    pub async fn offer_audience_count(&self, offer_id: OfferId) -> StoreResult<i64> {
         let (n,): (i64,) = self
             .fetch_one_read(
                 "SELECT COUNT(*) FROM offer_audience WHERE offer_id = $1",
@@ -101,7 +102,10 @@ impl Store {
     }
 
     /// The user's half-filled create-offer wizard, if any.
-    pub async fn get_draft(&self, user_id: i64) -> StoreResult<Option<(OfferForm, Option<i64>)>> {
+    pub async fn get_draft(
+        &self,
+        user_id: UserId,
+    ) -> StoreResult<Option<(OfferForm, Option<i64>)>> {
         let row: Option<(String, Option<i64>)> = self
             .fetch_optional_read(
                 "SELECT form, consumer_id FROM offer_drafts WHERE user_id = $1",
@@ -117,7 +121,7 @@ impl Store {
 
     pub async fn save_draft(
         &self,
-        user_id: i64,
+        user_id: UserId,
         form: &OfferForm,
         consumer_id: Option<i64>,
     ) -> StoreResult<()> {
@@ -132,7 +136,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn delete_draft(&self, user_id: i64) -> StoreResult<()> {
+    pub async fn delete_draft(&self, user_id: UserId) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         tx.execute(
             "DELETE FROM draft_audience WHERE user_id = $1",

@@ -6,6 +6,7 @@ mod drafts;
 mod write;
 
 use super::{Store, StoreError, StoreResult};
+use crate::domain::ids::{OfferId, OrgId};
 use crate::domain::masters::ConsumerKind;
 use crate::domain::offer::describe::Names;
 use crate::domain::offer::form::OfferContext;
@@ -17,7 +18,7 @@ use std::collections::HashSet;
 /// The flat `offers` row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct OfferRow {
-    id: i64,
+    id: OfferId,
     name: String,
     offer_code: String,
     pos_code: Option<String>,
@@ -73,7 +74,7 @@ struct OfferRow {
 /// An offer with its rules and what the Information tab shows.
 #[derive(Debug, Clone)]
 pub struct OfferRecord {
-    pub id: i64,
+    pub id: OfferId,
     pub offer_code: String,
     pub rules: OfferRules,
     pub claimed_by: Option<(i64, String, ConsumerKind)>,
@@ -92,7 +93,7 @@ pub struct OfferRecord {
 /// One dashboard row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OfferListRow {
-    pub id: i64,
+    pub id: OfferId,
     pub name: String,
     pub offer_code: String,
     pub generation: CodeKind,
@@ -279,10 +280,10 @@ impl Store {
     /// The org's ids an offer form may refer to, for `form::parse`.
     pub async fn offer_context(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         digits: u32,
         today: NaiveDate,
-        except_offer: Option<i64>,
+        except_offer: Option<OfferId>,
     ) -> StoreResult<OfferContext> {
         let set = |rows: Vec<crate::store::masters::CodedRow>| {
             rows.into_iter().map(|r| r.id).collect::<HashSet<_>>()
@@ -312,14 +313,14 @@ impl Store {
                 .await?
                 .into_iter()
                 .map(|(id, _)| id)
-                .filter(|id| Some(*id) != except_offer)
+                .filter(|id| Some(OfferId(*id)) != except_offer)
                 .collect(),
             audience_size: 0,
         })
     }
 
     /// Every offer's (id, name) in the org, newest first (pickers).
-    pub async fn offer_names(&self, org_id: i64) -> StoreResult<Vec<(i64, String)>> {
+    pub async fn offer_names(&self, org_id: OrgId) -> StoreResult<Vec<(i64, String)>> {
         self.fetch_all_read(
             "SELECT id, name FROM offers WHERE org_id = $1 ORDER BY id DESC",
             &[org_id.into()],
@@ -330,7 +331,7 @@ impl Store {
     /// Names of everything an offer may refer to, for the plain-words description.
     pub async fn names_for_description(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         currency: &str,
         digits: u32,
     ) -> StoreResult<Names> {
@@ -376,7 +377,7 @@ impl Store {
     /// case), if any.
     pub async fn offer_with_common_code(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         code: &str,
     ) -> StoreResult<Option<String>> {
         let rows: Vec<(String,)> = self
@@ -389,7 +390,7 @@ impl Store {
     }
 
     /// Reads an offer of the org with its rules.
-    pub async fn get_offer(&self, org_id: i64, id: i64) -> StoreResult<OfferRecord> {
+    pub async fn get_offer(&self, org_id: OrgId, id: OfferId) -> StoreResult<OfferRecord> {
         let row: OfferRow = self
             .fetch_optional_read(SELECT, &[org_id.into(), id.into()])
             .await?
@@ -467,7 +468,7 @@ impl Store {
     /// A page of the dashboard and the number of matching offers.
     pub async fn list_offers(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         q: &OfferQuery,
     ) -> StoreResult<(Vec<OfferListRow>, i64)> {
         let pattern = format!(

@@ -5,6 +5,7 @@
 use super::super::dyntx::{Arg, DynTx, conflict_as};
 use super::super::{AuditEntry, Store, StoreError, StoreResult};
 use super::Children;
+use crate::domain::ids::{OfferId, OrgId, UserId};
 use crate::domain::offer::*;
 use crate::domain::user::Actor;
 use chrono::{NaiveDate, Utc};
@@ -233,8 +234,8 @@ fn rule_args(r: &OfferRules, c: Columns) -> Vec<Arg> {
 /// Replaces an offer's child rows.
 async fn write_children(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     ch: &Children,
 ) -> StoreResult<()> {
     for table in [
@@ -301,8 +302,8 @@ async fn write_children(
 /// `Conflict("sample_code")`.
 async fn write_code_rows(
     tx: &mut DynTx,
-    org_id: i64,
-    offer_id: i64,
+    org_id: OrgId,
+    offer_id: OfferId,
     rules: &OfferRules,
     creating: bool,
 ) -> StoreResult<()> {
@@ -366,12 +367,12 @@ impl Store {
     /// `draft_of` names the user whose wizard draft's customer list becomes the offer's.
     pub async fn create_offer(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: &OfferRules,
         claimed_by: Option<i64>,
-        draft_of: Option<i64>,
+        draft_of: Option<UserId>,
         actor: &Actor,
-    ) -> StoreResult<i64> {
+    ) -> StoreResult<OfferId> {
         let ch = children_of(rules);
         let sql = format!(
             "INSERT INTO offers (org_id, offer_code, {RULE_COLUMNS}, claimed_by, created_by, created_at, updated_by, updated_at, created_in_consumer) \
@@ -384,17 +385,17 @@ impl Store {
         );
         for _ in 0..10 {
             let code = random_offer_code();
-            let result: StoreResult<i64> = async {
+            let result: StoreResult<OfferId> = async {
                 let mut tx = self.begin().await?;
                 let mut args: Vec<Arg> = vec![org_id.into(), code.as_str().into()];
                 args.extend(rule_args(rules, columns(rules)));
                 args.extend([
                     Arg::OptI64(claimed_by),
-                    Arg::OptI64(actor.user_id),
+                    actor.user_id.into(),
                     Utc::now().into(),
                     claimed_by.is_some().into(),
                 ]);
-                let (id,): (i64,) = tx.fetch_one(&sql, &args).await.map_err(offer_conflict)?;
+                let (id,): (OfferId,) = tx.fetch_one(&sql, &args).await.map_err(offer_conflict)?;
                 write_children(&mut tx, org_id, id, &ch).await?;
                 write_code_rows(&mut tx, org_id, id, rules, true).await?;
                 if let Some(user) = draft_of {
@@ -412,7 +413,7 @@ impl Store {
                         actor,
                         action: "offer.created",
                         entity_type: "offer",
-                        entity_id: Some(id),
+                        entity_id: Some(id.get()),
                         summary: format!("Created offer {} ({code})", rules.name),
                         details: None,
                     },
@@ -434,8 +435,8 @@ impl Store {
     /// change (OFF-4); the caller has checked that. Audited with the changed fields before/after.
     pub async fn update_offer(
         &self,
-        org_id: i64,
-        id: i64,
+        org_id: OrgId,
+        id: OfferId,
         offer_code: &str,
         rules: &OfferRules,
         changes: serde_json::Value,
@@ -459,11 +460,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let mut args: Vec<Arg> = vec![org_id.into(), id.into()];
         args.extend(rule_args(rules, columns(rules)));
-        args.extend([
-            offer_code.into(),
-            Arg::OptI64(actor.user_id),
-            Utc::now().into(),
-        ]);
+        args.extend([offer_code.into(), actor.user_id.into(), Utc::now().into()]);
         let done = tx.execute(&sql, &args).await.map_err(offer_conflict)?;
         if done == 0 {
             return Err(StoreError::NotFound);
@@ -477,7 +474,7 @@ impl Store {
                 actor,
                 action: "offer.updated",
                 entity_type: "offer",
-                entity_id: Some(id),
+                entity_id: Some(id.get()),
                 summary: format!("Edited offer {}", rules.name),
                 details: Some(changes.to_string()),
             },

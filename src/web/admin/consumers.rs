@@ -2,6 +2,7 @@
 //! third-party integrations.
 
 use super::{FormErrors, conflict_to_field};
+use crate::domain::ids::OfferId;
 use crate::domain::issue::offer_ends_on;
 use crate::domain::masters::{ConsumerKind, NewConsumer};
 use crate::domain::money::{format_count, plural};
@@ -146,7 +147,7 @@ pub async fn create(
 
 /// One of a consumer's offers, with the dashboard's columns and its state.
 pub struct ConsumerOfferView {
-    pub id: i64,
+    pub id: OfferId,
     pub name: String,
     pub offer_code: String,
     pub kind: &'static str,

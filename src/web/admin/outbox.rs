@@ -5,6 +5,7 @@
 //! serve customers see this page, viewers do not.
 
 use crate::domain::delivery::DeliveryStatus;
+use crate::domain::ids::OfferId;
 use crate::domain::money::format_count;
 use crate::domain::user::Permission;
 use crate::store::StoreError;
@@ -57,7 +58,7 @@ pub struct OutboxFilter {
 pub struct Filter {
     pub status: String,
     pub kind: String,
-    pub offer: Option<i64>,
+    pub offer: Option<OfferId>,
     pub before: Option<i64>,
 }
 
@@ -73,7 +74,12 @@ impl From<&OutboxFilter> for Filter {
         Filter {
             status: known(f.status.trim(), &STATUSES),
             kind: known(f.kind.trim(), &KINDS),
-            offer: f.offer.trim().parse().ok().filter(|id| *id > 0),
+            offer: f
+                .offer
+                .trim()
+                .parse()
+                .ok()
+                .filter(|id: &OfferId| id.get() > 0),
             before: f.before.trim().parse().ok().filter(|id| *id > 0),
         }
     }
@@ -114,7 +120,7 @@ pub struct MessageView {
     /// When a queued message is tried next ("" otherwise).
     pub next_attempt: String,
     pub sent_at: String,
-    pub offer_id: Option<i64>,
+    pub offer_id: Option<OfferId>,
     pub offer_name: String,
     pub can_retry: bool,
 }
@@ -152,7 +158,7 @@ fn view(r: OutboxRow, offers: &HashMap<i64, String>, tz: Tz, now: DateTime<Utc>)
             .offer_id
             .map(|id| {
                 offers
-                    .get(&id)
+                    .get(&id.get())
                     .cloned()
                     .unwrap_or_else(|| format!("Offer #{id}"))
             })
@@ -199,7 +205,7 @@ struct OutboxPage {
 
 impl OutboxPage {
     fn is_offer(&self, id: &i64) -> bool {
-        self.table.filter.offer == Some(*id)
+        self.table.filter.offer == Some(OfferId(*id))
     }
 }
 
@@ -263,7 +269,7 @@ pub async fn list(
             .offer
             .map(|id| {
                 names
-                    .get(&id)
+                    .get(&id.get())
                     .cloned()
                     .unwrap_or_else(|| format!("Offer #{id}"))
             })
@@ -334,7 +340,7 @@ mod tests {
             Filter {
                 status: "sent".into(),
                 kind: String::new(),
-                offer: Some(12),
+                offer: Some(OfferId(12)),
                 before: None,
             }
         );

@@ -2,6 +2,7 @@
 
 use super::FormErrors;
 use crate::domain::FieldErrors;
+use crate::domain::ids::UserId;
 use crate::domain::parse_name;
 use crate::domain::user::{Email, NewPassword, Permission, Role};
 use crate::passwords;
@@ -34,7 +35,7 @@ pub struct NewUserForm {
 struct UsersPage {
     chrome: Chrome,
     users: Vec<UserRow>,
-    me: i64,
+    me: UserId,
     form: NewUserForm,
     errors: FormErrors,
     roles: Vec<(&'static str, &'static str)>,
@@ -133,7 +134,7 @@ pub async fn update(
     user: CurrentUser,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     CsrfForm(form): CsrfForm<AccessForm>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOrg)?;

@@ -4,6 +4,7 @@
 
 use super::names;
 use crate::domain::claim::{ClaimCandidate, ClaimRefusal};
+use crate::domain::ids::OfferId;
 use crate::domain::masters::ConsumerKind;
 use crate::domain::user::Permission;
 use crate::store::StoreError;
@@ -51,7 +52,7 @@ pub struct ConsumerGroup {
 #[template(path = "pages/offer_claim.html")]
 struct ClaimPage {
     chrome: Chrome,
-    offer_id: i64,
+    offer_id: OfferId,
     offer_name: String,
     offer_code: String,
     headline: String,
@@ -194,7 +195,7 @@ pub async fn claim(
     user: CurrentUser,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
+    path: web::Path<OfferId>,
     CsrfForm(form): CsrfForm<ClaimForm>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOffers)?;

@@ -7,6 +7,7 @@ use super::files::{JobView, job_view};
 use super::page::OfferHead;
 use crate::app::issue::{IssueContext, IssueSource};
 use crate::domain::coupon::{CodeFormat, check_code_space};
+use crate::domain::ids::OfferId;
 use crate::domain::issue::CustomerRef;
 use crate::domain::masters::IdentifierType;
 use crate::domain::money::format_count;
@@ -250,7 +251,7 @@ async fn coupons_page(
     state: &AppState,
     user: &CurrentUser,
     session: &Session,
-    offer_id: i64,
+    offer_id: OfferId,
     query: &ListQuery,
     forms: Forms,
 ) -> Result<CouponsPage, WebError> {
@@ -338,7 +339,7 @@ pub async fn tab(
     user: CurrentUser,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
+    path: web::Path<OfferId>,
     query: web::Query<ListQuery>,
     acting: web::Query<Acting>,
 ) -> Result<HttpResponse, WebError> {
@@ -362,7 +363,7 @@ pub(super) async fn show_errors(
     state: &AppState,
     user: &CurrentUser,
     session: &Session,
-    offer_id: i64,
+    offer_id: OfferId,
     forms: Forms,
 ) -> Result<HttpResponse, WebError> {
     let page = coupons_page(state, user, session, offer_id, &ListQuery::default(), forms).await?;
@@ -380,7 +381,7 @@ pub async fn generate(
     user: CurrentUser,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
+    path: web::Path<OfferId>,
     CsrfForm(form): CsrfForm<GenerateForm>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOffers)?;
@@ -457,7 +458,7 @@ pub async fn issue(
     user: CurrentUser,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
+    path: web::Path<OfferId>,
     acting: web::Query<Acting>,
     CsrfForm(form): CsrfForm<IssueForm>,
 ) -> Result<HttpResponse, WebError> {
@@ -546,7 +547,7 @@ pub async fn resend(
     user: CurrentUser,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(OfferId, i64)>,
     query: web::Query<ListQuery>,
     _form: CsrfForm<HashMap<String, String>>,
 ) -> Result<HttpResponse, WebError> {

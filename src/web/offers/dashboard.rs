@@ -2,6 +2,7 @@
 //! htmx, and reflected in the URL so reload and back keep the view.
 
 use super::{consumer_text, digits, today};
+use crate::domain::ids::OfferId;
 use crate::domain::money::format_count;
 use crate::domain::user::Permission;
 use crate::store::offers::OfferQuery;
@@ -27,7 +28,7 @@ pub struct DashboardQuery {
 }
 
 pub struct OfferRowView {
-    pub id: i64,
+    pub id: OfferId,
     pub name: String,
     pub offer_code: String,
     pub kind: &'static str,

@@ -6,6 +6,7 @@
 
 use super::{Pickers, digits, today};
 use crate::domain::FieldErrors;
+use crate::domain::ids::OfferId;
 use crate::domain::offer::OfferRules;
 use crate::domain::offer::describe::{Description, Names};
 use crate::domain::offer::diff::{DescriptionDiff, diff_descriptions};
@@ -26,7 +27,7 @@ use askama::Template;
 #[template(path = "pages/offer_edit.html")]
 struct EditPage {
     chrome: Chrome,
-    id: i64,
+    id: OfferId,
     offer_code: String,
     f: OfferForm,
     errors: FieldErrors,
@@ -178,7 +179,7 @@ pub async fn save(
 #[template(path = "pages/offer_edit_preview.html")]
 struct PreviewPage {
     chrome: Chrome,
-    id: i64,
+    id: OfferId,
     offer_code: String,
     name: String,
     diff: DescriptionDiff,

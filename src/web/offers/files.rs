@@ -3,6 +3,7 @@
 //! retries, and the coupons' export.
 
 use super::coupons::{Acting, Forms, ListQuery, coupon_view, show_errors, when};
+use crate::domain::ids::{JobId, OfferId};
 use crate::domain::money::format_count;
 use crate::domain::offer::Generation;
 use crate::domain::user::Permission;
@@ -28,8 +29,8 @@ const EXPORT_PAGE: i64 = 5_000;
 
 /// A job as the progress panel shows it.
 pub struct JobView {
-    pub id: i64,
-    pub offer_id: i64,
+    pub id: JobId,
+    pub offer_id: OfferId,
     pub label: &'static str,
     pub status: String,
     pub file_name: String,
@@ -104,10 +105,10 @@ async fn receive_job_file(
     payload: web::Payload,
     state: &AppState,
     user: &CurrentUser,
-    offer_id: i64,
+    offer_id: OfferId,
     kind: JobKind,
     params: serde_json::Value,
-) -> Result<Result<i64, String>, WebError> {
+) -> Result<Result<JobId, String>, WebError> {
     let session = req.get_session();
     let header_token = req
         .headers()
@@ -116,7 +117,7 @@ async fn receive_job_file(
         .map(str::to_owned);
     let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
     let mut fields: HashMap<String, String> = HashMap::new();
-    let mut received: Option<(i64, u64)> = None;
+    let mut received: Option<(JobId, u64)> = None;
     let unreadable = |e: &dyn std::fmt::Display| {
         WebError::BadRequest(format!("the upload could not be read: {e}"))
     };
@@ -227,7 +228,7 @@ pub async fn upload(
     user: CurrentUser,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
+    path: web::Path<OfferId>,
     acting: web::Query<Acting>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOffers)?;
@@ -282,7 +283,7 @@ pub async fn bulk_issue(
     user: CurrentUser,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<i64>,
+    path: web::Path<OfferId>,
     acting: web::Query<Acting>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOffers)?;
@@ -351,7 +352,7 @@ pub async fn job(
     req: HttpRequest,
     user: CurrentUser,
     state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(OfferId, JobId)>,
     q: web::Query<PollQuery>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::View)?;
@@ -374,7 +375,7 @@ pub async fn job(
 pub async fn job_result(
     user: CurrentUser,
     state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(OfferId, JobId)>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::View)?;
     let (offer_id, job_id) = path.into_inner();
@@ -393,7 +394,7 @@ pub async fn job_result(
                 }
                 Ok(None) => None,
                 Err(e) => {
-                    tracing::error!(job = job_id, error = %e, "reading a result file failed");
+                    tracing::error!(job = %job_id, error = %e, "reading a result file failed");
                     None
                 }
             }
@@ -413,7 +414,7 @@ pub async fn retry(
     user: CurrentUser,
     state: web::Data<AppState>,
     session: Session,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(OfferId, JobId)>,
     _form: CsrfForm<HashMap<String, String>>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOffers)?;
@@ -437,7 +438,7 @@ pub async fn retry(
 pub async fn export(
     user: CurrentUser,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<OfferId>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::View)?;
@@ -454,7 +455,7 @@ pub async fn export(
             let rows = match store.list_coupons(org_id, offer_id, &q).await {
                 Ok(rows) => rows,
                 Err(e) => {
-                    tracing::error!(offer = offer_id, error = %e, "exporting coupons failed");
+                    tracing::error!(offer = %offer_id, error = %e, "exporting coupons failed");
                     return None;
                 }
             };

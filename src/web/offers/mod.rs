@@ -11,6 +11,7 @@ pub mod revoke;
 pub mod sections;
 pub mod wizard;
 
+use crate::domain::ids::OfferId;
 use crate::domain::offer::describe::Names;
 use crate::store::Store;
 use crate::store::masters::{CodedKind, CodedRow, ConsumerRow, PocRow, StoreListRow, TillListRow};
@@ -105,7 +106,7 @@ impl Pickers {
     pub async fn load(
         store: &Store,
         user: &CurrentUser,
-        except_offer: Option<i64>,
+        except_offer: Option<OfferId>,
     ) -> Result<Pickers, WebError> {
         let org = user.org_id;
         Ok(Pickers {
@@ -120,7 +121,7 @@ impl Pickers {
                 .offer_names(org)
                 .await?
                 .into_iter()
-                .filter(|(id, _)| Some(*id) != except_offer)
+                .filter(|(id, _)| Some(OfferId(*id)) != except_offer)
                 .collect(),
             currency: user.currency.code().to_string(),
         })

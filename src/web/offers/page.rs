@@ -3,6 +3,7 @@
 
 use super::performance::PerformanceTab;
 use super::{consumer_text, digits, names_for, today};
+use crate::domain::ids::OfferId;
 use crate::domain::money::format_count;
 use crate::domain::offer::describe::Description;
 use crate::domain::user::Permission;
@@ -27,7 +28,7 @@ pub struct TabQuery {
 
 /// The Information tab's facts, formatted.
 pub struct Information {
-    pub offer_id: i64,
+    pub offer_id: OfferId,
     pub offer_code: String,
     pub created: String,
     pub modified: String,
@@ -73,7 +74,7 @@ fn information(o: &OfferRecord, tz: Tz) -> Information {
 
 /// The offer page's heading and tabs, shared by every tab.
 pub struct OfferHead {
-    pub id: i64,
+    pub id: OfferId,
     pub name: String,
     pub headline: String,
     pub tab: &'static str,

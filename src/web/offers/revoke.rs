@@ -4,6 +4,7 @@
 //! file with a bad line applies nothing.
 
 use super::names;
+use crate::domain::ids::OfferId;
 use crate::domain::issue::CustomerRef;
 use crate::domain::masters::{IdentifierType, parse_audience_csv};
 use crate::domain::money::format_count;
@@ -58,7 +59,7 @@ impl RevokeErrors {
 #[template(path = "pages/offer_revoke.html")]
 struct RevokePage {
     chrome: Chrome,
-    id: i64,
+    id: OfferId,
     name: String,
     headline: String,
     /// "1,200 coupons: 1,000 unissued, 150 issued, 40 redeemed, 10 revoked."
