@@ -32,6 +32,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 pub use audit::{AuditEntry, AuditRow};
@@ -86,6 +87,8 @@ pub enum Backend {
     Sqlite {
         read: SqlitePool,
         write: SqlitePool,
+        /// Held while any clone of the store lives; the checkpointer stops when it is gone.
+        _checkpoints: Arc<()>,
     },
     Postgres(PgPool),
 }
@@ -94,6 +97,32 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) backend: Backend,
+}
+
+/// How often the SQLite checkpointer copies committed WAL pages into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// Checkpoints the SQLite WAL in the background, on a connection of its own, until the store is
+/// gone. PASSIVE: it copies what no reader still needs and never waits for the writer, so
+/// commits stay short (`bench redeem` C=4 on SQLite, same machine and hour: p99 4.2–5.3 ms with
+/// the writer checkpointing, 3.2–3.5 ms with this).
+async fn checkpoints(mut conn: sqlx::SqliteConnection, alive: Weak<()>) {
+    use sqlx::Connection;
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if alive.upgrade().is_none() {
+            break;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut conn)
+            .await
+        {
+            tracing::warn!(error = %e, "checkpointing the SQLite WAL failed");
+        }
+    }
+    let _ = conn.close().await;
 }
 
 impl Store {
@@ -119,20 +148,41 @@ impl Store {
                 .foreign_keys(true);
             // The one writer gets a large page cache (filled only as bulk writes need it: a
             // 10M-code index does not fit in less); readers keep 64 MB each.
+            // The writer never checkpoints the WAL itself (a commit that crosses the 1,000-page
+            // mark would copy them into the database file before it answers); a connection of
+            // its own does it in the background (`checkpoints`).
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .test_before_acquire(false)
-                .connect_with(options.clone().pragma("cache_size", "-1048576"))
+                .connect_with(
+                    options
+                        .clone()
+                        .pragma("cache_size", "-1048576")
+                        .pragma("wal_autocheckpoint", "0"),
+                )
                 .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(8)
                 .test_before_acquire(false)
-                .connect_with(options.read_only(true).pragma("cache_size", "-65536"))
+                .connect_with(
+                    options
+                        .clone()
+                        .read_only(true)
+                        .pragma("cache_size", "-65536"),
+                )
                 .await;
             // A read-only connection cannot open a file that does not exist yet; the writer
             // above created it, so this only fails for real problems.
             let read = read?;
-            Backend::Sqlite { read, write }
+            let alive = Arc::new(());
+            let checkpointer =
+                <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options).await?;
+            tokio::spawn(checkpoints(checkpointer, Arc::downgrade(&alive)));
+            Backend::Sqlite {
+                read,
+                write,
+                _checkpoints: alive,
+            }
         } else {
             return Err(StoreError::Db(sqlx::Error::Configuration(
                 format!(
@@ -204,7 +254,7 @@ impl Store {
     /// Closes the pools (graceful shutdown).
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite { read, write } => {
+            Backend::Sqlite { read, write, .. } => {
                 read.close().await;
                 write.close().await;
             }
@@ -229,6 +279,38 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn committed_pages_reach_the_sqlite_file_without_a_writer_checkpointing() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.db");
+        let store = super::Store::open(&format!("sqlite:{}", file.display()))
+            .await
+            .unwrap();
+        let before = std::fs::metadata(&file).unwrap().len();
+        // Enough rows for hundreds of pages, each insert its own commit.
+        for i in 0..300 {
+            store
+                .execute_autocommit(
+                    "INSERT INTO app_settings (key, value) VALUES ($1, $2)",
+                    &[format!("k{i}").into(), "x".repeat(4000).into()],
+                )
+                .await
+                .unwrap();
+        }
+        let mut grown = 0;
+        for _ in 0..50 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            grown = std::fs::metadata(&file).unwrap().len();
+            if grown > before + 1_000_000 {
+                break;
+            }
+        }
+        assert!(
+            grown > before + 1_000_000,
+            "the database file stayed at {grown} bytes (from {before}): nothing checkpointed the WAL"
+        );
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(
