@@ -2,10 +2,12 @@
 //! limit per key, JSON errors `{"error":{"code","message"}}`, strict bodies (unknown fields and
 //! wrong types answer 400 naming the field), and the OpenAPI description.
 
+pub mod carts;
 pub mod claims;
 pub mod coupons;
 pub mod openapi;
 pub mod ping;
+pub mod promotions;
 pub mod redemption;
 pub mod revoke;
 pub mod series;
@@ -21,7 +23,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use web::{get, post};
+    use web::{get, post, put};
     cfg.service(
         web::scope("/api/v2")
             // Every answer is JSON: errors raised outside the handlers (a body over the limit,
@@ -52,6 +54,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/offers/{id}/claim").route(post().to(claims::claim)))
             .service(resource("/offers/{id}/revoke").route(post().to(revoke::revoke)))
             .service(resource("/ping").route(post().to(ping::ping)))
+            .service(resource("/carts/{cartId}").route(put().to(carts::put)))
+            .service(
+                resource("/promotions")
+                    .route(post().to(promotions::create))
+                    .route(get().to(promotions::list)),
+            )
+            .service(resource("/promotions/{id}").route(get().to(promotions::get)))
+            .service(resource("/promotions/{id}/status").route(post().to(promotions::set_status)))
+            .service(resource("/products").route(put().to(promotions::put_products)))
+            .service(resource("/customers/tags").route(put().to(promotions::put_tags)))
             .default_service(web::to(not_found)),
     );
 }

@@ -1,6 +1,6 @@
 //! The OpenAPI description of `/api/v2`, generated from the handlers and types.
 
-use super::{claims, coupons, ping, redemption, revoke, series};
+use super::{carts, claims, coupons, ping, promotions, redemption, revoke, series};
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -14,11 +14,15 @@ use utoipa::{Modify, OpenApi};
     paths(series::create, series::get, series::list, coupons::issue, coupons::bulk_issue,
         coupons::issue_multiple, redemption::is_redeemable, redemption::validate, redemption::redeem,
         redemption::reverse, coupons::details, coupons::upload, coupons::job,
-        claims::claim, revoke::revoke, ping::ping),
+        claims::claim, revoke::revoke, ping::ping, carts::put, promotions::create,
+        promotions::list, promotions::get, promotions::set_status, promotions::put_products,
+        promotions::put_tags),
     modifiers(&Bearer),
     tags((name = "series", description = "Offers (coupon series)"),
         (name = "coupons", description = "Issuing and coupon details"),
-        (name = "redemption", description = "Validate, redeem, reverse"))
+        (name = "redemption", description = "Validate, redeem, reverse"),
+        (name = "carts", description = "Carts: promotions and coupons applied together"),
+        (name = "promotions", description = "Cart promotions, the product catalogue, customer tiers and segments"))
 )]
 pub struct ApiDoc;
 

@@ -5,6 +5,7 @@
 //! key and rate-limit checks (api_access).
 
 pub mod api_access;
+pub mod cart;
 pub mod claim;
 pub mod issue;
 pub mod jobs;

@@ -57,6 +57,10 @@ id_type!(
     /// A customer of an org.
     CustomerId
 );
+id_type!(
+    /// A cart promotion.
+    PromotionId
+);
 
 #[cfg(test)]
 mod tests {

@@ -4,11 +4,12 @@
 //! silent default), so no caller parses or falls back again.
 
 use crate::domain::delivery::DeliveryStatus;
-use crate::domain::ids::{CustomerId, JobId, OfferId, OrgId, UserId};
+use crate::domain::ids::{CustomerId, JobId, OfferId, OrgId, PromotionId, UserId};
 use crate::domain::job::{JobKind, JobStatus};
 use crate::domain::masters::ConsumerKind;
 use crate::domain::offer::{Channel, CodeKind, Discount, OfferExpiry};
 use crate::domain::org::{Currency, OrgTz};
+use crate::domain::promotion::Status as PromotionStatus;
 use crate::domain::redeem::CouponStatus;
 use crate::domain::user::Role;
 
@@ -95,7 +96,7 @@ macro_rules! integer_id {
     )*};
 }
 
-integer_id!(OrgId, OfferId, UserId, JobId, CustomerId);
+integer_id!(OrgId, OfferId, UserId, JobId, CustomerId, PromotionId);
 
 text_decoded!(Currency, "currency", |s| Currency::parse("currency", s)
     .ok());
@@ -115,6 +116,9 @@ text_decoded!(
 text_decoded!(Channel, "channel", |s| Channel::parse(s));
 text_decoded!(CouponStatus, "coupon status", |s| CouponStatus::parse(s));
 text_decoded!(CodeKind, "code kind", |s| CodeKind::parse(s));
+text_decoded!(PromotionStatus, "promotion status", |s| {
+    PromotionStatus::parse(s)
+});
 
 /// An offer's end read from `expiry_type` and `expires_on`: `#[sqlx(flatten)] expiry:
 /// OfferExpiry` in a row. An unknown type, or a fixed one without its date, fails the read.

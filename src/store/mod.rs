@@ -6,6 +6,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod bench;
+pub mod carts;
 pub mod claims;
 pub mod coupons;
 pub mod customers;
@@ -22,6 +23,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod overview;
 pub mod performance;
+pub mod promotions;
 pub mod redeem;
 pub mod resend;
 pub mod revoke;

@@ -65,6 +65,19 @@ impl Api {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .put(format!("{}/api/v2{path}", self.base))
+            .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         let r = self
             .http

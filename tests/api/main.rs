@@ -7,6 +7,7 @@ mod api_paths;
 mod assets;
 mod auth;
 mod browser;
+mod carts;
 mod claims;
 mod console_cosmetics;
 mod console_words;

@@ -1,0 +1,113 @@
+//! Carts a till closed or cancelled (the cart API): the answer of a close, kept so that a
+//! retried close answers it again, and the promotion uses it recorded.
+
+use super::dyntx::DynTx;
+use super::{Store, StoreResult};
+use crate::domain::ids::{CustomerId, OrgId, PromotionId};
+use chrono::{DateTime, Utc};
+
+/// A closed or cancelled cart.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CartRow {
+    pub state: String,
+    /// The close's answer (JSON), as it was sent.
+    pub result: String,
+    pub closed_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    pub async fn get_cart(&self, org_id: OrgId, cart_id: &str) -> StoreResult<Option<CartRow>> {
+        self.fetch_optional_read(
+            "SELECT state, result, closed_at, cancelled_at FROM carts WHERE org_id = $1 AND cart_id = $2",
+            &[org_id.into(), cart_id.into()],
+        )
+        .await
+    }
+}
+
+/// The cart's row inside its closing transaction, if another close got there first.
+pub async fn cart_in(tx: &mut DynTx, org_id: OrgId, cart_id: &str) -> StoreResult<Option<CartRow>> {
+    tx.fetch_optional(
+        "SELECT state, result, closed_at, cancelled_at FROM carts WHERE org_id = $1 AND cart_id = $2",
+        &[org_id.into(), cart_id.into()],
+    )
+    .await
+}
+
+/// Records a closed cart and its answer. Returns false when the cart was closed already (the
+/// caller answers the stored result instead).
+pub async fn insert_closed(
+    tx: &mut DynTx,
+    org_id: OrgId,
+    cart_id: &str,
+    customer: Option<CustomerId>,
+    result: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let done = tx
+        .execute(
+            "INSERT INTO carts (org_id, cart_id, state, customer_id, result, closed_at) \
+             VALUES ($1, $2, 'closed', $3, $4, $5) ON CONFLICT (org_id, cart_id) DO NOTHING",
+            &[
+                org_id.into(),
+                cart_id.into(),
+                customer.into(),
+                result.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+    Ok(done == 1)
+}
+
+/// One use of a promotion by a closed cart.
+pub async fn insert_use(
+    tx: &mut DynTx,
+    org_id: OrgId,
+    promotion: PromotionId,
+    cart_id: &str,
+    customer: Option<CustomerId>,
+    discount: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO promotion_uses (org_id, promotion_id, cart_id, customer_id, discount, used_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            org_id.into(),
+            promotion.into(),
+            cart_id.into(),
+            customer.into(),
+            discount.into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Cancels a closed cart: its promotion uses stop counting. False when it was not closed (or
+/// is cancelled already).
+pub async fn cancel_closed(
+    tx: &mut DynTx,
+    org_id: OrgId,
+    cart_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let done = tx
+        .execute(
+            "UPDATE carts SET state = 'cancelled', cancelled_at = $1 WHERE org_id = $2 AND cart_id = $3 AND state = 'closed'",
+            &[now.into(), org_id.into(), cart_id.into()],
+        )
+        .await?;
+    if done == 0 {
+        return Ok(false);
+    }
+    tx.execute(
+        "UPDATE promotion_uses SET reversed_at = $1 WHERE org_id = $2 AND cart_id = $3 AND reversed_at IS NULL",
+        &[now.into(), org_id.into(), cart_id.into()],
+    )
+    .await?;
+    Ok(true)
+}

@@ -1,0 +1,298 @@
+//! Cart promotions over HTTP (PRM-1, seed 003): promotions created through the API, the cart
+//! API applying them with coupons, closing exactly once, cancelling, limits under concurrency
+//! across two instances, hints and bad input.
+
+use crate::helpers::{spawn_app, spawn_app_on};
+use crate::integration::Api;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Seed 003: "Buy 2 Pants, Get 1 Belt for 50% off" — over and above the condition.
+fn pants_and_belt() -> Value {
+    json!({
+        "name": "Two pants, belt half price",
+        "kind": {"type": "automatic"},
+        "validity": {"starts": "2026-01-01T00:00:00Z"},
+        "conditions": [{"type": "productQuantity",
+            "products": {"include": {"categories": ["PANTS"]}}, "atLeast": 2}],
+        "benefit": {
+            "target": {"type": "products",
+                "criteria": {"type": "filter", "products": {"include": {"categories": ["BELTS"]}}},
+                "quantity": 1},
+            "value": {"type": "percent", "basisPoints": 5000}},
+        "stacking": "stackable"
+    })
+}
+
+/// "10% off a cart of 2,000 or more", at most `uses` carts.
+fn ten_off_over_2000(uses: Option<i64>) -> Value {
+    json!({
+        "name": "Ten off over 2000",
+        "kind": {"type": "automatic"},
+        "validity": {"starts": "2026-01-01T00:00:00Z"},
+        "conditions": [{"type": "cartAmount", "atLeast": 200000}],
+        "benefit": {"target": {"type": "cart"}, "value": {"type": "percent", "basisPoints": 1000}},
+        "stacking": "stackable",
+        "limits": {"globalUses": uses}
+    })
+}
+
+async fn promotion(api: &Api, rules: Value) -> i64 {
+    let (status, v) = api.post("/promotions", json!({"promotion": rules})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "live");
+    v["id"].as_i64().unwrap()
+}
+
+fn line(sku: &str, quantity: i64, unit_price: i64) -> Value {
+    json!({"sku": sku, "quantity": quantity, "unitPrice": unit_price})
+}
+
+async fn cart(
+    api: &Api,
+    id: &str,
+    state: &str,
+    codes: &[&str],
+    lines: Vec<Value>,
+) -> (StatusCode, Value) {
+    api.put(
+        &format!("/carts/{id}"),
+        json!({"state": state, "codes": codes, "lines": lines,
+               "customer": {"mobile": "9800000001"}}),
+    )
+    .await
+}
+
+const WELCOME: &str = r#"{"name":"Welcome","discountType":"ABS","discountValue":20000,"codeType":"UNIQUE","validTill":"2027-12-31"}"#;
+
+#[tokio::test]
+async fn a_promotion_and_a_coupon_apply_together_close_once_and_cancel_reverses_both() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 10_000).await;
+    // The catalogue knows the categories; the till sends only SKUs and prices.
+    let (status, v) = api
+        .put(
+            "/products",
+            json!({"products": [
+                {"sku": "PANT-1", "name": "Chinos", "price": 150000, "category": "PANTS"},
+                {"sku": "BELT-1", "name": "Leather belt", "price": 80000, "category": "BELTS"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let promo = promotion(&api, pants_and_belt()).await;
+    let series = api.series(serde_json::from_str(WELCOME).unwrap()).await;
+    let code = api.issue(series, "9800000001").await;
+    let lines = || vec![line("PANT-1", 2, 150000), line("BELT-1", 1, 80000)];
+
+    // Open: the belt at half price (40,000), then the coupon's 20,000 on what is left.
+    let (status, open) = cart(&api, "T-1", "open", &[&code], lines()).await;
+    assert_eq!(status, StatusCode::OK, "{open}");
+    assert_eq!(open["subtotal"], 380000);
+    assert_eq!(open["discount"], 60000);
+    assert_eq!(open["total"], 320000);
+    assert_eq!(open["applied"][0]["kind"], "promotion");
+    assert_eq!(open["applied"][0]["id"], promo);
+    assert_eq!(open["applied"][0]["discount"], 40000);
+    assert_eq!(open["applied"][1]["kind"], "coupon");
+    assert_eq!(open["applied"][1]["code"], code.as_str());
+    assert_eq!(open["applied"][1]["discount"], 20000);
+    let line_sum: i64 = open["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["discount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        line_sum, 60000,
+        "the lines carry the whole discount: {open}"
+    );
+    // Open has no side effect: the same answer again, and the coupon is still redeemable.
+    let (_, again) = cart(&api, "T-1", "open", &[&code], lines()).await;
+    assert_eq!(again, open);
+
+    // Close: the same amounts, once; a retry answers the first result.
+    let (status, closed) = cart(&api, "T-1", "closed", &[&code], lines()).await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    assert_eq!(closed["state"], "closed");
+    assert_eq!(closed["discount"], 60000);
+    let (_, retried) = cart(&api, "T-1", "closed", &[&code], lines()).await;
+    assert_eq!(retried["replayed"], true);
+    assert_eq!(retried["discount"], 60000);
+    // The coupon was redeemed through the cart: the coupon API sees that redemption.
+    let (status, v) = api
+        .post(
+            "/coupon/redeem",
+            json!({"transactionNumber": "OTHER", "billAmount": 100000,
+                   "customer": {"mobile": "9800000001"}, "codes": [code]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    // A second cart with the same code is told the coupon is used.
+    let (_, other) = cart(&api, "T-2", "open", &[&code], lines()).await;
+    assert_eq!(other["rejected"][0]["code"], code.as_str(), "{other}");
+    assert_eq!(other["discount"], 40000);
+
+    // Cancel: the close is reversed — the coupon can be used again, the cart not closed again.
+    let (status, cancelled) = cart(&api, "T-1", "cancelled", &[], Vec::new()).await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["state"], "cancelled");
+    let (_, reopened) = cart(&api, "T-3", "open", &[&code], lines()).await;
+    assert_eq!(reopened["discount"], 60000, "{reopened}");
+    let (status, v) = cart(&api, "T-1", "closed", &[&code], lines()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(v["error"]["code"], "cart_cancelled");
+}
+
+#[tokio::test]
+async fn the_last_use_of_a_limited_promotion_goes_to_one_cart_across_two_instances() {
+    let app = spawn_app().await;
+    let second = spawn_app_on(app.db.clone()).await;
+    let api = Api::of(&app, "Acme", 100_000).await;
+    let promo = promotion(&api, ten_off_over_2000(Some(3))).await;
+    let apis = [api.clone(), api.on(&second)];
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let api = apis[i % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            cart(
+                &api,
+                &format!("R-{i}"),
+                "closed",
+                &[],
+                vec![line("TV", 1, 250000)],
+            )
+            .await
+        }));
+    }
+    let mut got = 0;
+    let mut dropped_or_refused = 0;
+    for t in tasks {
+        let (status, v) = t.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{v}");
+        if v["applied"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == promo)
+        {
+            assert_eq!(v["discount"], 25000);
+            got += 1;
+        } else {
+            assert_eq!(v["discount"], 0, "{v}");
+            dropped_or_refused += 1;
+        }
+    }
+    assert_eq!(got, 3, "exactly the limit's 3 carts get it");
+    assert_eq!(dropped_or_refused, 21);
+    // An open cart now sees the limit reached.
+    let (_, open) = cart(&api, "R-open", "open", &[], vec![line("TV", 1, 250000)]).await;
+    assert_eq!(open["discount"], 0, "{open}");
+}
+
+#[tokio::test]
+async fn a_cart_just_short_of_a_threshold_is_told_what_to_add() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 10_000).await;
+    promotion(&api, ten_off_over_2000(None)).await;
+    let (_, open) = cart(&api, "H-1", "open", &[], vec![line("SHIRT", 2, 90000)]).await;
+    assert_eq!(open["discount"], 0);
+    let hint = open["hints"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        hint.contains("add 200.00 more") && hint.contains("Ten off over 2000"),
+        "{open}"
+    );
+}
+
+#[tokio::test]
+async fn bad_carts_and_bad_promotions_are_refused_naming_the_field_and_change_nothing() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 10_000).await;
+    let cases = [
+        (json!({"state": "pending", "lines": []}), "state"),
+        (
+            json!({"state": "open", "lines": [line("A", 0, 100)]}),
+            "lines[0].quantity",
+        ),
+        (
+            json!({"state": "open", "lines": [line("A", 1, -5)]}),
+            "lines[0].unitPrice",
+        ),
+        (
+            json!({"state": "open", "lines": [line(" ", 1, 5)]}),
+            "lines[0].sku",
+        ),
+        (
+            json!({"state": "open", "lines": [], "colour": "red"}),
+            "colour",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, v) = api.put("/carts/B-1", body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["error"]["field"], field, "{v}");
+    }
+    // Seed 003: a cart-amount condition stands alone.
+    let mut mixed = ten_off_over_2000(None);
+    mixed["conditions"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "paymentMode", "modes": ["card"]}));
+    let (status, v) = api.post("/promotions", json!({"promotion": mixed})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(
+        v["error"]["field"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("promotion.conditions"),
+        "{v}"
+    );
+    let (status, v) = api
+        .post("/promotions", json!({"promotion": {"name": "x"}}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    let (_, list) = api.get("/promotions").await;
+    assert_eq!(list["promotions"].as_array().unwrap().len(), 0);
+    // An unknown code is rejected by name; nothing else changes.
+    let (_, open) = cart(&api, "B-2", "open", &["NOPE"], vec![line("A", 1, 1000)]).await;
+    assert_eq!(open["rejected"][0]["code"], "NOPE", "{open}");
+    assert_eq!(open["total"], 1000);
+}
+
+#[tokio::test]
+async fn a_paused_promotion_stops_applying_and_an_ended_one_cannot_come_back() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 10_000).await;
+    let promo = promotion(&api, ten_off_over_2000(None)).await;
+    let tv = || vec![line("TV", 1, 250000)];
+    assert_eq!(
+        cart(&api, "P-1", "open", &[], tv()).await.1["discount"],
+        25000
+    );
+    let (status, v) = api
+        .post(
+            &format!("/promotions/{promo}/status"),
+            json!({"status": "paused"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "paused");
+    assert_eq!(cart(&api, "P-1", "open", &[], tv()).await.1["discount"], 0);
+    let (status, _) = api
+        .post(
+            &format!("/promotions/{promo}/status"),
+            json!({"status": "ended"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, v) = api
+        .post(
+            &format!("/promotions/{promo}/status"),
+            json!({"status": "live"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    // Another org sees none of it.
+    let other = Api::of(&app, "Globex", 10_000).await;
+    let (status, _) = other.get(&format!("/promotions/{promo}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
