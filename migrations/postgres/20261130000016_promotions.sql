@@ -13,6 +13,9 @@ CREATE TABLE products (
     UNIQUE (org_id, sku)
 );
 
+-- Live promotions an org may have at once (seed 003: 250 unless raised).
+ALTER TABLE orgs ADD COLUMN live_promotion_cap BIGINT NOT NULL DEFAULT 250;
+
 -- A customer's tiers and segments, for promotions that target them.
 CREATE TABLE customer_tags (
     customer_id BIGINT NOT NULL REFERENCES customers(id),

@@ -60,7 +60,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(post().to(promotions::create))
                     .route(get().to(promotions::list)),
             )
-            .service(resource("/promotions/{id}").route(get().to(promotions::get)))
+            .service(
+                resource("/promotions/{id}")
+                    .route(get().to(promotions::get))
+                    .route(put().to(promotions::update)),
+            )
             .service(resource("/promotions/{id}/status").route(post().to(promotions::set_status)))
             .service(resource("/products").route(put().to(promotions::put_products)))
             .service(resource("/customers/tags").route(put().to(promotions::put_tags)))

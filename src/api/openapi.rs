@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
         coupons::issue_multiple, redemption::is_redeemable, redemption::validate, redemption::redeem,
         redemption::reverse, coupons::details, coupons::upload, coupons::job,
         claims::claim, revoke::revoke, ping::ping, carts::put, promotions::create,
-        promotions::list, promotions::get, promotions::set_status, promotions::put_products,
+        promotions::list, promotions::get, promotions::update, promotions::set_status, promotions::put_products,
         promotions::put_tags),
     modifiers(&Bearer),
     tags((name = "series", description = "Offers (coupon series)"),

@@ -5,6 +5,7 @@
 
 use super::coupons::CustomerIn;
 use super::{ApiClient, ApiError, parse_body};
+use crate::app::promotions::PromotionRefusal;
 use crate::domain::ids::PromotionId;
 use crate::domain::promotion::{Promotion, Status};
 use crate::domain::user::Actor;
@@ -15,9 +16,6 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
-
-/// Live promotions an org may have at once (seed 003: "up to 250 active promotions").
-pub const LIVE_CAP: i64 = 250;
 
 /// A promotion as the API shows it: its rules, id and status.
 #[derive(Debug, Serialize, ToSchema)]
@@ -78,11 +76,41 @@ pub async fn create(
             ));
         }
     };
-    let mut with_id = b.promotion;
-    if let Some(o) = with_id.as_object_mut() {
-        o.insert("id".into(), 0.into());
+    let promotion = rules_of(b.promotion, 0)?;
+    let actor = Actor::system(&format!("API key {}", client.key.name));
+    let org = client.key.org_id;
+    let id = crate::app::promotions::create(&state.store, org, &promotion, status, &actor)
+        .await?
+        .map_err(refusal)?;
+    Ok(HttpResponse::Ok().json(out(state.store.get_promotion(org, id).await?)))
+}
+
+/// A refusal as the API answers it: 400 naming the first field at fault, 409 otherwise.
+fn refusal(r: PromotionRefusal) -> ApiError {
+    let message = r.message();
+    match r {
+        PromotionRefusal::Invalid(errors) => ApiError {
+            field: Some(format!("promotion.{}", errors.0[0].field.api())),
+            ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message)
+        },
+        PromotionRefusal::Frozen(fields) => ApiError {
+            field: Some(format!("promotion.limits.{}", fields[0].api())),
+            ..ApiError::new(StatusCode::CONFLICT, "restrictions_frozen", message)
+        },
+        PromotionRefusal::LiveCap(_) => ApiError::new(StatusCode::CONFLICT, "live_cap", message),
+        PromotionRefusal::CodeTaken(_) => {
+            ApiError::new(StatusCode::CONFLICT, "code_taken", message)
+        }
+        PromotionRefusal::Move { .. } => ApiError::new(StatusCode::CONFLICT, "status", message),
     }
-    let promotion: Promotion = serde_path_to_error::deserialize(with_id).map_err(|e| {
+}
+
+/// Reads `promotion` of a body as the engine's rules, naming the field at fault.
+fn rules_of(mut value: serde_json::Value, id: i64) -> Result<Promotion, ApiError> {
+    if let Some(o) = value.as_object_mut() {
+        o.insert("id".into(), id.into());
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = format!("promotion.{}", e.path());
         ApiError {
             field: Some(path.clone()),
@@ -92,42 +120,43 @@ pub async fn create(
                 format!("{path}: {}", e.into_inner()),
             )
         }
-    })?;
-    if let Err(errors) = promotion.validate() {
-        let first = &errors.0[0];
-        let field = format!("promotion.{}", first.field.api());
-        return Err(ApiError {
-            field: Some(field.clone()),
-            ..ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_field",
-                errors
-                    .0
-                    .iter()
-                    .map(|e| format!("promotion.{} {}", e.field.api(), e.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        });
-    }
-    let org = client.key.org_id;
-    if status == Status::Live && state.store.count_live_promotions(org).await? >= LIVE_CAP {
-        return Err(live_cap());
-    }
-    let actor = Actor::system(&format!("API key {}", client.key.name));
-    let id = state
-        .store
-        .create_promotion(org, &promotion, status, &actor)
-        .await?;
-    Ok(HttpResponse::Ok().json(out(state.store.get_promotion(org, id).await?)))
+    })
 }
 
-fn live_cap() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "live_cap",
-        format!("the organisation already has {LIVE_CAP} live promotions; pause or end one first"),
-    )
+/// A promotion's new rules.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromotionEdit {
+    #[schema(value_type = Object)]
+    pub promotion: serde_json::Value,
+}
+
+/// Replaces a promotion's rules. Once it has been live its limits cannot change (seed 003):
+/// an edit that changes them answers 409 `restrictions_frozen` naming the limit.
+#[utoipa::path(put, path = "/api/v2/promotions/{id}", tag = "promotions",
+    request_body = PromotionEdit, params(("id" = i64, Path, description = "the promotion id")),
+    responses((status = 200, body = PromotionOut), (status = 400, body = super::ErrorBody),
+        (status = 404, body = super::ErrorBody), (status = 409, body = super::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update(
+    state: web::Data<AppState>,
+    client: ApiClient,
+    path: web::Path<PromotionId>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let b: PromotionEdit = parse_body(&body)?;
+    let id = path.into_inner();
+    let edited = rules_of(b.promotion, id.get())?;
+    let org = client.key.org_id;
+    let actor = Actor::system(&format!("API key {}", client.key.name));
+    crate::app::promotions::update(&state.store, org, &edited, &actor)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => ApiError::not_found("promotion"),
+            other => other.into(),
+        })?
+        .map_err(refusal)?;
+    Ok(HttpResponse::Ok().json(out(state.store.get_promotion(org, id).await?)))
 }
 
 /// The org's promotions, newest first.
@@ -185,30 +214,14 @@ pub async fn set_status(
         .ok_or_else(|| ApiError::field("status", "must be live, paused or ended"))?;
     let org = client.key.org_id;
     let id = path.into_inner();
-    let current = state
-        .store
-        .get_promotion(org, id)
-        .await
-        .map_err(|_| ApiError::not_found("promotion"))?;
-    if !current.status.may_become(to) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "status",
-            format!(
-                "a {} promotion cannot become {}",
-                current.status.as_str(),
-                to.as_str()
-            ),
-        ));
-    }
-    if to == Status::Live && state.store.count_live_promotions(org).await? >= LIVE_CAP {
-        return Err(live_cap());
-    }
     let actor = Actor::system(&format!("API key {}", client.key.name));
-    state
-        .store
-        .set_promotion_status(org, id, current.status, to, &actor)
-        .await?;
+    crate::app::promotions::set_status(&state.store, org, id, to, &actor)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => ApiError::not_found("promotion"),
+            other => other.into(),
+        })?
+        .map_err(refusal)?;
     Ok(HttpResponse::Ok().json(out(state.store.get_promotion(org, id).await?)))
 }
 

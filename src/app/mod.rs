@@ -10,6 +10,7 @@ pub mod claim;
 pub mod issue;
 pub mod jobs;
 pub mod offers;
+pub mod promotions;
 pub mod redeem;
 pub mod reminders;
 pub mod resend;

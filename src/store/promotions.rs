@@ -115,35 +115,7 @@ impl Store {
                 ],
             )
             .await?;
-        let codes = codes_of(promotion);
-        if !codes.is_empty() {
-            let mut args: Vec<Arg> = vec![org_id.into()];
-            args.extend(codes.iter().map(|c| Arg::from(c.as_str())));
-            let taken: Vec<(String,)> = tx
-                .fetch_all(
-                    &format!(
-                        "SELECT code FROM coupons WHERE org_id = $1 AND code IN ({}) \
-                         UNION SELECT code FROM promotion_codes WHERE org_id = $1 AND code IN ({0})",
-                        placeholders(2, codes.len())
-                    ),
-                    &args,
-                )
-                .await?;
-            if !taken.is_empty() {
-                let names: Vec<String> = taken.into_iter().map(|t| t.0).collect();
-                return Err(StoreError::Conflict(format!(
-                    "codes: {} already used in this organisation",
-                    names.join(", ")
-                )));
-            }
-            for code in &codes {
-                tx.execute(
-                    "INSERT INTO promotion_codes (org_id, code, promotion_id) VALUES ($1, $2, $3)",
-                    &[org_id.into(), code.as_str().into(), id.into()],
-                )
-                .await?;
-            }
-        }
+        write_codes(&mut tx, org_id, id, promotion).await?;
         record_dyn(
             &mut tx,
             AuditEntry {
@@ -159,6 +131,79 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Replaces a promotion's rules (the caller checked what may change); `NotFound` outside
+    /// the org.
+    pub async fn update_promotion(
+        &self,
+        org_id: OrgId,
+        promotion: &Promotion,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let id = PromotionId(promotion.id);
+        let definition = serde_json::to_string(promotion)
+            .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?;
+        let mut tx = self.begin().await?;
+        let done = tx
+            .execute(
+                "UPDATE promotions SET name = $1, definition = $2, updated_at = $3 WHERE org_id = $4 AND id = $5",
+                &[
+                    promotion.name.as_str().into(),
+                    definition.into(),
+                    Utc::now().into(),
+                    org_id.into(),
+                    id.into(),
+                ],
+            )
+            .await?;
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        write_codes(&mut tx, org_id, id, promotion).await?;
+        record_dyn(
+            &mut tx,
+            AuditEntry {
+                org_id,
+                actor,
+                action: "promotion.updated",
+                entity_type: "promotion",
+                entity_id: Some(id.get()),
+                summary: format!("Edited promotion {}", promotion.name),
+                details: None,
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Sets how many promotions the org may have live at once.
+    pub async fn set_live_promotion_cap(
+        &self,
+        org_id: OrgId,
+        cap: i64,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "UPDATE orgs SET live_promotion_cap = $1 WHERE id = $2",
+            &[cap.into(), org_id.into()],
+        )
+        .await?;
+        record_dyn(
+            &mut tx,
+            AuditEntry {
+                org_id,
+                actor,
+                action: "org.promotion_cap",
+                entity_type: "org",
+                entity_id: Some(org_id.get()),
+                summary: format!("Live promotions capped at {cap}"),
+                details: None,
+            },
+        )
+        .await?;
+        tx.commit().await
     }
 
     /// Moves a promotion to `status`; `NotFound` outside the org.
@@ -386,6 +431,52 @@ impl Store {
             customer_value,
         })
     }
+}
+
+/// Writes a promotion's codes (replacing those it had). A code a coupon or another promotion of
+/// the org uses answers `Conflict`.
+async fn write_codes(
+    tx: &mut DynTx,
+    org_id: OrgId,
+    id: PromotionId,
+    promotion: &Promotion,
+) -> StoreResult<()> {
+    tx.execute(
+        "DELETE FROM promotion_codes WHERE org_id = $1 AND promotion_id = $2",
+        &[org_id.into(), id.into()],
+    )
+    .await?;
+    let codes = codes_of(promotion);
+    if codes.is_empty() {
+        return Ok(());
+    }
+    let mut args: Vec<Arg> = vec![org_id.into()];
+    args.extend(codes.iter().map(|c| Arg::from(c.as_str())));
+    let taken: Vec<(String,)> = tx
+        .fetch_all(
+            &format!(
+                "SELECT code FROM coupons WHERE org_id = $1 AND code IN ({}) \
+                 UNION SELECT code FROM promotion_codes WHERE org_id = $1 AND code IN ({0})",
+                placeholders(2, codes.len())
+            ),
+            &args,
+        )
+        .await?;
+    if !taken.is_empty() {
+        let names: Vec<String> = taken.into_iter().map(|t| t.0).collect();
+        return Err(StoreError::Conflict(format!(
+            "codes: {} already used in this organisation",
+            names.join(", ")
+        )));
+    }
+    for code in &codes {
+        tx.execute(
+            "INSERT INTO promotion_codes (org_id, code, promotion_id) VALUES ($1, $2, $3)",
+            &[org_id.into(), code.as_str().into(), id.into()],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// One statement counting a promotion's uses in its global window and the customer's uses and

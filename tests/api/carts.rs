@@ -296,3 +296,64 @@ async fn a_paused_promotion_stops_applying_and_an_ended_one_cannot_come_back() {
     let (status, _) = other.get(&format!("/promotions/{promo}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_live_promotions_limits_cannot_be_edited_the_cap_holds_and_codes_stay_unique() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 10_000).await;
+    let promo = promotion(&api, ten_off_over_2000(Some(100))).await;
+    // Its name may change; its limits may not (seed 003), not even by a crafted body.
+    let mut edited = ten_off_over_2000(Some(100));
+    edited["name"] = json!("Ten off, renamed");
+    let (status, v) = api
+        .put(
+            &format!("/promotions/{promo}"),
+            json!({"promotion": edited}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["promotion"]["name"], "Ten off, renamed");
+    let (status, v) = api
+        .put(
+            &format!("/promotions/{promo}"),
+            json!({"promotion": ten_off_over_2000(Some(100_000))}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "restrictions_frozen");
+    assert_eq!(v["error"]["field"], "promotion.limits.globalUses");
+    let (_, read) = api.get(&format!("/promotions/{promo}")).await;
+    assert_eq!(read["promotion"]["limits"]["globalUses"], 100);
+
+    // The org's cap of live promotions (set to 2 here) holds; a draft does not count.
+    let org = app.org_id("Acme").await;
+    app.store
+        .set_live_promotion_cap(org, 2, &offerdesk::domain::user::Actor::system("test"))
+        .await
+        .unwrap();
+    let mut coded = ten_off_over_2000(None);
+    coded["kind"] = json!({"type": "codeLinked", "codes": ["TENOFF"]});
+    promotion(&api, coded.clone()).await;
+    let (status, v) = api
+        .post("/promotions", json!({"promotion": pants_and_belt()}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "live_cap");
+    let (status, v) = api
+        .post(
+            "/promotions",
+            json!({"status": "draft", "promotion": pants_and_belt()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "draft");
+    // A code is one promotion's (or one coupon's) only.
+    let (status, v) = api
+        .post(
+            "/promotions",
+            json!({"status": "draft", "promotion": coded}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "code_taken");
+}
