@@ -15,6 +15,9 @@ CREATE TABLE products (
 
 -- Live promotions an org may have at once (seed 003: 250 unless raised).
 ALTER TABLE orgs ADD COLUMN live_promotion_cap BIGINT NOT NULL DEFAULT 250;
+-- Moves on every write of the org's promotions: an instance's cache of live promotions is
+-- current while it matches.
+ALTER TABLE orgs ADD COLUMN promotions_version BIGINT NOT NULL DEFAULT 0;
 
 -- A customer's tiers and segments, for promotions that target them.
 CREATE TABLE customer_tags (

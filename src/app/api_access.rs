@@ -20,6 +20,7 @@ type CachedKey = (Option<ApiKeyAuth>, Instant);
 #[derive(Debug, Clone, Default)]
 pub struct ApiState {
     pub offers: OfferCache,
+    pub promotions: crate::app::cart::PromotionCache,
     keys: Arc<Mutex<HashMap<String, CachedKey>>>,
     limiter: RateLimiter,
 }

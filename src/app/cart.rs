@@ -13,14 +13,17 @@ use crate::domain::coupon::normalise_code;
 use crate::domain::ids::{CustomerId, OrgId, PromotionId};
 use crate::domain::issue::CustomerRef;
 use crate::domain::promotion::{
-    Cart, CartLine, Customer, Evaluation, Promotion, Reason, Remaining, Usage, evaluate, spread,
+    Cart, CartLine, Customer, Evaluation, Promotion, Reason, Remaining, Usage, Used, evaluate,
+    spread,
 };
 use crate::domain::redemption::{LineInput, RedeemRequest, Redeemed};
+use crate::store::promotions::UsageAsk;
 use crate::store::{Store, StoreError, StoreResult, carts, promotions};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 /// What the till asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +141,36 @@ impl From<StoreError> for CartError {
     }
 }
 
+/// The live promotions of each org this instance evaluated carts for, with the org's
+/// `promotions_version` they were read at: reused while the version (read with the org on every
+/// call) has not moved, so a promotion written on any instance applies from the next call.
+#[derive(Debug, Clone, Default)]
+pub struct PromotionCache(Arc<Mutex<HashMap<OrgId, Versioned>>>);
+
+/// An org's live promotions as read at its `promotions_version`.
+type Versioned = (i64, Arc<Vec<Promotion>>);
+
+impl PromotionCache {
+    async fn live(
+        &self,
+        store: &Store,
+        org_id: OrgId,
+        version: i64,
+    ) -> StoreResult<Arc<Vec<Promotion>>> {
+        if let Ok(map) = self.0.lock()
+            && let Some((v, list)) = map.get(&org_id)
+            && *v == version
+        {
+            return Ok(list.clone());
+        }
+        let list = Arc::new(store.live_promotions(org_id).await?);
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(org_id, (version, list.clone()));
+        }
+        Ok(list)
+    }
+}
+
 /// What an evaluation needs of the org.
 struct OrgFacts {
     tz: Tz,
@@ -148,7 +181,7 @@ struct OrgFacts {
 struct Prepared {
     cart: Cart,
     customer: Option<CustomerId>,
-    promotions: Vec<Promotion>,
+    promotions: Arc<Vec<Promotion>>,
     org: OrgFacts,
 }
 
@@ -157,23 +190,29 @@ struct Prepared {
 pub async fn cart(
     store: &Store,
     offers: &OfferCache,
+    cache: &PromotionCache,
     input: &CartInput,
 ) -> Result<CartAnswer, CartError> {
     match input.state {
         CartState::Open => {
             let now = Utc::now();
-            let p = prepare(store, input, now).await?;
+            let p = prepare(store, cache, input, now).await?;
             let usage = usage_for(store, &p, now).await?;
             let eval = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
             let coupons = validate_coupons(store, offers, input, &p, &eval).await?;
             Ok(answer(input, &p, &eval, coupons))
         }
-        CartState::Closed => close(store, offers, input).await,
+        CartState::Closed => close(store, offers, cache, input).await,
         CartState::Cancelled => cancel(store, input).await,
     }
 }
 
-async fn prepare(store: &Store, input: &CartInput, now: DateTime<Utc>) -> StoreResult<Prepared> {
+async fn prepare(
+    store: &Store,
+    cache: &PromotionCache,
+    input: &CartInput,
+    now: DateTime<Utc>,
+) -> StoreResult<Prepared> {
     let org = store.get_org(input.org_id).await?;
     let facts = OrgFacts {
         tz: org.time_zone.0,
@@ -233,18 +272,15 @@ async fn prepare(store: &Store, input: &CartInput, now: DateTime<Utc>) -> StoreR
             at: now,
         },
         customer: customer_id,
-        promotions: store.live_promotions(input.org_id).await?,
+        promotions: cache
+            .live(store, input.org_id, org.promotions_version)
+            .await?,
         org: facts,
     })
 }
 
-/// The windows a promotion's limits count uses in, at `now`.
-type Windows = (
-    Option<(DateTime<Utc>, DateTime<Utc>)>,
-    Option<(CustomerId, DateTime<Utc>, DateTime<Utc>)>,
-);
-
-fn windows(p: &Promotion, customer: Option<CustomerId>, now: DateTime<Utc>, tz: Tz) -> Windows {
+/// What to count of a promotion's uses at `now`: its global window and the customer's.
+fn ask(p: &Promotion, customer: Option<CustomerId>, now: DateTime<Utc>, tz: Tz) -> UsageAsk {
     // Limits without a reset count every use (the bounds are in range for both databases and
     // order as text in SQLite, unlike chrono's MIN/MAX).
     let forever = DateTime::<Utc>::from_timestamp(253_402_214_400, 0).unwrap_or(now); // 9999-12-31
@@ -263,7 +299,19 @@ fn windows(p: &Promotion, customer: Option<CustomerId>, now: DateTime<Utc>, tz: 
             .map_or(always, |r| r.window(now, tz));
         (c, from, to)
     });
-    (global, mine)
+    UsageAsk {
+        promotion: PromotionId(p.id),
+        global,
+        customer: mine,
+    }
+}
+
+/// Sets what is left of each asked promotion's limits from the uses counted.
+fn remaining(usage: &mut Usage, asked: &[&Promotion], used: &HashMap<PromotionId, Used>) {
+    for q in asked {
+        let u = used.get(&PromotionId(q.id)).copied().unwrap_or_default();
+        usage.set(q.id, Remaining::from_used(&q.limits, u));
+    }
 }
 
 fn limited(p: &Promotion) -> bool {
@@ -284,14 +332,13 @@ async fn usage_for(store: &Store, p: &Prepared, now: DateTime<Utc>) -> StoreResu
         if fresh.is_empty() {
             return Ok(usage);
         }
-        for q in fresh {
-            counted.insert(q.id);
-            let (global, mine) = windows(q, p.customer, now, p.org.tz);
-            let used = store
-                .promotion_used(PromotionId(q.id), global, mine)
-                .await?;
-            usage.set(q.id, Remaining::from_used(&q.limits, used));
-        }
+        let asks: Vec<UsageAsk> = fresh
+            .iter()
+            .map(|q| ask(q, p.customer, now, p.org.tz))
+            .collect();
+        let used = store.promotions_used(&asks).await?;
+        remaining(&mut usage, &fresh, &used);
+        counted.extend(fresh.iter().map(|q| q.id));
     }
 }
 
@@ -487,13 +534,14 @@ async fn redeem_coupons(
 async fn close(
     store: &Store,
     offers: &OfferCache,
+    cache: &PromotionCache,
     input: &CartInput,
 ) -> Result<CartAnswer, CartError> {
     if let Some(done) = store.get_cart(input.org_id, &input.cart_id).await? {
         return replay(done);
     }
     let now = Utc::now();
-    let p = prepare(store, input, now).await?;
+    let p = prepare(store, cache, input, now).await?;
     let usage = usage_for(store, &p, now).await?;
     let first = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
     let coupons = redeem_coupons(store, offers, input, &p, &first).await?;
@@ -511,12 +559,13 @@ async fn close(
         drop(tx);
         return replay(done);
     }
+    let asks: Vec<UsageAsk> = limited
+        .iter()
+        .map(|q| ask(q, p.customer, now, p.org.tz))
+        .collect();
+    let used = promotions::promotions_used_in(&mut tx, &asks).await?;
     let mut usage = Usage::new();
-    for q in &limited {
-        let (global, mine) = windows(q, p.customer, now, p.org.tz);
-        let used = promotions::promotion_used_in(&mut tx, PromotionId(q.id), global, mine).await?;
-        usage.set(q.id, Remaining::from_used(&q.limits, used));
-    }
+    remaining(&mut usage, &limited, &used);
     let eval = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
     let mut answer = answer(input, &p, &eval, coupons);
     answer.dropped = first

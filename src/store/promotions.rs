@@ -116,6 +116,7 @@ impl Store {
             )
             .await?;
         write_codes(&mut tx, org_id, id, promotion).await?;
+        bump_version(&mut tx, org_id).await?;
         record_dyn(
             &mut tx,
             AuditEntry {
@@ -161,6 +162,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         write_codes(&mut tx, org_id, id, promotion).await?;
+        bump_version(&mut tx, org_id).await?;
         record_dyn(
             &mut tx,
             AuditEntry {
@@ -231,6 +233,7 @@ impl Store {
         if done == 0 {
             return Err(StoreError::Conflict("status".into()));
         }
+        bump_version(&mut tx, org_id).await?;
         record_dyn(
             &mut tx,
             AuditEntry {
@@ -414,23 +417,16 @@ impl Store {
         tx.commit().await?;
         Ok(id)
     }
+}
 
-    /// Uses of `promotion` inside `[from, to)`, and the customer's inside theirs (open carts).
-    pub async fn promotion_used(
-        &self,
-        promotion: PromotionId,
-        global: Option<(DateTime<Utc>, DateTime<Utc>)>,
-        customer: Option<(CustomerId, DateTime<Utc>, DateTime<Utc>)>,
-    ) -> StoreResult<Used> {
-        let (sql, args) = used_query(promotion, global, customer);
-        let (uses, customer_uses, customer_value): (i64, i64, i64) =
-            self.fetch_one_read(&sql, &args).await?;
-        Ok(Used {
-            uses,
-            customer_uses,
-            customer_value,
-        })
-    }
+/// Marks the org's promotions as changed (instances reload their cached live promotions).
+async fn bump_version(tx: &mut DynTx, org_id: OrgId) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE orgs SET promotions_version = promotions_version + 1 WHERE id = $1",
+        &[org_id.into()],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Writes a promotion's codes (replacing those it had). A code a coupon or another promotion of
@@ -479,50 +475,92 @@ async fn write_codes(
     Ok(())
 }
 
-/// One statement counting a promotion's uses in its global window and the customer's uses and
-/// discount in theirs (0 for a window not asked).
-fn used_query(
-    promotion: PromotionId,
-    global: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    customer: Option<(CustomerId, DateTime<Utc>, DateTime<Utc>)>,
-) -> (String, Vec<Arg>) {
+/// What to count of one promotion's uses: all uses inside the global window, and the
+/// customer's uses and discount inside theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageAsk {
+    pub promotion: PromotionId,
+    pub global: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub customer: Option<(CustomerId, DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// One statement counting every asked promotion's uses (one branch per promotion, each an
+/// index range of `promotion_uses`).
+fn usage_query(asks: &[UsageAsk]) -> (String, Vec<Arg>) {
     let far = DateTime::<Utc>::UNIX_EPOCH;
-    let (g_from, g_to) = global.unwrap_or((far, far));
-    let (c, c_from, c_to) = customer.unwrap_or((CustomerId(0), far, far));
-    (
-        // PostgreSQL sums a BIGINT column as NUMERIC: each total is cast back.
-        "SELECT \
-         CAST(COALESCE(SUM(CASE WHEN used_at >= $2 AND used_at < $3 THEN 1 ELSE 0 END), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN customer_id = $4 AND used_at >= $5 AND used_at < $6 THEN 1 ELSE 0 END), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN customer_id = $4 AND used_at >= $5 AND used_at < $6 THEN discount ELSE 0 END), 0) AS BIGINT) \
-         FROM promotion_uses WHERE promotion_id = $1 AND reversed_at IS NULL \
-         AND ((used_at >= $2 AND used_at < $3) OR (customer_id = $4 AND used_at >= $5 AND used_at < $6))"
-            .to_string(),
-        vec![
-            promotion.into(),
-            g_from.into(),
-            g_to.into(),
-            c.into(),
-            c_from.into(),
-            c_to.into(),
-        ],
-    )
+    let mut args = Vec::with_capacity(asks.len() * 6);
+    let branches: Vec<String> = asks
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let (g_from, g_to) = a.global.unwrap_or((far, far));
+            let (c, c_from, c_to) = a.customer.unwrap_or((CustomerId(0), far, far));
+            args.extend([
+                a.promotion.into(),
+                g_from.into(),
+                g_to.into(),
+                c.into(),
+                c_from.into(),
+                c_to.into(),
+            ]);
+            let n = |k: usize| format!("${}", i * 6 + k);
+            let (p, gf, gt, cu, cf, ct) = (n(1), n(2), n(3), n(4), n(5), n(6));
+            let mine = format!("customer_id = {cu} AND used_at >= {cf} AND used_at < {ct}");
+            // PostgreSQL sums a BIGINT column as NUMERIC: each total is cast back.
+            format!(
+                "SELECT promotion_id, \
+                 CAST(COALESCE(SUM(CASE WHEN used_at >= {gf} AND used_at < {gt} THEN 1 ELSE 0 END), 0) AS BIGINT) AS uses, \
+                 CAST(COALESCE(SUM(CASE WHEN {mine} THEN 1 ELSE 0 END), 0) AS BIGINT) AS customer_uses, \
+                 CAST(COALESCE(SUM(CASE WHEN {mine} THEN discount ELSE 0 END), 0) AS BIGINT) AS customer_value \
+                 FROM promotion_uses WHERE promotion_id = {p} AND reversed_at IS NULL \
+                 AND ((used_at >= {gf} AND used_at < {gt}) OR ({mine})) GROUP BY promotion_id"
+            )
+        })
+        .collect();
+    (branches.join(" UNION ALL "), args)
+}
+
+type UsageRow = (PromotionId, i64, i64, i64);
+
+fn used_map(rows: Vec<UsageRow>) -> HashMap<PromotionId, Used> {
+    rows.into_iter()
+        .map(|(p, uses, customer_uses, customer_value)| {
+            (
+                p,
+                Used {
+                    uses,
+                    customer_uses,
+                    customer_value,
+                },
+            )
+        })
+        .collect()
+}
+
+impl Store {
+    /// The uses of each asked promotion (an open cart's read; a promotion with none is absent).
+    pub async fn promotions_used(
+        &self,
+        asks: &[UsageAsk],
+    ) -> StoreResult<HashMap<PromotionId, Used>> {
+        if asks.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let (sql, args) = usage_query(asks);
+        Ok(used_map(self.fetch_all_read(&sql, &args).await?))
+    }
 }
 
 /// The same count inside a closing cart's transaction, after `lock_promotions`.
-pub async fn promotion_used_in(
+pub async fn promotions_used_in(
     tx: &mut DynTx,
-    promotion: PromotionId,
-    global: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    customer: Option<(CustomerId, DateTime<Utc>, DateTime<Utc>)>,
-) -> StoreResult<Used> {
-    let (sql, args) = used_query(promotion, global, customer);
-    let (uses, customer_uses, customer_value): (i64, i64, i64) = tx.fetch_one(&sql, &args).await?;
-    Ok(Used {
-        uses,
-        customer_uses,
-        customer_value,
-    })
+    asks: &[UsageAsk],
+) -> StoreResult<HashMap<PromotionId, Used>> {
+    if asks.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (sql, args) = usage_query(asks);
+    Ok(used_map(tx.fetch_all(&sql, &args).await?))
 }
 
 /// Takes the rows of the limited promotions a closing cart may use, in id order, so that two

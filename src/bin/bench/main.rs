@@ -72,6 +72,21 @@ enum Command {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// P live promotions, then N open and N closed L-line carts through the cart API from C
+    /// concurrent clients.
+    Cart {
+        #[arg(long, default_value_t = 250)]
+        promotions: usize,
+        #[arg(long, default_value_t = 20)]
+        lines: usize,
+        #[arg(long)]
+        count: u64,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// A PostgreSQL server (postgres://user@host/db); a fresh database is made on it.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Bulk-issue N generated codes to N customers from a CSV audience.
     Issue {
         #[arg(long)]
@@ -280,6 +295,25 @@ async fn main() -> anyhow::Result<()> {
             drop_db(&db).await?;
             result
         }
+        Command::Cart {
+            promotions,
+            lines,
+            count,
+            concurrency,
+            database_url,
+        } => {
+            let db = fresh_db(database_url.as_deref()).await?;
+            let result = cart::bench_cart(
+                &db,
+                promotions,
+                lines.max(1),
+                count.max(1),
+                concurrency.max(1),
+            )
+            .await;
+            drop_db(&db).await?;
+            result
+        }
         Command::Redeem {
             count,
             concurrency,
@@ -396,5 +430,6 @@ async fn issue_audience(
     Ok((issued, row.summary.unwrap_or_default(), seconds))
 }
 
+mod cart;
 mod redeem;
 mod soak;
