@@ -541,7 +541,7 @@ async fn close(
         return replay(done);
     }
     let now = Utc::now();
-    let p = prepare(store, cache, input, now).await?;
+    let mut p = prepare(store, cache, input, now).await?;
     let usage = usage_for(store, &p, now).await?;
     let first = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
     let coupons = redeem_coupons(store, offers, input, &p, &first).await?;
@@ -558,6 +558,20 @@ async fn close(
     if let Some(done) = carts::cart_in(&mut tx, input.org_id, &input.cart_id).await? {
         drop(tx);
         return replay(done);
+    }
+    // A customer seen for the first time is recorded now, so that their uses count against
+    // per-customer limits from this cart on.
+    if p.customer.is_none()
+        && let Some(c) = &input.customer
+    {
+        let ids = crate::store::customers::customer_ids(
+            &mut tx,
+            input.org_id,
+            std::slice::from_ref(c),
+            now,
+        )
+        .await?;
+        p.customer = ids.get(c).copied();
     }
     let asks: Vec<UsageAsk> = limited
         .iter()

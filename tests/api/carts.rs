@@ -357,3 +357,74 @@ async fn a_live_promotions_limits_cannot_be_edited_the_cap_holds_and_codes_stay_
     assert_eq!(status, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["error"]["code"], "code_taken");
 }
+
+#[tokio::test]
+async fn one_use_per_customer_a_month_holds_when_the_same_customer_races_on_two_instances() {
+    let app = spawn_app().await;
+    let second = spawn_app_on(app.db.clone()).await;
+    let api = Api::of(&app, "Acme", 100_000).await;
+    let mut rules = ten_off_over_2000(None);
+    rules["limits"] = json!({"customerUses": 1, "customerReset": {"type": "calendarMonth"}});
+    let promo = promotion(&api, rules).await;
+    let apis = [api.clone(), api.on(&second)];
+    let body = |mobile: &str| {
+        json!({"state": "closed", "customer": {"mobile": mobile},
+               "lines": [line("TV", 1, 250000)]})
+    };
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let (api, body) = (apis[i % 2].clone(), body("9811111111"));
+        tasks.push(tokio::spawn(async move {
+            api.put(&format!("/carts/M-{i}"), body).await
+        }));
+    }
+    let mut got = 0;
+    for t in tasks {
+        let (status, v) = t.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{v}");
+        if v["applied"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == promo)
+        {
+            got += 1;
+        }
+    }
+    assert_eq!(got, 1, "one use this month for this customer");
+    // Another customer still has theirs; the first is told at the till.
+    let (_, other) = api.put("/carts/M-other", body("9822222222")).await;
+    assert_eq!(other["discount"], 25000, "{other}");
+    let mut open = body("9811111111");
+    open["state"] = json!("open");
+    let (_, again) = api.put("/carts/M-open", open).await;
+    assert_eq!(again["discount"], 0, "{again}");
+    // Cancelling the cart that used it gives the use back.
+    let winner = {
+        let mut found = None;
+        for i in 0..16 {
+            let (_, v) = api
+                .put(
+                    &format!("/carts/M-{i}"),
+                    json!({"state": "closed", "customer": {"mobile": "9811111111"},
+                           "lines": [line("TV", 1, 250000)]}),
+                )
+                .await;
+            if v["discount"] == 25000 {
+                found = Some(i);
+            }
+        }
+        found.expect("a winning cart")
+    };
+    let (status, _) = api
+        .put(
+            &format!("/carts/M-{winner}"),
+            json!({"state": "cancelled", "lines": []}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut open = body("9811111111");
+    open["state"] = json!("open");
+    let (_, back) = api.put("/carts/M-open-2", open).await;
+    assert_eq!(back["discount"], 25000, "{back}");
+}
