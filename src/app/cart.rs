@@ -197,8 +197,7 @@ pub async fn cart(
         CartState::Open => {
             let now = Utc::now();
             let p = prepare(store, cache, input, now).await?;
-            let usage = usage_for(store, &p, now).await?;
-            let eval = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
+            let (_, eval) = usage_for(store, &p, now).await?;
             let coupons = validate_coupons(store, offers, input, &p, &eval).await?;
             Ok(answer(input, &p, &eval, coupons))
         }
@@ -318,19 +317,24 @@ fn limited(p: &Promotion) -> bool {
     p.limits.global_uses.is_some() || p.limits.per_customer()
 }
 
-/// Counts the uses of the limited promotions that could apply to the cart: evaluates with what
-/// is known, counts those that applied or were left out, and evaluates again until no new
-/// limited promotion turns up (limits only take promotions away, so this ends).
-async fn usage_for(store: &Store, p: &Prepared, now: DateTime<Utc>) -> StoreResult<Usage> {
+/// Counts the uses of the limited promotions that could apply to the cart and evaluates it on
+/// them: evaluates with no limit known, counts the limited promotions it touched, and evaluates
+/// again only when a count binds (no use left, or less discount value left than it gave) —
+/// limits only take promotions away, so this ends, and an unchanged evaluation stands.
+async fn usage_for(
+    store: &Store,
+    p: &Prepared,
+    now: DateTime<Utc>,
+) -> StoreResult<(Usage, Evaluation)> {
     let mut usage = Usage::new();
     let mut counted: HashSet<i64> = HashSet::new();
+    let mut eval = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
     loop {
-        let eval = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
         let fresh: Vec<&Promotion> = candidates(&eval, &p.promotions)
             .filter(|q| !counted.contains(&q.id))
             .collect();
         if fresh.is_empty() {
-            return Ok(usage);
+            return Ok((usage, eval));
         }
         let asks: Vec<UsageAsk> = fresh
             .iter()
@@ -339,7 +343,22 @@ async fn usage_for(store: &Store, p: &Prepared, now: DateTime<Utc>) -> StoreResu
         let used = store.promotions_used(&asks).await?;
         remaining(&mut usage, &fresh, &used);
         counted.extend(fresh.iter().map(|q| q.id));
+        if fresh.iter().any(|q| binds(&usage, &eval, q.id)) {
+            eval = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
+        }
     }
+}
+
+/// Whether what is left of promotion `id`'s limits changes `eval`: no use left, or less
+/// discount value left than it gave.
+fn binds(usage: &Usage, eval: &Evaluation, id: i64) -> bool {
+    let r = usage.of(id);
+    let gave = eval
+        .applied
+        .iter()
+        .find(|a| a.promotion == id)
+        .map_or(0, |a| a.discount);
+    r.uses == Some(0) || r.customer_uses == Some(0) || r.customer_value.is_some_and(|v| v < gave)
 }
 
 /// The limited promotions an evaluation applied or left out with their conditions met.
@@ -542,8 +561,7 @@ async fn close(
     }
     let now = Utc::now();
     let mut p = prepare(store, cache, input, now).await?;
-    let usage = usage_for(store, &p, now).await?;
-    let first = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
+    let (_, first) = usage_for(store, &p, now).await?;
     let coupons = redeem_coupons(store, offers, input, &p, &first).await?;
     let limited: Vec<&Promotion> = candidates(&first, &p.promotions).collect();
     let mut tx = store.begin().await?;
