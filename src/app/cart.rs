@@ -646,7 +646,7 @@ async fn close(
 }
 
 fn replay(done: carts::CartRow) -> Result<CartAnswer, CartError> {
-    if done.state == "cancelled" {
+    if done.state == carts::CartStatus::Cancelled {
         return Err(CartError::Cancelled);
     }
     let mut answer: CartAnswer = serde_json::from_str(&done.result)
@@ -663,7 +663,7 @@ async fn cancel(store: &Store, input: &CartInput) -> Result<CartAnswer, CartErro
     let mut tx = store.begin().await?;
     let existing = carts::cart_in(&mut tx, input.org_id, &input.cart_id).await?;
     let stored = match existing {
-        Some(row) if row.state == "cancelled" => row.result,
+        Some(row) if row.state == carts::CartStatus::Cancelled => row.result,
         Some(row) => {
             carts::cancel_closed(&mut tx, input.org_id, &input.cart_id, now).await?;
             row.result

@@ -6,10 +6,27 @@ use super::{Store, StoreResult};
 use crate::domain::ids::{CustomerId, OrgId, PromotionId};
 use chrono::{DateTime, Utc};
 
+/// Where a recorded cart is: closed (its sale stands) or cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CartStatus {
+    Closed,
+    Cancelled,
+}
+
+impl CartStatus {
+    pub fn parse(s: &str) -> Option<CartStatus> {
+        match s {
+            "closed" => Some(CartStatus::Closed),
+            "cancelled" => Some(CartStatus::Cancelled),
+            _ => None,
+        }
+    }
+}
+
 /// A closed or cancelled cart.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CartRow {
-    pub state: String,
+    pub state: CartStatus,
     /// The close's answer (JSON), as it was sent.
     pub result: String,
     pub closed_at: DateTime<Utc>,

@@ -119,6 +119,9 @@ text_decoded!(CodeKind, "code kind", |s| CodeKind::parse(s));
 text_decoded!(PromotionStatus, "promotion status", |s| {
     PromotionStatus::parse(s)
 });
+text_decoded!(super::carts::CartStatus, "cart status", |s| {
+    super::carts::CartStatus::parse(s)
+});
 
 /// An offer's end read from `expiry_type` and `expires_on`: `#[sqlx(flatten)] expiry:
 /// OfferExpiry` in a row. An unknown type, or a fixed one without its date, fails the read.

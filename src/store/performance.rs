@@ -79,7 +79,7 @@ pub fn day_start(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
 
 /// The first day of the window ending `today`, and the `PERFORMANCE_DAYS + 1` instants that
 /// bound its days.
-fn window(tz: Tz, today: NaiveDate) -> (NaiveDate, Vec<DateTime<Utc>>) {
+pub(crate) fn window(tz: Tz, today: NaiveDate) -> (NaiveDate, Vec<DateTime<Utc>>) {
     let first = today - Duration::days(PERFORMANCE_DAYS as i64 - 1);
     let bounds = (0..=PERFORMANCE_DAYS as i64)
         .map(|n| day_start(tz, first + Duration::days(n)))
