@@ -690,8 +690,13 @@ async fn cancel(store: &Store, input: &CartInput) -> Result<CartAnswer, CartErro
         }
     };
     tx.commit().await?;
-    // The coupons it redeemed (the cart id is their transaction number).
-    let _ = super::redeem::reverse(store, input.org_id, &input.cart_id).await;
+    // The coupons it redeemed (the cart id is their transaction number); a cart without coupons
+    // has none to reverse. Another error fails the call: the till retries, and the retry
+    // reverses what is left (reversal is idempotent).
+    match super::redeem::reverse(store, input.org_id, &input.cart_id).await {
+        Ok(_) | Err(StoreError::NotFound) => {}
+        Err(e) => return Err(e.into()),
+    }
     let mut answer: CartAnswer = serde_json::from_str(&stored)
         .map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))?;
     answer.state = "cancelled".into();
