@@ -62,6 +62,9 @@ CREATE TABLE promotion_uses (
 );
 CREATE INDEX promotion_uses_window ON promotion_uses(promotion_id, used_at);
 CREATE INDEX promotion_uses_customer ON promotion_uses(promotion_id, customer_id, used_at);
+-- A cancelled cart's uses; the org's top promotions over a window.
+CREATE INDEX promotion_uses_cart ON promotion_uses(org_id, cart_id);
+CREATE INDEX promotion_uses_org ON promotion_uses(org_id, used_at);
 
 -- A cart the till evaluated and closed: a retried close answers `result` again.
 CREATE TABLE carts (

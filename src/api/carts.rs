@@ -17,6 +17,10 @@ use utoipa::ToSchema;
 const MAX_LINES: usize = 500;
 /// Most codes a cart may name.
 const MAX_CODES: usize = 50;
+/// Most units on one line.
+const MAX_QUANTITY: i64 = 1_000_000;
+/// Highest unit price, in minor units (a line's amount then stays far inside `i64`).
+const MAX_UNIT_PRICE: i64 = 1_000_000_000_000;
 
 /// A cart line; amounts in minor units. Category, brand and attributes, when not given, are
 /// looked up in the catalogue by SKU (`PUT /api/v2/products`).
@@ -90,16 +94,16 @@ fn input_of(cart_id: &str, b: CartBody, client: &ApiClient) -> Result<CartInput,
         if l.sku.trim().is_empty() {
             return Err(ApiError::field(&format!("lines[{i}].sku"), "is required"));
         }
-        if l.quantity < 1 {
+        if !(1..=MAX_QUANTITY).contains(&l.quantity) {
             return Err(ApiError::field(
                 &format!("lines[{i}].quantity"),
-                "must be at least 1",
+                "must be from 1 to 1,000,000",
             ));
         }
-        if l.unit_price < 0 {
+        if !(0..=MAX_UNIT_PRICE).contains(&l.unit_price) {
             return Err(ApiError::field(
                 &format!("lines[{i}].unitPrice"),
-                "must not be negative",
+                "must be from 0 to 1,000,000,000,000 minor units",
             ));
         }
     }

@@ -39,7 +39,7 @@ fn out(r: PromotionRecord) -> PromotionOut {
 
 /// A new promotion: its rules, and `status` `draft` or `live` (default `live`).
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PromotionIn {
     #[serde(default)]
     pub status: Option<String>,
@@ -102,6 +102,15 @@ fn refusal(r: PromotionRefusal) -> ApiError {
             ApiError::new(StatusCode::CONFLICT, "code_taken", message)
         }
         PromotionRefusal::Move { .. } => ApiError::new(StatusCode::CONFLICT, "status", message),
+        PromotionRefusal::Changed => ApiError::new(StatusCode::CONFLICT, "changed", message),
+        PromotionRefusal::KindNotYet => ApiError {
+            field: Some("promotion.kind".into()),
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "kind_not_available",
+                message,
+            )
+        },
     }
 }
 

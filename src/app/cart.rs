@@ -372,6 +372,8 @@ fn candidates<'a>(
         .map(|a| a.promotion)
         .chain(eval.not_applied.iter().map(|n| n.promotion))
         .chain(eval.rejected.iter().filter_map(|r| r.promotion))
+        // A hinted promotion whose limit is used up must not be hinted.
+        .chain(eval.hints.iter().map(|h| h.promotion))
         .collect();
     promotions
         .iter()
@@ -490,6 +492,43 @@ async fn redeem_coupons(
 ) -> StoreResult<Vec<CouponResult>> {
     let mut codes = coupon_codes(eval);
     let mut out = Vec::new();
+    if codes.is_empty() {
+        return Ok(out);
+    }
+    // A close that failed after redeeming left its redemptions under the cart id: the retry
+    // takes them as they are instead of redeeming again.
+    let earlier = store.cart_redemptions(input.org_id, &input.cart_id).await?;
+    if !earlier.is_empty() {
+        let reversed = earlier.iter().any(|r| r.reversed);
+        for code in codes {
+            let n = normalise_code(&code)
+                .map(|c| c.into_string())
+                .unwrap_or(code);
+            match earlier.iter().find(|r| r.code == n) {
+                Some(r) if !reversed => out.push(CouponResult::Applied {
+                    code: n,
+                    series: r.offer_id.get(),
+                    name: r.offer_name.clone(),
+                    discount: r.discount,
+                }),
+                _ => out.push(CouponResult::Rejected(RejectedOut {
+                    code: n,
+                    reason: if reversed {
+                        "transaction_reversed".into()
+                    } else {
+                        "not_redeemed".into()
+                    },
+                    message: if reversed {
+                        "this cart's coupons were reversed; close the sale under a new cart id"
+                            .into()
+                    } else {
+                        "this code was not redeemed when the cart was first closed".into()
+                    },
+                })),
+            }
+        }
+        return Ok(out);
+    }
     while !codes.is_empty() {
         let mut req = redeem_request(input, p, eval, &codes);
         req.transaction_number = input.cart_id.clone();
@@ -535,11 +574,12 @@ async fn redeem_coupons(
                 codes.retain(|c| normalise_code(c).is_none_or(|n| n.as_str() != code));
             }
             Redeemed::TransactionMismatch(_) | Redeemed::TransactionReversed(_) => {
+                // Redeemed under this cart id by the coupon API before: not this cart's.
                 for code in codes.drain(..) {
                     out.push(CouponResult::Rejected(RejectedOut {
-                        code,
+                        code: normalise_code(&code).map(|c| c.into_string()).unwrap_or(code),
                         reason: "transaction_mismatch".into(),
-                        message: "this cart id was used before for other coupons".into(),
+                        message: "this cart id was used as a transaction number for other coupons; use another cart id".into(),
                     }));
                 }
             }
@@ -575,7 +615,7 @@ async fn close(
     .await?;
     if let Some(done) = carts::cart_in(&mut tx, input.org_id, &input.cart_id).await? {
         drop(tx);
-        return replay(done);
+        return replay_or_undo(store, input, done).await;
     }
     // A customer seen for the first time is recorded now, so that their uses count against
     // per-customer limits from this cart on.
@@ -604,26 +644,22 @@ async fn close(
         .applied
         .iter()
         .filter(|a| !eval.applied.iter().any(|b| b.promotion == a.promotion))
+        .filter(|a| {
+            !eval
+                .rejected
+                .iter()
+                .any(|r| r.promotion == Some(a.promotion))
+        })
         .map(|a| RejectedOut {
             code: a.code.clone().unwrap_or_else(|| a.name.clone()),
             reason: "limit_reached".into(),
             message: format!("{} reached its limit while the cart was closing", a.name),
         })
         .collect();
-    for a in &eval.applied {
-        carts::insert_use(
-            &mut tx,
-            input.org_id,
-            PromotionId(a.promotion),
-            &input.cart_id,
-            p.customer,
-            a.discount,
-            now,
-        )
-        .await?;
-    }
     let stored = serde_json::to_string(&answer)
         .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?;
+    // The cart row first: a concurrent close of the same cart stops here (and answers the
+    // first result) instead of failing on the uses' unique index.
     if !carts::insert_closed(
         &mut tx,
         input.org_id,
@@ -639,10 +675,35 @@ async fn close(
             .get_cart(input.org_id, &input.cart_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        return replay(done);
+        return replay_or_undo(store, input, done).await;
+    }
+    for a in &eval.applied {
+        carts::insert_use(
+            &mut tx,
+            input.org_id,
+            PromotionId(a.promotion),
+            &input.cart_id,
+            p.customer,
+            a.discount,
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(answer)
+}
+
+/// The first close's answer; or, when the cart was cancelled while this close redeemed its
+/// coupons, those coupons reversed and the cancellation answered.
+async fn replay_or_undo(
+    store: &Store,
+    input: &CartInput,
+    done: carts::CartRow,
+) -> Result<CartAnswer, CartError> {
+    if done.state == carts::CartStatus::Cancelled {
+        reverse_coupons(store, input).await?;
+    }
+    replay(done)
 }
 
 fn replay(done: carts::CartRow) -> Result<CartAnswer, CartError> {
@@ -672,9 +733,15 @@ async fn cancel(store: &Store, input: &CartInput) -> Result<CartAnswer, CartErro
             let empty = CartAnswer {
                 cart_id: input.cart_id.clone(),
                 state: "cancelled".into(),
-                subtotal: input.lines.iter().map(CartLine::amount).sum(),
+                subtotal: input
+                    .lines
+                    .iter()
+                    .fold(0i64, |t, l| t.saturating_add(l.amount())),
                 discount: 0,
-                total: input.lines.iter().map(CartLine::amount).sum(),
+                total: input
+                    .lines
+                    .iter()
+                    .fold(0i64, |t, l| t.saturating_add(l.amount())),
                 lines: Vec::new(),
                 applied: Vec::new(),
                 rejected: Vec::new(),
@@ -690,18 +757,22 @@ async fn cancel(store: &Store, input: &CartInput) -> Result<CartAnswer, CartErro
         }
     };
     tx.commit().await?;
-    // The coupons it redeemed (the cart id is their transaction number); a cart without coupons
-    // has none to reverse. Another error fails the call: the till retries, and the retry
-    // reverses what is left (reversal is idempotent).
-    match super::redeem::reverse(store, input.org_id, &input.cart_id).await {
-        Ok(_) | Err(StoreError::NotFound) => {}
-        Err(e) => return Err(e.into()),
-    }
+    reverse_coupons(store, input).await?;
     let mut answer: CartAnswer = serde_json::from_str(&stored)
         .map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))?;
     answer.state = "cancelled".into();
     answer.replayed = false;
     Ok(answer)
+}
+
+/// Reverses the coupons redeemed under the cart id (their transaction number); a cart without
+/// coupons has none. Another error fails the call: the till retries, and the retry reverses
+/// what is left (reversal is idempotent).
+async fn reverse_coupons(store: &Store, input: &CartInput) -> StoreResult<()> {
+    match super::redeem::reverse(store, input.org_id, &input.cart_id).await {
+        Ok(_) | Err(StoreError::NotFound) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// The API's answer from an evaluation and the coupons.

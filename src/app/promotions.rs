@@ -3,7 +3,7 @@
 //! promotions.
 
 use crate::domain::ids::{OrgId, PromotionId};
-use crate::domain::promotion::{Promotion, PromotionErrors, PromotionField, Status};
+use crate::domain::promotion::{Kind, Promotion, PromotionErrors, PromotionField, Status};
 use crate::domain::user::Actor;
 use crate::store::{Store, StoreError, StoreResult};
 
@@ -20,6 +20,11 @@ pub enum PromotionRefusal {
     Frozen(Vec<PromotionField>),
     /// Its life does not allow the move.
     Move { from: Status, to: Status },
+    /// It changed (went live, say) while this edit was being made.
+    Changed,
+    /// Earned and reward promotions need customer events and holds (not built yet): a live one
+    /// would never apply.
+    KindNotYet,
 }
 
 impl PromotionRefusal {
@@ -49,17 +54,34 @@ impl PromotionRefusal {
                 from.as_str(),
                 to.as_str()
             ),
+            PromotionRefusal::Changed => {
+                "the promotion changed while it was being edited; open it again".into()
+            }
+            PromotionRefusal::KindNotYet => "earned and reward promotions are not available yet: \
+                 customers cannot earn or hold them, so they would never apply"
+                .into(),
         }
     }
 }
 
 type Outcome<T> = StoreResult<Result<T, PromotionRefusal>>;
 
-fn taken(e: StoreError) -> Outcome<()> {
+/// A refusal the store's write found (it holds the org's promotions while it writes).
+async fn refusal_of(store: &Store, org_id: OrgId, e: StoreError) -> Outcome<()> {
     match e {
+        StoreError::Conflict(m) if m == "live_cap" => {
+            let cap = store.get_org(org_id).await?.live_promotion_cap;
+            Ok(Err(PromotionRefusal::LiveCap(cap)))
+        }
+        StoreError::Conflict(m) if m == "status" => Ok(Err(PromotionRefusal::Changed)),
         StoreError::Conflict(m) => Ok(Err(PromotionRefusal::CodeTaken(m))),
         other => Err(other),
     }
+}
+
+/// Whether the engine can apply promotions of this kind today.
+fn available(p: &Promotion) -> bool {
+    !matches!(p.kind, Kind::Earned | Kind::Reward)
 }
 
 async fn under_cap(store: &Store, org_id: OrgId) -> StoreResult<Result<(), PromotionRefusal>> {
@@ -82,6 +104,9 @@ pub async fn create(
     if let Err(errors) = promotion.validate() {
         return Ok(Err(PromotionRefusal::Invalid(errors)));
     }
+    if !available(promotion) {
+        return Ok(Err(PromotionRefusal::KindNotYet));
+    }
     if status == Status::Live
         && let Err(r) = under_cap(store, org_id).await?
     {
@@ -92,7 +117,9 @@ pub async fn create(
         .await
     {
         Ok(id) => Ok(Ok(id)),
-        Err(e) => taken(e).map(|r| r.map(|()| PromotionId(0))),
+        Err(e) => refusal_of(store, org_id, e)
+            .await
+            .map(|r| r.map(|()| PromotionId(0))),
     }
 }
 
@@ -109,15 +136,22 @@ pub async fn update(
     if let Err(errors) = edited.validate() {
         return Ok(Err(PromotionRefusal::Invalid(errors)));
     }
+    if !available(edited) {
+        return Ok(Err(PromotionRefusal::KindNotYet));
+    }
     if current.status.restrictions_frozen() {
         let changed = current.promotion.limit_changes(edited);
         if !changed.is_empty() {
             return Ok(Err(PromotionRefusal::Frozen(changed)));
         }
     }
-    match store.update_promotion(org_id, edited, actor).await {
+    // The write holds only if the status is still the one the frozen check read.
+    match store
+        .update_promotion(org_id, edited, current.status, actor)
+        .await
+    {
         Ok(()) => Ok(Ok(())),
-        Err(e) => taken(e),
+        Err(e) => refusal_of(store, org_id, e).await,
     }
 }
 
@@ -147,10 +181,10 @@ pub async fn set_status(
     {
         Ok(()) => Ok(Ok(())),
         // Another move got there first.
-        Err(StoreError::Conflict(_)) => Ok(Err(PromotionRefusal::Move {
+        Err(StoreError::Conflict(m)) if m == "status" => Ok(Err(PromotionRefusal::Move {
             from: current.status,
             to,
         })),
-        Err(e) => Err(e),
+        Err(e) => refusal_of(store, org_id, e).await,
     }
 }

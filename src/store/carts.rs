@@ -33,7 +33,34 @@ pub struct CartRow {
     pub cancelled_at: Option<DateTime<Utc>>,
 }
 
+/// A coupon redemption recorded under a cart's id (its transaction number).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CartRedemption {
+    pub code: String,
+    pub offer_id: crate::domain::ids::OfferId,
+    pub offer_name: String,
+    pub discount: i64,
+    pub reversed: bool,
+}
+
 impl Store {
+    /// The coupon redemptions recorded under `cart_id` as transaction number (a close that
+    /// failed after redeeming its coupons left them; its retry takes them as they are).
+    pub async fn cart_redemptions(
+        &self,
+        org_id: OrgId,
+        cart_id: &str,
+    ) -> StoreResult<Vec<CartRedemption>> {
+        self.fetch_all_read(
+            "SELECT r.code, r.offer_id, o.name AS offer_name, r.discount, \
+             CASE WHEN r.reversed_at IS NULL THEN FALSE ELSE TRUE END AS reversed \
+             FROM redemptions r JOIN offers o ON o.id = r.offer_id \
+             WHERE r.org_id = $1 AND r.transaction_number = $2 ORDER BY r.id",
+            &[org_id.into(), cart_id.into()],
+        )
+        .await
+    }
+
     pub async fn get_cart(&self, org_id: OrgId, cart_id: &str) -> StoreResult<Option<CartRow>> {
         self.fetch_optional_read(
             "SELECT state, result, closed_at, cancelled_at FROM carts WHERE org_id = $1 AND cart_id = $2",

@@ -102,6 +102,9 @@ impl Store {
         let definition = serde_json::to_string(promotion)
             .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?;
         let mut tx = self.begin().await?;
+        // First: it also holds the org's row, so the org's promotion writes run one at a time
+        // and the live cap counted below holds.
+        bump_version(&mut tx, org_id).await?;
         let (id,): (PromotionId,) = tx
             .fetch_one(
                 "INSERT INTO promotions (org_id, name, status, definition, created_at, updated_at) \
@@ -116,7 +119,9 @@ impl Store {
             )
             .await?;
         write_codes(&mut tx, org_id, id, promotion).await?;
-        bump_version(&mut tx, org_id).await?;
+        if status == Status::Live {
+            within_live_cap(&mut tx, org_id).await?;
+        }
         record_dyn(
             &mut tx,
             AuditEntry {
@@ -140,21 +145,24 @@ impl Store {
         &self,
         org_id: OrgId,
         promotion: &Promotion,
+        status: Status,
         actor: &Actor,
     ) -> StoreResult<()> {
         let id = PromotionId(promotion.id);
         let definition = serde_json::to_string(promotion)
             .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?;
         let mut tx = self.begin().await?;
+        bump_version(&mut tx, org_id).await?;
         let done = tx
             .execute(
-                "UPDATE promotions SET name = $1, definition = $2, updated_at = $3 WHERE org_id = $4 AND id = $5",
+                "UPDATE promotions SET name = $1, definition = $2, updated_at = $3 WHERE org_id = $4 AND id = $5 AND status = $6",
                 &[
                     promotion.name.as_str().into(),
                     definition.into(),
                     Utc::now().into(),
                     org_id.into(),
                     id.into(),
+                    status.as_str().into(),
                 ],
             )
             .await?;
@@ -162,7 +170,9 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         write_codes(&mut tx, org_id, id, promotion).await?;
-        bump_version(&mut tx, org_id).await?;
+        if status == Status::Live {
+            within_live_cap(&mut tx, org_id).await?;
+        }
         record_dyn(
             &mut tx,
             AuditEntry {
@@ -218,6 +228,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
+        bump_version(&mut tx, org_id).await?;
         let done = tx
             .execute(
                 "UPDATE promotions SET status = $1, updated_at = $2 WHERE org_id = $3 AND id = $4 AND status = $5",
@@ -233,7 +244,9 @@ impl Store {
         if done == 0 {
             return Err(StoreError::Conflict("status".into()));
         }
-        bump_version(&mut tx, org_id).await?;
+        if to == Status::Live {
+            within_live_cap(&mut tx, org_id).await?;
+        }
         record_dyn(
             &mut tx,
             AuditEntry {
@@ -419,6 +432,22 @@ impl Store {
     }
 }
 
+/// Refuses (`Conflict("live_cap")`) a write that leaves the org with more live promotions than
+/// its cap; the org's row is held by `bump_version`, so concurrent writes cannot both pass.
+async fn within_live_cap(tx: &mut DynTx, org_id: OrgId) -> StoreResult<()> {
+    let (live, cap): (i64, i64) = tx
+        .fetch_one(
+            "SELECT (SELECT COUNT(*) FROM promotions WHERE org_id = $1 AND status = 'live'), \
+             live_promotion_cap FROM orgs WHERE id = $1",
+            &[org_id.into()],
+        )
+        .await?;
+    if live > cap {
+        return Err(StoreError::Conflict("live_cap".into()));
+    }
+    Ok(())
+}
+
 /// Marks the org's promotions as changed (instances reload their cached live promotions).
 async fn bump_version(tx: &mut DynTx, org_id: OrgId) -> StoreResult<()> {
     tx.execute(
@@ -470,10 +499,20 @@ async fn write_codes(
             "INSERT INTO promotion_codes (org_id, code, promotion_id) VALUES ($1, $2, $3)",
             &[org_id.into(), code.as_str().into(), id.into()],
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            StoreError::Db(d) => StoreError::conflict_as(
+                d,
+                format!("codes: {code} already used in this organisation"),
+            ),
+            other => other,
+        })?;
     }
     Ok(())
 }
+
+/// Promotions counted by one statement (SQLite allows 500 terms in a compound SELECT).
+const USAGE_CHUNK: usize = 400;
 
 /// What to count of one promotion's uses: all uses inside the global window, and the
 /// customer's uses and discount inside theirs.
@@ -543,11 +582,12 @@ impl Store {
         &self,
         asks: &[UsageAsk],
     ) -> StoreResult<HashMap<PromotionId, Used>> {
-        if asks.is_empty() {
-            return Ok(HashMap::new());
+        let mut all = HashMap::new();
+        for chunk in asks.chunks(USAGE_CHUNK) {
+            let (sql, args) = usage_query(chunk);
+            all.extend(used_map(self.fetch_all_read(&sql, &args).await?));
         }
-        let (sql, args) = usage_query(asks);
-        Ok(used_map(self.fetch_all_read(&sql, &args).await?))
+        Ok(all)
     }
 }
 
@@ -556,11 +596,12 @@ pub async fn promotions_used_in(
     tx: &mut DynTx,
     asks: &[UsageAsk],
 ) -> StoreResult<HashMap<PromotionId, Used>> {
-    if asks.is_empty() {
-        return Ok(HashMap::new());
+    let mut all = HashMap::new();
+    for chunk in asks.chunks(USAGE_CHUNK) {
+        let (sql, args) = usage_query(chunk);
+        all.extend(used_map(tx.fetch_all(&sql, &args).await?));
     }
-    let (sql, args) = usage_query(asks);
-    Ok(used_map(tx.fetch_all(&sql, &args).await?))
+    Ok(all)
 }
 
 /// Takes the rows of the limited promotions a closing cart may use, in id order, so that two

@@ -250,6 +250,24 @@ async fn bad_carts_and_bad_promotions_are_refused_naming_the_field_and_change_no
         .post("/promotions", json!({"promotion": {"name": "x"}}))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    // A mistyped limit is refused by name, not taken as "no limit".
+    let mut typo = ten_off_over_2000(None);
+    typo["limits"] = json!({"globalUse": 100});
+    let (status, v) = api.post("/promotions", json!({"promotion": typo})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("globalUse"),
+        "{v}"
+    );
+    // Earned and reward promotions would never apply yet (no customer events): refused.
+    let mut earned = ten_off_over_2000(None);
+    earned["kind"] = json!({"type": "earned"});
+    let (status, v) = api.post("/promotions", json!({"promotion": earned})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["field"], "promotion.kind");
     let (_, list) = api.get("/promotions").await;
     assert_eq!(list["promotions"].as_array().unwrap().len(), 0);
     // An unknown code is rejected by name; nothing else changes.

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 /// engine assumes a valid promotion and stays bounded (never a negative or oversized
 /// discount) even for one that is not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct Promotion {
     /// Unique among the promotions given to one evaluation.
@@ -32,6 +33,7 @@ pub struct Promotion {
 
 /// How a promotion reaches a cart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
@@ -135,6 +137,7 @@ impl Weekdays {
 /// A time of day window in the org's time zone, minutes after midnight, start inclusive and
 /// end exclusive; a window whose end is before its start crosses midnight (22:00–02:00).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct TimeWindow {
     pub start: u16,
@@ -163,6 +166,7 @@ impl TimeWindow {
 /// Who and where may get the promotion. Every list that names something must match; an
 /// empty list allows everything.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct Eligibility {
     /// Store codes; with `zones`, a cart qualifies at a listed store OR in a listed zone.
@@ -193,6 +197,7 @@ impl Eligibility {
 
 /// When the promotion runs: from `starts` (inclusive) to `ends` (exclusive; `None` = open).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct Validity {
     pub starts: DateTime<Utc>,
@@ -227,6 +232,7 @@ impl Validity {
 /// One qualifying condition. Per the seed, cart amount, distinct item count and gift voucher
 /// are standalone only; the others combine with AND.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
@@ -276,6 +282,7 @@ impl Condition {
 
 /// What the benefit applies to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
@@ -297,6 +304,7 @@ pub enum Target {
 
 /// How much the benefit is worth, per application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
@@ -315,6 +323,7 @@ pub enum Value {
 
 /// "Apply benefit on each unit": the benefit repeats for every step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
@@ -329,6 +338,7 @@ pub enum Recurrence {
 
 /// The reward of a promotion whose conditions are met.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct Benefit {
     pub target: Target,
@@ -350,6 +360,7 @@ pub enum Stacking {
 /// reset windows and passes what is left in `Usage`. A per-customer limit needs a known
 /// customer.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct Limits {
     /// Most applications in one cart (no reset period, per the seed).
@@ -375,6 +386,7 @@ impl Limits {
 /// current reset windows. A use is one cart in which the promotion applied (whatever its
 /// number of applications). `None` = no limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct Remaining {
     pub uses: Option<i64>,

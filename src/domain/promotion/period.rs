@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// When a limit's counter starts again (seed: "Reset periods").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(
     tag = "type",
     rename_all = "camelCase",

@@ -109,6 +109,7 @@ impl LineKeys {
 /// Products described by SKU (a typed list or an uploaded CSV), brand, category and attribute
 /// values. An empty set describes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductSet {
     #[serde(default)]
@@ -218,6 +219,7 @@ impl ProductSet {
 /// Products a condition counts or a benefit rewards: lines matching `include` (everything when
 /// it is empty) and not matching `exclude`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductFilter {
     #[serde(default)]
@@ -259,6 +261,7 @@ impl ProductFilter {
 
 /// Which products receive an "over and above the condition" benefit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
