@@ -15,6 +15,7 @@ pub mod message;
 pub mod money;
 pub mod offer;
 pub mod org;
+pub mod products;
 pub mod promotion;
 pub mod redeem;
 pub mod redemption;

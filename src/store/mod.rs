@@ -23,6 +23,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod overview;
 pub mod performance;
+pub mod products;
 pub mod promotion_usage;
 pub mod promotions;
 pub mod redeem;

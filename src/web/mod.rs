@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod home;
 pub mod offers;
+pub mod promotions;
 
 use actix_web::web;
 
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
     admin::configure(cfg);
     offers::configure(cfg);
+    promotions::configure(cfg);
 }
 
 /// Whether the request came from htmx (then a partial is answered).

@@ -22,6 +22,10 @@ struct Fixture {
     resend_coupon: i64,
     /// A queued outbox message, to retry (REM-3).
     outbox_message: i64,
+    /// A live promotion each role may try to edit.
+    edit_promotion: i64,
+    /// A live promotion per role, for that role to pause.
+    pause_promotion: Vec<(Role, i64)>,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -100,7 +104,56 @@ async fn fixture(app: &TestApp) -> Fixture {
         claim_consumer,
         resend_coupon,
         outbox_message,
+        edit_promotion: promotion(app, org.id, "Matrix promotion").await,
+        pause_promotion: {
+            let mut per_role = Vec::new();
+            for role in Role::ALL {
+                let name = format!("Pause me {}", role.as_str());
+                per_role.push((role, promotion(app, org.id, &name).await));
+            }
+            per_role
+        },
     }
+}
+
+/// A live promotion named `name`: 10% off the whole cart, as `promotion_form` posts it.
+async fn promotion(app: &TestApp, org_id: OrgId, name: &str) -> i64 {
+    let rules = serde_json::json!({
+        "id": 0, "name": name, "kind": {"type": "automatic"},
+        "validity": {"starts": "2026-01-01T00:00:00Z"},
+        "benefit": {"target": {"type": "cart"}, "value": {"type": "percent", "basisPoints": 1000}},
+        "stacking": "stackable"
+    });
+    let rules: offerdesk::domain::promotion::Promotion = serde_json::from_value(rules).unwrap();
+    offerdesk::app::promotions::create(
+        &app.store,
+        org_id,
+        &rules,
+        offerdesk::domain::promotion::Status::Live,
+        &Actor::system("test"),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .get()
+}
+
+/// The promotion wizard's fields of "10% off the whole cart", all steps together.
+fn promotion_form(name: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let pairs: Vec<(String, String)> = [
+        ("name", name),
+        ("kind", "automatic"),
+        ("starts", "2026-01-01"),
+        ("target", "cart"),
+        ("value_type", "percent"),
+        ("value", "10"),
+        ("stacking", "stackable"),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    pairs
 }
 
 /// A coupon of `offer` issued to an email customer (resent any number of times) and a queued
@@ -310,6 +363,33 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
                 csv: format!("code,name\nVB-{up},Uploaded here\n"),
             },
         },
+        // The product catalogue and customers' tiers and segments (PRM-1): the form and
+        // both uploads post to their page's own URL.
+        Route {
+            path: "/products".into(),
+            allowed: ADMIN,
+            body: form(&[
+                ("sku", format!("P-{up}")),
+                ("name", "Product".into()),
+                ("price", "10".into()),
+            ]),
+        },
+        Route {
+            path: "/products".into(),
+            allowed: ADMIN,
+            body: Body::Upload {
+                kind: "",
+                csv: format!("sku,name,price,category,brand,attributes\nUP-{up},Uploaded,10,,,\n"),
+            },
+        },
+        Route {
+            path: "/customers/tags".into(),
+            allowed: ADMIN,
+            body: Body::Upload {
+                kind: "",
+                csv: format!("identifier_type,identifier,tiers,segments\nEXTERNAL_ID,{r},Gold,\n"),
+            },
+        },
         Route {
             path: "/admin/pocs".into(),
             allowed: ADMIN,
@@ -463,6 +543,48 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
             allowed: MARKETING,
             body: form(&[("consumer_id", f.claim_consumer.to_string())]),
         },
+        // Promotions: create (and walk the wizard) for marketing; edit for CSM; moves for
+        // marketing.
+        Route {
+            path: "/promotions/new/step/1".into(),
+            allowed: MARKETING,
+            body: Body::Form(promotion_form(&format!("Step {r}"), &[("nav", "next")])),
+        },
+        Route {
+            path: "/promotions/new/preview".into(),
+            allowed: MARKETING,
+            body: Body::Form(promotion_form(&format!("Preview {r}"), &[])),
+        },
+        Route {
+            path: "/promotions/new".into(),
+            allowed: MARKETING,
+            body: Body::Form(promotion_form(
+                &format!("Created by {r}"),
+                &[("status", "draft")],
+            )),
+        },
+        Route {
+            path: format!("/promotions/{}/edit/step/2", f.edit_promotion),
+            allowed: CSM,
+            body: Body::Form(promotion_form("Matrix promotion", &[("nav", "next")])),
+        },
+        Route {
+            path: format!("/promotions/{}/edit", f.edit_promotion),
+            allowed: CSM,
+            body: Body::Form(promotion_form(&format!("Edited by {r}"), &[])),
+        },
+        Route {
+            path: format!(
+                "/promotions/{}/status",
+                f.pause_promotion
+                    .iter()
+                    .find(|(owner, _)| *owner == role)
+                    .map(|(_, id)| *id)
+                    .unwrap()
+            ),
+            allowed: MARKETING,
+            body: form(&[("to", "paused".into())]),
+        },
         Route {
             path: "/account/password".into(),
             allowed: EVERYONE,
@@ -482,6 +604,10 @@ fn allowed_status(path: &str) -> StatusCode {
         "/admin/api-keys" => StatusCode::OK,
         // The edit preview and "back to editing" answer a page, saving nothing.
         p if p.ends_with("/edit/preview") || p.ends_with("/edit/back") => StatusCode::OK,
+        // A promotion wizard step and its preview answer the next page, saving nothing.
+        p if p.starts_with("/promotions/") && (p.contains("/step/") || p.ends_with("/preview")) => {
+            StatusCode::OK
+        }
         _ => StatusCode::SEE_OTHER,
     }
 }
@@ -587,6 +713,8 @@ async fn admin_pages_are_for_admins_and_the_rest_is_readable_by_all() {
             "/",
             "/admin/structure",
             "/admin/catalog",
+            "/products",
+            "/customers/tags",
             "/admin/pocs",
             "/admin/consumers",
             "/account",
@@ -609,5 +737,60 @@ async fn admin_pages_are_for_admins_and_the_rest_is_readable_by_all() {
         );
         let nav = b.get("/").await.body;
         assert_eq!(nav.contains("href=\"/admin/users\""), role == Role::Admin);
+    }
+}
+
+#[tokio::test]
+async fn promotion_pages_answer_each_role_as_the_role_table_says() {
+    let app = spawn_app().await;
+    app.create_org_admin("Acme").await;
+    let org = app.org_id("Acme").await;
+    let id = promotion(&app, org, "Readable").await;
+    // (path, the roles that may open it), written out from the role table.
+    let pages: [(String, &[Role]); 4] = [
+        ("/promotions".into(), EVERYONE),
+        (format!("/promotions/{id}"), EVERYONE),
+        ("/promotions/new".into(), MARKETING),
+        (format!("/promotions/{id}/edit"), CSM),
+    ];
+    for role in Role::ALL {
+        let email = if role == Role::Admin {
+            "admin@acme.example.com".to_string()
+        } else {
+            app.create_user("Acme", role).await
+        };
+        let b = app.signed_in(&email).await;
+        for (path, allowed) in &pages {
+            let expected = if allowed.contains(&role) {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(
+                b.get(path).await.status,
+                expected,
+                "{} GET {path}",
+                role.as_str()
+            );
+        }
+        // The buttons are offered to those who may use them.
+        let list = b.get("/promotions").await.body;
+        assert_eq!(
+            list.contains("id=\"new-promotion\""),
+            MARKETING.contains(&role),
+            "{}",
+            role.as_str()
+        );
+        let page = b.get(&format!("/promotions/{id}")).await.body;
+        assert_eq!(
+            page.contains("id=\"move-paused\""),
+            MARKETING.contains(&role)
+        );
+        assert_eq!(page.contains("id=\"edit-promotion\""), CSM.contains(&role));
+        let nav = b.get("/").await.body;
+        assert!(
+            nav.contains("href=\"/promotions\""),
+            "every role sees the link"
+        );
     }
 }

@@ -5,9 +5,11 @@ pub mod api_keys;
 pub mod audit;
 pub mod catalog;
 pub mod consumers;
+pub mod customer_tags;
 pub mod org;
 pub mod outbox;
 pub mod pocs;
+pub mod products;
 pub mod structure;
 pub mod users;
 
@@ -43,6 +45,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/brands", web::post().to(catalog::create_brand))
         // The upload's former address, kept for old pages and scripts.
         .route("/admin/catalog/upload", web::post().to(catalog::upload))
+        .route("/products", web::get().to(products::show))
+        // Both of the page's forms post to its own URL, so a refused one is shown there: the
+        // CSV upload (multipart) and the add/edit form.
+        .route(
+            "/products",
+            web::post().guard(products::Multipart).to(products::upload),
+        )
+        .route("/products", web::post().to(products::save))
+        .route("/products/template.csv", web::get().to(products::template))
+        .route("/customers/tags", web::get().to(customer_tags::show))
+        .route("/customers/tags", web::post().to(customer_tags::upload))
+        .route(
+            "/customers/tags/template.csv",
+            web::get().to(customer_tags::template),
+        )
         .route("/admin/pocs", web::get().to(pocs::list))
         .route("/admin/pocs", web::post().to(pocs::create))
         .route("/admin/pocs/{id}", web::get().to(pocs::detail))

@@ -1,4 +1,4 @@
-//! Org settings: name, currency, time zone (ORG-1).
+//! Org settings: name, currency, time zone (ORG-1), and the cap of live promotions (PRM-1).
 
 use super::FormErrors;
 use crate::domain::org::{CURRENCIES, OrgSettings};
@@ -21,6 +21,21 @@ pub struct OrgForm {
     currency: String,
     #[serde(default)]
     time_zone: String,
+    /// "Live promotions at most"; a form without it keeps the current cap.
+    #[serde(default)]
+    live_promotion_cap: Option<String>,
+}
+
+/// The range of the org's cap of live promotions.
+const LIVE_CAP_RANGE: std::ops::RangeInclusive<i64> = 1..=10_000;
+
+/// The cap as typed: a whole number from 1 to 10,000.
+fn parse_live_cap(raw: &str) -> Result<i64, String> {
+    let digits: String = raw.trim().chars().filter(|c| *c != ',').collect();
+    match digits.parse::<i64>() {
+        Ok(n) if LIVE_CAP_RANGE.contains(&n) => Ok(n),
+        _ => Err("must be a whole number from 1 to 10,000".into()),
+    }
 }
 
 #[derive(Template)]
@@ -50,6 +65,7 @@ async fn page(
         name: org.name,
         currency: org.currency.code().to_string(),
         time_zone: org.time_zone.name().to_string(),
+        live_promotion_cap: Some(org.live_promotion_cap.to_string()),
     });
     Ok(OrgPage {
         chrome: Chrome::new(user, session, "org"),
@@ -84,19 +100,41 @@ pub async fn update(
     CsrfForm(form): CsrfForm<OrgForm>,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOrg)?;
-    let errors = match OrgSettings::parse(&form.name, &form.currency, &form.time_zone) {
-        Ok(settings) => match state
+    let cap = form
+        .live_promotion_cap
+        .as_deref()
+        .map(parse_live_cap)
+        .transpose();
+    let errors = match (
+        OrgSettings::parse(&form.name, &form.currency, &form.time_zone),
+        cap,
+    ) {
+        (Ok(settings), Ok(cap)) => match state
             .store
             .update_org_settings(user.org_id, &settings, &user.actor())
             .await
         {
             Ok(()) => {
+                if let Some(cap) = cap
+                    && cap != state.store.get_org(user.org_id).await?.live_promotion_cap
+                {
+                    state
+                        .store
+                        .set_live_promotion_cap(user.org_id, cap, &user.actor())
+                        .await?;
+                }
                 Chrome::flash(&session, "Organisation settings saved.");
                 return Ok(see_other("/admin/org"));
             }
             Err(e) => super::conflict_to_field(e, "name")?,
         },
-        Err(errors) => errors,
+        (parsed, cap) => {
+            let mut errors = parsed.err().unwrap_or_default();
+            if let Err(message) = cap {
+                errors.push("live_promotion_cap", message);
+            }
+            errors
+        }
     };
     let p = page(
         &state,
