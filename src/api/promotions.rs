@@ -303,9 +303,10 @@ pub async fn put_products(
             ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", bad.join("; "))
         });
     }
+    let actor = Actor::system(&format!("API key {}", client.key.name));
     state
         .store
-        .upsert_products(client.key.org_id, &rows)
+        .upsert_products(client.key.org_id, &rows, &actor)
         .await?;
     Ok(HttpResponse::Ok().json(Written {
         written: rows.len(),

@@ -311,7 +311,12 @@ impl Store {
     }
 
     /// Adds products to the catalogue or replaces them by SKU.
-    pub async fn upsert_products(&self, org_id: OrgId, products: &[NewProduct]) -> StoreResult<()> {
+    pub async fn upsert_products(
+        &self,
+        org_id: OrgId,
+        products: &[NewProduct],
+        actor: &Actor,
+    ) -> StoreResult<()> {
         let now = Utc::now();
         let mut tx = self.begin().await?;
         for p in products {
@@ -336,6 +341,19 @@ impl Store {
             )
             .await?;
         }
+        record_dyn(
+            &mut tx,
+            AuditEntry {
+                org_id,
+                actor,
+                action: "products.written",
+                entity_type: "product",
+                entity_id: None,
+                summary: format!("Wrote {} products to the catalogue", products.len()),
+                details: None,
+            },
+        )
+        .await?;
         tx.commit().await
     }
 

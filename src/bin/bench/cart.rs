@@ -251,7 +251,7 @@ pub async fn bench_cart(
             attributes: Default::default(),
         })
         .collect();
-    store.upsert_products(org, &catalogue).await?;
+    store.upsert_products(org, &catalogue, &actor).await?;
     for i in 0..promotions {
         let p = promotion(i);
         if let Err(r) =
