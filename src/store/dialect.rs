@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | row locks | none: one writer connection, `BEGIN IMMEDIATE`, orders writers | `FOR UPDATE`, `FOR NO KEY UPDATE`, `FOR UPDATE SKIP LOCKED` |
 //! | bulk issues | nothing to set | plans made for the tables as they grow, no bitmap scans |
-//! | redemptions in flight | 8 at once (more only add thread switching) | unbounded (the pool) |
+//! | redemptions in flight | 64 at once, their single-statement writes grouped into one transaction (`group_commit`) | unbounded (the pool) |
 //! | bulk code writes | sorted multi-row `INSERT` | `COPY` (`store::coupons::CodeWriter`), then `ANALYZE` |
 
 use super::dyntx::DynTx;
@@ -50,8 +50,10 @@ pub struct Sqlite;
 /// PostgreSQL: a pool of connections, Read Committed, locks in statements.
 pub struct Postgres;
 
-/// Redemptions in flight at once on SQLite (measured: 64 in flight redeem ~20% slower than 8).
-static SQLITE_REDEEMS: Semaphore = Semaphore::const_new(8);
+/// Redemptions in flight at once on SQLite. With group commit, more in flight make larger
+/// groups: bench redeem C=64, 8 → 32 → 64 in flight: 7,030 → 10,000 → 12,770 redeems/s.
+/// (Before group commit 64 were ~20% slower than 8.)
+static SQLITE_REDEEMS: Semaphore = Semaphore::const_new(64);
 
 impl Dialect for Sqlite {
     fn name(&self) -> &'static str {
@@ -117,7 +119,7 @@ impl Store {
         }
     }
 
-    /// A turn to write a redemption (SQLite: at most 8 in flight).
+    /// A turn to write a redemption (SQLite: at most 64 in flight).
     pub async fn redeem_turn(&self) -> Option<SemaphorePermit<'static>> {
         match self.dialect().redeem_slots() {
             Some(slots) => slots.acquire().await.ok(),
@@ -154,7 +156,7 @@ mod tests {
         assert_eq!(Postgres.growing_tables().len(), 2);
         assert_eq!(
             Sqlite.redeem_slots().map(|s| s.available_permits()),
-            Some(8)
+            Some(64)
         );
         assert!(Postgres.redeem_slots().is_none());
         // The id range is a hint for PostgreSQL only (it misleads SQLite's planner).

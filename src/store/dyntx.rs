@@ -200,6 +200,16 @@ impl Store {
         })
     }
 
+    /// Runs one write statement that needs no transaction of its own: on SQLite with the
+    /// others arriving at the same time, in one transaction (`group_commit`), answered after it
+    /// commits; on PostgreSQL on its own.
+    pub async fn execute_grouped(&self, sql: &'static str, args: Vec<Arg>) -> StoreResult<u64> {
+        match &self.backend {
+            Backend::Sqlite { group, .. } => group.execute(sql, args).await,
+            Backend::Postgres(_) => self.execute_autocommit(sql, &args).await,
+        }
+    }
+
     /// Runs one write statement on its own (the database makes it a transaction of its own).
     pub async fn execute_autocommit(&self, sql: &str, args: &[Arg]) -> StoreResult<u64> {
         Ok(run!(&self.backend,

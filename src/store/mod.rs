@@ -14,6 +14,7 @@ pub mod decode;
 pub mod details;
 pub mod dialect;
 pub mod dyntx;
+pub mod group_commit;
 pub mod instances;
 pub mod issue;
 pub mod jobs;
@@ -93,6 +94,8 @@ pub enum Backend {
         write: SqlitePool,
         /// Held while any clone of the store lives; the checkpointer stops when it is gone.
         _checkpoints: Arc<()>,
+        /// Single-statement writes that arrive together share a transaction.
+        group: group_commit::GroupCommit,
     },
     Postgres(PgPool),
 }
@@ -182,10 +185,12 @@ impl Store {
             let checkpointer =
                 <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options).await?;
             tokio::spawn(checkpoints(checkpointer, Arc::downgrade(&alive)));
+            let group = group_commit::GroupCommit::start(write.clone());
             Backend::Sqlite {
                 read,
                 write,
                 _checkpoints: alive,
+                group,
             }
         } else {
             return Err(StoreError::Db(sqlx::Error::Configuration(

@@ -188,7 +188,7 @@ impl Store {
             if simple {
                 let (sql, args) = redemption_insert(req, loaded, o, loaded.customer_id, now);
                 return self
-                    .execute_autocommit(sql, &args)
+                    .execute_grouped(sql, args)
                     .await
                     .map(|_| ())
                     .map_err(|e| coupon_conflict(e, &o.code));
