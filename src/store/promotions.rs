@@ -529,8 +529,9 @@ async fn write_codes(
     Ok(())
 }
 
-/// Promotions counted by one statement (SQLite allows 500 terms in a compound SELECT).
-const USAGE_CHUNK: usize = 400;
+/// Promotions counted by one statement (SQLite allows 500 terms in a compound SELECT; the
+/// statement is padded to a power of two).
+const USAGE_CHUNK: usize = 256;
 
 /// What to count of one promotion's uses: all uses inside the global window, and the
 /// customer's uses and discount inside theirs.
@@ -545,8 +546,22 @@ pub struct UsageAsk {
 /// index range of `promotion_uses`).
 fn usage_query(asks: &[UsageAsk]) -> (String, Vec<Arg>) {
     let far = DateTime::<Utc>::UNIX_EPOCH;
-    let mut args = Vec::with_capacity(asks.len() * 6);
-    let branches: Vec<String> = asks
+    // Padded to a power of two with asks that match nothing (promotion 0), so that the
+    // statement's text takes a handful of shapes the connections' statement caches keep,
+    // instead of a new one (parsed and planned again) for every count.
+    let nothing = UsageAsk {
+        promotion: PromotionId(0),
+        global: None,
+        customer: None,
+    };
+    let padded: Vec<UsageAsk> = asks
+        .iter()
+        .copied()
+        .chain(std::iter::repeat(nothing))
+        .take(asks.len().next_power_of_two())
+        .collect();
+    let mut args = Vec::with_capacity(padded.len() * 6);
+    let branches: Vec<String> = padded
         .iter()
         .enumerate()
         .map(|(i, a)| {
