@@ -174,7 +174,7 @@ impl PromotionCache {
 /// What an evaluation needs of the org.
 struct OrgFacts {
     tz: Tz,
-    digits: u32,
+    currency: crate::domain::org::Currency,
 }
 
 /// Everything about the cart that does not change between its evaluations.
@@ -215,7 +215,7 @@ async fn prepare(
     let org = store.get_org(input.org_id).await?;
     let facts = OrgFacts {
         tz: org.time_zone.0,
-        digits: org.currency.minor_digits(),
+        currency: org.currency,
     };
     // Lines that do not say their category, brand or attributes get them from the catalogue.
     let unknown: Vec<&str> = input
@@ -782,6 +782,10 @@ fn answer(
     eval: &Evaluation,
     coupons: Vec<CouponResult>,
 ) -> CartAnswer {
+    // Amounts in words with the org's currency ("add ₹200 more to the cart").
+    let money = |m: i64| {
+        crate::domain::money::format_amount(m, p.org.currency.code(), p.org.currency.minor_digits())
+    };
     let mut line_discounts = eval.lines.clone();
     let mut applied: Vec<AppliedOut> = eval
         .applied
@@ -812,7 +816,7 @@ fn answer(
         .map(|r| RejectedOut {
             code: r.code.clone(),
             reason: r.reason.code().to_string(),
-            message: r.reason.words(p.org.digits),
+            message: r.reason.words_in(&money),
         })
         .collect();
     let mut scratch = Vec::new();
@@ -887,7 +891,7 @@ fn answer(
                     "{} for {}",
                     h.needs
                         .iter()
-                        .map(|n| n.words(p.org.digits))
+                        .map(|n| n.words_in(&money))
                         .collect::<Vec<_>>()
                         .join(" and "),
                     h.name

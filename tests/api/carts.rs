@@ -198,7 +198,7 @@ async fn a_cart_just_short_of_a_threshold_is_told_what_to_add() {
     assert_eq!(open["discount"], 0);
     let hint = open["hints"][0]["message"].as_str().unwrap_or_default();
     assert!(
-        hint.contains("add 200.00 more") && hint.contains("Ten off over 2000"),
+        hint.contains("add ₹200 more") && hint.contains("Ten off over 2000"),
         "{open}"
     );
 }

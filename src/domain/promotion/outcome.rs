@@ -320,18 +320,20 @@ impl Reason {
 impl Need {
     /// What a person reads ("add 200.00 more to the cart"), amounts plain with `digits`.
     pub fn words(&self, digits: u32) -> String {
+        self.words_in(&|m| plain_amount(m, digits))
+    }
+
+    /// What a person reads, amounts written by `money` (e.g. "add ₹200 more to the cart").
+    pub fn words_in(&self, money: &dyn Fn(i64) -> String) -> String {
         match self {
-            Need::AddAmount { missing } => {
-                format!("add {} more to the cart", plain_amount(*missing, digits))
-            }
+            Need::AddAmount { missing } => format!("add {} more to the cart", money(*missing)),
             Need::AddItems { missing } => format!(
                 "add {} to the cart",
                 units(*missing, "more product", "more different products")
             ),
-            Need::AddProductAmount { missing, .. } => format!(
-                "add {} more of the promotion's products",
-                plain_amount(*missing, digits)
-            ),
+            Need::AddProductAmount { missing, .. } => {
+                format!("add {} more of the promotion's products", money(*missing))
+            }
             Need::AddProductQuantity { missing, .. } => format!(
                 "add {} of the promotion's products",
                 units(*missing, "more unit", "more units")
