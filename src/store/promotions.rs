@@ -167,12 +167,10 @@ impl Store {
             )
             .await?;
         if done == 0 {
-            return Err(StoreError::NotFound);
+            // Gone, or its status moved since the caller read it (it may have gone live).
+            return Err(StoreError::Conflict("status".into()));
         }
         write_codes(&mut tx, org_id, id, promotion).await?;
-        if status == Status::Live {
-            within_live_cap(&mut tx, org_id).await?;
-        }
         record_dyn(
             &mut tx,
             AuditEntry {

@@ -374,6 +374,20 @@ async fn a_live_promotions_limits_cannot_be_edited_the_cap_holds_and_codes_stay_
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["error"]["code"], "code_taken");
+    // A cap lowered below the live count stops new ones going live, not edits of live ones.
+    app.store
+        .set_live_promotion_cap(org, 1, &offerdesk::domain::user::Actor::system("test"))
+        .await
+        .unwrap();
+    let mut renamed = ten_off_over_2000(Some(100));
+    renamed["name"] = json!("Ten off, renamed again");
+    let (status, v) = api
+        .put(
+            &format!("/promotions/{promo}"),
+            json!({"promotion": renamed}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
 }
 
 #[tokio::test]
