@@ -24,7 +24,8 @@ fn upload_args(
 }
 
 /// Inserts codes of an offer, each `(code, customer)` issued to its customer when it has one;
-/// a code already in the org is skipped. The rows written: (id, code, customer).
+/// a code already in the org — a coupon's or a cart promotion's — is skipped. The rows
+/// written: (id, code, customer).
 pub async fn insert_codes(
     tx: &mut DynTx,
     org_id: OrgId,
@@ -34,6 +35,27 @@ pub async fn insert_codes(
     valid_till: Option<NaiveDate>,
     rows: &[(&str, Option<CustomerId>)],
 ) -> StoreResult<Vec<(i64, String, Option<CustomerId>)>> {
+    let mut look: Vec<Arg> = vec![org_id.into()];
+    look.extend(rows.iter().map(|(code, _)| Arg::from(*code)));
+    let promotion_codes: Vec<(String,)> = if rows.is_empty() {
+        Vec::new()
+    } else {
+        tx.fetch_all(
+            &format!(
+                "SELECT code FROM promotion_codes WHERE org_id = $1 AND code IN ({})",
+                super::dyntx::placeholders(2, rows.len())
+            ),
+            &look,
+        )
+        .await?
+    };
+    let rows: Vec<&(&str, Option<CustomerId>)> = rows
+        .iter()
+        .filter(|(code, _)| !promotion_codes.iter().any(|p| p.0 == *code))
+        .collect();
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut args = upload_args(org_id, offer_id, source, now, valid_till);
     let mut tuples = Vec::with_capacity(rows.len());
     for (i, (code, customer)) in rows.iter().enumerate() {

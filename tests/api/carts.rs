@@ -374,6 +374,33 @@ async fn a_live_promotions_limits_cannot_be_edited_the_cap_holds_and_codes_stay_
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["error"]["code"], "code_taken");
+    // …and coupons cannot take it afterwards: not as a common code, not in an upload.
+    let (status, v) = api
+        .post(
+            "/coupon/series",
+            json!({"name": "Ten", "discountType": "ABS", "discountValue": 1000,
+                   "codeType": "COMMON", "commonCode": "tenoff", "anyUser": true,
+                   "validTill": "2027-12-31"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    let vendor = api
+        .series(
+            json!({"name": "Vendor", "discountType": "ABS", "discountValue": 500,
+            "codeType": "UPLOAD", "validTill": "2027-12-31"}),
+        )
+        .await;
+    let (status, v) = api
+        .post(
+            "/coupon/upload",
+            json!({"seriesId": vendor, "codes": [{"code": "TENOFF"}, {"code": "VND-9"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["error"].as_str().unwrap_or("").contains("TENOFF"),
+        "the promotion's code is named: {v}"
+    );
     // A cap lowered below the live count stops new ones going live, not edits of live ones.
     app.store
         .set_live_promotion_cap(org, 1, &offerdesk::domain::user::Actor::system("test"))

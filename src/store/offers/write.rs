@@ -309,6 +309,16 @@ async fn write_code_rows(
 ) -> StoreResult<()> {
     match &rules.generation {
         Generation::Common { code } => {
+            // A cart promotion's code is taken too: a till entering it must mean one thing.
+            let promotion: Option<(i64,)> = tx
+                .fetch_optional(
+                    "SELECT promotion_id FROM promotion_codes WHERE org_id = $1 AND code = $2",
+                    &[org_id.into(), code.as_str().into()],
+                )
+                .await?;
+            if promotion.is_some() {
+                return Err(StoreError::Conflict("common_code".into()));
+            }
             let moved = tx
                 .execute(
                     "UPDATE coupons SET code = $1 WHERE org_id = $2 AND offer_id = $3",
