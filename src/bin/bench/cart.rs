@@ -13,7 +13,7 @@ use offerdesk::domain::promotion::{
 };
 use offerdesk::domain::user::Actor;
 use offerdesk::store::Store;
-use offerdesk::store::promotions::NewProduct;
+use offerdesk::store::catalogue::NewProduct;
 use std::sync::Arc;
 use std::time::Instant;
 

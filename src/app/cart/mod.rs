@@ -1,0 +1,379 @@
+//! The cart use case (PRM-1): what a till's cart gets from the live promotions and the coupons
+//! it names (`open`, no side effect), closing it exactly once per cart id (`closed`: coupon
+//! redemptions and promotion uses recorded, limits held under concurrency), and cancelling a
+//! closed cart (`cancelled`: all of it reversed).
+//!
+//! Order of application: promotions first (`domain::promotion::evaluate`), then coupons on
+//! what the promotions left of the bill, in the order the codes were given; a coupon's discount
+//! is spread over the lines in proportion to what is left of each (`spread`), so every line's
+//! discount is the sum of its promotions' and coupons' parts and never more than the line.
+
+use crate::app::redeem::OfferCache;
+use crate::domain::coupon::normalise_code;
+use crate::domain::ids::{CustomerId, OrgId, PromotionId};
+use crate::domain::issue::CustomerRef;
+use crate::domain::promotion::{
+    Cart, CartLine, Customer, Evaluation, Promotion, Reason, Remaining, Usage, Used, evaluate,
+    spread,
+};
+use crate::domain::redemption::{LineInput, RedeemRequest, Redeemed};
+use crate::store::promotion_limits::UsageAsk;
+use crate::store::{Store, StoreError, StoreResult, carts, promotion_limits};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+mod answer;
+mod coupons;
+mod limits;
+
+use answer::answer;
+pub use answer::{AnswerLine, AppliedOut, CartAnswer, HintOut, RejectedOut};
+use coupons::{redeem_coupons, validate_coupons};
+pub use limits::PromotionCache;
+use limits::{ask, candidates, remaining, usage_for};
+
+/// What the till asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CartState {
+    Open,
+    Closed,
+    Cancelled,
+}
+
+impl CartState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CartState::Open => "open",
+            CartState::Closed => "closed",
+            CartState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A cart as the API parsed it.
+#[derive(Debug, Clone)]
+pub struct CartInput {
+    pub org_id: OrgId,
+    pub cart_id: String,
+    pub state: CartState,
+    pub store_code: Option<String>,
+    pub till_code: Option<String>,
+    pub customer: Option<CustomerRef>,
+    pub payment_mode: Option<String>,
+    pub gift_vouchers: Vec<String>,
+    pub codes: Vec<String>,
+    pub lines: Vec<CartLine>,
+    pub api_key_id: Option<i64>,
+    pub consumer_id: Option<i64>,
+}
+
+/// Why a cart call was refused as a whole.
+#[derive(Debug)]
+pub enum CartError {
+    /// The cart was cancelled; it cannot be closed again.
+    Cancelled,
+    Store(StoreError),
+}
+
+impl From<StoreError> for CartError {
+    fn from(e: StoreError) -> Self {
+        CartError::Store(e)
+    }
+}
+
+/// What an evaluation needs of the org.
+pub(super) struct OrgFacts {
+    tz: Tz,
+    currency: crate::domain::org::Currency,
+}
+
+/// Everything about the cart that does not change between its evaluations.
+pub(super) struct Prepared {
+    cart: Cart,
+    customer: Option<CustomerId>,
+    promotions: Arc<Vec<Promotion>>,
+    org: OrgFacts,
+}
+
+/// Answers a cart call.
+#[tracing::instrument(name = "app.cart", skip_all, fields(org = input.org_id.get(), state = input.state.as_str()))]
+pub async fn cart(
+    store: &Store,
+    offers: &OfferCache,
+    cache: &PromotionCache,
+    input: &CartInput,
+) -> Result<CartAnswer, CartError> {
+    match input.state {
+        CartState::Open => {
+            let now = Utc::now();
+            let p = prepare(store, cache, input, now).await?;
+            let (_, eval) = usage_for(store, &p, now).await?;
+            let coupons = validate_coupons(store, offers, input, &p, &eval).await?;
+            Ok(answer(input, &p, &eval, coupons))
+        }
+        CartState::Closed => close(store, offers, cache, input).await,
+        CartState::Cancelled => cancel(store, input).await,
+    }
+}
+
+pub(super) async fn prepare(
+    store: &Store,
+    cache: &PromotionCache,
+    input: &CartInput,
+    now: DateTime<Utc>,
+) -> StoreResult<Prepared> {
+    let org = store.get_org(input.org_id).await?;
+    let facts = OrgFacts {
+        tz: org.time_zone.0,
+        currency: org.currency,
+    };
+    // Lines that do not say their category, brand or attributes get them from the catalogue.
+    let unknown: Vec<&str> = input
+        .lines
+        .iter()
+        .filter(|l| l.category.is_none() || l.brand.is_none() || l.attributes.is_empty())
+        .map(|l| l.sku.as_str())
+        .collect();
+    let known = store.products_by_sku(input.org_id, &unknown).await?;
+    let lines = input
+        .lines
+        .iter()
+        .map(|l| {
+            let mut line = l.clone();
+            if let Some(p) = known.get(&l.sku) {
+                line.category = line.category.or_else(|| p.category.clone());
+                line.brand = line.brand.or_else(|| p.brand.clone());
+                if line.attributes.is_empty() {
+                    line.attributes = p.attribute_map();
+                }
+            }
+            line
+        })
+        .collect();
+    let (customer_id, customer) = match &input.customer {
+        None => (None, None),
+        Some(c) => match store.cart_customer(input.org_id, c).await? {
+            Some((id, tiers, segments)) => (
+                Some(id),
+                Some(Customer {
+                    tiers,
+                    segments,
+                    held: Vec::new(),
+                }),
+            ),
+            // Named but new: no tags, no uses yet.
+            None => (None, Some(Customer::default())),
+        },
+    };
+    let zone = match &input.store_code {
+        Some(s) => store.store_zone(input.org_id, s).await?,
+        None => None,
+    };
+    Ok(Prepared {
+        cart: Cart {
+            lines,
+            store: input.store_code.clone(),
+            zone,
+            payment_mode: input.payment_mode.clone(),
+            gift_vouchers: input.gift_vouchers.clone(),
+            codes: input.codes.clone(),
+            customer,
+            at: now,
+        },
+        customer: customer_id,
+        promotions: cache
+            .live(store, input.org_id, org.promotions_version)
+            .await?,
+        org: facts,
+    })
+}
+
+/// Closes a cart: coupons redeemed, then, in one transaction holding the limited promotions'
+/// rows, the uses counted again, the cart evaluated on them, its uses and answer written.
+async fn close(
+    store: &Store,
+    offers: &OfferCache,
+    cache: &PromotionCache,
+    input: &CartInput,
+) -> Result<CartAnswer, CartError> {
+    if let Some(done) = store.get_cart(input.org_id, &input.cart_id).await? {
+        return replay(done);
+    }
+    let now = Utc::now();
+    let mut p = prepare(store, cache, input, now).await?;
+    let (_, first) = usage_for(store, &p, now).await?;
+    let coupons = redeem_coupons(store, offers, input, &p, &first).await?;
+    let limited: Vec<&Promotion> = candidates(&first, &p.promotions).collect();
+    let mut tx = store.begin().await?;
+    promotion_limits::lock_promotions(
+        &mut tx,
+        &limited
+            .iter()
+            .map(|q| PromotionId(q.id))
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    if let Some(done) = carts::cart_in(&mut tx, input.org_id, &input.cart_id).await? {
+        drop(tx);
+        return replay_or_undo(store, input, done).await;
+    }
+    // A customer seen for the first time is recorded now, so that their uses count against
+    // per-customer limits from this cart on.
+    if p.customer.is_none()
+        && let Some(c) = &input.customer
+    {
+        let ids = crate::store::customers::customer_ids(
+            &mut tx,
+            input.org_id,
+            std::slice::from_ref(c),
+            now,
+        )
+        .await?;
+        p.customer = ids.get(c).copied();
+    }
+    let asks: Vec<UsageAsk> = limited
+        .iter()
+        .map(|q| ask(q, p.customer, now, p.org.tz))
+        .collect();
+    let used = promotion_limits::promotions_used_in(&mut tx, &asks).await?;
+    let mut usage = Usage::new();
+    remaining(&mut usage, &limited, &used);
+    let eval = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
+    let mut answer = answer(input, &p, &eval, coupons);
+    answer.dropped = first
+        .applied
+        .iter()
+        .filter(|a| !eval.applied.iter().any(|b| b.promotion == a.promotion))
+        .filter(|a| {
+            !eval
+                .rejected
+                .iter()
+                .any(|r| r.promotion == Some(a.promotion))
+        })
+        .map(|a| RejectedOut {
+            code: a.code.clone().unwrap_or_else(|| a.name.clone()),
+            reason: "limit_reached".into(),
+            message: format!("{} reached its limit while the cart was closing", a.name),
+        })
+        .collect();
+    let stored = serde_json::to_string(&answer)
+        .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?;
+    // The cart row first: a concurrent close of the same cart stops here (and answers the
+    // first result) instead of failing on the uses' unique index.
+    if !carts::insert_closed(
+        &mut tx,
+        input.org_id,
+        &input.cart_id,
+        p.customer,
+        &stored,
+        now,
+    )
+    .await?
+    {
+        drop(tx);
+        let done = store
+            .get_cart(input.org_id, &input.cart_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        return replay_or_undo(store, input, done).await;
+    }
+    for a in &eval.applied {
+        carts::insert_use(
+            &mut tx,
+            input.org_id,
+            PromotionId(a.promotion),
+            &input.cart_id,
+            p.customer,
+            a.discount,
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(answer)
+}
+
+/// The first close's answer; or, when the cart was cancelled while this close redeemed its
+/// coupons, those coupons reversed and the cancellation answered.
+async fn replay_or_undo(
+    store: &Store,
+    input: &CartInput,
+    done: carts::CartRow,
+) -> Result<CartAnswer, CartError> {
+    if done.state == carts::CartStatus::Cancelled {
+        reverse_coupons(store, input).await?;
+    }
+    replay(done)
+}
+
+fn replay(done: carts::CartRow) -> Result<CartAnswer, CartError> {
+    if done.state == carts::CartStatus::Cancelled {
+        return Err(CartError::Cancelled);
+    }
+    let mut answer: CartAnswer = serde_json::from_str(&done.result)
+        .map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))?;
+    answer.replayed = true;
+    Ok(answer)
+}
+
+/// Cancels a cart: a closed one has its promotion uses and coupon redemptions reversed and
+/// answers its close with state `cancelled`; an open one is recorded as cancelled so it cannot
+/// be closed later.
+async fn cancel(store: &Store, input: &CartInput) -> Result<CartAnswer, CartError> {
+    let now = Utc::now();
+    let mut tx = store.begin().await?;
+    let existing = carts::cart_in(&mut tx, input.org_id, &input.cart_id).await?;
+    let stored = match existing {
+        Some(row) if row.state == carts::CartStatus::Cancelled => row.result,
+        Some(row) => {
+            carts::cancel_closed(&mut tx, input.org_id, &input.cart_id, now).await?;
+            row.result
+        }
+        None => {
+            let empty = CartAnswer {
+                cart_id: input.cart_id.clone(),
+                state: "cancelled".into(),
+                subtotal: input
+                    .lines
+                    .iter()
+                    .fold(0i64, |t, l| t.saturating_add(l.amount())),
+                discount: 0,
+                total: input
+                    .lines
+                    .iter()
+                    .fold(0i64, |t, l| t.saturating_add(l.amount())),
+                lines: Vec::new(),
+                applied: Vec::new(),
+                rejected: Vec::new(),
+                hints: Vec::new(),
+                dropped: Vec::new(),
+                replayed: false,
+            };
+            let json = serde_json::to_string(&empty)
+                .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?;
+            carts::insert_closed(&mut tx, input.org_id, &input.cart_id, None, &json, now).await?;
+            carts::cancel_closed(&mut tx, input.org_id, &input.cart_id, now).await?;
+            json
+        }
+    };
+    tx.commit().await?;
+    reverse_coupons(store, input).await?;
+    let mut answer: CartAnswer = serde_json::from_str(&stored)
+        .map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))?;
+    answer.state = "cancelled".into();
+    answer.replayed = false;
+    Ok(answer)
+}
+
+/// Reverses the coupons redeemed under the cart id (their transaction number); a cart without
+/// coupons has none. Another error fails the call: the till retries, and the retry reverses
+/// what is left (reversal is idempotent).
+async fn reverse_coupons(store: &Store, input: &CartInput) -> StoreResult<()> {
+    match crate::app::redeem::reverse(store, input.org_id, &input.cart_id).await {
+        Ok(_) | Err(StoreError::NotFound) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
