@@ -115,6 +115,7 @@ async fn a_promotion_and_a_coupon_apply_together_close_once_and_cancel_reverses_
     assert_eq!(status, StatusCode::OK, "{closed}");
     assert_eq!(closed["state"], "closed");
     assert_eq!(closed["discount"], 60000);
+    assert_eq!(closed["applied"][1]["name"], "Welcome", "{closed}");
     let (_, retried) = cart(&api, "T-1", "closed", &[&code], lines()).await;
     assert_eq!(retried["replayed"], true);
     assert_eq!(retried["discount"], 60000);

@@ -157,21 +157,13 @@ pub(super) async fn redeem_coupons(
         req.transaction_number = input.cart_id.clone();
         match crate::app::redeem::redeem(store, offers, &req).await? {
             Redeemed::Done { codes: done, .. } => {
-                let outcomes = crate::app::redeem::validate(
-                    store,
-                    offers,
-                    &RedeemRequest {
-                        transaction_number: String::new(),
-                        ..req.clone()
-                    },
-                )
-                .await
-                .unwrap_or_default();
+                // The offers' names, as recorded with the redemptions just written.
+                let written = store.cart_redemptions(input.org_id, &input.cart_id).await?;
                 for (code, series, discount) in done {
-                    let name = outcomes
+                    let name = written
                         .iter()
-                        .find(|o| o.code == code)
-                        .and_then(|o| o.offer.as_ref().map(|f| f.name.clone()))
+                        .find(|r| r.code == code.as_str())
+                        .map(|r| r.offer_name.clone())
                         .unwrap_or_default();
                     out.push(CouponResult::Applied {
                         code: code.into_string(),
