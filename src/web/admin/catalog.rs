@@ -1,7 +1,7 @@
 //! Catalog facets for product targeting (ORG-4): categories and brands, by form and CSV.
 
 use super::{CodedForm, FormErrors, UploadReport};
-use crate::domain::masters::{LineError, MasterUpload, parse_coded_name_csv};
+use crate::domain::masters::{MasterUpload, parse_coded_name_csv};
 use crate::domain::user::Permission;
 use crate::store::masters::{CodedKind, CodedRow};
 use crate::web::auth::CurrentUser;
@@ -121,14 +121,7 @@ pub async fn upload(
             ));
         }
     };
-    let parsed = if upload.file.is_empty() {
-        Err(vec![LineError {
-            line: 0,
-            message: "choose a CSV file to upload".into(),
-        }])
-    } else {
-        parse_coded_name_csv(kind, &upload.file)
-    };
+    let parsed = crate::web::offers::parse_upload(&upload, |file| parse_coded_name_csv(kind, file));
     match parsed {
         Ok(rows) => {
             let c = state

@@ -4,7 +4,6 @@
 
 use super::UploadReport;
 use crate::domain::FieldErrors;
-use crate::domain::masters::LineError;
 use crate::domain::products::{TAGS_HEADER, parse_customer, parse_customer_tags_csv};
 use crate::domain::user::Permission;
 use crate::store::products::TagCount;
@@ -135,14 +134,7 @@ pub async fn upload(
     upload: CsrfUpload,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOrg)?;
-    let parsed = if upload.file.is_empty() {
-        Err(vec![LineError {
-            line: 0,
-            message: "choose a CSV file to upload".into(),
-        }])
-    } else {
-        parse_customer_tags_csv(&upload.file)
-    };
+    let parsed = crate::web::offers::parse_upload(&upload, parse_customer_tags_csv);
     match parsed {
         Ok(rows) => {
             let n = state

@@ -4,7 +4,6 @@
 
 use super::UploadReport;
 use crate::domain::FieldErrors;
-use crate::domain::masters::LineError;
 use crate::domain::money::{amount_input, format_amount};
 use crate::domain::products::{
     PRODUCTS_HEADER, Product, ProductText, attributes_text, parse_products_csv,
@@ -325,14 +324,9 @@ pub async fn upload(
     upload: CsrfUpload,
 ) -> Result<HttpResponse, WebError> {
     user.require(Permission::ManageOrg)?;
-    let parsed = if upload.file.is_empty() {
-        Err(vec![LineError {
-            line: 0,
-            message: "choose a CSV file to upload".into(),
-        }])
-    } else {
-        parse_products_csv(&upload.file, user.currency.minor_digits())
-    };
+    let parsed = crate::web::offers::parse_upload(&upload, |file| {
+        parse_products_csv(file, user.currency.minor_digits())
+    });
     match parsed {
         Ok(products) => {
             let c = state
