@@ -24,19 +24,22 @@ pub struct RunReport {
     pub delivered: u64,
     pub failed_attempts: u64,
     pub jobs_run: u64,
+    /// Recommenders rewarded for a friend's redemption (WAL-2).
+    pub referrals_rewarded: u64,
 }
 
 impl std::fmt::Display for RunReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "poc_reminders_queued={} poc_reminders_skipped={} coupon_reminders_queued={} delivered={} failed_attempts={} jobs_run={}",
+            "poc_reminders_queued={} poc_reminders_skipped={} coupon_reminders_queued={} delivered={} failed_attempts={} jobs_run={} referrals_rewarded={}",
             self.poc_queued,
             self.poc_skipped,
             self.coupon_queued,
             self.delivered,
             self.failed_attempts,
-            self.jobs_run
+            self.jobs_run,
+            self.referrals_rewarded
         )
     }
 }
@@ -81,6 +84,7 @@ impl Scheduler {
         (report.poc_queued, report.poc_skipped) =
             crate::app::reminders::poc_reminders(&self.store, &self.base_url, now).await?;
         report.coupon_queued = crate::app::reminders::coupon_reminders(&self.store, now).await?;
+        report.referrals_rewarded = crate::app::sharing::reward_referrals(&self.store, now).await?;
         self.deliver(now, &mut report).await?;
         Ok(report)
     }
@@ -149,13 +153,17 @@ impl Scheduler {
         Ok(())
     }
 
-    /// Runs every few seconds until the process ends; an error is logged, never fatal.
-    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+    /// Runs every few seconds until the process ends, and at once when `wake` is notified
+    /// (a sign-in code was queued); an error is logged, never fatal.
+    pub fn spawn(self, wake: std::sync::Arc<tokio::sync::Notify>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = wake.notified() => {}
+                }
                 match self.run_once(Utc::now()).await {
                     Ok(r) if r != RunReport::default() => {
                         tracing::info!(report = %r, "scheduler run")

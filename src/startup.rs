@@ -17,7 +17,8 @@ use rand::RngExt;
 use std::net::TcpListener;
 
 /// The content security policy: only our own scripts, styles and form targets; never framed.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+/// Images may also come over https (a brand's logo on customers' pages).
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 
 /// A running console + API server.
@@ -155,9 +156,10 @@ impl Application {
         let instance = instance_id();
         let jobs = crate::app::jobs::Jobs::new(store.clone()).owned_by(&instance);
         let worker = settings.worker.then(|| jobs.spawn());
+        let outbox_wake = std::sync::Arc::new(tokio::sync::Notify::new());
         let scheduler = if settings.scheduler {
             let s = crate::scheduler::Scheduler::new(store.clone(), &settings)?;
-            Some((s.clone(), s.spawn()))
+            Some((s.clone(), s.spawn(outbox_wake.clone())))
         } else {
             None
         };
@@ -168,9 +170,25 @@ impl Application {
             settings: settings.clone(),
             jobs: jobs.clone(),
             api,
+            outbox_wake,
         });
         let secure = settings.cookie_secure;
         let server = HttpServer::new(move || {
+            // Customers' pages: their own cookie, never the console's (see web::customer).
+            let customers = |prefix: &'static str| {
+                let session =
+                    SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+                        .cookie_name("offerdesk_wallet".into())
+                        .cookie_secure(secure)
+                        .cookie_http_only(true)
+                        .cookie_same_site(SameSite::Lax)
+                        .cookie_content_security(CookieContentSecurity::Private)
+                        .build();
+                aweb::scope(prefix)
+                    .wrap(session)
+                    .wrap(Compress::default())
+                    .configure(move |cfg| web::customer::configure(prefix, cfg))
+            };
             let session = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
                 .cookie_name("offerdesk_session".into())
                 .cookie_secure(secure)
@@ -193,6 +211,11 @@ impl Application {
                 .route("/metrics", aweb::get().to(metrics_page))
                 // The API: keys, not sessions; small JSON answers, not compressed.
                 .configure(crate::api::configure)
+                .service(customers(web::customer::PREFIXES[0]))
+                .service(customers(web::customer::PREFIXES[1]))
+                .service(customers(web::customer::PREFIXES[2]))
+                .service(customers(web::customer::PREFIXES[3]))
+                .service(customers(web::customer::PREFIXES[4]))
                 // The console: the session cookie and compression are only for it.
                 .service(
                     aweb::scope("")

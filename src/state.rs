@@ -13,4 +13,14 @@ pub struct AppState {
     pub jobs: crate::app::jobs::Jobs,
     /// Caches and rate limits of the integration API.
     pub api: crate::app::api_access::ApiState,
+    /// Wakes this instance's scheduler to deliver the outbox now (a sign-in code should not
+    /// wait for the next tick).
+    pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl AppState {
+    /// Asks the scheduler (when this instance runs one) to deliver queued messages now.
+    pub fn wake_outbox(&self) {
+        self.outbox_wake.notify_one();
+    }
 }

@@ -5,12 +5,14 @@
 pub mod carts;
 pub mod claims;
 pub mod coupons;
+pub mod customers;
 pub mod openapi;
 pub mod ping;
 pub mod promotions;
 pub mod redemption;
 pub mod revoke;
 pub mod series;
+pub mod wallet;
 
 pub use crate::app::api_access::ApiState;
 use crate::state::AppState;
@@ -68,6 +70,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/promotions/{id}/status").route(post().to(promotions::set_status)))
             .service(resource("/products").route(put().to(promotions::put_products)))
             .service(resource("/customers/tags").route(put().to(promotions::put_tags)))
+            .service(resource("/customers/contacts").route(put().to(customers::put_contacts)))
+            .service(
+                resource("/customers/wallet")
+                    .route(get().to(wallet::list))
+                    .route(post().to(wallet::check)),
+            )
             .default_service(web::to(not_found)),
     );
 }

@@ -1,6 +1,8 @@
 //! The OpenAPI description of `/api/v2`, generated from the handlers and types.
 
-use super::{carts, claims, coupons, ping, promotions, redemption, revoke, series};
+use super::{
+    carts, claims, coupons, customers, ping, promotions, redemption, revoke, series, wallet,
+};
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -16,13 +18,16 @@ use utoipa::{Modify, OpenApi};
         redemption::reverse, coupons::details, coupons::upload, coupons::job,
         claims::claim, revoke::revoke, ping::ping, carts::put, promotions::create,
         promotions::list, promotions::get, promotions::update, promotions::set_status, promotions::put_products,
-        promotions::put_tags),
+        promotions::put_tags,
+        customers::put_contacts,
+        wallet::list, wallet::check),
     modifiers(&Bearer),
     tags((name = "series", description = "Offers (coupon series)"),
         (name = "coupons", description = "Issuing and coupon details"),
         (name = "redemption", description = "Validate, redeem, reverse"),
         (name = "carts", description = "Carts: promotions and coupons applied together"),
-        (name = "promotions", description = "Cart promotions, the product catalogue, customer tiers and segments"))
+        (name = "promotions", description = "Cart promotions, the product catalogue, customer tiers and segments"),
+        (name = "wallet", description = "A customer's coupons at the till and the kiosk"))
 )]
 pub struct ApiDoc;
 

@@ -4,23 +4,33 @@
 //! every ISS-2 rule (an accepted row counting for the rows after it), coupons are taken (or
 //! made, for generated formats) and handed out in order, and the store writes the issue. A
 //! bulk job runs `issue_chunk` in its own transaction so that it is all-or-nothing.
+//!
+//! An offer delivered by this system (`Delivery::ThisSystem`) sends each issued coupon to its
+//! customer (issue #18): `issue_chunk` — which every issue goes through — queues one outbox
+//! message per issue record in the same transaction, where `domain::contacts::Reach` says
+//! (customers nothing reaches get none), and the scheduler delivers it with the outbox's
+//! retries. Offers delivered by a third party send nothing.
 
+use crate::domain::contacts::Reach;
 use crate::domain::coupon::{CodeFormat, coupon_valid_till, randomized_format};
 use crate::domain::ids::{CustomerId, OfferId, OrgId};
 use crate::domain::issue::{
     CustomerRef, IssueOutcome, Issued, OfferState, decide_batch, hand_out, next_cursor,
     offer_ends_on,
 };
-use crate::domain::offer::{Generation, OfferRules};
+use crate::domain::message::{IssuedCoupon, ResendMessage, issued_message};
+use crate::domain::offer::{Delivery, Generation, OfferRules};
 use crate::domain::user::Actor;
+use crate::store::contacts::customers_with_contacts;
 use crate::store::dyntx::DynTx;
 use crate::store::issue::{
-    IssueWrite, RANDOM_START_AT_MOST, audit_issues, common_coupon, customer_ids, histories,
-    lock_offer, take_coupons, write_issues,
+    IssueWrite, IssuedMessage, RANDOM_START_AT_MOST, audit_issues, common_coupon, customer_ids,
+    histories, issual_watermark, lock_offer, queue_issued, take_coupons, write_issues,
 };
 use crate::store::{Store, StoreError, StoreResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use std::collections::{HashMap, HashSet};
 
 /// Who issues: shown on the coupon and in the issue record.
 #[derive(Debug, Clone)]
@@ -41,6 +51,9 @@ pub struct IssueContext {
     pub claimed_by: Option<(i64, String)>,
     /// Codes made at issue when no unissued one is left (unique and randomized codes).
     pub on_demand: Option<CodeFormat>,
+    /// The offer's discount in words in the org's currency, for the messages that deliver
+    /// issued coupons.
+    pub discount_words: String,
 }
 
 /// Reads what issuing coupons of an offer of the org needs.
@@ -67,9 +80,14 @@ pub async fn context(store: &Store, org_id: OrgId, offer_id: OfferId) -> StoreRe
         }
         _ => None,
     };
+    let discount_words = offer
+        .rules
+        .discount
+        .words(org.currency.code(), org.currency.minor_digits());
     Ok(IssueContext {
         org_id,
         offer_id,
+        discount_words,
         ends_on: offer_ends_on(&offer.rules.expiry, campaign_end),
         claimed_by: offer.claimed_by.map(|(id, name, _)| (id, name)),
         rules: offer.rules,
@@ -186,6 +204,12 @@ pub async fn issue_chunk(
 
     // Apply.
     let random_start = !common && ctx.on_demand.is_some() && accepted <= RANDOM_START_AT_MOST;
+    let delivers = rules.delivery == Delivery::ThisSystem && !pairs.is_empty();
+    let watermark = if delivers {
+        issual_watermark(tx).await?
+    } else {
+        0
+    };
     write_issues(
         tx,
         &IssueWrite {
@@ -202,5 +226,106 @@ pub async fn issue_chunk(
         },
     )
     .await?;
+    if delivers {
+        let who: HashMap<CustomerId, &CustomerRef> = ids.iter().map(|(r, id)| (*id, r)).collect();
+        // `hand_out` pairs the accepted rows' coupons in order, so the n-th pair's code is the
+        // n-th issued outcome's.
+        let issued: Vec<ToDeliver> = pairs
+            .iter()
+            .zip(outcomes.iter().filter_map(|o| o.as_ref().ok()))
+            .filter_map(|(&(coupon, customer), issued)| {
+                Some(ToDeliver {
+                    coupon,
+                    code: &issued.code,
+                    customer,
+                    who: who.get(&customer)?,
+                })
+            })
+            .collect();
+        deliver(tx, ctx, &issued, valid_till, watermark, now).await?;
+    }
     Ok(outcomes)
+}
+
+/// A coupon just issued, to deliver: its id and code, and its customer's id and identifier.
+pub(crate) struct ToDeliver<'a> {
+    pub coupon: i64,
+    pub code: &'a str,
+    pub customer: CustomerId,
+    pub who: &'a CustomerRef,
+}
+
+/// Queues the messages that deliver coupons an upload of codes with their customers just
+/// issued (their issue records written after `watermark`, `store::issue::issual_watermark`
+/// read before the writes), when the offer is delivered by this system — as `issue_chunk`
+/// does for the coupons it issues.
+pub(crate) async fn deliver_uploaded(
+    tx: &mut DynTx,
+    ctx: &IssueContext,
+    issued: &[ToDeliver<'_>],
+    valid_till: Option<NaiveDate>,
+    watermark: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    if ctx.rules.delivery != Delivery::ThisSystem || issued.is_empty() {
+        return Ok(0);
+    }
+    deliver(tx, ctx, issued, valid_till, watermark, now).await
+}
+
+/// Queues the message that delivers each of the coupons `issued` to its customer (see the
+/// module's note): one per issue record written after `watermark` (read before the writes),
+/// in issue order; a customer nothing reaches gets none. Only customers with contacts (or,
+/// when the text greets them, a first name) are read; the others are reached by their
+/// identifier. How many were queued.
+async fn deliver(
+    tx: &mut DynTx,
+    ctx: &IssueContext,
+    issued: &[ToDeliver<'_>],
+    valid_till: Option<NaiveDate>,
+    watermark: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let coupon_of = |code| IssuedCoupon {
+        offer_name: &ctx.rules.name,
+        resend_text: ctx.rules.issual.resend_text.as_deref(),
+        discount: &ctx.discount_words,
+        code,
+        valid_till,
+    };
+    let ids: Vec<CustomerId> = issued.iter().map(|d| d.customer).collect();
+    let known = customers_with_contacts(tx, &ids, coupon_of("").greets_by_name()).await?;
+    // A common code issued twice to one customer is one (coupon, customer): its message goes
+    // to each of the issue records (`queue_issued`).
+    let mut seen = HashSet::with_capacity(issued.len());
+    let mut messages: Vec<(i64, CustomerId, ResendMessage)> = Vec::with_capacity(issued.len());
+    for d in issued {
+        if !seen.insert((d.coupon, d.customer)) {
+            continue;
+        }
+        let coupon = coupon_of(d.code);
+        let message = match known.get(&d.customer) {
+            Some(c) => issued_message(&c.reach, c.first_name.as_deref().unwrap_or(""), &coupon),
+            None => issued_message(&Reach::identified_by(d.who.clone()), "", &coupon),
+        };
+        if let Some(m) = message {
+            messages.push((d.coupon, d.customer, m));
+        }
+    }
+    let Some((_, _, first)) = messages.first() else {
+        return Ok(0);
+    };
+    let subject = first.subject.clone();
+    let written = (watermark, issual_watermark(tx).await?);
+    let rows: Vec<IssuedMessage<'_>> = messages
+        .iter()
+        .map(|(coupon, customer, m)| IssuedMessage {
+            coupon: *coupon,
+            customer: *customer,
+            channel: m.channel,
+            recipient: &m.recipient,
+            body_text: &m.body_text,
+        })
+        .collect();
+    queue_issued(tx, ctx.org_id, ctx.offer_id, written, &subject, &rows, now).await
 }

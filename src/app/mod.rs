@@ -15,3 +15,6 @@ pub mod redeem;
 pub mod reminders;
 pub mod resend;
 pub mod revoke;
+pub mod sharing;
+pub mod sign_in;
+pub mod wallet;

@@ -1,5 +1,7 @@
 //! Messages to customers and their pure rules: whether a coupon may be resent (ISS-4) and
-//! what the resend says, with the offer's text and its placeholders filled in.
+//! what the resend says, with the offer's text and its placeholders filled in; and the message
+//! that delivers a coupon when it is issued (issue #18), the same text sent where
+//! `domain::contacts::Reach` says.
 
 use super::offer::Discount;
 use super::redeem::CouponStatus;
@@ -181,6 +183,49 @@ pub fn resend_message(
     }
 }
 
+/// What a message delivering an issued coupon says of it and its offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCoupon<'a> {
+    pub offer_name: &'a str,
+    /// The offer's resend text (OFF-3), if it has one.
+    pub resend_text: Option<&'a str>,
+    /// The discount in words (`10% off`).
+    pub discount: &'a str,
+    pub code: &'a str,
+    pub valid_till: Option<NaiveDate>,
+}
+
+impl IssuedCoupon<'_> {
+    /// Whether the text greets the customer by their first name (`{first_name}` in the
+    /// offer's resend text): otherwise the first name changes nothing.
+    pub fn greets_by_name(&self) -> bool {
+        self.resend_text
+            .is_some_and(|t| !t.trim().is_empty() && t.contains("{first_name}"))
+    }
+}
+
+/// The message that delivers a coupon when it is issued by an offer delivered by this system:
+/// to the channel and address `reach` chooses (`Reach::destination`), saying what a resend
+/// says (the offer's resend text with its placeholders filled, or the default sentence;
+/// subject "Your coupon for OFFER"). `None` when nothing reaches the customer.
+pub fn issued_message(
+    reach: &super::contacts::Reach,
+    first_name: &str,
+    coupon: &IssuedCoupon<'_>,
+) -> Option<ResendMessage> {
+    let (channel, recipient) = reach.destination()?;
+    Some(resend_message(
+        channel.as_str(),
+        recipient,
+        coupon.offer_name,
+        coupon.resend_text,
+        first_name,
+        coupon.code,
+        coupon.valid_till,
+        coupon.discount,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,5 +376,65 @@ mod tests {
             let e = decide_resend(&t, today).unwrap_err().to_string();
             assert!(e.contains(words), "{e} / {words}");
         }
+    }
+
+    #[test]
+    fn an_issued_coupon_goes_where_the_customer_is_reached_with_the_resend_text() {
+        use crate::domain::contacts::Reach;
+        use crate::domain::issue::CustomerRef;
+        use crate::domain::masters::IdentifierType;
+        use crate::domain::offer::Channel;
+        let coupon = IssuedCoupon {
+            offer_name: "Diwali",
+            resend_text: Some("Hi {first_name}, {code} till {expiry}: {discount}"),
+            discount: "10% off",
+            code: "K7PX",
+            valid_till: Some(day(2099, 12, 31)),
+        };
+        let reach = Reach {
+            identifier: CustomerRef::parse(IdentifierType::ExternalId, "C-9").unwrap(),
+            mobile: Some("+919800000001".into()),
+            email: Some("c@x.io".into()),
+            preferred: Some(Channel::Email),
+        };
+        let m = issued_message(&reach, "Asha", &coupon).unwrap();
+        assert_eq!((m.channel, m.recipient.as_str()), ("email", "c@x.io"));
+        assert_eq!(m.subject, "Your coupon for Diwali");
+        assert_eq!(m.body_text, "Hi Asha, K7PX till 31 Dec 2099: 10% off");
+
+        let sms = Reach {
+            preferred: None,
+            ..reach.clone()
+        };
+        let plain = IssuedCoupon {
+            resend_text: None,
+            ..coupon.clone()
+        };
+        let m = issued_message(&sms, "", &plain).unwrap();
+        assert_eq!((m.channel, m.recipient.as_str()), ("sms", "+919800000001"));
+        assert_eq!(
+            m.body_text,
+            "Your coupon K7PX for Diwali is valid till 31 Dec 2099: 10% off."
+        );
+
+        let nobody = Reach {
+            mobile: None,
+            email: None,
+            ..reach
+        };
+        assert_eq!(issued_message(&nobody, "Asha", &coupon), None);
+
+        // Only a text with `{first_name}` needs the name.
+        assert!(coupon.greets_by_name());
+        assert!(!plain.greets_by_name());
+        let no_name = IssuedCoupon {
+            resend_text: Some("{code}: {discount}"),
+            ..coupon
+        };
+        assert!(!no_name.greets_by_name());
+        assert_eq!(
+            issued_message(&sms, "Asha", &no_name),
+            issued_message(&sms, "", &no_name)
+        );
     }
 }

@@ -3,6 +3,7 @@
 pub mod api_key;
 pub mod claim;
 pub mod code_permutation;
+pub mod contacts;
 pub mod coupon;
 pub mod csv_lines;
 pub mod csv_safe;
@@ -15,13 +16,17 @@ pub mod message;
 pub mod money;
 pub mod offer;
 pub mod org;
+pub mod otp;
 pub mod products;
 pub mod promotion;
 pub mod redeem;
 pub mod redemption;
+pub mod referral;
 pub mod reminder;
 pub mod revoke;
+pub mod sharing;
 pub mod user;
+pub mod wallet;
 
 use std::fmt;
 

@@ -397,7 +397,11 @@ impl Store {
     }
 }
 
-async fn insert_message(tx: &mut DynTx, m: &NewMessage, now: DateTime<Utc>) -> StoreResult<u64> {
+pub(crate) async fn insert_message(
+    tx: &mut DynTx,
+    m: &NewMessage,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
     tx.execute(
         "INSERT INTO outbox (org_id, kind, channel, recipient, subject, body_text, body_html, status, attempts, last_error, \
          next_attempt_at, offer_id, dedupe_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $10) \

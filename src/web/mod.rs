@@ -6,11 +6,13 @@ pub mod assets;
 pub mod auth;
 pub mod chrome;
 pub mod csrf;
+pub mod customer;
 pub mod error;
 pub mod extract;
 pub mod home;
 pub mod offers;
 pub mod promotions;
+pub mod qr;
 
 use actix_web::web;
 

@@ -26,7 +26,9 @@ const EXTERNAL: &str = "LOYALTY-7";
 
 /// "Acme" with an offer "Diwali" (10% off, ends 2099-12-31, a resend text) and coupons issued
 /// over the API to an email, a mobile and an external id; a CSM signed in; an SMTP sink and
-/// an SMS gateway sink the settings point at.
+/// an SMS gateway sink the settings point at. The offer is delivered by this system, so the
+/// issues were delivered already (one email, one SMS, nothing to the external id): the sinks
+/// and the outbox start with those two sent `issued` messages.
 struct Fixture {
     app: TestApp,
     api: Api,
@@ -57,6 +59,12 @@ async fn fixture() -> Fixture {
     let email = issue(&app, &api, org, offer, json!({"email": EMAIL})).await;
     let mobile = issue(&app, &api, org, offer, json!({"mobile": MOBILE})).await;
     let external = issue(&app, &api, org, offer, json!({"externalId": EXTERNAL})).await;
+    let report = offerdesk::cli::run_jobs(&app.store, &settings, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(report.delivered, 2, "the codes delivered when issued");
+    assert_eq!(smtp.mails().len(), 1);
+    assert_eq!(sms.bodies().len(), 1);
     Fixture {
         app,
         api,
@@ -132,6 +140,13 @@ impl Fixture {
             )
             .await
             .unwrap()
+    }
+
+    /// The resends among the messages in `status` ("" for all).
+    async fn resends(&self, status: &str) -> Vec<OutboxRow> {
+        let mut rows = self.messages(status).await;
+        rows.retain(|m| m.kind == "resend");
+        rows
     }
 
     async fn audit_summaries(&self) -> Vec<String> {
@@ -251,9 +266,9 @@ async fn a_csm_resends_a_coupon_by_email_and_the_scheduler_delivers_it() {
     let report = f.run_jobs().await;
     assert_eq!(report.delivered, 1);
     let mails = f.smtp.mails();
-    assert_eq!(mails.len(), 1);
-    assert!(mails[0].to.join(",").contains(EMAIL), "{:?}", mails[0].to);
-    let text = mails[0].text();
+    assert_eq!(mails.len(), 2, "the delivery at issue, then the resend");
+    assert!(mails[1].to.join(",").contains(EMAIL), "{:?}", mails[1].to);
+    let text = mails[1].text();
     assert!(
         text.contains(&format!(
             "Your Diwali code {code} is valid till 31 Dec 2099: 10% off"
@@ -261,7 +276,7 @@ async fn a_csm_resends_a_coupon_by_email_and_the_scheduler_delivers_it() {
         "{text}"
     );
     assert!(text.contains("Subject: Your coupon for Diwali"), "{text}");
-    assert_eq!(f.messages("sent").await.len(), 1);
+    assert_eq!(f.resends("sent").await.len(), 1);
     assert!(
         f.audit_summaries()
             .await
@@ -274,8 +289,12 @@ async fn a_csm_resends_a_coupon_by_email_and_the_scheduler_delivers_it() {
     let again = f.csm.post(&resend_path(f.offer, id), &[]).await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
     f.run_jobs().await;
-    assert_eq!(f.smtp.mails().len(), 2);
-    assert!(f.sms.bodies().is_empty());
+    assert_eq!(f.smtp.mails().len(), 3);
+    assert_eq!(
+        f.sms.bodies().len(),
+        1,
+        "only the mobile's delivery at issue"
+    );
 }
 
 #[tokio::test]
@@ -285,14 +304,17 @@ async fn a_mobile_customer_gets_the_resend_by_sms() {
     let page = f.csm.post(&resend_path(f.offer, id), &[]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     f.run_jobs().await;
+    // The delivery at issue said what the resend says (the offer's resend text).
+    let sms = json!({
+        "to": MOBILE,
+        "text": format!("Your Diwali code {code} is valid till 31 Dec 2099: 10% off"),
+    });
+    assert_eq!(f.sms.bodies(), vec![sms.clone(), sms]);
     assert_eq!(
-        f.sms.bodies(),
-        vec![json!({
-            "to": MOBILE,
-            "text": format!("Your Diwali code {code} is valid till 31 Dec 2099: 10% off"),
-        })]
+        f.smtp.mails().len(),
+        1,
+        "only the email's delivery at issue"
     );
-    assert!(f.smtp.mails().is_empty());
     assert!(
         f.audit_summaries()
             .await
@@ -326,8 +348,14 @@ async fn an_offer_without_a_resend_text_does_not_allow_resending() {
         page.body
     );
     f.run_jobs().await;
-    assert!(f.smtp.mails().is_empty());
-    assert!(f.messages("").await.is_empty());
+    // Only the delivery when it was issued (the fixture's email and this one): no resend.
+    assert_eq!(f.smtp.mails().len(), 2);
+    assert!(
+        f.smtp.mails()[1]
+            .text()
+            .contains(&format!("Your coupon {code} for Welcome"))
+    );
+    assert!(f.resends("").await.is_empty());
 }
 
 #[tokio::test]
@@ -387,7 +415,8 @@ async fn coupons_nobody_can_be_reached_with_are_not_resent() {
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("is revoked"), "{}", page.body);
 
-    assert!(f.messages("").await.is_empty(), "nothing was queued");
+    assert!(f.resends("").await.is_empty(), "nothing was queued");
+    assert!(f.messages("queued").await.is_empty(), "nothing was queued");
     assert!(
         !f.audit_summaries()
             .await
@@ -418,16 +447,22 @@ async fn another_orgs_coupons_are_not_found() {
         let page = f.csm.post(&path, &[]).await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
     }
-    assert!(f.messages("").await.is_empty());
+    assert!(f.resends("").await.is_empty());
 
-    // Nor are its messages: the other org's admin sees an empty outbox.
+    // Nor are its messages: the other org's admin sees only the delivery of its own coupon
+    // (to the same email address), none of Acme's.
     f.csm.post(&resend_path(f.offer, f.email.1), &[]).await;
     let other_admin = f.app.signed_in("admin@other.example.com").await;
     let page = other_admin.get("/admin/outbox").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("No messages yet"), "{}", page.body);
-    assert!(!page.body.contains(EMAIL));
-    let id = f.messages("").await[0].id;
+    assert_eq!(rows_in(&page.body), 1, "{}", page.body);
+    assert!(
+        page.body.contains("Your coupon for Theirs"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Diwali"));
+    let id = f.resends("").await[0].id;
     let retry = other_admin
         .post(&format!("/admin/outbox/{id}/retry"), &[])
         .await;
@@ -517,7 +552,8 @@ async fn the_outbox_page_lists_counts_filters_in_place_and_pages() {
     assert!(page.body.contains("<h1>Outbox</h1>"));
     // The resend's flash was never shown: look at the table only.
     let body = &page.body[page.body.find("<div id=\"outbox-table\">").unwrap()..];
-    assert_eq!(rows_in(body), 2);
+    // The two deliveries at issue, the resend, the reminder.
+    assert_eq!(rows_in(body), 4);
     assert!(
         body.find("poc@brand.example").unwrap() < body.find(EMAIL).unwrap(),
         "newest first"
@@ -531,7 +567,7 @@ async fn the_outbox_page_lists_counts_filters_in_place_and_pages() {
     );
     assert!(body.contains(&format!("href=\"/offers/{}\"", f.offer)));
     assert!(body.contains("Sent "));
-    for (status, n) in [("queued", 1), ("sent", 1), ("failed", 0), ("skipped", 0)] {
+    for (status, n) in [("queued", 1), ("sent", 3), ("failed", 0), ("skipped", 0)] {
         let start = body.find(&format!("id=\"count-{status}\"")).unwrap();
         let tile = &body[start..start + 200];
         assert!(
@@ -550,7 +586,7 @@ async fn the_outbox_page_lists_counts_filters_in_place_and_pages() {
             .starts_with("<div id=\"outbox-table\">")
     );
     assert!(!partial.body.contains("<html"));
-    assert_eq!(rows_in(&partial.body), 1);
+    assert_eq!(rows_in(&partial.body), 3);
     assert!(partial.body.contains(EMAIL));
     let partial = f.csm.get_htmx("/admin/outbox?status=failed").await;
     assert_eq!(rows_in(&partial.body), 0);
@@ -561,7 +597,7 @@ async fn the_outbox_page_lists_counts_filters_in_place_and_pages() {
 
     // By offer (the Information tab's link), counts included.
     let by_offer = f.csm.get(&format!("/admin/outbox?offer={}", f.offer)).await;
-    assert_eq!(rows_in(&by_offer.body), 1);
+    assert_eq!(rows_in(&by_offer.body), 3);
     assert!(by_offer.body.contains(EMAIL));
     assert!(by_offer.body.contains("Messages of the offer"));
     let start = by_offer.body.find("id=\"count-queued\"").unwrap();
@@ -595,7 +631,7 @@ async fn the_outbox_page_lists_counts_filters_in_place_and_pages() {
         "{href}"
     );
     let older = f.csm.get_htmx(&href).await.body;
-    assert_eq!(rows_in(&older), 57 - 50);
+    assert_eq!(rows_in(&older), 59 - 50);
     assert!(
         older.contains(EMAIL),
         "the oldest message is on the last page"
@@ -678,15 +714,16 @@ async fn a_failed_message_is_queued_again_by_its_retry_button_and_then_delivered
     f.settings.smtp_url = working;
     let report = f.run_jobs().await;
     assert_eq!(report.delivered, 1);
-    assert_eq!(f.smtp.mails().len(), 1);
-    assert_eq!(f.messages("sent").await.len(), 1);
+    assert_eq!(f.smtp.mails().len(), 2, "the delivery at issue, then this");
+    assert_eq!(f.resends("sent").await.len(), 1);
 
     // A sent message is not sent again by a stale Retry.
     let stale = f.csm.post(&format!("/admin/outbox/{id}/retry"), &[]).await;
     assert_eq!(stale.status, StatusCode::SEE_OTHER);
     let page = f.csm.get("/admin/outbox").await.body;
     assert!(page.contains("nothing to retry"), "{page}");
-    assert_eq!(f.messages("sent").await.len(), 1);
+    assert_eq!(f.resends("sent").await.len(), 1);
+    assert_eq!(f.smtp.mails().len(), 2);
     assert!(!page.contains(&format!("action=\"/admin/outbox/{id}/retry\"")));
 }
 

@@ -129,14 +129,15 @@ async fn issue_rows(
     counts: &mut (u64, u64),
 ) -> StoreResult<()> {
     let customers: Vec<CustomerRef> = batch.iter().map(|(_, c, _)| c.clone()).collect();
-    let outcomes = issue_chunk(tx, ctx, &customers, source, now).await?;
-    // First names from the file's optional `first_name` column, for `{first_name}`.
+    // First names from the file's optional `first_name` column, for `{first_name}`: kept
+    // before the issue, so that the messages delivering the coupons greet them by name.
     let names: Vec<(CustomerRef, String)> = batch
         .iter()
         .filter(|(_, _, n)| !n.trim().is_empty())
         .map(|(_, c, n)| (c.clone(), n.clone()))
         .collect();
     crate::store::customers::set_first_names_in(tx, ctx.org_id, &names, now).await?;
+    let outcomes = issue_chunk(tx, ctx, &customers, source, now).await?;
     for ((line, customer, _), outcome) in batch.iter().zip(outcomes) {
         let line = line.to_string();
         match outcome {

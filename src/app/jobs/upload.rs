@@ -168,6 +168,12 @@ async fn write_uploaded(
             .filter_map(|(id, _, customer)| customer.map(|c| (*id, c)))
             .collect();
         if !issued.is_empty() {
+            let delivers = ctx.rules.delivery == crate::domain::offer::Delivery::ThisSystem;
+            let watermark = if delivers {
+                crate::store::issue::issual_watermark(tx).await?
+            } else {
+                0
+            };
             crate::store::uploads::insert_issuals(
                 tx,
                 ctx.org_id,
@@ -179,6 +185,27 @@ async fn write_uploaded(
             )
             .await?;
             totals.1 += issued.len() as u64;
+            // An offer delivered by this system sends each coupon to its customer.
+            if delivers {
+                let who: HashMap<CustomerId, &CustomerRef> =
+                    ids.iter().map(|(r, id)| (*id, r)).collect();
+                let delivered: Vec<crate::app::issue::ToDeliver<'_>> = inserted
+                    .iter()
+                    .filter_map(|(coupon, code, customer)| {
+                        let customer = (*customer)?;
+                        Some(crate::app::issue::ToDeliver {
+                            coupon: *coupon,
+                            code,
+                            customer,
+                            who: who.get(&customer)?,
+                        })
+                    })
+                    .collect();
+                crate::app::issue::deliver_uploaded(
+                    tx, ctx, &delivered, valid_till, watermark, now,
+                )
+                .await?;
+            }
         }
     }
     pending.clear();

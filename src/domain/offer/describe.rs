@@ -322,7 +322,7 @@ impl OfferRules {
 }
 
 /// "at stores Andheri, Bandra and Powai and zone West", naming at most a handful of each kind.
-fn scope_text(scope: &[(ScopeKind, i64)], n: &Names) -> String {
+pub fn scope_text(scope: &[(ScopeKind, i64)], n: &Names) -> String {
     if scope.is_empty() {
         return "at any store".into();
     }

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod catalog;
 pub mod consumers;
+pub mod customer_contacts;
 pub mod customer_tags;
 pub mod org;
 pub mod outbox;
@@ -59,6 +60,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/customers/tags/template.csv",
             web::get().to(customer_tags::template),
+        )
+        .route(
+            "/customers/contacts",
+            web::get().to(customer_contacts::show),
+        )
+        .route(
+            "/customers/contacts",
+            web::post().to(customer_contacts::upload),
+        )
+        .route(
+            "/customers/contacts/template.csv",
+            web::get().to(customer_contacts::template),
         )
         .route("/admin/pocs", web::get().to(pocs::list))
         .route("/admin/pocs", web::post().to(pocs::create))

@@ -9,6 +9,7 @@ pub mod page;
 pub mod performance;
 pub mod revoke;
 pub mod sections;
+pub mod sharing;
 pub mod wizard;
 
 use crate::domain::ids::OfferId;
@@ -66,6 +67,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/offers/{id}/claim", web::post().to(claim::claim))
         .route("/offers/{id}/revoke", web::get().to(revoke::show))
         .route("/offers/{id}/revoke", web::post().to(revoke::revoke))
+        .route("/offers/{id}/sharing", web::post().to(sharing::save))
+        .route(
+            "/offers/{id}/sharing/publish",
+            web::post().to(sharing::publish),
+        )
+        .route(
+            "/offers/{id}/sharing/unpublish",
+            web::post().to(sharing::unpublish),
+        )
+        .route("/offers/{id}/referrals", web::get().to(sharing::referrals))
         .route("/offers/{id}/edit", web::get().to(edit::show))
         .route("/offers/{id}/edit", web::post().to(edit::save))
         .route("/offers/{id}/edit/preview", web::post().to(edit::preview))

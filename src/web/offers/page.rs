@@ -2,6 +2,7 @@
 //! Performance.
 
 use super::performance::PerformanceTab;
+use super::sharing::SharingPanel;
 use super::{consumer_text, digits, names_for, today};
 use crate::domain::ids::OfferId;
 use crate::domain::money::format_count;
@@ -110,6 +111,8 @@ struct OfferPage {
     info: Information,
     /// Loaded only when the Performance tab is shown.
     performance: Option<PerformanceTab>,
+    /// The customers' side (public link, sharing, referral reward): the Configuration tab's.
+    sharing: Option<SharingPanel>,
 }
 
 pub async fn show(
@@ -118,37 +121,86 @@ pub async fn show(
     session: Session,
     q: web::Query<TabQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let description = offer
-        .rules
-        .describe(&names_for(&state.store, &user, offer.claimed_by.as_ref().map(|c| c.0)).await?);
     let tab = match q.tab.as_str() {
         "information" => "information",
         "performance" => "performance",
         _ => "configuration",
     };
+    let sharing = if tab == "configuration" {
+        Some(SharingPanel::load(&state, &user, &offer, None, Default::default()).await?)
+    } else {
+        None
+    };
+    render_tab(
+        &state,
+        &user,
+        &session,
+        &offer,
+        tab,
+        sharing,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The Configuration tab with its customers' side as given (a refused save's values and
+/// errors).
+pub async fn render_configuration(
+    state: &AppState,
+    user: &CurrentUser,
+    session: &Session,
+    offer: &OfferRecord,
+    sharing: SharingPanel,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    render_tab(
+        state,
+        user,
+        session,
+        offer,
+        "configuration",
+        Some(sharing),
+        status,
+    )
+    .await
+}
+
+async fn render_tab(
+    state: &AppState,
+    user: &CurrentUser,
+    session: &Session,
+    offer: &OfferRecord,
+    tab: &'static str,
+    sharing: Option<SharingPanel>,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    let description = offer
+        .rules
+        .describe(&names_for(&state.store, user, offer.claimed_by.as_ref().map(|c| c.0)).await?);
     let performance = if tab == "performance" {
         let perf = state
             .store
-            .offer_performance(user.org_id, offer.id, user.time_zone, today(&user))
+            .offer_performance(user.org_id, offer.id, user.time_zone, today(user))
             .await?;
         Some(PerformanceTab::new(
-            &offer,
+            offer,
             &perf,
             user.currency.code(),
-            digits(&user),
+            digits(user),
             user.time_zone,
         ))
     } else {
         None
     };
     let page = OfferPage {
-        chrome: Chrome::new(&user, &session, "offers"),
-        head: OfferHead::new(&offer, description.headline.clone(), tab, &user),
-        info: information(&offer, user.time_zone),
+        chrome: Chrome::new(user, session, "offers"),
+        head: OfferHead::new(offer, description.headline.clone(), tab, user),
+        info: information(offer, user.time_zone),
         description,
         performance,
+        sharing,
     };
-    render(StatusCode::OK, &page)
+    render(status, &page)
 }
 
 #[cfg(test)]
