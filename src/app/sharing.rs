@@ -4,7 +4,7 @@
 //! redeems (once per share). Issues go through `app::issue::issue_chunk`, so every ISS-2 rule
 //! holds and the code is delivered as any issue's is.
 
-use super::issue::{IssueSource, context, issue_chunk};
+use super::issue::{IssueContext, IssueSource, context, issue_chunk};
 use crate::domain::ids::{CustomerId, OfferId, OrgId};
 use crate::domain::issue::{CustomerRef, Issued};
 use crate::domain::referral::{ClaimRefusal, ShareState, decide_claim};
@@ -29,23 +29,23 @@ pub struct Held {
     pub again: bool,
 }
 
-/// Issues one coupon of `offer_id` to `who` inside `tx` (the offer already locked), audited;
-/// its coupon id and code, or the refusal in words.
+/// Issues one coupon of `ctx`'s offer to `who` inside `tx` (the offer already locked),
+/// audited; its coupon id and code, or the refusal in words. Everything read from the store
+/// is read before the transaction: with the offer's row lock held, waiting for a second
+/// pooled connection could stall a busy offer.
 async fn issue_in(
     tx: &mut DynTx,
-    store: &Store,
-    org_id: OrgId,
-    offer_id: OfferId,
+    ctx: &IssueContext,
     who: &CustomerRef,
     label: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Result<(i64, Issued), String>> {
-    let ctx = context(store, org_id, offer_id).await?;
+    let (org_id, offer_id) = (ctx.org_id, ctx.offer_id);
     let source = IssueSource {
         label: label.into(),
         consumer: None,
     };
-    let outcome = issue_chunk(tx, &ctx, std::slice::from_ref(who), &source, now)
+    let outcome = issue_chunk(tx, ctx, std::slice::from_ref(who), &source, now)
         .await?
         .pop();
     match outcome {
@@ -79,12 +79,10 @@ pub async fn get_from_link(
     now: DateTime<Utc>,
 ) -> StoreResult<Result<Held, String>> {
     if store.redemption_limit_reached(offer_id).await? {
-        return Ok(Err(
-            "all the coupons this offer allows have been used, so it can no longer be taken".into(),
-        ));
+        return Ok(Err(LIMIT_REACHED.into()));
     }
-    let tz = store.get_org(org_id).await?.time_zone.0;
-    let today = now.with_timezone(&tz).date_naive();
+    let ctx = context(store, org_id, offer_id).await?;
+    let today = now.with_timezone(&ctx.tz).date_naive();
     let mut tx = store.begin().await?;
     lock_offer(&mut tx, org_id, offer_id).await?;
     if let Some((coupon_id, code)) = active_coupon_of(&mut tx, offer_id, customer, today).await? {
@@ -94,7 +92,7 @@ pub async fn get_from_link(
             again: true,
         }));
     }
-    match issue_in(&mut tx, store, org_id, offer_id, who, "Public link", now).await? {
+    match issue_in(&mut tx, &ctx, who, "Public link", now).await? {
         Ok((coupon_id, issued)) => {
             tx.commit().await?;
             Ok(Ok(Held {
@@ -107,6 +105,10 @@ pub async fn get_from_link(
     }
 }
 
+/// Seed 002: once an offer's redemption limit is passed, customers can no longer get it.
+const LIMIT_REACHED: &str =
+    "all the coupons this offer allows have been used, so it can no longer be taken";
+
 /// Why a coupon cannot be shared; `to_string()` is what the owner reads.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShareRefusal {
@@ -114,7 +116,14 @@ pub enum ShareRefusal {
     NotYours,
     #[error("coupons of this offer cannot be shared")]
     NotShareable,
+    #[error(
+        "you have sent {SMS_SHARES_PER_HOUR} shares by SMS in the last hour; share the link instead, or try again later"
+    )]
+    TooManySms,
 }
+
+/// Shares one customer may send by SMS in an hour (each is a paid message to any number).
+pub const SMS_SHARES_PER_HOUR: i64 = 5;
 
 /// The owner's share of one of their active coupons (the open one, or a new one), with an SMS
 /// to `sms_to` carrying the link when given. The share's token.
@@ -135,6 +144,14 @@ pub async fn share(
     };
     if !coupon.shareable {
         return Ok(Err(ShareRefusal::NotShareable));
+    }
+    if sms_to.is_some()
+        && store
+            .sms_shares_since(owner, now - chrono::Duration::hours(1))
+            .await?
+            >= SMS_SHARES_PER_HOUR
+    {
+        return Ok(Err(ShareRefusal::TooManySms));
     }
     let token = match (store.open_share(coupon_id, owner).await?, sms_to) {
         (Some(open), None) => open.token,
@@ -199,8 +216,19 @@ pub async fn claim(
     };
     let org_id = share.org_id;
     let settings = store.offer_sharing(org_id, share.offer_id).await?;
-    let tz = store.get_org(org_id).await?.time_zone.0;
-    let today = now.with_timezone(&tz).date_naive();
+    // Read before the transaction (see `issue_in`); a friend of another org is nobody here.
+    let who = match store.customer_ref(org_id, friend).await {
+        Ok(w) => w,
+        Err(crate::store::StoreError::NotFound) => return Ok(Err(ClaimRefusal::NotFound)),
+        Err(e) => return Err(e),
+    };
+    let ctx = context(store, org_id, share.offer_id).await?;
+    let today = now.with_timezone(&ctx.tz).date_naive();
+    let fresh = settings.mode == ShareMode::Fresh;
+    if fresh && store.redemption_limit_reached(share.offer_id).await? {
+        return Ok(Err(ClaimRefusal::NotIssued(LIMIT_REACHED.into())));
+    }
+    let code = store.coupon_code(org_id, share.coupon_id).await?;
     let answer_again = |coupon: Option<i64>| async move {
         let id = coupon.ok_or(crate::store::StoreError::NotFound)?;
         let code = store.coupon_code(org_id, id).await?;
@@ -238,37 +266,33 @@ pub async fn claim(
     }
     let held = match settings.mode {
         ShareMode::Transfer => {
-            if !move_coupon(&mut tx, share.coupon_id, share.owner_id, friend, now).await? {
+            let moved = move_coupon(
+                &mut tx,
+                org_id,
+                share.coupon_id,
+                share.owner_id,
+                friend,
+                today,
+                now,
+            )
+            .await?;
+            if !moved {
                 return Ok(Err(ClaimRefusal::NoLongerActive));
             }
-            let code = store.coupon_code(org_id, share.coupon_id).await?;
             Held {
                 coupon_id: share.coupon_id,
                 code,
                 again: false,
             }
         }
-        ShareMode::Fresh => {
-            let who = store.customer_ref(org_id, friend).await?;
-            match issue_in(
-                &mut tx,
-                store,
-                org_id,
-                share.offer_id,
-                &who,
-                "Shared by a friend",
-                now,
-            )
-            .await?
-            {
-                Ok((coupon_id, issued)) => Held {
-                    coupon_id,
-                    code: issued.code,
-                    again: false,
-                },
-                Err(words) => return Ok(Err(ClaimRefusal::NotIssued(words))),
-            }
-        }
+        ShareMode::Fresh => match issue_in(&mut tx, &ctx, &who, "Shared by a friend", now).await? {
+            Ok((coupon_id, issued)) => Held {
+                coupon_id,
+                code: issued.code,
+                again: false,
+            },
+            Err(words) => return Ok(Err(ClaimRefusal::NotIssued(words))),
+        },
     };
     set_friend_coupon(&mut tx, share.id, held.coupon_id).await?;
     tx.commit().await?;
@@ -284,22 +308,19 @@ pub async fn reward_referrals(store: &Store, now: DateTime<Utc>) -> StoreResult<
     let mut settled = 0;
     for owed in store.owed_rewards(200).await? {
         let who = store.customer_ref(owed.org_id, owed.owner_id).await?;
+        let ctx = context(store, owed.org_id, owed.reward_offer_id).await?;
+        let limit_reached = store.redemption_limit_reached(owed.reward_offer_id).await?;
         let mut tx = store.begin().await?;
         lock_offer(&mut tx, owed.org_id, owed.reward_offer_id).await?;
         if !take_reward(&mut tx, owed.share_id, now).await? {
             continue;
         }
-        match issue_in(
-            &mut tx,
-            store,
-            owed.org_id,
-            owed.reward_offer_id,
-            &who,
-            "Referral reward",
-            now,
-        )
-        .await?
-        {
+        let issued = if limit_reached {
+            Err(LIMIT_REACHED.to_string())
+        } else {
+            issue_in(&mut tx, &ctx, &who, "Referral reward", now).await?
+        };
+        match issued {
             Ok((coupon_id, _)) => {
                 record_reward(&mut tx, owed.share_id, Some(coupon_id), None).await?
             }

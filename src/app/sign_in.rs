@@ -80,18 +80,21 @@ pub async fn confirm_code(
     now: DateTime<Utc>,
 ) -> StoreResult<Result<CustomerId, VerifyRefusal>> {
     let latest = store.latest_code(org_id, who).await?;
+    let sent = latest.as_ref().map(|(c, _)| c);
+    // A code that could not sign in whatever was typed (none, used, spent, expired) is
+    // refused before any hashing.
+    if let Err(refusal) = otp::verify(sent, true, now) {
+        return Ok(Err(refusal));
+    }
     let Some(digits) = otp::typed_code(typed) else {
         // Not even a code's shape: not counted as a try, but said plainly.
-        return Ok(Err(match latest {
-            None => VerifyRefusal::NoCode,
-            Some((c, _)) => VerifyRefusal::Wrong(otp::MAX_ATTEMPTS - c.attempts),
-        }));
+        let left = sent.map_or(otp::MAX_ATTEMPTS, |c| otp::MAX_ATTEMPTS - c.attempts);
+        return Ok(Err(VerifyRefusal::Wrong(left.max(1))));
     };
     let matches = match &latest {
         Some((_, hash)) => crate::passwords::verify(digits, Some(hash.clone())).await,
         None => false,
     };
-    let sent = latest.as_ref().map(|(c, _)| c);
     let decided = otp::verify(sent, matches, now);
     if let Some(code) = sent.filter(|c| !c.used && c.attempts < otp::MAX_ATTEMPTS) {
         let recorded = store.record_code_try(code.id, decided.is_ok(), now).await?;

@@ -133,23 +133,35 @@ impl Store {
         if is_guest.is_none() || guest == to {
             return Ok(0);
         }
-        let moved = tx
-            .execute(
-                "UPDATE issuals SET customer_id = $1 WHERE org_id = $2 AND customer_id = $3",
-                &[to.into(), org_id.into(), guest.into()],
-            )
-            .await?;
+        // An offer the customer has been issued already stays with the guest: moving it would
+        // give them a second coupon past the offer's issue rules.
+        let held = "(SELECT h.offer_id FROM issuals h WHERE h.customer_id = $1)";
         tx.execute(
-            "UPDATE coupons SET customer_id = $1 WHERE org_id = $2 AND customer_id = $3",
+            &format!(
+                "UPDATE coupons SET customer_id = $1 WHERE org_id = $2 AND customer_id = $3 \
+                 AND offer_id NOT IN {held}"
+            ),
             &[to.into(), org_id.into(), guest.into()],
         )
         .await?;
         tx.execute(
-            "UPDATE customer_redemptions SET customer_id = $1 WHERE customer_id = $2 AND NOT EXISTS \
-             (SELECT 1 FROM customer_redemptions r WHERE r.offer_id = customer_redemptions.offer_id AND r.customer_id = $1)",
-            &[to.into(), guest.into()],
+            &format!(
+                "UPDATE customer_redemptions SET customer_id = $1 WHERE customer_id = $3 \
+                 AND offer_id NOT IN {held} AND offer_id IN (SELECT offer_id FROM issuals WHERE org_id = $2 AND customer_id = $3) \
+                 AND NOT EXISTS (SELECT 1 FROM customer_redemptions r WHERE r.offer_id = customer_redemptions.offer_id AND r.customer_id = $1)"
+            ),
+            &[to.into(), org_id.into(), guest.into()],
         )
         .await?;
+        let moved = tx
+            .execute(
+                &format!(
+                    "UPDATE issuals SET customer_id = $1 WHERE org_id = $2 AND customer_id = $3 \
+                     AND offer_id NOT IN {held}"
+                ),
+                &[to.into(), org_id.into(), guest.into()],
+            )
+            .await?;
         tx.commit().await?;
         Ok(moved)
     }
@@ -180,6 +192,21 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         Ok(code)
+    }
+
+    /// How many shares a customer sent by SMS since `since`.
+    pub async fn sms_shares_since(
+        &self,
+        owner: CustomerId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let (n,): (i64,) = self
+            .fetch_one_read(
+                "SELECT COUNT(*) FROM shares WHERE owner_id = $1 AND channel = 'sms' AND created_at > $2",
+                &[owner.into(), since.into()],
+            )
+            .await?;
+        Ok(n)
     }
 
     /// The share with this token.
@@ -238,7 +265,8 @@ impl Store {
         Ok(())
     }
 
-    /// Shares whose friend redeemed their coupon, of offers with a referral reward, whose
+    /// Shares whose friend redeemed their coupon (the coupon theirs when redeemed: one passed
+    /// on again rewards only its last share), of offers with a referral reward, whose
     /// recommender has not been rewarded yet (at most `limit`).
     pub async fn owed_rewards(&self, limit: i64) -> StoreResult<Vec<OwedReward>> {
         self.fetch_all_read(
@@ -246,7 +274,7 @@ impl Store {
              FROM shares s JOIN coupons c ON c.id = s.friend_coupon_id \
              JOIN offer_sharing os ON os.offer_id = s.offer_id \
              WHERE s.rewarded_at IS NULL AND s.friend_coupon_id IS NOT NULL \
-             AND c.status = 'redeemed' AND os.referral_offer_id IS NOT NULL \
+             AND c.status = 'redeemed' AND c.customer_id = s.friend_id AND os.referral_offer_id IS NOT NULL \
              ORDER BY s.id LIMIT $1",
             &[limit.into()],
         )
@@ -309,20 +337,30 @@ pub async fn set_friend_coupon(tx: &mut DynTx, share_id: i64, coupon_id: i64) ->
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Moves the owner's still-active coupon to the friend (a new issue record for the friend with
 /// the same validity; the owner's record stays, the coupon now the friend's). False when the
 /// coupon is no longer the owner's active one.
 pub async fn move_coupon(
     tx: &mut DynTx,
+    org_id: OrgId,
     coupon_id: i64,
     owner: CustomerId,
     friend: CustomerId,
+    today: NaiveDate,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let n = tx
         .execute(
-            "UPDATE coupons SET customer_id = $1 WHERE id = $2 AND customer_id = $3 AND status = 'issued'",
-            &[friend.into(), coupon_id.into(), owner.into()],
+            "UPDATE coupons SET customer_id = $1 WHERE id = $2 AND customer_id = $3 AND status = 'issued' \
+             AND org_id = $4 AND (valid_till IS NULL OR valid_till >= $5)",
+            &[
+                friend.into(),
+                coupon_id.into(),
+                owner.into(),
+                org_id.into(),
+                Arg::OptDate(Some(today)),
+            ],
         )
         .await?;
     if n != 1 {

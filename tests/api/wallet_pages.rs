@@ -749,3 +749,95 @@ async fn a_coupon_applied_to_an_open_cart_is_used_only_when_paid_and_not_once_ex
     assert_eq!(v["coupons"][0]["status"], "expired", "{v}");
     assert_eq!(v["coupons"][0]["redeemCount"], 0, "never used: {v}");
 }
+
+#[tokio::test]
+async fn a_customer_of_another_org_cannot_claim_a_share_and_a_guest_merge_gives_no_second_coupon() {
+    let f = fixture().await;
+    let shared = offer_with(&f.app, "Bring a friend", |_| {}).await;
+    let token = publish(&f.app, f.org, shared, true).await;
+    let mut owner = f.app.browser();
+    let got = f
+        .sign_in(&mut owner, &format!("/get/{token}"), "+919800000081")
+        .await;
+    let coupon_id = got
+        .location
+        .unwrap()
+        .split('=')
+        .nth(1)
+        .unwrap()
+        .split('#')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = owner
+        .get(&format!("/wallet/coupons/{coupon_id}/share"))
+        .await;
+    let at = page.body.find("/share/").unwrap() + "/share/".len();
+    let share: String = page.body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+
+    // A customer signed in with another org is nobody to this share.
+    f.app.create_org_admin("Globex").await;
+    let globex = f.app.org_id("Globex").await;
+    let mut stranger = f.app.browser();
+    stranger.csrf = csrf_in(&stranger.get(&format!("/share/{share}")).await.body);
+    let g = globex.get().to_string();
+    stranger
+        .post(
+            "/wallet/code",
+            &[("org", &g), ("who", "+919800000082"), ("next", "/wallet")],
+        )
+        .await;
+    let code = f.code_sent_to("+919800000082").await;
+    let signed = stranger
+        .post(
+            "/wallet/confirm",
+            &[
+                ("org", &g),
+                ("who", "+919800000082"),
+                ("code", &code),
+                ("next", "/wallet"),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+    let claim = stranger.post(&format!("/share/{share}/claim"), &[]).await;
+    assert_eq!(
+        claim.location.as_deref(),
+        Some(format!("/share/{share}").as_str())
+    );
+    let (claimed,): (i64,) = f
+        .app
+        .store
+        .fetch_one_read(
+            "SELECT COUNT(*) FROM shares WHERE friend_id IS NOT NULL",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(claimed, 0);
+
+    // A guest takes the offer's coupon, then signs in as a customer who holds one: still one.
+    let (status, v) = f
+        .api
+        .post(
+            "/coupon/issue",
+            json!({"seriesId": shared.get(), "customer": {"mobile": "+919800000083"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let mut guest = f.app.browser();
+    guest.csrf = csrf_in(&guest.get(&format!("/get/{token}")).await.body);
+    guest.post(&format!("/get/{token}/guest"), &[]).await;
+    let signed = f.sign_in(&mut guest, "/wallet", "+919800000083").await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER);
+    let wallet = guest.get("/wallet").await;
+    assert_eq!(
+        wallet.body.matches("class=\"coupon\"").count(),
+        1,
+        "{}",
+        wallet.body
+    );
+}

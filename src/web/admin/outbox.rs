@@ -34,10 +34,14 @@ const STATUSES: [(&str, &str); 4] = [
 ];
 
 /// (value, label) of each kind of message.
-const KINDS: [(&str, &str); 3] = [
+const KINDS: [(&str, &str); 7] = [
     ("poc_reminder", "Offer expiry reminder"),
     ("coupon_reminder", "Coupon expiry reminder"),
     ("resend", "Resend"),
+    ("issued", "Coupon issued"),
+    ("otp", "Sign-in code"),
+    ("share", "Shared coupon"),
+    ("referral", "Referral reward"),
 ];
 
 /// The page's filters as they come in the query string (and, for a retry, in its form).
@@ -145,7 +149,12 @@ fn view(r: OutboxRow, offers: &HashMap<i64, String>, tz: Tz, now: DateTime<Utc>)
         channel: if r.channel == "sms" { "SMS" } else { "Email" },
         recipient: r.recipient,
         subject: r.subject,
-        body_text: r.body_text,
+        // A customer's sign-in code is theirs alone: staff never read it.
+        body_text: if r.kind == "otp" {
+            "(a one-time sign-in code; hidden)".into()
+        } else {
+            r.body_text
+        },
         next_attempt: if !queued {
             String::new()
         } else if r.next_attempt_at <= now {

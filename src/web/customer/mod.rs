@@ -28,8 +28,20 @@ pub const KIOSK_IDLE_SECONDS: i64 = 60;
 pub struct Visitor(pub Session);
 
 impl Visitor {
+    /// A kiosk's session left idle for longer than [`KIOSK_IDLE_SECONDS`]: nobody is signed in
+    /// on any page (the next person at the kiosk must not reach the last one's wallet).
+    fn idle_kiosk(&self) -> bool {
+        let kiosk = self.0.get::<i64>(KIOSK).ok().flatten();
+        let seen = self.0.get::<i64>(SEEN).ok().flatten();
+        kiosk.is_some()
+            && seen.is_none_or(|s| chrono::Utc::now().timestamp() - s > KIOSK_IDLE_SECONDS)
+    }
+
     /// The signed-in customer, if they signed in with `org_id`.
     pub fn customer(&self, org_id: OrgId) -> Option<CustomerId> {
+        if self.idle_kiosk() {
+            return None;
+        }
         let org = self.0.get::<i64>(ORG).ok().flatten()?;
         (org == org_id.get())
             .then(|| self.0.get::<i64>(CUSTOMER).ok().flatten())
@@ -39,6 +51,9 @@ impl Visitor {
 
     /// The org the customer signed in with, and the customer.
     pub fn signed_in(&self) -> Option<(OrgId, CustomerId)> {
+        if self.idle_kiosk() {
+            return None;
+        }
         let org = self.0.get::<i64>(ORG).ok().flatten()?;
         let id = self.0.get::<i64>(CUSTOMER).ok().flatten()?;
         Some((OrgId(org), CustomerId(id)))

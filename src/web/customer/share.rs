@@ -220,7 +220,12 @@ pub async fn finish(
     visitor: &Visitor,
     token: &str,
 ) -> Result<HttpResponse, WebError> {
-    let Some((org, friend)) = visitor.signed_in() else {
+    let Some(share) = state.store.share_by_token(token).await? else {
+        return Ok(see_other(&format!("/share/{token}")));
+    };
+    // Only a customer of the share's org claims it.
+    let org = share.org_id;
+    let Some(friend) = visitor.customer(org) else {
         return Ok(see_other(&format!("/share/{token}")));
     };
     match crate::app::sharing::claim(&state.store, token, friend, Utc::now()).await? {
