@@ -6,6 +6,7 @@ pub mod carts;
 pub mod claims;
 pub mod coupons;
 pub mod customers;
+pub mod holds;
 pub mod openapi;
 pub mod ping;
 pub mod promotions;
@@ -70,6 +71,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/promotions/{id}/status").route(post().to(promotions::set_status)))
             .service(resource("/products").route(put().to(promotions::put_products)))
             .service(resource("/customers/tags").route(put().to(promotions::put_tags)))
+            .service(resource("/events").route(post().to(holds::post_events)))
+            .service(resource("/customers/rewards").route(post().to(holds::post_reward)))
             .service(resource("/customers/contacts").route(put().to(customers::put_contacts)))
             .service(
                 resource("/customers/wallet")

@@ -1,7 +1,7 @@
 //! The OpenAPI description of `/api/v2`, generated from the handlers and types.
 
 use super::{
-    carts, claims, coupons, customers, ping, promotions, redemption, revoke, series, wallet,
+    carts, claims, coupons, customers, holds, ping, promotions, redemption, revoke, series, wallet,
 };
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi};
         promotions::list, promotions::get, promotions::update, promotions::set_status, promotions::put_products,
         promotions::put_tags,
         customers::put_contacts,
-        wallet::list, wallet::check),
+        wallet::list, wallet::check, holds::post_events, holds::post_reward),
     modifiers(&Bearer),
     tags((name = "series", description = "Offers (coupon series)"),
         (name = "coupons", description = "Issuing and coupon details"),

@@ -104,14 +104,6 @@ fn refusal(r: PromotionRefusal) -> ApiError {
         }
         PromotionRefusal::Move { .. } => ApiError::new(StatusCode::CONFLICT, "status", message),
         PromotionRefusal::Changed => ApiError::new(StatusCode::CONFLICT, "changed", message),
-        PromotionRefusal::KindNotYet => ApiError {
-            field: Some("promotion.kind".into()),
-            ..ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "kind_not_available",
-                message,
-            )
-        },
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod api_access;
 pub mod cart;
 pub mod claim;
+pub mod holds;
 pub mod issue;
 pub mod jobs;
 pub mod offers;

@@ -3,7 +3,7 @@
 //! promotions.
 
 use crate::domain::ids::{OrgId, PromotionId};
-use crate::domain::promotion::{Kind, Promotion, PromotionErrors, PromotionField, Status};
+use crate::domain::promotion::{Promotion, PromotionErrors, PromotionField, Status};
 use crate::domain::user::Actor;
 use crate::store::{Store, StoreError, StoreResult};
 
@@ -22,9 +22,6 @@ pub enum PromotionRefusal {
     Move { from: Status, to: Status },
     /// It changed (went live, say) while this edit was being made.
     Changed,
-    /// Earned and reward promotions need customer events and holds (not built yet): a live one
-    /// would never apply.
-    KindNotYet,
 }
 
 impl PromotionRefusal {
@@ -57,9 +54,6 @@ impl PromotionRefusal {
             PromotionRefusal::Changed => {
                 "the promotion changed while it was being edited; open it again".into()
             }
-            PromotionRefusal::KindNotYet => "earned and reward promotions are not available yet: \
-                 customers cannot earn or hold them, so they would never apply"
-                .into(),
         }
     }
 }
@@ -77,11 +71,6 @@ async fn refusal_of(store: &Store, org_id: OrgId, e: StoreError) -> Outcome<()> 
         StoreError::Conflict(m) => Ok(Err(PromotionRefusal::CodeTaken(m))),
         other => Err(other),
     }
-}
-
-/// Whether the engine can apply promotions of this kind today.
-fn available(p: &Promotion) -> bool {
-    !matches!(p.kind, Kind::Earned | Kind::Reward)
 }
 
 async fn under_cap(store: &Store, org_id: OrgId) -> StoreResult<Result<(), PromotionRefusal>> {
@@ -103,9 +92,6 @@ pub async fn create(
 ) -> Outcome<PromotionId> {
     if let Err(errors) = promotion.validate() {
         return Ok(Err(PromotionRefusal::Invalid(errors)));
-    }
-    if !available(promotion) {
-        return Ok(Err(PromotionRefusal::KindNotYet));
     }
     if status == Status::Live
         && let Err(r) = under_cap(store, org_id).await?
@@ -135,9 +121,6 @@ pub async fn update(
     let current = store.get_promotion(org_id, PromotionId(edited.id)).await?;
     if let Err(errors) = edited.validate() {
         return Ok(Err(PromotionRefusal::Invalid(errors)));
-    }
-    if !available(edited) {
-        return Ok(Err(PromotionRefusal::KindNotYet));
     }
     if current.status.restrictions_frozen() {
         let changed = current.promotion.limit_changes(edited);

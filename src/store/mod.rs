@@ -17,6 +17,7 @@ pub mod details;
 pub mod dialect;
 pub mod dyntx;
 pub mod group_commit;
+pub mod holds;
 pub mod instances;
 pub mod issue;
 pub mod jobs;

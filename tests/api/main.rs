@@ -15,6 +15,7 @@ mod coupons;
 mod delivery;
 mod edit_preview;
 mod helpers;
+mod holds;
 pub mod integration;
 mod isolation;
 pub mod issuing;

@@ -153,18 +153,35 @@ pub(super) async fn prepare(
             line
         })
         .collect();
+    let promotions = cache
+        .live(store, input.org_id, org.promotions_version)
+        .await?;
+    // What the customer holds matters only when an earned or reward promotion is live.
+    let holdable = promotions.iter().any(|p| {
+        matches!(
+            p.kind,
+            crate::domain::promotion::Kind::Earned | crate::domain::promotion::Kind::Reward
+        )
+    });
     let (customer_id, customer) = match &input.customer {
         None => (None, None),
         Some(c) => match store.cart_customer(input.org_id, c).await? {
-            Some((id, tiers, segments)) => (
-                Some(id),
-                Some(Customer {
-                    tiers,
-                    segments,
-                    held: Vec::new(),
-                }),
-            ),
-            // Named but new: no tags, no uses yet.
+            Some((id, tiers, segments)) => {
+                let held = if holdable {
+                    store.customer_holds(input.org_id, id, now).await?
+                } else {
+                    Vec::new()
+                };
+                (
+                    Some(id),
+                    Some(Customer {
+                        tiers,
+                        segments,
+                        held,
+                    }),
+                )
+            }
+            // Named but new: no tags, no uses, nothing held yet.
             None => (None, Some(Customer::default())),
         },
     };
@@ -184,9 +201,7 @@ pub(super) async fn prepare(
             at: now,
         },
         customer: customer_id,
-        promotions: cache
-            .live(store, input.org_id, org.promotions_version)
-            .await?,
+        promotions,
         org: facts,
     })
 }

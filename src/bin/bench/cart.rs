@@ -194,6 +194,7 @@ fn promotion(i: usize) -> Promotion {
         } else {
             Limits::default()
         },
+        holding: Default::default(),
     }
 }
 

@@ -91,6 +91,7 @@ mod benefit;
 mod cart;
 mod check;
 mod evaluate;
+pub mod holding;
 mod model;
 mod outcome;
 mod period;

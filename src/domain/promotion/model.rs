@@ -29,6 +29,9 @@ pub struct Promotion {
     pub stacking: Stacking,
     #[serde(default)]
     pub limits: Limits,
+    /// How an earned or reward promotion is held, and what earns it.
+    #[serde(default)]
+    pub holding: super::holding::Holding,
 }
 
 /// How a promotion reaches a cart.

@@ -27,6 +27,7 @@ macro_rules! promotion_fields {
 
 promotion_fields! {
     Name => "name";
+    Holding => "holding";
     Codes => "codes";
     Validity => "validity";
     Stores => "stores";
@@ -161,6 +162,9 @@ impl Promotion {
             if dup {
                 e.push(F::Codes, "each code may appear once");
             }
+        }
+        if let Some(problem) = holding_problem(&self.kind, &self.holding) {
+            e.push(F::Holding, problem);
         }
         if self
             .validity
@@ -403,4 +407,37 @@ fn check_limits(l: &Limits, e: &mut PromotionErrors) {
             e.push(field, problem);
         }
     }
+}
+
+/// What is wrong with an earned or reward promotion's holding, if anything: an earned one needs
+/// what earns it; only earned ones are earned; windows and targets are positive.
+fn holding_problem(kind: &Kind, h: &super::holding::Holding) -> Option<&'static str> {
+    let earned = matches!(kind, Kind::Earned);
+    match &h.earning {
+        None if earned => {
+            return Some("an earned promotion needs `earning`: the event that earns it");
+        }
+        Some(_) if !earned => return Some("only an earned promotion has `earning`"),
+        Some(e) => {
+            let name_ok = !e.event.is_empty()
+                && e.event.len() <= 40
+                && e.event
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !name_ok {
+                return Some("`earning.event` must be 1 to 40 lower-case letters, digits or _");
+            }
+            if e.min_amount.is_some_and(|m| m < 0) || e.milestone.is_some_and(|m| m.target <= 0) {
+                return Some("amounts and targets must be positive");
+            }
+        }
+        None => {}
+    }
+    if h.window_days.is_some_and(|d| d == 0 || d > 3650) {
+        return Some("`windowDays` must be 1 to 3650");
+    }
+    if h.max_per_customer == Some(0) {
+        return Some("`maxPerCustomer` must be at least 1");
+    }
+    None
 }

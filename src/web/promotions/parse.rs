@@ -31,6 +31,8 @@ pub fn place(field: PromotionField) -> (Step, &'static str, &'static str) {
     match field {
         F::Name => (Step::Basics, "name", "Name"),
         F::Codes => (Step::Basics, "codes", "Codes"),
+        // The wizard has no earning step yet: shown with the kind.
+        F::Holding => (Step::Basics, "kind", "Earning"),
         F::Validity => (Step::Basics, "ends", "The validity"),
         F::Stores => (Step::Eligibility, "stores", "Stores"),
         F::Hours => (Step::Eligibility, "hours", "Time windows"),
@@ -99,6 +101,9 @@ pub fn parse(f: &PromotionForm, ctx: &Context) -> Result<Promotion, Problems> {
         benefit,
         stacking,
         limits,
+        // The wizard has no earning step yet: an earned promotion made there is refused by
+        // `validate` (it needs `earning`); the API sets it.
+        holding: Default::default(),
     };
     let mut problems = r.problems;
     if let Err(errors) = promotion.validate() {

@@ -28,6 +28,7 @@ fn promotion(conditions: Vec<Condition>, benefit: Benefit) -> Promotion {
         benefit,
         stacking: Stacking::Stackable,
         limits: Limits::default(),
+        holding: Default::default(),
     }
 }
 

@@ -53,6 +53,7 @@ pub(super) fn promo(id: i64) -> Promotion {
         },
         stacking: Stacking::Stackable,
         limits: Limits::default(),
+        holding: Default::default(),
     }
 }
 
