@@ -17,7 +17,8 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngExt;
 
 /// Sends a new sign-in code to `to` (a mobile by SMS, an email by email) unless a throttle
-/// refuses; `address` is the client's address for the per-device limit.
+/// refuses (checked in the transaction that stores the code, so requests at once cannot pass
+/// it together); `address` is the client's address for the per-device limit.
 #[tracing::instrument(name = "app.send_code", skip_all, fields(org = org_id.get()))]
 pub async fn send_code(
     store: &Store,
@@ -27,12 +28,6 @@ pub async fn send_code(
     address: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Result<(), SendRefusal>> {
-    let (sent, asked) = store
-        .otp_history(org_id, to, address, now - Duration::hours(1))
-        .await?;
-    if let Err(refusal) = otp::may_send(&sent, asked, now) {
-        return Ok(Err(refusal));
-    }
     let code = draw_code();
     let code_hash = crate::passwords::hash(code.clone())
         .await
@@ -64,10 +59,11 @@ pub async fn send_code(
                     dedupe_key: None,
                 },
             },
+            now - Duration::hours(1),
             now,
+            |sent, asked| otp::may_send(sent, asked, now),
         )
-        .await?;
-    Ok(Ok(()))
+        .await
 }
 
 /// Checks a typed code for `who`: the customer it signs in (made when new), or why not.

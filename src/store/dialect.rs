@@ -43,6 +43,10 @@ pub trait Dialect: Sync {
     /// whose planner takes the range as the outer loop and scans the list once per row of it
     /// (a 2,000-row issue chunk read 4 million rows).
     fn id_range(&self, column: &str, lo: usize, hi: usize) -> String;
+    /// A statement that makes the rest of the transaction wait for any other holding the same
+    /// text key `$1` (PostgreSQL's transaction-level advisory lock); none on SQLite, whose
+    /// write transactions already run one at a time.
+    fn serialize_on_key(&self) -> Option<&'static str>;
 }
 
 /// SQLite: one writer connection orders every write.
@@ -69,6 +73,9 @@ impl Dialect for Sqlite {
         Some(&SQLITE_REDEEMS)
     }
     fn refresh_coupon_statistics(&self) -> Option<&'static str> {
+        None
+    }
+    fn serialize_on_key(&self) -> Option<&'static str> {
         None
     }
     fn id_range(&self, _: &str, _: usize, _: usize) -> String {
@@ -107,6 +114,9 @@ impl Dialect for Postgres {
     }
     fn id_range(&self, column: &str, lo: usize, hi: usize) -> String {
         format!(" AND {column} BETWEEN ${lo} AND ${hi}")
+    }
+    fn serialize_on_key(&self) -> Option<&'static str> {
+        Some("SELECT pg_advisory_xact_lock(hashtext($1))")
     }
 }
 

@@ -7,7 +7,7 @@ use super::outbox::{NewMessage, insert_message};
 use super::{Store, StoreResult};
 use crate::domain::ids::{CustomerId, OrgId};
 use crate::domain::issue::CustomerRef;
-use crate::domain::otp::{MAX_ATTEMPTS, SentCode};
+use crate::domain::otp::{MAX_ATTEMPTS, SendRefusal, SentCode};
 use chrono::{DateTime, Utc};
 
 /// A code to store and send.
@@ -31,39 +31,52 @@ struct CodeRow {
 }
 
 impl Store {
-    /// When codes were sent to a recipient since `since`, and how many a client address asked
-    /// for since then (any recipient).
-    pub async fn otp_history(
+    /// Stores a code and queues its message, in one transaction, if `decide` allows it given
+    /// when codes were sent to the recipient since `since` and how many the client address
+    /// asked for since then. The history is read inside the transaction, one request per
+    /// recipient and per address at a time, so requests at once cannot pass the limits
+    /// together.
+    pub async fn store_code(
         &self,
-        org_id: OrgId,
-        to: &CustomerRef,
-        address: &str,
+        code: NewCode<'_>,
         since: DateTime<Utc>,
-    ) -> StoreResult<(Vec<DateTime<Utc>>, usize)> {
-        let sent: Vec<(DateTime<Utc>,)> = self
-            .fetch_all_read(
+        now: DateTime<Utc>,
+        decide: impl FnOnce(&[DateTime<Utc>], usize) -> Result<(), SendRefusal>,
+    ) -> StoreResult<Result<(), SendRefusal>> {
+        let mut tx = self.begin().await?;
+        if let Some(serialize) = tx.dialect().serialize_on_key() {
+            let recipient = format!(
+                "otp:{}:{}:{}",
+                code.org_id.get(),
+                code.to.kind.as_str(),
+                code.to.value
+            );
+            for key in [recipient, format!("otp-address:{}", code.address)] {
+                tx.execute(serialize, &[key.into()]).await?;
+            }
+        }
+        let sent: Vec<(DateTime<Utc>,)> = tx
+            .fetch_all(
                 "SELECT created_at FROM customer_otps WHERE org_id = $1 AND identifier_type = $2 \
                  AND identifier = $3 AND created_at > $4",
                 &[
-                    org_id.into(),
-                    to.kind.as_str().into(),
-                    to.value.as_str().into(),
+                    code.org_id.into(),
+                    code.to.kind.as_str().into(),
+                    code.to.value.as_str().into(),
                     since.into(),
                 ],
             )
             .await?;
-        let (asked,): (i64,) = self
-            .fetch_one_read(
+        let asked: Option<(i64,)> = tx
+            .fetch_optional(
                 "SELECT COUNT(*) FROM customer_otps WHERE address = $1 AND created_at > $2",
-                &[address.into(), since.into()],
+                &[code.address.into(), since.into()],
             )
             .await?;
-        Ok((sent.into_iter().map(|(t,)| t).collect(), asked as usize))
-    }
-
-    /// Stores a code and queues its message, in one transaction.
-    pub async fn store_code(&self, code: NewCode<'_>, now: DateTime<Utc>) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
+        let sent: Vec<DateTime<Utc>> = sent.into_iter().map(|(t,)| t).collect();
+        if let Err(refusal) = decide(&sent, asked.map_or(0, |(n,)| n as usize)) {
+            return Ok(Err(refusal));
+        }
         tx.execute(
             "INSERT INTO customer_otps (org_id, identifier_type, identifier, code_hash, attempts, address, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, 0, $5, $6, $7)",
@@ -79,7 +92,8 @@ impl Store {
         )
         .await?;
         insert_message(&mut tx, &code.message, now).await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(Ok(()))
     }
 
     /// The latest code sent to a recipient and its hash.

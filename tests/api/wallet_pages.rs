@@ -332,6 +332,33 @@ async fn a_customer_signs_in_with_a_one_time_code_within_its_limits() {
     assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(late.body.contains("Too many wrong codes"), "{}", late.body);
 
+    // Requests at once for one number: one code is sent, the others wait their 30 seconds.
+    let mut d = f.app.browser();
+    d.csrf = csrf_in(&d.get("/wallet").await.body);
+    let fields = [
+        ("org", org.as_str()),
+        ("who", "+919800000003"),
+        ("next", "/wallet"),
+    ];
+    let at_once =
+        futures_util::future::join_all((0..4).map(|_| d.post("/wallet/code", &fields))).await;
+    let sent: Vec<StatusCode> = at_once.iter().map(|p| p.status).collect();
+    assert_eq!(
+        sent.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{sent:?}"
+    );
+    let (codes,): (i64,) = f
+        .app
+        .store
+        .fetch_one_read(
+            "SELECT COUNT(*) FROM customer_otps WHERE identifier = '+919800000003'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(codes, 1);
+
     // The customers' cookie is not a console session.
     let console = b.get("/").await;
     assert_eq!(console.status, StatusCode::SEE_OTHER);
