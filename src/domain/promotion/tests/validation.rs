@@ -193,7 +193,7 @@ fn name_codes_validity_and_eligibility() {
     p.kind = Kind::CodeLinked { codes: vec![] };
     refused(&p, F::Codes, "at least one code");
     assert_eq!(F::CustomerValue.api(), "customerValue");
-    assert_eq!(F::ALL.len(), 19);
+    assert_eq!(F::ALL.len(), 20);
 }
 
 #[test]
