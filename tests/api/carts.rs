@@ -263,12 +263,12 @@ async fn bad_carts_and_bad_promotions_are_refused_naming_the_field_and_change_no
             .contains("globalUse"),
         "{v}"
     );
-    // Earned and reward promotions would never apply yet (no customer events): refused.
+    // An earned promotion without what earns it would never apply: refused, naming it.
     let mut earned = ten_off_over_2000(None);
     earned["kind"] = json!({"type": "earned"});
     let (status, v) = api.post("/promotions", json!({"promotion": earned})).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert_eq!(v["error"]["field"], "promotion.kind");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["field"], "promotion.holding");
     let (_, list) = api.get("/promotions").await;
     assert_eq!(list["promotions"].as_array().unwrap().len(), 0);
     // An unknown code is rejected by name; nothing else changes.
