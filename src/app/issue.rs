@@ -24,9 +24,10 @@ use crate::domain::user::Actor;
 use crate::store::contacts::customers_with_contacts;
 use crate::store::dyntx::DynTx;
 use crate::store::issue::{
-    IssueWrite, IssuedMessage, RANDOM_START_AT_MOST, audit_issues, common_coupon, customer_ids,
-    histories, issual_watermark, lock_offer, queue_issued, take_coupons, write_issues,
+    IssueWrite, RANDOM_START_AT_MOST, audit_issues, common_coupon, customer_ids, histories,
+    lock_offer, take_coupons, write_issues,
 };
+use crate::store::issue_delivery::{IssuedMessage, issual_watermark, queue_issued};
 use crate::store::{Store, StoreError, StoreResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -256,7 +257,7 @@ pub(crate) struct ToDeliver<'a> {
 }
 
 /// Queues the messages that deliver coupons an upload of codes with their customers just
-/// issued (their issue records written after `watermark`, `store::issue::issual_watermark`
+/// issued (their issue records written after `watermark`, `store::issue_delivery::issual_watermark`
 /// read before the writes), when the offer is delivered by this system — as `issue_chunk`
 /// does for the coupons it issues.
 pub(crate) async fn deliver_uploaded(

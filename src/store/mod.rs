@@ -20,6 +20,7 @@ pub mod group_commit;
 pub mod holds;
 pub mod instances;
 pub mod issue;
+pub mod issue_delivery;
 pub mod jobs;
 pub mod masters;
 pub mod offer_sharing;

@@ -170,7 +170,7 @@ async fn write_uploaded(
         if !issued.is_empty() {
             let delivers = ctx.rules.delivery == crate::domain::offer::Delivery::ThisSystem;
             let watermark = if delivers {
-                crate::store::issue::issual_watermark(tx).await?
+                crate::store::issue_delivery::issual_watermark(tx).await?
             } else {
                 0
             };
