@@ -22,6 +22,8 @@ pub struct Settings {
     pub session_key: Option<String>,
     pub smtp_url: Option<String>,
     pub sms_gateway_url: Option<String>,
+    /// Push messages (held promotions' messages sent by push): a JSON POST per message.
+    pub push_webhook_url: Option<String>,
     /// The sender of emails, `OFFERDESK_MAIL_FROM`.
     pub mail_from: String,
     /// Whether `serve` runs the background scheduler.
@@ -54,6 +56,10 @@ impl fmt::Debug for Settings {
             .field(
                 "sms_gateway_url",
                 &self.sms_gateway_url.as_deref().map(redact_url),
+            )
+            .field(
+                "push_webhook_url",
+                &self.push_webhook_url.as_deref().map(redact_url),
             )
             .field("mail_from", &self.mail_from)
             .field("scheduler", &self.scheduler)
@@ -149,6 +155,7 @@ impl Settings {
             session_key: get("OFFERDESK_SESSION_KEY"),
             smtp_url: get("SMTP_URL"),
             sms_gateway_url: get("SMS_GATEWAY_URL"),
+            push_webhook_url: get("PUSH_WEBHOOK_URL"),
             mail_from: get("OFFERDESK_MAIL_FROM")
                 .unwrap_or_else(|| "offerdesk <noreply@offerdesk.local>".into()),
             scheduler,

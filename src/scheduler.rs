@@ -26,20 +26,26 @@ pub struct RunReport {
     pub jobs_run: u64,
     /// Recommenders rewarded for a friend's redemption (WAL-2).
     pub referrals_rewarded: u64,
+    /// Notices that a customer's coupon expired unused.
+    pub expiry_notices_queued: u64,
+    /// Reminders that an earned or reward promotion's window is ending.
+    pub hold_reminders_queued: u64,
 }
 
 impl std::fmt::Display for RunReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "poc_reminders_queued={} poc_reminders_skipped={} coupon_reminders_queued={} delivered={} failed_attempts={} jobs_run={} referrals_rewarded={}",
+            "poc_reminders_queued={} poc_reminders_skipped={} coupon_reminders_queued={} delivered={} failed_attempts={} jobs_run={} referrals_rewarded={} expiry_notices_queued={} hold_reminders_queued={}",
             self.poc_queued,
             self.poc_skipped,
             self.coupon_queued,
             self.delivered,
             self.failed_attempts,
             self.jobs_run,
-            self.referrals_rewarded
+            self.referrals_rewarded,
+            self.expiry_notices_queued,
+            self.hold_reminders_queued
         )
     }
 }
@@ -85,6 +91,10 @@ impl Scheduler {
             crate::app::reminders::poc_reminders(&self.store, &self.base_url, now).await?;
         report.coupon_queued = crate::app::reminders::coupon_reminders(&self.store, now).await?;
         report.referrals_rewarded = crate::app::sharing::reward_referrals(&self.store, now).await?;
+        report.expiry_notices_queued =
+            crate::app::expiry_notices::expiry_notices(&self.store, now).await?;
+        report.hold_reminders_queued =
+            crate::app::hold_messages::hold_reminders(&self.store, now).await?;
         self.deliver(now, &mut report).await?;
         Ok(report)
     }

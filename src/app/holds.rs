@@ -5,16 +5,21 @@
 //! the customer's row taken, so one customer's events and requests are decided one at a time;
 //! an event id or a request id answers its first result again.
 
+use crate::domain::ids::CustomerId;
 use crate::domain::ids::{OrgId, PromotionId};
 use crate::domain::issue::CustomerRef;
-use crate::domain::promotion::holding::{Activity, HoldRefusal, held_until, may_hold};
-use crate::domain::promotion::{Kind, Status};
+use crate::domain::promotion::holding::{
+    Activity, HoldRefusal, counted_since, held_until, may_hold,
+};
+use crate::domain::promotion::{Kind, Promotion, Status};
+use crate::store::dyntx::DynTx;
 use crate::store::holds::{
     NewEvent, NewHold, advance_tracker, insert_event, insert_hold, lock_customer, set_event_result,
     times_held,
 };
 use crate::store::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -124,22 +129,15 @@ pub async fn record_event(
                 continue;
             }
         }
-        let had = times_held(&mut tx, p.id, customer_id).await?;
-        if may_hold(&p.holding, had).is_err() {
-            continue;
-        }
-        let valid_till = held_until(at, p.holding.window_days, p.validity.ends, tz);
-        let hold = NewHold {
+        let grant = Grant {
             org_id,
-            promotion_id: p.id,
             customer_id,
             source: "earned",
             reference: &e.event_id,
-            valid_till,
-            cost_points: None,
-            cost_amount: None,
+            at,
+            cost: (None, None),
         };
-        if insert_hold(&mut tx, &hold, now).await?.is_some() {
+        if let Ok(Some((_, valid_till))) = grant_hold(&mut tx, p, &grant, tz, now).await? {
             earned.push(Earned {
                 promotion_id: p.id,
                 name: p.name.clone(),
@@ -233,23 +231,17 @@ pub async fn acquire_reward(
     .await?;
     let customer_id = *ids.get(&r.customer).ok_or(StoreError::NotFound)?;
     lock_customer(&mut tx, customer_id).await?;
-    let had = times_held(&mut tx, p.id, customer_id).await?;
-    if let Err(refusal) = may_hold(&p.holding, had) {
-        return Ok(Err(refusal.into()));
-    }
-    let valid_till = held_until(now, p.holding.window_days, p.validity.ends, tz);
-    let hold = NewHold {
+    let grant = Grant {
         org_id,
-        promotion_id: p.id,
         customer_id,
         source: "reward",
         reference: &r.request_id,
-        valid_till,
-        cost_points: r.cost_points,
-        cost_amount: r.cost_amount,
+        at: now,
+        cost: (r.cost_points, r.cost_amount),
     };
-    match insert_hold(&mut tx, &hold, now).await? {
-        Some(hold_id) => {
+    match grant_hold(&mut tx, p, &grant, tz, now).await? {
+        Err(refusal) => Ok(Err(refusal.into())),
+        Ok(Some((hold_id, valid_till))) => {
             tx.commit().await?;
             Ok(Ok(RewardHold {
                 hold_id,
@@ -258,7 +250,7 @@ pub async fn acquire_reward(
                 replayed: false,
             }))
         }
-        None => {
+        Ok(None) => {
             drop(tx);
             let kept = store
                 .reward_hold(org_id, &r.request_id)
@@ -267,4 +259,53 @@ pub async fn acquire_reward(
             Ok(Ok(replayed(kept)))
         }
     }
+}
+
+/// Why and for whom a hold is granted.
+#[derive(Debug, Clone)]
+pub struct Grant<'a> {
+    pub org_id: OrgId,
+    pub customer_id: CustomerId,
+    /// `earned` or `reward`.
+    pub source: &'static str,
+    /// The event id, the reward request id, or what else made it (unique per source).
+    pub reference: &'a str,
+    /// When the customer got it: the window and the earning limit's cycle count from here.
+    pub at: DateTime<Utc>,
+    /// The points and money it cost (rewards).
+    pub cost: (Option<i64>, Option<i64>),
+}
+
+/// Makes the customer (whose row `tx` holds) hold `p` when its maximum per customer allows,
+/// and queues the message on earning in the same transaction. `Ok(None)`: this source's
+/// reference holds it already. The hold's id and end.
+pub async fn grant_hold(
+    tx: &mut DynTx,
+    p: &Promotion,
+    g: &Grant<'_>,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> StoreResult<Result<Option<(i64, Option<DateTime<Utc>>)>, HoldRefusal>> {
+    let since = counted_since(&p.holding, g.at, tz);
+    let had = times_held(tx, p.id, g.customer_id, since).await?;
+    if let Err(refusal) = may_hold(&p.holding, had) {
+        return Ok(Err(refusal));
+    }
+    let valid_till = held_until(g.at, p.holding.window_days, p.validity.ends, tz);
+    let hold = NewHold {
+        org_id: g.org_id,
+        promotion_id: p.id,
+        customer_id: g.customer_id,
+        source: g.source,
+        reference: g.reference,
+        acquired_at: g.at,
+        valid_till,
+        cost_points: g.cost.0,
+        cost_amount: g.cost.1,
+    };
+    let Some(hold_id) = insert_hold(tx, &hold).await? else {
+        return Ok(Ok(None));
+    };
+    super::hold_messages::queue_on_earning(tx, p, hold_id, &hold, tz, now).await?;
+    Ok(Ok(Some((hold_id, valid_till))))
 }

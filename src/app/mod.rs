@@ -7,6 +7,8 @@
 pub mod api_access;
 pub mod cart;
 pub mod claim;
+pub mod expiry_notices;
+pub mod hold_messages;
 pub mod holds;
 pub mod issue;
 pub mod jobs;

@@ -24,6 +24,7 @@ pub struct Notifier {
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     from: Mailbox,
     sms_url: Option<String>,
+    push_url: Option<String>,
     http: reqwest::Client,
     /// The most one delivery may take, start to end.
     deadline: Duration,
@@ -34,6 +35,7 @@ impl std::fmt::Debug for Notifier {
         f.debug_struct("Notifier")
             .field("smtp", &self.smtp.is_some())
             .field("sms", &self.sms_url.is_some())
+            .field("push", &self.push_url.is_some())
             .finish()
     }
 }
@@ -42,6 +44,15 @@ impl std::fmt::Debug for Notifier {
 #[derive(Debug, serde::Serialize)]
 pub struct SmsBody<'a> {
     pub to: &'a str,
+    pub text: &'a str,
+}
+
+/// The body POSTed to `PUSH_WEBHOOK_URL`: the customer as the org knows them (an external
+/// id, a mobile or an email), a title and the text.
+#[derive(Debug, serde::Serialize)]
+pub struct PushBody<'a> {
+    pub to: &'a str,
+    pub title: &'a str,
     pub text: &'a str,
 }
 
@@ -69,6 +80,7 @@ impl Notifier {
             smtp,
             from,
             sms_url: settings.sms_gateway_url.clone(),
+            push_url: settings.push_webhook_url.clone(),
             http: reqwest::Client::builder().timeout(deadline).build()?,
             deadline,
         })
@@ -88,6 +100,7 @@ impl Notifier {
             match m.channel.as_str() {
                 "email" => self.email(m).await,
                 "sms" => self.sms(m).await,
+                "push" => self.push(m).await,
                 other => Err(format!("unknown channel {other}")),
             }
         };
@@ -95,10 +108,10 @@ impl Notifier {
             Ok(outcome) => outcome,
             Err(_) => Err(format!(
                 "{}: no answer within {} s; will retry",
-                if m.channel == "email" {
-                    "SMTP"
-                } else {
-                    "SMS gateway"
+                match m.channel.as_str() {
+                    "email" => "SMTP",
+                    "push" => "Push webhook",
+                    _ => "SMS gateway",
                 },
                 self.deadline.as_secs()
             )),
@@ -141,20 +154,44 @@ impl Notifier {
             .sms_url
             .as_ref()
             .ok_or("SMS_GATEWAY_URL is not set; the message waits in the outbox")?;
+        let body = SmsBody {
+            to: &m.recipient,
+            text: &m.body_text,
+        };
+        self.post_json(url, &body, "SMS gateway").await
+    }
+
+    async fn push(&self, m: &Outgoing) -> Result<(), String> {
+        let url = self
+            .push_url
+            .as_ref()
+            .ok_or("PUSH_WEBHOOK_URL is not set; the message waits in the outbox")?;
+        let body = PushBody {
+            to: &m.recipient,
+            title: &m.subject,
+            text: &m.body_text,
+        };
+        self.post_json(url, &body, "Push webhook").await
+    }
+
+    /// POSTs `body` as JSON to `url`; a non-2xx answer is a failure named after `what`.
+    async fn post_json<B: serde::Serialize>(
+        &self,
+        url: &str,
+        body: &B,
+        what: &str,
+    ) -> Result<(), String> {
         let response = self
             .http
             .post(url)
-            .json(&SmsBody {
-                to: &m.recipient,
-                text: &m.body_text,
-            })
+            .json(body)
             .send()
             .await
-            .map_err(|e| format!("SMS gateway: {e}"))?;
+            .map_err(|e| format!("{what}: {e}"))?;
         if response.status().is_success() {
             Ok(())
         } else {
-            Err(format!("SMS gateway answered {}", response.status()))
+            Err(format!("{what} answered {}", response.status()))
         }
     }
 }

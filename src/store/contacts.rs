@@ -26,7 +26,7 @@ pub struct CustomerReach {
 }
 
 #[derive(Debug, sqlx::FromRow)]
-struct ReachRow {
+pub(crate) struct ReachRow {
     id: CustomerId,
     identifier_type: String,
     identifier: String,
@@ -40,7 +40,7 @@ const REACH_COLUMNS: &str =
     "id, identifier_type, identifier, mobile, email, preferred_channel, first_name";
 
 impl ReachRow {
-    fn into_reach(self) -> StoreResult<(CustomerId, CustomerReach)> {
+    pub(crate) fn into_reach(self) -> StoreResult<(CustomerId, CustomerReach)> {
         let kind = IdentifierType::parse(&self.identifier_type).ok_or_else(|| {
             StoreError::Db(sqlx::Error::Decode(
                 format!("unknown identifier type {:?}", self.identifier_type).into(),
@@ -216,4 +216,16 @@ impl Store {
             .await?
             .unwrap_or_default())
     }
+}
+
+/// How the customer `id` is reached, read in `tx`.
+pub async fn reach_of(tx: &mut DynTx, id: CustomerId) -> StoreResult<Option<CustomerReach>> {
+    let row: Option<ReachRow> = tx
+        .fetch_optional(
+            &format!("SELECT {REACH_COLUMNS} FROM customers WHERE id = $1"),
+            &[id.into()],
+        )
+        .await?;
+    row.map(|r| r.into_reach().map(|(_, reach)| reach))
+        .transpose()
 }

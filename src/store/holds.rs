@@ -31,6 +31,8 @@ pub struct NewHold<'a> {
     pub customer_id: CustomerId,
     pub source: &'static str,
     pub reference: &'a str,
+    /// When the customer got it (an event's time, or now).
+    pub acquired_at: DateTime<Utc>,
     pub valid_till: Option<DateTime<Utc>>,
     pub cost_points: Option<i64>,
     pub cost_amount: Option<i64>,
@@ -173,11 +175,13 @@ pub async fn times_held(
     tx: &mut DynTx,
     promotion_id: i64,
     customer_id: CustomerId,
+    since: Option<DateTime<Utc>>,
 ) -> StoreResult<i64> {
     let (n,): (i64,) = tx
         .fetch_optional(
-            "SELECT COUNT(*) FROM promotion_holds WHERE promotion_id = $1 AND customer_id = $2",
-            &[promotion_id.into(), customer_id.into()],
+            "SELECT COUNT(*) FROM promotion_holds WHERE promotion_id = $1 AND customer_id = $2 \
+             AND ($3 IS NULL OR acquired_at >= $3)",
+            &[promotion_id.into(), customer_id.into(), Arg::OptTime(since)],
         )
         .await?
         .unwrap_or((0,));
@@ -186,11 +190,7 @@ pub async fn times_held(
 
 /// Writes a hold; its id, or `None` when this source's reference holds the promotion already
 /// (a retried request).
-pub async fn insert_hold(
-    tx: &mut DynTx,
-    h: &NewHold<'_>,
-    now: DateTime<Utc>,
-) -> StoreResult<Option<i64>> {
+pub async fn insert_hold(tx: &mut DynTx, h: &NewHold<'_>) -> StoreResult<Option<i64>> {
     let id: Option<(i64,)> = tx
         .fetch_optional(
             "INSERT INTO promotion_holds (org_id, promotion_id, customer_id, source, reference, acquired_at, \
@@ -202,7 +202,7 @@ pub async fn insert_hold(
                 h.customer_id.into(),
                 h.source.into(),
                 h.reference.into(),
-                now.into(),
+                h.acquired_at.into(),
                 Arg::OptTime(h.valid_till),
                 h.cost_points.into(),
                 h.cost_amount.into(),
@@ -210,4 +210,77 @@ pub async fn insert_hold(
         )
         .await?;
     Ok(id.map(|(i,)| i))
+}
+
+/// The name customers know the org by: its brand name, else its name.
+pub async fn org_brand_name(tx: &mut DynTx, org_id: OrgId) -> StoreResult<String> {
+    let (name,): (String,) = tx
+        .fetch_optional(
+            "SELECT COALESCE(brand_name, name) FROM orgs WHERE id = $1",
+            &[org_id.into()],
+        )
+        .await?
+        .ok_or(super::StoreError::NotFound)?;
+    Ok(name)
+}
+
+/// A hold whose window ends soon, with how its customer is reached.
+#[derive(Debug, sqlx::FromRow)]
+struct RemindRow {
+    hold_id: i64,
+    valid_till: DateTime<Utc>,
+    #[sqlx(flatten)]
+    customer: super::contacts::ReachRow,
+}
+
+impl Store {
+    /// Up to `limit` holds of the promotion, after hold `after`, whose window ends (exclusive)
+    /// in `(ends.0, ends.1]` and after `now`, and whose customer has not used the promotion in
+    /// a cart (not cancelled) since getting it: the ones a reminder is due for.
+    pub async fn holds_to_remind(
+        &self,
+        promotion_id: i64,
+        ends: (DateTime<Utc>, DateTime<Utc>),
+        now: DateTime<Utc>,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, DateTime<Utc>, super::contacts::CustomerReach)>> {
+        let rows: Vec<RemindRow> = self
+            .fetch_all_read(
+                "SELECT h.id AS hold_id, h.valid_till, cu.id, cu.identifier_type, cu.identifier, cu.mobile, \
+                 cu.email, cu.preferred_channel, cu.first_name \
+                 FROM promotion_holds h JOIN customers cu ON cu.id = h.customer_id \
+                 WHERE h.promotion_id = $1 AND h.valid_till > $2 AND h.valid_till <= $3 AND h.valid_till > $4 \
+                 AND h.id > $5 AND NOT EXISTS (SELECT 1 FROM promotion_uses u WHERE u.promotion_id = h.promotion_id \
+                 AND u.customer_id = h.customer_id AND u.used_at >= h.acquired_at AND u.reversed_at IS NULL) \
+                 ORDER BY h.id LIMIT $6",
+                &[
+                    promotion_id.into(),
+                    ends.0.into(),
+                    ends.1.into(),
+                    now.into(),
+                    after.into(),
+                    limit.into(),
+                ],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                let (_, reach) = r.customer.into_reach()?;
+                Ok((r.hold_id, r.valid_till, reach))
+            })
+            .collect()
+    }
+
+    /// The orgs with live promotions, and their time zones.
+    pub async fn orgs_with_live_promotions(
+        &self,
+    ) -> StoreResult<Vec<(OrgId, crate::domain::org::OrgTz, String)>> {
+        self.fetch_all_read(
+            "SELECT g.id, g.time_zone, COALESCE(g.brand_name, g.name) FROM orgs g \
+             WHERE EXISTS (SELECT 1 FROM promotions p WHERE p.org_id = g.id AND p.status = 'live') ORDER BY g.id",
+            &[],
+        )
+        .await
+    }
 }

@@ -15,6 +15,7 @@ mod coupons;
 mod delivery;
 mod edit_preview;
 mod helpers;
+mod hold_messages;
 mod holds;
 pub mod integration;
 mod isolation;

@@ -12,9 +12,17 @@
 //!   tracker — over the promotion's life or per calendar month (org time zone) — and the event
 //!   that takes the tracker from below the target to the target or above earns it. Tracker
 //!   updates are atomic, so of two concurrent events exactly one crosses.
-//! - **Maximum per customer**: how many times one customer may earn (or acquire) it in all.
+//! - **Maximum per customer**: how many times one customer may earn (or acquire) it — in all,
+//!   or within the current cycle of its reset period (the seed's five periods, as for the
+//!   promotion's limits), counted by when the customer got it.
+//! - **Messages** (seed 003 "Communication"): on earning or acquiring (earned and reward
+//!   promotions only), and a reminder N days before the window ends, at 10:00 org time, when
+//!   the customer has not used it since. Each goes once per hold, through the outbox, to the
+//!   chosen channel (the customer's preferred one by default).
 
-use super::period::local_midnight;
+use super::period::{Period, local_midnight};
+use crate::domain::contacts::Reach;
+use crate::domain::offer::Channel;
 use chrono::{DateTime, Datelike, Days, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -32,9 +40,137 @@ pub struct Holding {
     /// How many times one customer may earn or acquire it; `None`: no limit.
     #[serde(default)]
     pub max_per_customer: Option<u32>,
+    /// When the maximum per customer starts again; `None`: it counts over the promotion's life.
+    #[serde(default)]
+    pub max_per_customer_reset: Option<Period>,
     /// What earns it (earned promotions only).
     #[serde(default)]
     pub earning: Option<Earning>,
+    /// The messages the customer gets.
+    #[serde(default)]
+    pub messages: HoldMessages,
+}
+
+/// Placeholders the texts of a held promotion's messages may use.
+pub const HOLD_PLACEHOLDERS: &[&str] = &["first_name", "promotion", "valid_till", "brand"];
+
+/// What a customer is told about a promotion they hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldMessages {
+    #[serde(default)]
+    pub channel: MessageChannel,
+    /// Sent when the customer earns or acquires it (earned and reward promotions only).
+    #[serde(default)]
+    pub on_earning: Option<String>,
+    /// Sent `days_before` days before the window's last day (0: on the last day), at 10:00.
+    #[serde(default)]
+    pub reminder: Option<HoldReminder>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldReminder {
+    pub days_before: u32,
+    pub text: String,
+}
+
+/// Where a held promotion's messages go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MessageChannel {
+    /// The customer's preferred channel; else SMS to their mobile, else email.
+    #[default]
+    Preferred,
+    Sms,
+    Email,
+    /// A POST to the push webhook (`PUSH_WEBHOOK_URL`) naming the customer.
+    Push,
+}
+
+impl MessageChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageChannel::Preferred => "preferred",
+            MessageChannel::Sms => "sms",
+            MessageChannel::Email => "email",
+            MessageChannel::Push => "push",
+        }
+    }
+}
+
+/// The outbox channel (`sms`, `email`, `push`) and recipient of a message sent by `channel`
+/// to a customer reached as `reach`; `None` when they cannot be reached that way. Push names
+/// the customer by their identifier (an external id, a mobile or an email).
+pub fn route(channel: MessageChannel, reach: &Reach) -> Option<(&'static str, String)> {
+    let by = |c: Channel| reach.address(c).map(|a| (c.as_str(), a.to_string()));
+    match channel {
+        MessageChannel::Sms => by(Channel::Sms),
+        MessageChannel::Email => by(Channel::Email),
+        MessageChannel::Push => Some(("push", reach.identifier.value.clone())),
+        MessageChannel::Preferred => reach
+            .destination()
+            .map(|(c, a)| (c.as_str(), a.to_string())),
+    }
+}
+
+/// A message's text with its placeholders filled; `{first_name}` is taken out (with the space
+/// or comma that joined it) when the name is not known.
+pub fn fill(
+    text: &str,
+    first_name: Option<&str>,
+    promotion: &str,
+    valid_till: &str,
+    brand: &str,
+) -> String {
+    let named = match first_name.filter(|n| !n.trim().is_empty()) {
+        Some(n) => text.replace("{first_name}", n),
+        None => crate::domain::offer::without_first_name(text),
+    };
+    named
+        .replace("{promotion}", promotion)
+        .replace("{valid_till}", valid_till)
+        .replace("{brand}", brand)
+}
+
+/// What is wrong with a message text, if anything: blank, over 1,000 characters, or a
+/// placeholder other than `HOLD_PLACEHOLDERS`.
+pub fn text_problem(text: &str) -> Option<&'static str> {
+    if text.trim().is_empty() || text.chars().count() > 1000 {
+        return Some("message texts must be 1 to 1,000 characters");
+    }
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            return Some("a message text has a `{` without a closing `}`");
+        };
+        if !HOLD_PLACEHOLDERS.contains(&&after[..close]) {
+            return Some(
+                "message texts may use only {first_name}, {promotion}, {valid_till} and {brand}",
+            );
+        }
+        rest = &after[close + 1..];
+    }
+    None
+}
+
+/// The local day on which a reminder `days_before` the window's last day is sent, for a hold
+/// that ends (exclusive) at `valid_till`.
+pub fn reminder_day(valid_till: DateTime<Utc>, days_before: u32, tz: Tz) -> chrono::NaiveDate {
+    // The last day held is the local day of the instant just before the end.
+    let last = (valid_till - chrono::Duration::seconds(1))
+        .with_timezone(&tz)
+        .date_naive();
+    last.checked_sub_days(Days::new(u64::from(days_before)))
+        .unwrap_or(last)
+}
+
+/// The last day a hold ending (exclusive) at `valid_till` is usable, as a person reads it.
+pub fn last_day(valid_till: DateTime<Utc>, tz: Tz) -> chrono::NaiveDate {
+    reminder_day(valid_till, 0, tz)
 }
 
 /// What earns an earned promotion.
@@ -165,7 +301,14 @@ pub enum HoldRefusal {
     Ended,
 }
 
-/// Whether a customer who has had the promotion `had` times may get it again.
+/// Since when earlier holds count against the maximum per customer for a hold got at `at`:
+/// the start of the reset period's current cycle, or `None` (all of them).
+pub fn counted_since(h: &Holding, at: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+    h.max_per_customer_reset.map(|p| p.window(at, tz).0)
+}
+
+/// Whether a customer who has had the promotion `had` times (since `counted_since`) may get
+/// it again.
 pub fn may_hold(h: &Holding, had: i64) -> Result<(), HoldRefusal> {
     match h.max_per_customer {
         Some(max) if had >= i64::from(max) => Err(HoldRefusal::MaxPerCustomer(max)),
@@ -285,5 +428,94 @@ mod tests {
         assert_eq!(may_hold(&once, 0), Ok(()));
         assert_eq!(may_hold(&once, 1), Err(HoldRefusal::MaxPerCustomer(1)));
         assert_eq!(may_hold(&Holding::default(), 99), Ok(()));
+    }
+
+    #[test]
+    fn a_message_goes_to_the_chosen_channel_or_the_preferred_one() {
+        use crate::domain::issue::CustomerRef;
+        use crate::domain::masters::IdentifierType;
+        let by_mobile = Reach::identified_by(CustomerRef {
+            kind: IdentifierType::Mobile,
+            value: "9800000001".into(),
+        });
+        let prefers_email = Reach {
+            email: Some("asha@example.com".into()),
+            preferred: Some(Channel::Email),
+            ..by_mobile.clone()
+        };
+        let external = Reach::identified_by(CustomerRef {
+            kind: IdentifierType::ExternalId,
+            value: "LOYAL-7".into(),
+        });
+        let to = |c: &str, r: &str| Some((c.to_string(), r.to_string()));
+        let route_s = |ch, reach: &Reach| route(ch, reach).map(|(c, r)| (c.to_string(), r));
+        // (channel, customer) → where it goes
+        let table = [
+            (
+                MessageChannel::Preferred,
+                &by_mobile,
+                to("sms", "9800000001"),
+            ),
+            (
+                MessageChannel::Preferred,
+                &prefers_email,
+                to("email", "asha@example.com"),
+            ),
+            (MessageChannel::Sms, &prefers_email, to("sms", "9800000001")),
+            (MessageChannel::Email, &by_mobile, None),
+            (MessageChannel::Preferred, &external, None),
+            (MessageChannel::Push, &external, to("push", "LOYAL-7")),
+        ];
+        for (channel, reach, expected) in table {
+            assert_eq!(route_s(channel, reach), expected, "{channel:?} {reach:?}");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled_and_an_unknown_name_leaves_no_gap() {
+        let text = "Hi {first_name}, {promotion} is yours until {valid_till} at {brand}.";
+        assert_eq!(
+            fill(text, Some("Asha"), "10% off", "2 Dec 2026", "Acme"),
+            "Hi Asha, 10% off is yours until 2 Dec 2026 at Acme."
+        );
+        assert_eq!(
+            fill(text, None, "10% off", "2 Dec 2026", "Acme"),
+            "Hi, 10% off is yours until 2 Dec 2026 at Acme."
+        );
+        assert_eq!(text_problem(text), None);
+        assert!(text_problem("Your {code}").is_some());
+        assert!(text_problem("Broken {promotion").is_some());
+        assert!(text_problem("  ").is_some());
+    }
+
+    #[test]
+    fn a_reminder_day_counts_back_from_the_last_day_held() {
+        let kolkata = chrono_tz::Asia::Kolkata;
+        // Held until 3 Dec 00:00 IST: the last day is 2 Dec; 1 day before is 1 Dec.
+        let till = at("2026-12-02T18:30:00Z");
+        let d = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(last_day(till, kolkata), d(2026, 12, 2));
+        assert_eq!(reminder_day(till, 1, kolkata), d(2026, 12, 1));
+        // Across a month end.
+        assert_eq!(reminder_day(till, 3, kolkata), d(2026, 11, 29));
+    }
+
+    #[test]
+    fn the_earning_limit_counts_from_the_reset_cycle_start() {
+        let monthly = Holding {
+            max_per_customer: Some(1),
+            max_per_customer_reset: Some(Period::CalendarMonth),
+            ..Holding::default()
+        };
+        let kolkata = chrono_tz::Asia::Kolkata;
+        // 31 Oct 20:00 UTC is 1 Nov in Kolkata: November's cycle, from 1 Nov 00:00 IST.
+        assert_eq!(
+            counted_since(&monthly, at("2026-10-31T20:00:00Z"), kolkata),
+            Some(at("2026-10-31T18:30:00Z"))
+        );
+        assert_eq!(
+            counted_since(&Holding::default(), at("2026-10-31T20:00:00Z"), kolkata),
+            None
+        );
     }
 }

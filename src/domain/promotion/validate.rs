@@ -439,5 +439,25 @@ fn holding_problem(kind: &Kind, h: &super::holding::Holding) -> Option<&'static 
     if h.max_per_customer == Some(0) {
         return Some("`maxPerCustomer` must be at least 1");
     }
-    None
+    if let Some(reset) = &h.max_per_customer_reset {
+        if h.max_per_customer.is_none() {
+            return Some("`maxPerCustomerReset` needs `maxPerCustomer` to reset");
+        }
+        if let Some(problem) = period_problem(reset) {
+            return Some(problem);
+        }
+    }
+    let m = &h.messages;
+    let holds = matches!(kind, Kind::Earned | Kind::Reward);
+    if !holds && (m.on_earning.is_some() || m.reminder.is_some()) {
+        return Some("only earned and reward promotions send `messages`");
+    }
+    if m.reminder.as_ref().is_some_and(|r| r.days_before > 365) {
+        return Some("a reminder goes at most 365 days before the window ends");
+    }
+    let texts = m
+        .on_earning
+        .iter()
+        .chain(m.reminder.iter().map(|r| &r.text));
+    texts.filter_map(|t| super::holding::text_problem(t)).next()
 }

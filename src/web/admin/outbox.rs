@@ -34,7 +34,7 @@ const STATUSES: [(&str, &str); 4] = [
 ];
 
 /// (value, label) of each kind of message.
-const KINDS: [(&str, &str); 7] = [
+const KINDS: [(&str, &str); 10] = [
     ("poc_reminder", "Offer expiry reminder"),
     ("coupon_reminder", "Coupon expiry reminder"),
     ("resend", "Resend"),
@@ -42,6 +42,9 @@ const KINDS: [(&str, &str); 7] = [
     ("otp", "Sign-in code"),
     ("share", "Shared coupon"),
     ("referral", "Referral reward"),
+    ("earned", "Promotion earned"),
+    ("hold_reminder", "Earned promotion reminder"),
+    ("expiry_notice", "Coupon expired notice"),
 ];
 
 /// The page's filters as they come in the query string (and, for a retry, in its form).
