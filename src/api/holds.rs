@@ -121,7 +121,16 @@ pub async fn post_events(
     let org = client.key.org_id;
     let mut results = Vec::with_capacity(inputs.len());
     for e in &inputs {
-        results.push(crate::app::holds::record_event(&state.store, org, e, Utc::now()).await?);
+        results.push(
+            crate::app::holds::record_event(
+                &state.store,
+                &state.api.promotions,
+                org,
+                e,
+                Utc::now(),
+            )
+            .await?,
+        );
     }
     Ok(HttpResponse::Ok().json(EventsOut { results }))
 }

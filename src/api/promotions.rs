@@ -95,7 +95,11 @@ fn refusal(r: PromotionRefusal) -> ApiError {
             ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message)
         },
         PromotionRefusal::Frozen(fields) => ApiError {
-            field: Some(format!("promotion.limits.{}", fields[0].api())),
+            // The holding's window and maximum sit beside `limits`, not in it.
+            field: Some(match fields[0] {
+                crate::domain::promotion::PromotionField::Holding => "promotion.holding".into(),
+                f => format!("promotion.limits.{}", f.api()),
+            }),
             ..ApiError::new(StatusCode::CONFLICT, "restrictions_frozen", message)
         },
         PromotionRefusal::LiveCap(_) => ApiError::new(StatusCode::CONFLICT, "live_cap", message),

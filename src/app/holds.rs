@@ -60,6 +60,7 @@ pub struct EventOutcome {
 #[tracing::instrument(name = "app.event", skip_all, fields(org = org_id.get()))]
 pub async fn record_event(
     store: &Store,
+    cache: &crate::app::cart::PromotionCache,
     org_id: OrgId,
     e: &EventInput,
     now: DateTime<Utc>,
@@ -67,11 +68,11 @@ pub async fn record_event(
     if let Some(kept) = store.event_result(org_id, &e.event_id).await? {
         return replay(&kept);
     }
-    let tz = store.get_org(org_id).await?.time_zone.0;
-    let earning: Vec<_> = store
-        .live_promotions(org_id)
-        .await?
-        .into_iter()
+    let org = store.get_org(org_id).await?;
+    let tz = org.time_zone.0;
+    let live = cache.live(store, org_id, org.promotions_version).await?;
+    let earning: Vec<&Promotion> = live
+        .iter()
         .filter(|p| matches!(p.kind, Kind::Earned) && p.holding.earning.is_some())
         .collect();
     let at = e.occurred_at.unwrap_or(now).min(now);

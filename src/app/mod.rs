@@ -7,6 +7,7 @@
 pub mod api_access;
 pub mod cart;
 pub mod claim;
+pub mod customer_care;
 pub mod expiry_notices;
 pub mod hold_messages;
 pub mod holds;

@@ -42,7 +42,12 @@ impl PromotionRefusal {
                 "the promotion has been live: its limits cannot change ({})",
                 fields
                     .iter()
-                    .map(|f| f.api())
+                    .map(|f| match f {
+                        PromotionField::Holding => {
+                            "holding (windowDays, maxPerCustomer or maxPerCustomerReset)"
+                        }
+                        other => other.api(),
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -109,9 +114,10 @@ pub async fn create(
     }
 }
 
-/// Replaces a promotion's rules. Once it has been live its limits stay as they are (seed 003:
-/// redemption restrictions are immutable once live); a crafted edit that changes them is
-/// refused, naming each.
+/// Replaces a promotion's rules. Once it has been live its limits, its redemption window and
+/// its maximum earning per customer (with its reset) stay as they are (seed 003: redemption
+/// restrictions are immutable once live); a crafted edit that changes them is refused, naming
+/// each. What earns it and its messages may change.
 pub async fn update(
     store: &Store,
     org_id: OrgId,
@@ -123,7 +129,14 @@ pub async fn update(
         return Ok(Err(PromotionRefusal::Invalid(errors)));
     }
     if current.status.restrictions_frozen() {
-        let changed = current.promotion.limit_changes(edited);
+        let mut changed = current.promotion.limit_changes(edited);
+        let (was, now) = (&current.promotion.holding, &edited.holding);
+        if was.window_days != now.window_days
+            || was.max_per_customer != now.max_per_customer
+            || was.max_per_customer_reset != now.max_per_customer_reset
+        {
+            changed.push(PromotionField::Holding);
+        }
         if !changed.is_empty() {
             return Ok(Err(PromotionRefusal::Frozen(changed)));
         }

@@ -61,6 +61,7 @@ pub struct AuditRow {
 /// The current name of the record an entry is about, by entity type (`a` is the audit row).
 const ENTITY_NAME: &str = "CASE a.entity_type \
     WHEN 'offer' THEN (SELECT x.name FROM offers x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \
+    WHEN 'customer' THEN (SELECT x.identifier FROM customers x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \
     WHEN 'org' THEN (SELECT x.name FROM orgs x WHERE x.id = a.entity_id AND x.id = a.org_id) \
     WHEN 'user' THEN (SELECT x.email FROM users x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \
     WHEN 'concept' THEN (SELECT x.name FROM concepts x WHERE x.id = a.entity_id AND x.org_id = a.org_id) \

@@ -123,6 +123,12 @@ async fn a_buy_x_get_y_promotion_made_in_the_wizard_gives_a_cart_exactly_its_eff
     refused(&web, "Name is required", "02-basics-error").await;
     type_into(&web, "name", "Two pants, belt half price").await;
     next_to(&web, "/promotions/new/step/2").await;
+    // Earning: nothing to set for an automatic promotion.
+    wait_for_text(&web, "Nothing to set here for an automatic promotion").await;
+    web.screenshot(&shot("02b-earning-automatic"))
+        .await
+        .unwrap();
+    next_to(&web, "/promotions/new/step/3").await;
 
     // Eligibility: an impossible time window, then none.
     type_into(&web, "hours", "25:00–26:00").await;
@@ -133,7 +139,7 @@ async fn a_buy_x_get_y_promotion_made_in_the_wizard_gives_a_cart_exactly_its_eff
     )
     .await;
     type_into(&web, "hours", "").await;
-    next_to(&web, "/promotions/new/step/3").await;
+    next_to(&web, "/promotions/new/step/4").await;
 
     // Conditions: buy 2 of category PANTS — first with a cart amount, which stands alone.
     select(&web, "p1_measure", "quantity").await;
@@ -158,7 +164,7 @@ async fn a_buy_x_get_y_promotion_made_in_the_wizard_gives_a_cart_exactly_its_eff
         "what was typed is kept"
     );
     type_into(&web, "cart_amount", "").await;
-    next_to(&web, "/promotions/new/step/4").await;
+    next_to(&web, "/promotions/new/step/5").await;
 
     // Benefit: 1 of category BELTS, over and above the condition, first at 150%.
     click(&web, "#wizard input[name=target][value=products]").await;
@@ -173,7 +179,7 @@ async fn a_buy_x_get_y_promotion_made_in_the_wizard_gives_a_cart_exactly_its_eff
     )
     .await;
     type_into(&web, "value", "50").await;
-    next_to(&web, "/promotions/new/step/5").await;
+    next_to(&web, "/promotions/new/step/6").await;
 
     // Stacking & limits: a per-cart limit of 0 and a weekly reset without its number of
     // weeks, then neither.
@@ -221,7 +227,7 @@ async fn a_buy_x_get_y_promotion_made_in_the_wizard_gives_a_cart_exactly_its_eff
     // Editing it: live, so its limits are shown, not offered for change.
     click(&web, "#edit-promotion").await;
     wait_for_text(&web, "Edit Two pants, belt half price").await;
-    click(&web, ".promo-steps li:nth-child(5) button").await;
+    click(&web, ".promo-steps li:nth-child(6) button").await;
     wait_for_text(&web, "its limits can no longer change").await;
     assert!(
         web.find_all(By::Css("#wizard input[name=per_cart]:not([type=hidden])"))
@@ -303,4 +309,105 @@ async fn a_buy_x_get_y_promotion_made_in_the_wizard_gives_a_cart_exactly_its_eff
         let expected = if l["sku"] == "BELT-1" { 40_000 } else { 0 };
         assert_eq!(l["discount"], expected, "{l}");
     }
+}
+
+#[tokio::test]
+async fn an_earned_promotion_is_set_up_on_the_earning_step_and_read_back_in_words() {
+    let Some(driver) = chromedriver() else { return };
+    let app = spawn_app().await;
+    app.create_org_admin("Acme").await;
+    let web = browser(&driver).await;
+    web.set_window_rect(0, 0, 1280, 1000).await.unwrap();
+    let base = app.address.clone();
+    sign_in(&web, &base, "admin@acme.example.com").await;
+    web.goto(format!("{base}/promotions/new")).await.unwrap();
+    wait_for_text(&web, "1. Basics").await;
+    type_into(&web, "name", "Third purchase, 15% off").await;
+    click(&web, "#wizard input[name=kind][value=earned]").await;
+    next_to(&web, "/promotions/new/step/2").await;
+
+    // Earning: a milestone shows its own inputs; a target of 0 is refused inline.
+    let milestone = web.find(By::Css(".when-milestone")).await.unwrap();
+    assert!(
+        !milestone.is_displayed().await.unwrap(),
+        "single activity first"
+    );
+    click(&web, "#wizard input[name=earn_type][value=milestone]").await;
+    assert!(milestone.is_displayed().await.unwrap());
+    let custom = web.find(By::Css(".when-custom")).await.unwrap();
+    assert!(!custom.is_displayed().await.unwrap());
+    select(&web, "earn_event", "custom").await;
+    assert!(
+        custom.is_displayed().await.unwrap(),
+        "a custom event is named"
+    );
+    select(&web, "earn_event", "transaction").await;
+    type_into(&web, "earn_min", "500").await;
+    type_into(&web, "ms_target", "0").await;
+    type_into(&web, "window_days", "7").await;
+    type_into(&web, "max_per_customer", "1").await;
+    select(&web, "h_reset", "calendar_month").await;
+    select(&web, "msg_channel", "sms").await;
+    type_into(
+        &web,
+        "msg_earning",
+        "Well done {first_name}! {promotion} is yours until {valid_till}.",
+    )
+    .await;
+    type_into(&web, "msg_reminder_days", "2").await;
+    type_into(
+        &web,
+        "msg_reminder_text",
+        "{promotion} ends on {valid_till}.",
+    )
+    .await;
+    refused(
+        &web,
+        "The target must be a whole number such as 2, more than zero",
+        "20-earning-error",
+    )
+    .await;
+    web.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    web.screenshot(&shot("21-earning-top")).await.unwrap();
+    let messages = web.find(By::Id("messages")).await.unwrap();
+    messages.scroll_into_view().await.unwrap();
+    web.screenshot(&shot("24-earning-messages")).await.unwrap();
+    type_into(&web, "ms_target", "3").await;
+    next_to(&web, "/promotions/new/step/3").await;
+    for n in 4..=6 {
+        if n == 6 {
+            click(&web, "#wizard input[name=value_type][value=percent]").await;
+        }
+        if n == 6 {
+            type_into(&web, "value", "15").await;
+        }
+        next_to(&web, &format!("/promotions/new/step/{n}")).await;
+    }
+    next_to(&web, "/promotions/new/preview").await;
+    wait_for_text(
+        &web,
+        "Earned on the customer's 3rd transaction of ₹500 or more",
+    )
+    .await;
+    let section = web
+        .find(By::XPath("//section[h2='Earning']"))
+        .await
+        .unwrap();
+    section.scroll_into_view().await.unwrap();
+    web.screenshot(&shot("22-earning-preview")).await.unwrap();
+    click(&web, "#save-live").await;
+    wait_for_text(&web, "Saved the promotion Third purchase, 15% off live.").await;
+    // Live: the window and the maximum are shown, what earns it may still change.
+    click(&web, "#edit-promotion").await;
+    wait_for_text(&web, "Edit Third purchase, 15% off").await;
+    click(&web, ".promo-steps li:nth-child(2) button").await;
+    wait_for_text(&web, "can no longer change").await;
+    wait_for_text(&web, "Earned at most once per customer per calendar month").await;
+    let target = web
+        .find(By::Css("#wizard input[name=ms_target]"))
+        .await
+        .unwrap();
+    assert_eq!(target.value().await.unwrap().as_deref(), Some("3"));
+    web.screenshot(&shot("23-earning-edit-live")).await.unwrap();
+    web.quit().await.unwrap();
 }

@@ -212,43 +212,43 @@ async fn each_step_refuses_a_bad_value_inline_and_keeps_what_was_typed() {
             "value=\"2020-01-01\"",
         ),
         (
-            2,
+            3,
             vec![("hours", "25:00–26:00")],
             "is not a window such as 16:00–18:00",
             "value=\"s1\"",
         ),
         (
-            3,
+            4,
             vec![("cart_amount", "12,50.5.0")],
             "Cart amount must be an amount such as 500",
             "value=\"12,50.5.0\"",
         ),
         (
-            3,
+            4,
             vec![("cart_amount", "1,500.50")],
             "A cart amount condition is standalone only",
             "value=\"1,500.50\"",
         ),
         (
-            3,
+            4,
             vec![("p1_inc_categories", "")],
             "name the products to include or to exclude",
             "value=\"2\"",
         ),
         (
-            4,
+            5,
             vec![("value", "150")],
             "The value must be a percentage more than 0 and at most 100",
             "value=\"150\"",
         ),
         (
-            5,
+            6,
             vec![("per_cart", "0")],
             "Times per cart must be a whole number",
             "value=\"0\"",
         ),
         (
-            5,
+            6,
             vec![("g_reset", "every_days"), ("global_uses", "100")],
             "The number of days is required",
             "value=\"100\"",
@@ -281,11 +281,11 @@ async fn each_step_refuses_a_bad_value_inline_and_keeps_what_was_typed() {
         assert!(
             page.body
                 .contains("name=\"b_inc_categories\" value=\"BELTS\"")
-                || step == 4
+                || step == 5
         );
     }
     // A good step moves on; the preview says it in words; Back keeps everything.
-    for step in 1..=4 {
+    for step in 1..=5 {
         let page = next(&b, step, &good).await;
         assert_eq!(page.status, StatusCode::OK, "step {step}: {}", page.body);
         assert!(
@@ -293,7 +293,7 @@ async fn each_step_refuses_a_bad_value_inline_and_keeps_what_was_typed() {
                 .contains(&format!("action=\"/promotions/new/step/{}\"", step + 1))
         );
     }
-    let preview = next(&b, 5, &good).await;
+    let preview = next(&b, 6, &good).await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     assert!(preview.body.contains(
         "Buy 2 or more of category PANTS, get 1 of category BELTS at 50% off, stackable with other promotions"
@@ -307,7 +307,7 @@ async fn each_step_refuses_a_bad_value_inline_and_keeps_what_was_typed() {
     assert!(preview.body.contains("Applies at most 1 time in one cart"));
     let back = post(
         &b,
-        "/promotions/new/step/5",
+        "/promotions/new/step/6",
         &with(&good, &[("nav", "show")]),
     )
     .await;
@@ -315,11 +315,11 @@ async fn each_step_refuses_a_bad_value_inline_and_keeps_what_was_typed() {
     assert!(back.body.contains("name=\"per_cart\" value=\"1\""));
     let back = post(
         &b,
-        "/promotions/new/step/3",
+        "/promotions/new/step/4",
         &with(&good, &[("nav", "back")]),
     )
     .await;
-    assert!(back.body.contains("action=\"/promotions/new/step/2\""));
+    assert!(back.body.contains("action=\"/promotions/new/step/3\""));
     assert!(back.body.contains("name=\"stores\" value=\"s1\""));
 }
 
@@ -449,7 +449,7 @@ async fn a_live_promotions_limits_are_read_only_and_a_crafted_change_is_refused(
     );
     let limits = post(
         &b,
-        &format!("/promotions/{id}/edit/step/5"),
+        &format!("/promotions/{id}/edit/step/6"),
         &with(&fields, &[("nav", "show")]),
     )
     .await;
@@ -639,7 +639,7 @@ async fn a_sku_list_uploaded_as_csv_joins_the_condition_and_bad_lines_are_named(
     form = form.part("p1_inc_skus_csv", part);
     let r = b
         .client
-        .post(format!("{}/promotions/new/step/3", b.base))
+        .post(format!("{}/promotions/new/step/4", b.base))
         .multipart(form)
         .send()
         .await
@@ -660,7 +660,7 @@ async fn a_sku_list_uploaded_as_csv_joins_the_condition_and_bad_lines_are_named(
     );
     let r = b
         .client
-        .post(format!("{}/promotions/new/step/3", b.base))
+        .post(format!("{}/promotions/new/step/4", b.base))
         .multipart(form)
         .send()
         .await

@@ -26,6 +26,9 @@ struct Fixture {
     edit_promotion: i64,
     /// A live promotion per role, for that role to pause.
     pause_promotion: Vec<(Role, i64)>,
+    /// An earned promotion won on the 3rd transaction, and a customer per role with one.
+    tracker_promotion: i64,
+    tracker_customer: Vec<(Role, i64)>,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -94,6 +97,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await
         .unwrap();
     let (resend_coupon, outbox_message) = resend_and_retry_targets(app, org.id, offer_id).await;
+    let (tracker_promotion, tracker_customer) = tracked_customers(app, org.id).await;
     Fixture {
         zone_id,
         store_id,
@@ -113,7 +117,66 @@ async fn fixture(app: &TestApp) -> Fixture {
             }
             per_role
         },
+        tracker_promotion,
+        tracker_customer,
     }
+}
+
+/// A live earned promotion won on the 3rd transaction, and per role a customer with one
+/// transaction towards it (for that role to correct).
+async fn tracked_customers(app: &TestApp, org_id: OrgId) -> (i64, Vec<(Role, i64)>) {
+    use offerdesk::domain::issue::CustomerRef;
+    use offerdesk::domain::masters::IdentifierType;
+    let rules = serde_json::json!({
+        "id": 0, "name": "Matrix third visit", "kind": {"type": "earned"},
+        "validity": {"starts": "2026-01-01T00:00:00Z"},
+        "benefit": {"target": {"type": "cart"}, "value": {"type": "percent", "basisPoints": 1000}},
+        "stacking": "stackable",
+        "holding": {"earning": {"event": "transaction",
+                    "milestone": {"measure": "count", "target": 3}}}
+    });
+    let rules: offerdesk::domain::promotion::Promotion = serde_json::from_value(rules).unwrap();
+    let promotion = offerdesk::app::promotions::create(
+        &app.store,
+        org_id,
+        &rules,
+        offerdesk::domain::promotion::Status::Live,
+        &Actor::system("test"),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .get();
+    // The events go through the API, as a till's would.
+    let (_, key) = app
+        .store
+        .create_api_key(org_id, "Matrix events", None, 1000, &Actor::system("test"))
+        .await
+        .unwrap();
+    let api = crate::integration::Api {
+        base: app.address.clone(),
+        key,
+        http: reqwest::Client::new(),
+    };
+    let mut customers = Vec::new();
+    for (i, role) in Role::ALL.into_iter().enumerate() {
+        let mobile = format!("980000090{i}");
+        let (status, v) = api
+            .post(
+                "/events",
+                serde_json::json!({"type": "transaction", "eventId": format!("matrix-{}", role.as_str()),
+                                   "customer": {"mobile": mobile}, "amount": 1000}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let customer = CustomerRef::parse(IdentifierType::Mobile, &mobile).unwrap();
+        let id = offerdesk::app::wallet::customer_by_ref(&app.store, org_id, &customer)
+            .await
+            .unwrap()
+            .unwrap();
+        customers.push((role, id.get()));
+    }
+    (promotion, customers)
 }
 
 /// A live promotion named `name`: 10% off the whole cart, as `promotion_form` posts it.
@@ -585,6 +648,25 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
             allowed: MARKETING,
             body: form(&[("to", "paused".into())]),
         },
+        // A tracker correction (issue #17): serving customers.
+        Route {
+            path: format!(
+                "/customers/{}/trackers",
+                f.tracker_customer
+                    .iter()
+                    .find(|(owner, _)| *owner == role)
+                    .map(|(_, id)| *id)
+                    .unwrap()
+            ),
+            allowed: CSM,
+            body: form(&[
+                ("promotion_id", f.tracker_promotion.to_string()),
+                ("window", "life".into()),
+                ("seen", "1".into()),
+                ("progress", "2".into()),
+                ("reason", format!("Corrected by {r}")),
+            ]),
+        },
         Route {
             path: "/account/password".into(),
             allowed: EVERYONE,
@@ -715,6 +797,7 @@ async fn admin_pages_are_for_admins_and_the_rest_is_readable_by_all() {
             "/admin/catalog",
             "/products",
             "/customers/tags",
+            "/customers",
             "/admin/pocs",
             "/admin/consumers",
             "/account",

@@ -158,6 +158,8 @@ impl OfferInput for ApiOffer<'_> {
             F::CouponExpiry => or(&b.coupon_expiry_type, "offer"),
             F::RedemptionStart => "issue",
             F::TimeSlots => or(&b.time_slots, ""),
+            F::ExpiryNoticeChannel => b.expiry_notice.as_ref().map_or("", |n| &n.channel),
+            F::ExpiryNoticeText => b.expiry_notice.as_ref().map_or("", |n| &n.text),
             _ => "",
         }
     }
@@ -199,6 +201,7 @@ impl OfferInput for ApiOffer<'_> {
             F::AnyoneCanRedeem => b.any_user,
             F::MultipleRedemption => b.multiple_redemption,
             F::PocReminder => b.expiry_reminder.is_some(),
+            F::ExpiryNotice => b.expiry_notice.is_some(),
             _ => false,
         }
     }

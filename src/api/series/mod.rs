@@ -81,6 +81,31 @@ pub struct SeriesBody {
     pub dates: Vec<String>,
     /// The 10:00 offer-expiry email to POCs (REM-1); unknown emails become POCs of the org.
     pub expiry_reminder: Option<ExpiryReminderIn>,
+    /// The notice to each customer whose coupon expired unused, at 10:00 org time on the day
+    /// after the coupon's last day (absent or null: none).
+    pub expiry_notice: Option<ExpiryNoticeIn>,
+}
+
+/// A coupon's expiry notice as sent: its channel and text. Errors name
+/// `expiryNotice.channel` or `expiryNotice.text`.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct ExpiryNoticeIn {
+    /// SMS or EMAIL (either case); the customer is reached at their identifier of that kind,
+    /// else at the mobile or email set in their contacts.
+    pub channel: String,
+    /// Up to 500 characters; placeholders {first_name}, {code}, {expiry} (the coupon's last
+    /// day), {discount}.
+    pub text: String,
+}
+
+/// A coupon's expiry notice as the API answers it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpiryNoticeOut {
+    /// SMS or EMAIL.
+    pub channel: String,
+    pub text: String,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -127,6 +152,8 @@ pub struct SeriesOut {
     pub description: String,
     /// The POC expiry reminder, when set.
     pub expiry_reminder: Option<ExpiryReminderOut>,
+    /// The notice sent when a coupon expired unused, when set.
+    pub expiry_notice: Option<ExpiryNoticeOut>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -212,6 +239,10 @@ async fn series_out(state: &AppState, org_id: OrgId, id: OfferId) -> Result<Seri
             }
             None => None,
         },
+        expiry_notice: r.issual.expiry_notice.as_ref().map(|n| ExpiryNoticeOut {
+            channel: n.channel.as_str().to_ascii_uppercase(),
+            text: n.text.clone(),
+        }),
         created_at: o.created_at,
         updated_at: o.updated_at,
     })

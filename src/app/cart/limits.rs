@@ -13,7 +13,8 @@ pub struct PromotionCache(Arc<Mutex<HashMap<OrgId, Versioned>>>);
 type Versioned = (i64, Arc<Vec<Promotion>>);
 
 impl PromotionCache {
-    pub(super) async fn live(
+    /// The org's live promotions at `version` (the org's `promotions_version`).
+    pub async fn live(
         &self,
         store: &Store,
         org_id: OrgId,

@@ -333,7 +333,7 @@ pub async fn bench_cart(
 
 /// Sends every (path, body) with `method` from `concurrency` keep-alive clients taking the
 /// next from a shared cursor; (seconds, latencies in ms). Every answer must be 200.
-async fn run(
+pub(super) async fn run(
     addr: &str,
     key: &str,
     calls: &Arc<Vec<(String, String)>>,

@@ -18,6 +18,12 @@
 //! `redeem count=N concurrency=C seconds=S redeems_per_s=R p50_ms=A p99_ms=B http_floor_per_s=H
 //! db_floor_per_s=D` (the two ceilings measured in the same run; see redeem.rs).
 //!
+//! `bench events --count N --concurrency C [--database-url URL]`: 50 live earned promotions,
+//! then N events (`POST /api/v2/events`) of 10,000 customers from C clients; in the same run the
+//! HTTP floor (ping) and the database floor (the same events through `app::holds::record_event`
+//! from C tasks, no HTTP). Last line: `events count=N concurrency=C seconds=S events_per_s=R
+//! p99_ms=B http_floor_per_s=H db_floor_per_s=D` (events.rs).
+//!
 //! `bench soak --minutes M --rate R [--database-url URL]`: mixed traffic at a fixed rate, p50,
 //! p99 and memory per minute (soak.rs).
 
@@ -79,6 +85,17 @@ enum Command {
         promotions: usize,
         #[arg(long, default_value_t = 20)]
         lines: usize,
+        #[arg(long)]
+        count: u64,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// A PostgreSQL server (postgres://user@host/db); a fresh database is made on it.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// 50 live earned promotions, then N customers' events through `POST /api/v2/events`
+    /// from C concurrent clients, with the HTTP and database floors of the same run.
+    Events {
         #[arg(long)]
         count: u64,
         #[arg(long, default_value_t = 16)]
@@ -314,6 +331,16 @@ async fn main() -> anyhow::Result<()> {
             drop_db(&db).await?;
             result
         }
+        Command::Events {
+            count,
+            concurrency,
+            database_url,
+        } => {
+            let db = fresh_db(database_url.as_deref()).await?;
+            let result = events::bench_events(&db, count.max(1), concurrency.max(1)).await;
+            drop_db(&db).await?;
+            result
+        }
         Command::Redeem {
             count,
             concurrency,
@@ -431,5 +458,6 @@ async fn issue_audience(
 }
 
 mod cart;
+mod events;
 mod redeem;
 mod soak;

@@ -270,6 +270,13 @@ impl OfferRules {
                 rem.text
             ));
         }
+        if let Some(notice) = &i.expiry_notice {
+            issual.push(format!(
+                "Expiry notice: {} on the day after a coupon's last day, if unused: “{}”",
+                notice.channel.label(),
+                notice.text
+            ));
+        }
 
         let mut redemption = vec![if r.anyone_can_redeem {
             "Anyone holding the code may redeem it".to_string()

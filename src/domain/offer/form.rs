@@ -44,6 +44,10 @@ pub struct OfferForm {
     pub reminder_days: Vec<String>,
     pub reminder_channel: Vec<String>,
     pub reminder_text: Vec<String>,
+    /// The expiry notice: "on" when ticked, its channel (sms, email) and its text.
+    pub expiry_notice: String,
+    pub expiry_notice_channel: String,
+    pub expiry_notice_text: String,
     // redemption
     pub anyone_can_redeem: String,
     pub redemption_start: String,
@@ -119,6 +123,7 @@ impl OfferForm {
             coupon_expiry: "offer".into(),
             redemption_start: "issue".into(),
             poc_reminder_days: "3".into(),
+            expiry_notice_channel: "sms".into(),
             ..OfferForm::default()
         }
     }
@@ -320,6 +325,13 @@ impl OfferForm {
             f.reminder_days.push(rem.days_before.to_string());
             f.reminder_channel.push(rem.channel.as_str().into());
             f.reminder_text.push(rem.text.clone());
+        }
+        // The channel shows SMS while the notice is off, as a fresh form does.
+        f.expiry_notice_channel = "sms".into();
+        if let Some(n) = &i.expiry_notice {
+            f.expiry_notice = "on".into();
+            f.expiry_notice_channel = n.channel.as_str().into();
+            f.expiry_notice_text = n.text.clone();
         }
         let d = &r.redemption;
         f.anyone_can_redeem = on(d.anyone_can_redeem);

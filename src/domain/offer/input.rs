@@ -63,6 +63,9 @@ offer_fields! {
     TotalIssualCap => "total_issual_cap", "totalIssualCap", Advanced;
     ResendText => "resend_text", "resendText", Advanced;
     Reminders => "reminders", "reminders", Advanced;
+    ExpiryNotice => "expiry_notice", "expiryNotice", Advanced;
+    ExpiryNoticeChannel => "expiry_notice_channel", "expiryNotice.channel", Advanced;
+    ExpiryNoticeText => "expiry_notice_text", "expiryNotice.text", Advanced;
     AnyoneCanRedeem => "anyone_can_redeem", "anyUser", Advanced;
     RedemptionStart => "redemption_start", "redemptionStart", Advanced;
     RedemptionStartDays => "redemption_start_days", "redemptionStartDays", Advanced;
@@ -194,6 +197,9 @@ impl OfferForm {
             F::MinIssualGapDays => &self.min_issual_gap_days,
             F::TotalIssualCap => &self.total_issual_cap,
             F::ResendText => &self.resend_text,
+            F::ExpiryNotice => &self.expiry_notice,
+            F::ExpiryNoticeChannel => &self.expiry_notice_channel,
+            F::ExpiryNoticeText => &self.expiry_notice_text,
             F::AnyoneCanRedeem => &self.anyone_can_redeem,
             F::RedemptionStart => &self.redemption_start,
             F::RedemptionStartDays => &self.redemption_start_days,
@@ -299,6 +305,8 @@ mod tests {
         assert_eq!(OfferField::TotalRedemptionCap.api(), "maxRedeem");
         assert_eq!(OfferField::Generation.api(), "codeType");
         assert_eq!(OfferField::PocReminderDays.step(), Step::Advanced);
+        assert_eq!(OfferField::ExpiryNoticeText.api(), "expiryNotice.text");
+        assert_eq!(OfferField::ExpiryNotice.step(), Step::Advanced);
     }
 
     #[test]

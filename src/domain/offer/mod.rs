@@ -8,7 +8,10 @@ pub mod edit;
 pub mod fields;
 pub mod form;
 pub mod input;
+pub mod notice;
 pub mod parse;
+
+pub use notice::ExpiryNotice;
 
 use chrono::NaiveDate;
 
@@ -241,7 +244,7 @@ pub struct CustomerReminder {
     pub text: String,
 }
 
-/// Placeholders reminder and resend texts may use.
+/// Placeholders reminder, expiry notice and resend texts may use.
 pub const PLACEHOLDERS: &[&str] = &["first_name", "code", "expiry", "discount"];
 
 /// The text for a customer whose first name is not known: `{first_name}` is taken out with
@@ -263,6 +266,8 @@ pub struct IssualRules {
     pub total_cap: Option<i64>,
     pub resend_text: Option<String>,
     pub reminders: Vec<CustomerReminder>,
+    /// The notice sent when a coupon expired unused, if any (`notice.rs`).
+    pub expiry_notice: Option<ExpiryNotice>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

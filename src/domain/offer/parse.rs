@@ -1,6 +1,7 @@
 //! Parsing an offer into `OfferRules`, one small parser per section — basics, discount,
-//! products, codes, issual, redemption, POC reminder — each reading through `OfferInput` (the
-//! wizard's form or the API's body) and reporting every problem under its `OfferField`.
+//! products, codes, issual (with the expiry notice, `notice.rs`), redemption, POC reminder —
+//! each reading through `OfferInput` (the wizard's form or the API's body) and reporting every
+//! problem under its `OfferField`.
 
 use super::fields::*;
 use super::input::{Given, OfferErrors, OfferField as F, OfferInput};
@@ -282,8 +283,8 @@ fn optional_whole(
     optional_given(f.number(field), |g| whole(field, g, min, max))
 }
 
-/// Step 4: who may be issued a coupon and how often (ISS-2), the resend text and the customer
-/// reminders with their placeholders checked.
+/// Step 4: who may be issued a coupon and how often (ISS-2), the resend text, the customer
+/// reminders with their placeholders checked, and the expiry notice (`notice.rs`).
 pub fn issual(f: &dyn OfferInput, ctx: &OfferContext, e: &mut OfferErrors) -> Option<IssualRules> {
     let past_issual_offers = e.take(ids(
         F::PastIssualOffers,
@@ -343,6 +344,7 @@ pub fn issual(f: &dyn OfferInput, ctx: &OfferContext, e: &mut OfferErrors) -> Op
             reminders.push(r);
         }
     }
+    let expiry_notice = super::notice::expiry_notice(f, e);
 
     Some(IssualRules {
         past_issual_offers: past_issual_offers?,
@@ -351,6 +353,7 @@ pub fn issual(f: &dyn OfferInput, ctx: &OfferContext, e: &mut OfferErrors) -> Op
         total_cap: total_issual_cap?,
         resend_text: resend_text?,
         reminders,
+        expiry_notice: expiry_notice?,
     })
 }
 

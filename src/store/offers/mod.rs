@@ -43,6 +43,8 @@ struct OfferRow {
     min_issual_gap_days: Option<i64>,
     total_issual_cap: Option<i64>,
     resend_text: Option<String>,
+    expiry_notice_channel: Option<Channel>,
+    expiry_notice_text: Option<String>,
     anyone_can_redeem: bool,
     redemption_start: String,
     redemption_start_days: Option<i64>,
@@ -126,8 +128,8 @@ pub struct OfferQuery {
 const SELECT: &str = "SELECT o.id, o.name, o.offer_code, o.pos_code, o.expiry_type, o.expires_on, o.discount_type, o.discount_value, \
     o.discount_cap, o.applies_to, o.include_sale, o.delivery, o.generation, o.code_length, o.code_charset, o.code_prefix, o.common_code, \
     o.sample_code, o.upload_with_customers, o.specific_customers_only, o.coupon_expiry, o.coupon_expiry_n, o.max_per_customer, \
-    o.min_issual_gap_days, o.total_issual_cap, o.resend_text, o.anyone_can_redeem, o.redemption_start, o.redemption_start_days, \
-    o.redemption_start_date, o.multiple_redemption, o.max_redemptions_per_customer, o.redemption_gap_days, o.min_bill, o.max_bill, \
+    o.min_issual_gap_days, o.total_issual_cap, o.resend_text, o.expiry_notice_channel, o.expiry_notice_text, o.anyone_can_redeem, \
+    o.redemption_start, o.redemption_start_days, o.redemption_start_date, o.multiple_redemption, o.max_redemptions_per_customer, o.redemption_gap_days, o.min_bill, o.max_bill, \
     o.weekdays, o.dates, o.time_slots, o.total_redemption_cap, o.poc_reminder_days, o.claimed_by, c.name AS claimed_by_name, \
     c.kind AS claimed_by_kind, o.coupon_count, o.issued_count, (o.redeemed_count + COALESCE((SELECT CAST(SUM(oc.redeemed) AS BIGINT) FROM offer_counters oc WHERE oc.offer_id = o.id), 0)) AS redeemed_count, o.last_issued_at, COALESCE((SELECT MAX(oc.last_redeemed_at) FROM offer_counters oc WHERE oc.offer_id = o.id AND (o.last_redeemed_at IS NULL OR oc.last_redeemed_at > o.last_redeemed_at)), o.last_redeemed_at) AS last_redeemed_at, cu.email AS created_by_email, \
     o.created_at, uu.email AS updated_by_email, o.updated_at \
@@ -227,6 +229,14 @@ fn to_rules(r: &OfferRow, ch: Children) -> StoreResult<OfferRules> {
             text,
         })
         .collect();
+    let expiry_notice = match (r.expiry_notice_channel, &r.expiry_notice_text) {
+        (Some(channel), Some(text)) => Some(ExpiryNotice {
+            channel,
+            text: text.clone(),
+        }),
+        (None, _) => None,
+        (Some(_), None) => return Err(corrupt("expiry notice")),
+    };
     Ok(OfferRules {
         name: r.name.clone(),
         pos_code: r.pos_code.clone(),
@@ -249,6 +259,7 @@ fn to_rules(r: &OfferRow, ch: Children) -> StoreResult<OfferRules> {
             total_cap: r.total_issual_cap,
             resend_text: r.resend_text.clone(),
             reminders,
+            expiry_notice,
         },
         redemption: RedemptionRules {
             anyone_can_redeem: r.anyone_can_redeem,

@@ -1,6 +1,6 @@
-//! Writing offers: the `offers` row and its child rows (products, scopes, past-issual offers,
-//! customer reminders, POCs), the rows that stand for its codes, and the audit entry, in one
-//! transaction.
+//! Writing offers: the `offers` row (the expiry notice's channel and text among its columns)
+//! and its child rows (products, scopes, past-issual offers, customer reminders, POCs), the
+//! rows that stand for its codes, and the audit entry, in one transaction.
 
 use super::super::dyntx::{Arg, DynTx, conflict_as};
 use super::super::{AuditEntry, Store, StoreError, StoreResult};
@@ -126,9 +126,9 @@ fn children_of(r: &OfferRules) -> Children {
 
 const RULE_COLUMNS: &str = "name, pos_code, expiry_type, expires_on, discount_type, discount_value, discount_cap, applies_to, include_sale, \
     delivery, generation, code_length, code_charset, code_prefix, common_code, sample_code, upload_with_customers, specific_customers_only, \
-    coupon_expiry, coupon_expiry_n, max_per_customer, min_issual_gap_days, total_issual_cap, resend_text, anyone_can_redeem, redemption_start, \
-    redemption_start_days, redemption_start_date, multiple_redemption, max_redemptions_per_customer, redemption_gap_days, min_bill, max_bill, \
-    weekdays, dates, time_slots, total_redemption_cap, poc_reminder_days";
+    coupon_expiry, coupon_expiry_n, max_per_customer, min_issual_gap_days, total_issual_cap, resend_text, expiry_notice_channel, \
+    expiry_notice_text, anyone_can_redeem, redemption_start, redemption_start_days, redemption_start_date, multiple_redemption, \
+    max_redemptions_per_customer, redemption_gap_days, min_bill, max_bill, weekdays, dates, time_slots, total_redemption_cap, poc_reminder_days";
 
 /// `$3, $4, …` for the rule columns.
 fn rule_placeholders() -> String {
@@ -214,6 +214,13 @@ fn rule_args(r: &OfferRules, c: Columns) -> Vec<Arg> {
         opt_u32(r.issual.min_gap_days),
         Arg::OptI64(r.issual.total_cap),
         Arg::OptText(r.issual.resend_text.clone()),
+        Arg::OptText(
+            r.issual
+                .expiry_notice
+                .as_ref()
+                .map(|n| n.channel.as_str().to_string()),
+        ),
+        Arg::OptText(r.issual.expiry_notice.as_ref().map(|n| n.text.clone())),
         r.redemption.anyone_can_redeem.into(),
         c.redemption_start.into(),
         Arg::OptI64(c.redemption_start_days),

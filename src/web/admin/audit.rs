@@ -13,7 +13,7 @@ use serde::Deserialize;
 pub const PAGE_SIZE: i64 = 50;
 const ENTITY_TYPES: &[&str] = &[
     "org", "offer", "user", "concept", "zone", "store", "till", "category", "brand", "poc",
-    "consumer", "api_key", "outbox",
+    "consumer", "api_key", "outbox", "customer",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +106,7 @@ fn what(r: &AuditRow) -> (String, String, String) {
                 ("store", Some(id)) => format!("/admin/stores/{id}"),
                 ("poc", Some(id)) => format!("/admin/pocs/{id}"),
                 ("consumer", Some(id)) => format!("/admin/consumers/{id}"),
+                ("customer", Some(id)) => format!("/customers/{id}"),
                 _ => String::new(),
             };
             (name.to_string(), kind, link)

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalog;
 pub mod consumers;
 pub mod customer_contacts;
+pub mod customer_page;
 pub mod customer_tags;
 pub mod org;
 pub mod outbox;
@@ -55,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/products", web::post().to(products::save))
         .route("/products/template.csv", web::get().to(products::template))
+        .route("/customers", web::get().to(customer_page::search))
         .route("/customers/tags", web::get().to(customer_tags::show))
         .route("/customers/tags", web::post().to(customer_tags::upload))
         .route(
@@ -72,6 +74,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/customers/contacts/template.csv",
             web::get().to(customer_contacts::template),
+        )
+        // After the pages above; digits only, so `/customers/tags` is never a customer.
+        .route("/customers/{id:\\d+}", web::get().to(customer_page::show))
+        .route(
+            "/customers/{id:\\d+}/trackers",
+            web::post().to(customer_page::correct),
         )
         .route("/admin/pocs", web::get().to(pocs::list))
         .route("/admin/pocs", web::post().to(pocs::create))

@@ -121,7 +121,7 @@ impl Pickers {
 
 /// The advanced-settings sections: a key (the element id is `adv-KEY`), the form fields inside
 /// (as named in `FieldErrors`), and for a section behind a checkbox, that checkbox's field.
-pub const SECTIONS: [(&str, &[&str], Option<&str>); 10] = [
+pub const SECTIONS: [(&str, &[&str], Option<&str>); 11] = [
     (
         "issual",
         &[
@@ -134,6 +134,11 @@ pub const SECTIONS: [(&str, &[&str], Option<&str>); 10] = [
     ),
     ("resend", &["resend_text"], None),
     ("reminders", &["reminders"], None),
+    (
+        "notice",
+        &["expiry_notice_channel", "expiry_notice_text"],
+        Some("expiry_notice"),
+    ),
     (
         "start",
         &[
@@ -180,6 +185,9 @@ impl OfferForm {
             "total_issual_cap" => text(&self.total_issual_cap),
             "resend_text" => text(&self.resend_text),
             "reminders" => list(&self.reminder_days) || list(&self.reminder_text),
+            "expiry_notice" => OfferForm::is_on(&self.expiry_notice),
+            "expiry_notice_channel" => text(&self.expiry_notice_channel),
+            "expiry_notice_text" => text(&self.expiry_notice_text),
             "anyone_can_redeem" => OfferForm::is_on(&self.anyone_can_redeem),
             "redemption_start" => text(&self.redemption_start) && self.redemption_start != "issue",
             "redemption_start_days" => text(&self.redemption_start_days),
@@ -336,6 +344,13 @@ mod tests {
         );
         f.poc_reminder = "on".into();
         assert!(f.section_in_use("poc"));
+        let mut notice = OfferForm {
+            expiry_notice_text: "Your {code} expired".into(),
+            ..OfferForm::defaults()
+        };
+        assert!(!notice.section_in_use("notice"), "a text without the tick");
+        notice.expiry_notice = "on".into();
+        assert!(notice.section_in_use("notice"));
         let start = OfferForm {
             redemption_start: "days".into(),
             ..OfferForm::defaults()

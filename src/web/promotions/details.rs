@@ -10,7 +10,7 @@ use crate::domain::promotion::{
 };
 
 impl Writer<'_> {
-    fn period(&self, p: &Period) -> String {
+    pub(super) fn period(&self, p: &Period) -> String {
         match *p {
             Period::EveryDays { days, anchor } => format!(
                 "starting again every {} (cycles counted from {})",
@@ -230,14 +230,16 @@ impl Writer<'_> {
             }
         }];
         stacking.extend(self.limits(&p.limits));
+        let mut sections = vec![("Who and when", self.who_and_when(p))];
+        sections.extend(self.holding(p));
+        sections.extend([
+            ("Conditions", self.conditions(p)),
+            ("Benefit", self.benefit_details(p)),
+            ("Stacking and limits", stacking),
+        ]);
         Words {
             headline: self.headline(p),
-            sections: vec![
-                ("Who and when", self.who_and_when(p)),
-                ("Conditions", self.conditions(p)),
-                ("Benefit", self.benefit_details(p)),
-                ("Stacking and limits", stacking),
-            ],
+            sections,
         }
     }
 }

@@ -16,15 +16,19 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
     Basics = 1,
-    Eligibility = 2,
-    Conditions = 3,
-    Benefit = 4,
-    Limits = 5,
+    /// What earns an earned promotion, how long and how often one is held, its messages
+    /// (earned and reward promotions; the others have nothing to set there).
+    Earning = 2,
+    Eligibility = 3,
+    Conditions = 4,
+    Benefit = 5,
+    Limits = 6,
 }
 
 impl Step {
-    pub const ALL: [Step; 5] = [
+    pub const ALL: [Step; 6] = [
         Step::Basics,
+        Step::Earning,
         Step::Eligibility,
         Step::Conditions,
         Step::Benefit,
@@ -42,6 +46,7 @@ impl Step {
     pub fn title(self) -> &'static str {
         match self {
             Step::Basics => "Basics",
+            Step::Earning => "Earning",
             Step::Eligibility => "Eligibility",
             Step::Conditions => "Conditions",
             Step::Benefit => "Benefit",
@@ -75,6 +80,9 @@ macro_rules! promotion_form {
 
 promotion_form! {
     Basics: name, kind, codes, starts, ends;
+    Earning: earn_type, earn_event, earn_custom, earn_min, earn_attributes, ms_measure, ms_target,
+        ms_window, window_days, max_per_customer, h_reset, h_reset_n, h_reset_weekday,
+        h_reset_anchor, msg_channel, msg_earning, msg_reminder_days, msg_reminder_text;
     Eligibility: stores, zones, day_mon, day_tue, day_wed, day_thu, day_fri, day_sat, day_sun,
         hours, tiers, segments;
     Conditions: cart_amount, distinct_items, voucher_codes, payment_modes,
@@ -89,6 +97,17 @@ promotion_form! {
         g_reset_anchor, customer_uses, customer_value, c_reset, c_reset_n, c_reset_weekday,
         c_reset_anchor;
 }
+
+/// The earning step's inputs that are redemption restrictions: shown, not edited, once the
+/// promotion has been live (seed 003).
+pub const FROZEN_HOLDING: [&str; 6] = [
+    "window_days",
+    "max_per_customer",
+    "h_reset",
+    "h_reset_n",
+    "h_reset_weekday",
+    "h_reset_anchor",
+];
 
 /// The weekday inputs, Monday first, with their labels.
 pub const DAYS: [(&str, &str, Weekday); 7] = [
@@ -163,7 +182,8 @@ impl Problems {
 }
 
 impl PromotionForm {
-    /// A new promotion: automatic, from today, a percentage off, stackable.
+    /// A new promotion: automatic, from today, a percentage off, stackable; were it earned,
+    /// by a single transaction, messages to the customer's preferred channel.
     pub fn defaults(today: chrono::NaiveDate) -> PromotionForm {
         PromotionForm {
             kind: "automatic".into(),
@@ -172,6 +192,18 @@ impl PromotionForm {
             criteria: "filter".into(),
             value_type: "percent".into(),
             stacking: "stackable".into(),
+            ..PromotionForm::earning_defaults()
+        }
+    }
+
+    /// The earning step's choices as a new promotion has them.
+    fn earning_defaults() -> PromotionForm {
+        PromotionForm {
+            earn_type: "single".into(),
+            earn_event: "transaction".into(),
+            ms_measure: "count".into(),
+            ms_window: "life".into(),
+            msg_channel: "preferred".into(),
             ..PromotionForm::default()
         }
     }
@@ -212,7 +244,9 @@ impl PromotionForm {
             .iter()
             .filter(|(name, step)| {
                 let on_page = Some(*step) == shown;
-                let frozen_limit = frozen && *step == Step::Limits && *name != "stacking";
+                let frozen_limit = frozen
+                    && ((*step == Step::Limits && *name != "stacking")
+                        || FROZEN_HOLDING.contains(name));
                 !on_page || frozen_limit
             })
             .map(|(name, _)| (*name, self.value(name)))
@@ -288,7 +322,7 @@ fn set_filter(f: &mut PromotionForm, prefix: &str, filter: &ProductFilter) {
     }
 }
 
-fn set_period(f: &mut PromotionForm, prefix: &str, period: Option<Period>) {
+pub(super) fn set_period(f: &mut PromotionForm, prefix: &str, period: Option<Period>) {
     let Some(p) = period else { return };
     let (kind, n, weekday, anchor) = match p {
         Period::EveryDays { days, anchor } => ("every_days", days, None, Some(anchor)),
@@ -322,7 +356,7 @@ fn set_period(f: &mut PromotionForm, prefix: &str, period: Option<Period>) {
     }
 }
 
-fn opt(v: Option<i64>) -> String {
+pub(super) fn opt(v: Option<i64>) -> String {
     v.map(|n| n.to_string()).unwrap_or_default()
 }
 
@@ -343,8 +377,9 @@ impl PromotionForm {
                 .last_day(tz)
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
-            ..PromotionForm::default()
+            ..PromotionForm::earning_defaults()
         };
+        super::earning::set_holding(&mut f, &p.holding, digits)?;
         f.kind = match &p.kind {
             Kind::Automatic => "automatic".into(),
             Kind::CodeLinked { codes } => {

@@ -1,10 +1,12 @@
 //! The Promotions console (PRM-1, seed 003): the list with search and status filter, the
-//! create wizard (five steps, each checked on its own, then a plain-words preview), the
+//! create wizard (six steps, each checked on its own, then a plain-words preview), the
 //! promotion's page with its moves (put live, pause, end), and editing through the same wizard.
 //! Handlers parse, call `app::promotions`, and render; the rules are the engine's.
 
 mod details;
+pub mod earning;
 pub mod form;
+pub mod holding_words;
 pub mod list;
 pub mod page;
 pub mod parse;

@@ -31,8 +31,8 @@ pub fn place(field: PromotionField) -> (Step, &'static str, &'static str) {
     match field {
         F::Name => (Step::Basics, "name", "Name"),
         F::Codes => (Step::Basics, "codes", "Codes"),
-        // The wizard has no earning step yet: shown with the kind.
-        F::Holding => (Step::Basics, "kind", "Earning"),
+        // The input is chosen by the message (`earning::holding_input`).
+        F::Holding => (Step::Earning, "holding", "Earning"),
         F::Validity => (Step::Basics, "ends", "The validity"),
         F::Stores => (Step::Eligibility, "stores", "Stores"),
         F::Hours => (Step::Eligibility, "hours", "Time windows"),
@@ -68,10 +68,16 @@ fn sentence(label: &str, message: &str) -> String {
     }
 }
 
-/// The engine's problems, each on its step and input.
-pub fn engine_problems(errors: &PromotionErrors) -> Problems {
+/// The engine's problems, each on its step and input (`f` tells which message text a
+/// placeholder problem is about).
+pub fn engine_problems(errors: &PromotionErrors, f: &PromotionForm) -> Problems {
     let mut out = Problems::default();
     for e in &errors.0 {
+        if e.field == PromotionField::Holding {
+            let (input, message) = super::earning::holding_input(&e.message, f);
+            out.push(Step::Earning, input, message);
+            continue;
+        }
         let (step, input, label) = place(e.field);
         out.push(step, input, sentence(label, &e.message));
     }
@@ -90,7 +96,9 @@ pub fn parse(f: &PromotionForm, ctx: &Context) -> Result<Promotion, Problems> {
     let eligibility = r.eligibility();
     let conditions = r.conditions();
     let benefit = r.benefit();
-    let (stacking, limits) = r.limits(validity.starts.with_timezone(&ctx.tz).date_naive());
+    let starts = validity.starts.with_timezone(&ctx.tz).date_naive();
+    let holding = r.holding(&kind, starts);
+    let (stacking, limits) = r.limits(starts);
     let promotion = Promotion {
         id: ctx.id,
         name,
@@ -101,14 +109,12 @@ pub fn parse(f: &PromotionForm, ctx: &Context) -> Result<Promotion, Problems> {
         benefit,
         stacking,
         limits,
-        // The wizard has no earning step yet: an earned promotion made there is refused by
-        // `validate` (it needs `earning`); the API sets it.
-        holding: Default::default(),
+        holding,
     };
     let mut problems = r.problems;
     if let Err(errors) = promotion.validate() {
         let parsed_badly: Vec<Step> = problems.0.iter().map(|p| p.step).collect();
-        for p in engine_problems(&errors).0 {
+        for p in engine_problems(&errors, f).0 {
             if !parsed_badly.contains(&p.step) {
                 problems.0.push(p);
             }
@@ -358,8 +364,8 @@ impl Reader<'_> {
         }
     }
 
-    fn period(&mut self, prefix: &str, starts: NaiveDate) -> Option<Period> {
-        let s = Step::Limits;
+    /// A reset period's inputs `{prefix}…` on `s` (the limits' and the maximum earning's).
+    pub(super) fn period(&mut self, s: Step, prefix: &str, starts: NaiveDate) -> Option<Period> {
         let kind = self.choice(
             s,
             prefix,
@@ -417,10 +423,10 @@ impl Reader<'_> {
         let limits = Limits {
             per_cart: self.count(s, "per_cart", "Times per cart"),
             global_uses: self.count(s, "global_uses", "Total uses"),
-            global_reset: self.period("g_reset", starts),
+            global_reset: self.period(s, "g_reset", starts),
             customer_uses: self.count(s, "customer_uses", "Uses per customer"),
             customer_value: self.amount(s, "customer_value", "Discount per customer"),
-            customer_reset: self.period("c_reset", starts),
+            customer_reset: self.period(s, "c_reset", starts),
         };
         (stacking, limits)
     }

@@ -1,10 +1,11 @@
-//! The promotion wizard, for a new promotion and for editing one: Basics, Eligibility,
-//! Conditions, Benefit, Stacking & limits. "Next" checks the step's own inputs (and the
+//! The promotion wizard, for a new promotion and for editing one: Basics, Earning (earned and
+//! reward promotions), Eligibility, Conditions, Benefit, Stacking & limits. "Next" checks the step's own inputs (and the
 //! engine's rules about them) and keeps everything typed; "Back" and the step links move
 //! without checking. The last step leads to a plain-words preview, then "Save as draft" or
 //! "Save and put live" (`app::promotions::create`), or "Save changes" (`update`). The state
 //! travels in the form itself (hidden fields), so nothing is stored before saving.
 
+use super::earning::{CHANNELS, EVENTS};
 use super::form::{DAYS, NotInForm, Problems, PromotionForm, Step, WEEKDAYS};
 use super::parse::{Context, engine_problems, parse};
 use super::post::{WizardPost, apply_uploads};
@@ -12,7 +13,7 @@ use super::words::Words;
 use super::{today, writer};
 use crate::app::promotions::{self, PromotionRefusal};
 use crate::domain::ids::PromotionId;
-use crate::domain::promotion::{Promotion, Status};
+use crate::domain::promotion::{Promotion, PromotionField, Status};
 use crate::domain::user::Permission;
 use crate::store::promotions::PromotionRecord;
 use crate::web::auth::CurrentUser;
@@ -37,9 +38,13 @@ struct WizardPage {
     errors: Problems,
     /// A refusal of the whole promotion (a frozen limit), or "".
     refusal: String,
-    /// The promotion has been live: its limits are shown, not edited.
+    /// The last step's number ("Next" there leads to the preview).
+    last: usize,
+    /// The promotion has been live: its limits (and its redemption window and maximum
+    /// earning) are shown, not edited.
     frozen: bool,
     frozen_limits: Vec<String>,
+    frozen_holding: Vec<String>,
     /// What the uploads of this post added.
     notes: Vec<String>,
     currency: &'static str,
@@ -47,6 +52,8 @@ struct WizardPage {
     days: Vec<(&'static str, &'static str)>,
     weekdays: Vec<(&'static str, &'static str)>,
     periods: Vec<(&'static str, &'static str)>,
+    events: Vec<(&'static str, &'static str)>,
+    channels: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Template)]
@@ -55,6 +62,8 @@ struct PreviewPage {
     chrome: Chrome,
     title: String,
     base: String,
+    /// The last step ("Change something" goes back to it).
+    last: usize,
     words: Words,
     hidden: Vec<(&'static str, String)>,
     refusal: String,
@@ -115,9 +124,12 @@ fn step_page(
     errors: Problems,
 ) -> WizardPage {
     let frozen = mode.frozen();
-    let frozen_limits = match mode {
-        Mode::Edit(r) if frozen => writer(user).limits(&r.promotion.limits),
-        _ => Vec::new(),
+    let (frozen_limits, frozen_holding) = match mode {
+        Mode::Edit(r) if frozen => (
+            writer(user).limits(&r.promotion.limits),
+            writer(user).holding_limits(&r.promotion),
+        ),
+        _ => (Vec::new(), Vec::new()),
     };
     WizardPage {
         chrome: Chrome::new(user, session, "promotions"),
@@ -129,16 +141,23 @@ fn step_page(
         f,
         errors,
         refusal: String::new(),
+        last: LAST.number(),
         frozen,
         frozen_limits,
+        frozen_holding,
         notes: Vec::new(),
         currency: user.currency.code(),
         tz: user.time_zone.name().to_string(),
         days: DAYS.iter().map(|(n, l, _)| (*n, *l)).collect(),
         weekdays: WEEKDAYS.to_vec(),
         periods: PERIODS.to_vec(),
+        events: EVENTS.to_vec(),
+        channels: CHANNELS.to_vec(),
     }
 }
+
+/// The wizard's last step.
+const LAST: Step = Step::Limits;
 
 fn preview_page(
     user: &CurrentUser,
@@ -152,6 +171,7 @@ fn preview_page(
         chrome: Chrome::new(user, session, "promotions"),
         title: mode.title(),
         base: mode.base(),
+        last: LAST.number(),
         words: writer(user).describe(p),
         hidden: owned(f.hidden(None, false)),
         refusal,
@@ -250,7 +270,8 @@ fn refused(
 ) -> Result<HttpResponse, WebError> {
     match refusal {
         PromotionRefusal::Invalid(errors) => {
-            first_failing(user, session, mode, f, engine_problems(&errors))
+            let problems = engine_problems(&errors, &f);
+            first_failing(user, session, mode, f, problems)
         }
         PromotionRefusal::CodeTaken(m) => {
             let codes = m
@@ -269,10 +290,21 @@ fn refused(
         PromotionRefusal::Frozen(fields) => {
             let mut errors = Problems::default();
             for field in &fields {
+                if *field == PromotionField::Holding {
+                    for (input, label) in holding_changes(mode, p) {
+                        errors.push(
+                            Step::Earning,
+                            input,
+                            format!("{label} cannot change any more"),
+                        );
+                    }
+                    continue;
+                }
                 let (step, input, label) = super::parse::place(*field);
                 errors.push(step, input, format!("{label} cannot change any more"));
             }
-            let mut page = step_page(user, session, mode, Step::Limits, f, errors);
+            let step = errors.first_step().unwrap_or(Step::Limits);
+            let mut page = step_page(user, session, mode, step, f, errors);
             page.refusal = format!(
                 "Not saved: {}.",
                 refusal_text(&PromotionRefusal::Frozen(fields))
@@ -291,6 +323,25 @@ fn refused(
             render(StatusCode::CONFLICT, &page)
         }
     }
+}
+
+/// The earning step's frozen inputs an edit changes (input, label).
+fn holding_changes(mode: &Mode, edited: &Promotion) -> Vec<(&'static str, &'static str)> {
+    let Mode::Edit(r) = mode else {
+        return Vec::new();
+    };
+    let (a, b) = (&r.promotion.holding, &edited.holding);
+    let mut out = Vec::new();
+    if a.window_days != b.window_days {
+        out.push(("window_days", "The redemption window"));
+    }
+    if a.max_per_customer != b.max_per_customer {
+        out.push(("max_per_customer", "The maximum per customer"));
+    }
+    if a.max_per_customer_reset != b.max_per_customer_reset {
+        out.push(("h_reset", "Its reset period"));
+    }
+    out
 }
 
 fn refusal_text(r: &PromotionRefusal) -> String {
@@ -441,7 +492,8 @@ pub async fn edit_preview(
 }
 
 /// `POST /promotions/{id}/edit`: saves the edited rules; once the promotion has been live a
-/// change of its limits is refused by the use case and shown.
+/// change of its limits, redemption window or maximum earning is refused by the use case and
+/// shown.
 pub async fn save(
     user: CurrentUser,
     state: web::Data<AppState>,

@@ -229,3 +229,200 @@ fn dearest_and_cheapest_in_the_words_are_what_the_engine_picks() {
     let e = evaluate(&cart, &[belt], &Usage::new(), chrono_tz::Asia::Kolkata);
     assert_eq!(e.lines, vec![0, 0, 30_000]);
 }
+
+mod holding {
+    use super::*;
+    use crate::domain::promotion::Period;
+    use crate::domain::promotion::holding::{
+        Earning, HoldMessages, HoldReminder, Holding, Measure, MessageChannel, Milestone,
+        TrackerWindow,
+    };
+    use crate::web::promotions::holding_words::ordinal;
+    use std::collections::BTreeMap;
+
+    fn held(kind: Kind, holding: Holding) -> Promotion {
+        let mut p = promotion(
+            vec![],
+            Benefit {
+                target: Target::Cart,
+                value: Value::Percent { basis_points: 1500 },
+                recurrence: None,
+            },
+        );
+        p.kind = kind;
+        p.holding = holding;
+        p
+    }
+
+    /// The titles of the holding sections and all their lines.
+    fn sections(p: &Promotion) -> (Vec<&'static str>, Vec<String>) {
+        let all = writer().holding(p);
+        let titles = all.iter().map(|(t, _)| *t).collect();
+        (titles, all.into_iter().flat_map(|(_, l)| l).collect())
+    }
+
+    #[test]
+    fn a_single_activity_reads_with_its_minimum_and_attributes() {
+        let p = held(
+            Kind::Earned,
+            Holding {
+                window_days: Some(30),
+                max_per_customer: Some(1),
+                earning: Some(Earning {
+                    event: "transaction".into(),
+                    min_amount: Some(200_000),
+                    attributes: BTreeMap::from([
+                        ("channel".to_string(), "app".to_string()),
+                        ("store".to_string(), "BLR1".to_string()),
+                    ]),
+                    milestone: None,
+                }),
+                ..Holding::default()
+            },
+        );
+        let (titles, lines) = sections(&p);
+        assert_eq!(titles, ["Earning", "Holding and messages"]);
+        assert_eq!(
+            lines,
+            vec![
+                "Earned by a transaction of ₹2,000 or more with attributes channel = app and \
+                 store = BLR1",
+                "Only transactions made while it runs, and recorded while it is live, count",
+                "Held 30 days from the day earned (that day counts as day 1), never past the \
+                 promotion's end",
+                "Earned at most once per customer",
+                "No messages",
+            ]
+        );
+        // They come after who and when, and the other kinds have none.
+        let words = writer().describe(&p);
+        assert_eq!(words.sections[1].0, "Earning");
+        assert_eq!(words.sections[2].0, "Holding and messages");
+        let automatic = held(Kind::Automatic, Holding::default());
+        assert!(writer().holding(&automatic).is_empty());
+        assert_eq!(writer().describe(&automatic).sections.len(), 4);
+    }
+
+    #[test]
+    fn a_custom_event_and_registration_read_with_their_article() {
+        for (event, words) in [
+            ("registration", "Earned by a registration"),
+            ("profile_update", "Earned by a profile update"),
+            ("app_review", "Earned by an app_review event"),
+        ] {
+            let e = Earning {
+                event: event.into(),
+                ..Earning::default()
+            };
+            assert_eq!(writer().earning(&e)[0], words);
+        }
+    }
+
+    #[test]
+    fn milestones_say_what_the_tracker_counts_and_how_often_it_earns() {
+        let milestone = |measure, target, window| Earning {
+            event: "transaction".into(),
+            min_amount: Some(50_000),
+            milestone: Some(Milestone {
+                measure,
+                target,
+                window,
+            }),
+            ..Earning::default()
+        };
+        let w = writer();
+        assert_eq!(
+            w.earning(&milestone(Measure::Count, 3, TrackerWindow::Life))[0],
+            "Earned on the customer's 3rd transaction of ₹500 or more, counted over the \
+             promotion's life (the count never starts again: earned once at most)"
+        );
+        assert_eq!(
+            w.earning(&milestone(Measure::Count, 5, TrackerWindow::CalendarMonth))[0],
+            "Earned on the customer's 5th transaction of ₹500 or more in a calendar month \
+             (the count starts again on the 1st: earned once a month at most)"
+        );
+        let sum = Earning {
+            min_amount: None,
+            ..milestone(Measure::Sum, 1_000_000, TrackerWindow::CalendarMonth)
+        };
+        assert_eq!(
+            w.earning(&sum)[0],
+            "Earned when the amounts of the customer's transactions add up to ₹10,000 in a \
+             calendar month (the total starts again on the 1st: earned once a month at most)"
+        );
+        for (n, o) in [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th")] {
+            assert_eq!(ordinal(n), o);
+        }
+        for (n, o) in [(12, "12th"), (13, "13th"), (21, "21st"), (112, "112th")] {
+            assert_eq!(ordinal(n), o);
+        }
+        assert_eq!(ordinal(1001), "1,001st");
+    }
+
+    #[test]
+    fn the_window_maximum_and_messages_read_as_the_engine_applies_them() {
+        let p = held(
+            Kind::Reward,
+            Holding {
+                window_days: Some(7),
+                max_per_customer: Some(1),
+                max_per_customer_reset: Some(Period::CalendarMonth),
+                earning: None,
+                messages: HoldMessages {
+                    channel: MessageChannel::Sms,
+                    on_earning: Some("{promotion} is yours until {valid_till}".into()),
+                    reminder: Some(HoldReminder {
+                        days_before: 2,
+                        text: "Use {promotion} by {valid_till}".into(),
+                    }),
+                },
+            },
+        );
+        let (titles, lines) = sections(&p);
+        assert_eq!(titles, ["Holding and messages"]);
+        assert_eq!(
+            lines,
+            vec![
+                "Acquired with points or money in another system, recorded through the API",
+                "Held 7 days from the day acquired (that day counts as day 1), never past the \
+                 promotion's end",
+                "Acquired at most once per customer per calendar month",
+                "On acquiring, by SMS: “{promotion} is yours until {valid_till}”",
+                "Reminder by SMS 2 days before the last day to use it, at 10:00, if not used by \
+                 then: “Use {promotion} by {valid_till}”",
+            ]
+        );
+        // No window: until the promotion ends, or while it runs when it has no end either
+        // (then no reminder can go).
+        let mut open = p.clone();
+        open.holding.window_days = None;
+        open.holding.max_per_customer = Some(3);
+        open.holding.max_per_customer_reset = Some(Period::LastDays { days: 14 });
+        open.holding.messages.channel = MessageChannel::Preferred;
+        open.holding.messages.reminder = Some(HoldReminder {
+            days_before: 0,
+            text: "Last day!".into(),
+        });
+        let lines = writer().holding_limits(&open);
+        assert_eq!(
+            lines[0],
+            "Held while the promotion runs (it has no end date and no window)"
+        );
+        assert_eq!(
+            lines[1],
+            "Acquired at most 3 times per customer, counted over the last 14 days (a rolling \
+             window)"
+        );
+        assert_eq!(
+            writer().hold_messages(&open)[1],
+            "Reminder by the customer's preferred channel on the last day to use it, at 10:00, \
+             if not used by then: “Last day!” (none goes while it has no end date and no \
+             window)"
+        );
+        open.validity.ends = Some(open.validity.starts + chrono::Duration::days(30));
+        assert_eq!(
+            writer().holding_limits(&open)[0],
+            "Held until the promotion ends"
+        );
+    }
+}

@@ -149,6 +149,12 @@ const OFFER_LABELS: &[(&str, &str)] = &[
         "Limit total redemptions in the offer",
     ),
     ("poc_reminder", "Send an offer expiry reminder email"),
+    (
+        "expiry_notice",
+        "Send a notice when a coupon expires unused",
+    ),
+    ("expiry_notice_channel", "Expiry notice: channel"),
+    ("expiry_notice_text", "Expiry notice: message"),
     ("poc_ids", "To these POCs"),
     ("poc_reminder_days", "Days before the offer expires"),
     ("claimed_by", "Claimed by"),
@@ -192,10 +198,13 @@ const OFFER_CHECKBOXES: &[&str] = &[
     "anyone_can_redeem",
     "multiple_redemption",
     "poc_reminder",
+    "expiry_notice",
 ];
 
 /// The words of the offer form's radio buttons and selects.
 const OFFER_CHOICES: &[(&str, &str, &str)] = &[
+    ("expiry_notice_channel", "sms", "SMS"),
+    ("expiry_notice_channel", "email", "Email"),
     ("expiry_type", "fixed", "On a fixed date"),
     (
         "expiry_type",
