@@ -38,6 +38,10 @@ pub async fn queue_on_earning(
     let Some(text) = &messages.on_earning else {
         return Ok(());
     };
+    // A backfilled event can earn a hold that has already ended: nothing to tell.
+    if hold.valid_till.is_some_and(|t| t <= now) {
+        return Ok(());
+    }
     let Some(customer) = crate::store::contacts::reach_of(tx, hold.customer_id).await? else {
         return Ok(());
     };
@@ -127,7 +131,8 @@ pub async fn hold_reminders(store: &Store, now: DateTime<Utc>) -> anyhow::Result
                             status: "queued",
                             note: None,
                             offer_id: None,
-                            dedupe_key: Some(format!("hr:{hold_id}:{}", reminder.days_before)),
+                            // Once per hold: a reminder moved to another day after it went is not sent again.
+                            dedupe_key: Some(format!("hr:{hold_id}")),
                         })
                     })
                     .collect();

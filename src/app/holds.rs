@@ -9,7 +9,7 @@ use crate::domain::ids::CustomerId;
 use crate::domain::ids::{OrgId, PromotionId};
 use crate::domain::issue::CustomerRef;
 use crate::domain::promotion::holding::{
-    Activity, HoldRefusal, counted_since, held_until, may_hold,
+    Activity, HoldRefusal, counted_window, held_until, may_hold,
 };
 use crate::domain::promotion::{Kind, Promotion, Status};
 use crate::store::dyntx::DynTx;
@@ -287,8 +287,8 @@ pub async fn grant_hold(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> StoreResult<Result<Option<(i64, Option<DateTime<Utc>>)>, HoldRefusal>> {
-    let since = counted_since(&p.holding, g.at, tz);
-    let had = times_held(tx, p.id, g.customer_id, since).await?;
+    let window = counted_window(&p.holding, g.at, tz);
+    let had = times_held(tx, p.id, g.customer_id, window).await?;
     if let Err(refusal) = may_hold(&p.holding, had) {
         return Ok(Err(refusal));
     }

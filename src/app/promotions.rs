@@ -44,7 +44,7 @@ impl PromotionRefusal {
                     .iter()
                     .map(|f| match f {
                         PromotionField::Holding => {
-                            "holding (windowDays, maxPerCustomer or maxPerCustomerReset)"
+                            "holding (windowDays, maxPerCustomer, maxPerCustomerReset or earning.milestone)"
                         }
                         other => other.api(),
                     })
@@ -117,7 +117,7 @@ pub async fn create(
 /// Replaces a promotion's rules. Once it has been live its limits, its redemption window and
 /// its maximum earning per customer (with its reset) stay as they are (seed 003: redemption
 /// restrictions are immutable once live); a crafted edit that changes them is refused, naming
-/// each. What earns it and its messages may change.
+/// each. A milestone neither (trackers hold progress measured by it); the event that earns it and its messages may change.
 pub async fn update(
     store: &Store,
     org_id: OrgId,
@@ -134,6 +134,10 @@ pub async fn update(
         if was.window_days != now.window_days
             || was.max_per_customer != now.max_per_customer
             || was.max_per_customer_reset != now.max_per_customer_reset
+            // Trackers hold progress measured by the milestone: a new measure, window or
+            // target would misread it (and a raised target would let customers earn again).
+            || was.earning.as_ref().and_then(|e| e.milestone)
+                != now.earning.as_ref().and_then(|e| e.milestone)
         {
             changed.push(PromotionField::Holding);
         }

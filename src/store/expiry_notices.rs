@@ -6,7 +6,7 @@
 //! `app::expiry_notices`; when a notice is due is `domain::offer::notice`.
 
 use super::dyntx::Arg;
-use super::outbox::{COMMON_LIMIT, REMINDER_BATCH};
+use super::outbox::REMINDER_BATCH;
 use super::{Store, StoreResult};
 use crate::domain::ids::{OfferId, OrgId};
 use crate::domain::offer::{Channel, Discount};
@@ -70,9 +70,9 @@ impl Store {
     }
 
     /// Queues `o`'s notice for every issue record of the offer whose coupon's last day was
-    /// `last_day` and which expired unused: the coupon neither redeemed nor revoked (a unique
-    /// coupon still `issued`; a common code while the customer's redemptions are under the
-    /// per-customer limit), still the customer's (not shared on to a friend), and the customer
+    /// `last_day` and which expired unused: never redeemed (a unique coupon: no redemption
+    /// left counted on it, a multi-use one included; a common code: none by this customer) and
+    /// not revoked, still the customer's (not shared on to a friend), and the customer
     /// reachable on the notice's channel. Batches of `REMINDER_BATCH` issue records, each one
     /// short transaction; the placeholders are filled in SQL (the first name last, so a name
     /// is never read as a placeholder). Returns how many were queued.
@@ -97,7 +97,7 @@ impl Store {
              WHERE i.offer_id = $8 AND i.valid_till = $9 AND i.id > $10 AND i.id <= $11 \
              AND c.status IN ('issued', 'unissued') AND (c.customer_id IS NULL OR c.customer_id = i.customer_id) \
              AND {address} IS NOT NULL \
-             AND (o.generation <> 'common' OR {COMMON_LIMIT} IS NULL OR COALESCE(cr.redeem_count, 0) < {COMMON_LIMIT}) \
+             AND (CASE WHEN o.generation = 'common' THEN COALESCE(cr.redeem_count, 0) ELSE c.redeem_count END) = 0 \
              ON CONFLICT (dedupe_key) DO NOTHING"
         );
         // The text for customers whose first name is not known.

@@ -175,13 +175,19 @@ pub async fn times_held(
     tx: &mut DynTx,
     promotion_id: i64,
     customer_id: CustomerId,
-    since: Option<DateTime<Utc>>,
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> StoreResult<i64> {
+    let (from, to) = (window.map(|w| w.0), window.map(|w| w.1));
     let (n,): (i64,) = tx
         .fetch_optional(
             "SELECT COUNT(*) FROM promotion_holds WHERE promotion_id = $1 AND customer_id = $2 \
-             AND ($3 IS NULL OR acquired_at >= $3)",
-            &[promotion_id.into(), customer_id.into(), Arg::OptTime(since)],
+             AND ($3 IS NULL OR acquired_at >= $3) AND ($4 IS NULL OR acquired_at < $4)",
+            &[
+                promotion_id.into(),
+                customer_id.into(),
+                Arg::OptTime(from),
+                Arg::OptTime(to),
+            ],
         )
         .await?
         .unwrap_or((0,));

@@ -378,7 +378,7 @@ async fn editing_shows_the_stored_earning_and_a_live_ones_window_cannot_change()
     assert_eq!(step.status, StatusCode::OK);
     assert!(
         step.body
-            .contains("its redemption window and maximum per customer can no longer change"),
+            .contains("its redemption window, maximum per customer and milestone (what it counts and its target) can no longer change"),
         "{}",
         step.body
     );
@@ -406,20 +406,27 @@ async fn editing_shows_the_stored_earning_and_a_live_ones_window_cannot_change()
     let org = app.org_id("Acme").await;
     let stored = app.store.get_promotion(org, PromotionId(id)).await.unwrap();
     assert_eq!(stored.promotion.holding.window_days, Some(7));
-    // What earns it and its messages may change.
+    // Nor its milestone: trackers hold progress measured against it.
+    let crafted = post(&b, &base, &with(&f, &[("ms_target", "5")])).await;
+    assert_eq!(crafted.status, StatusCode::CONFLICT, "{}", crafted.body);
+    assert!(
+        crafted
+            .body
+            .contains("The milestone (what it counts and its target) cannot change any more"),
+        "{}",
+        crafted.body
+    );
+    // Its messages may change.
     let changed = post(
         &b,
         &base,
-        &with(
-            &f,
-            &[("ms_target", "5"), ("msg_earning", "{promotion} is yours")],
-        ),
+        &with(&f, &[("msg_earning", "{promotion} is yours")]),
     )
     .await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
     let stored = app.store.get_promotion(org, PromotionId(id)).await.unwrap();
     let h = &stored.promotion.holding;
-    assert_eq!(h.earning.as_ref().unwrap().milestone.unwrap().target, 5);
+    assert_eq!(h.earning.as_ref().unwrap().milestone.unwrap().target, 3);
     assert_eq!(
         h.messages.on_earning.as_deref(),
         Some("{promotion} is yours")

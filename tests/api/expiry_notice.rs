@@ -231,6 +231,19 @@ async fn an_unused_coupon_gets_one_notice_at_ten_org_time_the_day_after_its_last
     let meera = issue_to(&api, offer, json!({"mobile": "9800000003"}), "2027-04-20").await;
     redeem(&api, &ravi, json!({"mobile": "9800000002"})).await;
     revoke(&api, offer, json!({"mobile": "9800000003"})).await;
+    // A coupon that may be used 10 times, used once, is not "unused": no notice.
+    let (status, v) = api
+        .post(
+            "/coupon/series",
+            json!({"name": "Ten visits", "discountType": "PERC", "discountValue": 5,
+                "validTill": "2027-04-20", "delivery": "THIRD_PARTY", "expiryNotice": notice,
+                "multipleRedemption": true, "maxRedemptionsPerCustomer": 10}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let multi = OfferId(v["id"].as_i64().unwrap());
+    let kiran = issue_to(&api, multi, json!({"mobile": "9800000004"}), "2027-04-20").await;
+    redeem(&api, &kiran, json!({"mobile": "9800000004"})).await;
     // Whatever else is due now goes first; the notices are counted from here.
     run(&app, &s, Utc::now()).await;
     let sent_before = sms.bodies().len();
@@ -264,7 +277,10 @@ async fn an_unused_coupon_gets_one_notice_at_ten_org_time_the_day_after_its_last
         format!("Hi Asha, your ₹250 off coupon {asha} expired on 20 Apr 2027. Come back soon!")
     );
     let all = format!("{bodies:?}");
-    assert!(!all.contains(&ravi) && !all.contains(&meera), "{all}");
+    assert!(
+        !all.contains(&ravi) && !all.contains(&meera) && !all.contains(&kiran),
+        "{all}"
+    );
 
     // In the outbox: one sent notice of the offer.
     let rows = notices(&app, "Acme").await;

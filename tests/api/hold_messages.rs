@@ -201,6 +201,14 @@ async fn a_reward_acquired_is_announced_by_push_once() {
         "{pushes:?}"
     );
     assert!(sinks.sms.bodies().is_empty());
+    // The outbox page says it went by push.
+    let admin = app.signed_in("admin@acme.example.com").await;
+    let page = admin.get("/admin/outbox?kind=earned").await;
+    assert!(
+        page.body.contains("Push") && page.body.contains("LOYAL-7"),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]
@@ -225,6 +233,9 @@ async fn the_maximum_earning_per_customer_resets_each_calendar_month_in_the_orgs
         // 31 Oct 20:00 UTC is 1 Nov 01:30 IST: November's first.
         ("M-4", "2026-10-31T20:00:00Z", true),
         ("M-5", "2026-11-15T06:00:00Z", false),
+        // A backfilled September event counts in September, not against October or November.
+        ("M-6", "2026-09-10T06:00:00Z", true),
+        ("M-7", "2026-09-20T06:00:00Z", false),
     ];
     for (id, when, earns) in table {
         let v = event(&api, id, "9800000005", 1000, Some(when)).await;

@@ -109,8 +109,10 @@ fn promotion(i: usize) -> Promotion {
 }
 
 /// Event `i` (id prefixed by `tag`): a transaction of one of the customers, some in the app.
-fn event(rng: &mut Rng, tag: &str, i: u64) -> (String, u64, i64, bool) {
-    let customer = rng.below(CUSTOMERS);
+/// Each phase has its own 10,000 customers (`pool`), so the direct phase meets new customers
+/// and unearned promotions as the HTTP phase did.
+fn event(rng: &mut Rng, tag: &str, pool: u64, i: u64) -> (String, u64, i64, bool) {
+    let customer = pool * CUSTOMERS + rng.below(CUSTOMERS);
     let amount = 10_000 + rng.below(300_000) as i64;
     let app = rng.below(3) == 0;
     (format!("{tag}{i}"), customer, amount, app)
@@ -145,7 +147,7 @@ pub async fn bench_events(
     let http: Arc<Vec<(String, String)>> = Arc::new(
         (0..count)
             .map(|i| {
-                let (id, customer, amount, app) = event(&mut rng, "H", i);
+                let (id, customer, amount, app) = event(&mut rng, "H", 0, i);
                 let channel = if app { "app" } else { "store" };
                 (
                     "/api/v2/events".to_string(),
@@ -165,7 +167,7 @@ pub async fn bench_events(
     let direct: Arc<Vec<EventInput>> = Arc::new(
         (0..count)
             .map(|i| {
-                let (id, customer, amount, app) = event(&mut rng, "D", i);
+                let (id, customer, amount, app) = event(&mut rng, "D", 1, i);
                 EventInput {
                     event_id: id,
                     kind: "transaction".into(),
@@ -184,7 +186,7 @@ pub async fn bench_events(
             })
             .collect(),
     );
-    // Warm-up: the live promotions' cache and the connections.
+    // Warm-up: the live promotions' cache and the connections (customers of a third pool).
     let warm: Arc<Vec<(String, String)>> = Arc::new(
         (0..50)
             .map(|i| {
@@ -192,7 +194,7 @@ pub async fn bench_events(
                     "/api/v2/events".to_string(),
                     format!(
                         r#"{{"type":"visit","eventId":"W{i}","customer":{{"mobile":"{}"}}}}"#,
-                        mobile(i)
+                        mobile(2 * CUSTOMERS + i)
                     ),
                 )
             })

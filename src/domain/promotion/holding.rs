@@ -125,14 +125,15 @@ pub fn fill(
     valid_till: &str,
     brand: &str,
 ) -> String {
-    let named = match first_name.filter(|n| !n.trim().is_empty()) {
-        Some(n) => text.replace("{first_name}", n),
-        None => crate::domain::offer::without_first_name(text),
-    };
-    named
+    // The customer's name goes in last, so a name that looks like a placeholder stays as it is.
+    let filled = text
         .replace("{promotion}", promotion)
         .replace("{valid_till}", valid_till)
-        .replace("{brand}", brand)
+        .replace("{brand}", brand);
+    match first_name.filter(|n| !n.trim().is_empty()) {
+        Some(n) => filled.replace("{first_name}", n),
+        None => crate::domain::offer::without_first_name(&filled),
+    }
 }
 
 /// What is wrong with a message text, if anything: blank, over 1,000 characters, or a
@@ -301,13 +302,18 @@ pub enum HoldRefusal {
     Ended,
 }
 
-/// Since when earlier holds count against the maximum per customer for a hold got at `at`:
-/// the start of the reset period's current cycle, or `None` (all of them).
-pub fn counted_since(h: &Holding, at: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
-    h.max_per_customer_reset.map(|p| p.window(at, tz).0)
+/// Which other holds count against the maximum per customer for a hold got at `at`: those got
+/// within the reset period's cycle around `at` (`[start, end)`; a backfilled event counts in
+/// its own cycle, not in a later one), or `None` (all of them).
+pub fn counted_window(
+    h: &Holding,
+    at: DateTime<Utc>,
+    tz: Tz,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    h.max_per_customer_reset.map(|p| p.window(at, tz))
 }
 
-/// Whether a customer who has had the promotion `had` times (since `counted_since`) may get
+/// Whether a customer who has had the promotion `had` times (within `counted_window`) may get
 /// it again.
 pub fn may_hold(h: &Holding, had: i64) -> Result<(), HoldRefusal> {
     match h.max_per_customer {
@@ -508,13 +514,13 @@ mod tests {
             ..Holding::default()
         };
         let kolkata = chrono_tz::Asia::Kolkata;
-        // 31 Oct 20:00 UTC is 1 Nov in Kolkata: November's cycle, from 1 Nov 00:00 IST.
+        // 31 Oct 20:00 UTC is 1 Nov in Kolkata: November's cycle, 1 Nov to 1 Dec 00:00 IST.
         assert_eq!(
-            counted_since(&monthly, at("2026-10-31T20:00:00Z"), kolkata),
-            Some(at("2026-10-31T18:30:00Z"))
+            counted_window(&monthly, at("2026-10-31T20:00:00Z"), kolkata),
+            Some((at("2026-10-31T18:30:00Z"), at("2026-11-30T18:30:00Z")))
         );
         assert_eq!(
-            counted_since(&Holding::default(), at("2026-10-31T20:00:00Z"), kolkata),
+            counted_window(&Holding::default(), at("2026-10-31T20:00:00Z"), kolkata),
             None
         );
     }

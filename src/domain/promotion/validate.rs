@@ -455,6 +455,11 @@ fn holding_problem(kind: &Kind, h: &super::holding::Holding) -> Option<&'static 
     if m.reminder.as_ref().is_some_and(|r| r.days_before > 365) {
         return Some("a reminder goes at most 365 days before the window ends");
     }
+    if let (Some(r), Some(days)) = (&m.reminder, h.window_days)
+        && r.days_before >= days
+    {
+        return Some("a reminder must come within the window: `daysBefore` below `windowDays`");
+    }
     let texts = m
         .on_earning
         .iter()

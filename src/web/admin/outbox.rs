@@ -149,7 +149,11 @@ fn view(r: OutboxRow, offers: &HashMap<i64, String>, tz: Tz, now: DateTime<Utc>)
         id: r.id,
         created: when(r.created_at, tz),
         kind: label(&KINDS, &r.kind),
-        channel: if r.channel == "sms" { "SMS" } else { "Email" },
+        channel: match r.channel.as_str() {
+            "sms" => "SMS",
+            "push" => "Push",
+            _ => "Email",
+        },
         recipient: r.recipient,
         subject: r.subject,
         // A customer's sign-in code is theirs alone: staff never read it.

@@ -341,6 +341,12 @@ fn holding_changes(mode: &Mode, edited: &Promotion) -> Vec<(&'static str, &'stat
     if a.max_per_customer_reset != b.max_per_customer_reset {
         out.push(("h_reset", "Its reset period"));
     }
+    let milestone = |h: &crate::domain::promotion::holding::Holding| {
+        h.earning.as_ref().and_then(|e| e.milestone)
+    };
+    if milestone(a) != milestone(b) {
+        out.push(("ms_target", "The milestone (what it counts and its target)"));
+    }
     out
 }
 
