@@ -9,19 +9,19 @@ use crate::domain::ids::CustomerId;
 use crate::domain::ids::{OrgId, PromotionId};
 use crate::domain::issue::CustomerRef;
 use crate::domain::promotion::holding::{
-    Activity, HoldRefusal, counted_window, held_until, may_hold,
+    Activity, Earning, HoldRefusal, counted_window, held_until, may_hold,
 };
 use crate::domain::promotion::{Kind, Promotion, Status};
 use crate::store::dyntx::DynTx;
 use crate::store::holds::{
-    NewEvent, NewHold, advance_tracker, insert_event, insert_hold, lock_customer, set_event_result,
-    times_held,
+    NewEvent, NewHold, advance_trackers, holds_got, insert_event, insert_hold, lock_customer,
+    set_event_result, times_held,
 };
 use crate::store::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A customer's event as the API gives it.
 #[derive(Debug, Clone)]
@@ -114,22 +114,44 @@ pub async fn record_event(
         let kept = store.event_result(org_id, &e.event_id).await?;
         return replay(kept.as_deref().unwrap_or("{}"));
     }
+    // The promotions this event counts for; their trackers move in one statement.
+    let matched: Vec<(&Promotion, &Earning)> = earning
+        .iter()
+        .filter_map(|p| {
+            let rule = p.holding.earning.as_ref()?;
+            let running = p.validity.starts <= at && p.validity.ends.is_none_or(|end| at < end);
+            (running && rule.matches(&activity)).then_some((*p, rule))
+        })
+        .collect();
+    let steps: Vec<(i64, String, i64)> = matched
+        .iter()
+        .filter_map(|(p, rule)| {
+            rule.tracker_step(&activity, tz)
+                .map(|(key, step)| (p.id, key, step))
+        })
+        .collect();
+    let progress = advance_trackers(&mut tx, org_id, customer_id, &steps, now).await?;
+    let step_of: HashMap<i64, i64> = steps.iter().map(|(id, _, s)| (*id, *s)).collect();
+    // Earned by this event: single activities, and milestones whose target it crossed.
+    let earns: Vec<&Promotion> = matched
+        .iter()
+        .filter(|(p, rule)| match step_of.get(&p.id) {
+            Some(step) => rule.crossed(progress.get(&p.id).copied().unwrap_or(0), *step),
+            None => true,
+        })
+        .map(|(p, _)| *p)
+        .collect();
+    let ids: Vec<i64> = earns.iter().map(|p| p.id).collect();
+    let got = holds_got(&mut tx, customer_id, &ids).await?;
     let mut earned = Vec::new();
-    for p in &earning {
-        let Some(rule) = &p.holding.earning else {
-            continue;
-        };
-        let running = p.validity.starts <= at && p.validity.ends.is_none_or(|end| at < end);
-        if !running || !rule.matches(&activity) {
-            continue;
-        }
-        if let Some((key, step)) = rule.tracker_step(&activity, tz) {
-            let after =
-                advance_tracker(&mut tx, org_id, p.id, customer_id, &key, step, now).await?;
-            if !rule.crossed(after, step) {
-                continue;
-            }
-        }
+    for p in earns {
+        let window = counted_window(&p.holding, at, tz);
+        let had = got
+            .iter()
+            .filter(|(id, when)| {
+                *id == p.id && window.is_none_or(|(from, to)| from <= *when && *when < to)
+            })
+            .count() as i64;
         let grant = Grant {
             org_id,
             customer_id,
@@ -138,7 +160,7 @@ pub async fn record_event(
             at,
             cost: (None, None),
         };
-        if let Ok(Some((_, valid_till))) = grant_hold(&mut tx, p, &grant, tz, now).await? {
+        if let Ok(Some((_, valid_till))) = grant_counted(&mut tx, p, &grant, had, tz, now).await? {
             earned.push(Earned {
                 promotion_id: p.id,
                 name: p.name.clone(),
@@ -289,6 +311,18 @@ pub async fn grant_hold(
 ) -> StoreResult<Result<Option<(i64, Option<DateTime<Utc>>)>, HoldRefusal>> {
     let window = counted_window(&p.holding, g.at, tz);
     let had = times_held(tx, p.id, g.customer_id, window).await?;
+    grant_counted(tx, p, g, had, tz, now).await
+}
+
+/// `grant_hold` for a customer who has had `p` `had` times within its maximum's count.
+async fn grant_counted(
+    tx: &mut DynTx,
+    p: &Promotion,
+    g: &Grant<'_>,
+    had: i64,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> StoreResult<Result<Option<(i64, Option<DateTime<Utc>>)>, HoldRefusal>> {
     if let Err(refusal) = may_hold(&p.holding, had) {
         return Ok(Err(refusal));
     }

@@ -140,34 +140,61 @@ pub async fn set_event_result(
     Ok(())
 }
 
-/// Adds `step` to a customer's tracker of a promotion in a window; its new value.
-pub async fn advance_tracker(
+/// Adds each `(promotion, window key, step)` to the customer's trackers in one atomic
+/// statement; the progress of each promotion's tracker after it. Each row's upsert is atomic,
+/// so of two concurrent events exactly one sees a target crossed.
+pub async fn advance_trackers(
     tx: &mut DynTx,
     org_id: OrgId,
-    promotion_id: i64,
     customer_id: CustomerId,
-    window_key: &str,
-    step: i64,
+    steps: &[(i64, String, i64)],
     now: DateTime<Utc>,
-) -> StoreResult<i64> {
-    let (progress,): (i64,) = tx
-        .fetch_optional(
-            "INSERT INTO promotion_trackers (org_id, promotion_id, customer_id, window_key, progress, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (promotion_id, customer_id, window_key) \
-             DO UPDATE SET progress = promotion_trackers.progress + excluded.progress, updated_at = excluded.updated_at \
-             RETURNING progress",
-            &[
-                org_id.into(),
-                promotion_id.into(),
-                customer_id.into(),
-                window_key.into(),
-                step.into(),
-                now.into(),
-            ],
+) -> StoreResult<std::collections::HashMap<i64, i64>> {
+    if steps.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut args: Vec<Arg> = vec![org_id.into(), customer_id.into(), now.into()];
+    let mut tuples = Vec::with_capacity(steps.len());
+    for (promotion, key, step) in steps {
+        let n = args.len();
+        tuples.push(format!("($1, ${}, $2, ${}, ${}, $3)", n + 1, n + 2, n + 3));
+        args.extend([Arg::from(*promotion), key.as_str().into(), Arg::from(*step)]);
+    }
+    let rows: Vec<(i64, i64)> = tx
+        .fetch_all(
+            &format!(
+                "INSERT INTO promotion_trackers (org_id, promotion_id, customer_id, window_key, progress, updated_at) \
+                 VALUES {} ON CONFLICT (promotion_id, customer_id, window_key) \
+                 DO UPDATE SET progress = promotion_trackers.progress + excluded.progress, updated_at = excluded.updated_at \
+                 RETURNING promotion_id, progress",
+                tuples.join(", ")
+            ),
+            &args,
         )
-        .await?
-        .ok_or(super::StoreError::NotFound)?;
-    Ok(progress)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// When the customer got each hold of `promotions` they have had (to count them against each
+/// promotion's maximum in one read).
+pub async fn holds_got(
+    tx: &mut DynTx,
+    customer_id: CustomerId,
+    promotions: &[i64],
+) -> StoreResult<Vec<(i64, DateTime<Utc>)>> {
+    if promotions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args: Vec<Arg> = vec![customer_id.into()];
+    args.extend(promotions.iter().map(|p| Arg::from(*p)));
+    tx.fetch_all(
+        &format!(
+            "SELECT promotion_id, acquired_at FROM promotion_holds WHERE customer_id = $1 AND promotion_id IN ({})",
+            super::dyntx::placeholders(2, promotions.len())
+        ),
+        &args,
+    )
+    .await
 }
 
 /// How many times the customer has held the promotion.
