@@ -22,10 +22,10 @@ const CATEGORIES: usize = 20;
 const BRANDS: usize = 10;
 
 /// A small deterministic generator (the bench needs repeatable carts, not good randomness).
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;

@@ -6,7 +6,7 @@
 //! fixed JSON without the database) and the database floor (N other events through
 //! `app::holds::record_event` — the same statements — from C tasks, no HTTP).
 
-use super::cart::run;
+use super::cart::{Rng, run};
 use super::org_and_offer;
 use super::redeem::serve;
 use anyhow::bail;
@@ -27,18 +27,6 @@ use std::time::Instant;
 
 const PROMOTIONS: usize = 50;
 const CUSTOMERS: u64 = 10_000;
-
-/// A small deterministic generator (repeatable events, not good randomness).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
 
 /// Earned promotion `i` of the mix.
 fn promotion(i: usize) -> Promotion {

@@ -57,7 +57,7 @@ async fn page(
     upload: UploadReport,
 ) -> Result<CustomerContactsPage, WebError> {
     Ok(CustomerContactsPage {
-        chrome: Chrome::new(user, session, "catalog"),
+        chrome: Chrome::new(user, session, "customers"),
         can_edit: user.can(Permission::ManageOrg),
         types: [
             ("MOBILE", "Mobile"),

@@ -59,7 +59,7 @@ async fn page(
     upload: UploadReport,
 ) -> Result<CustomerTagsPage, WebError> {
     Ok(CustomerTagsPage {
-        chrome: Chrome::new(user, session, "catalog"),
+        chrome: Chrome::new(user, session, "customers"),
         can_edit: user.can(Permission::ManageOrg),
         types: [
             ("MOBILE", "Mobile"),
