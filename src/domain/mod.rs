@@ -25,6 +25,7 @@ pub mod referral;
 pub mod reminder;
 pub mod revoke;
 pub mod sharing;
+pub mod tracker;
 pub mod user;
 pub mod wallet;
 

@@ -286,8 +286,8 @@ async fn a_correction_with_a_reason_is_audited_and_reaching_the_target_earns_the
         );
         assert!(p.body.contains("1 of 3 transactions"), "unchanged");
     }
-    // A promotion the customer has no tracker of, and a stale page.
-    let p = correct(&csm, &page, other, "0", "2", "Missed visit").await;
+    // A promotion that is not one of the org's milestone promotions, and a stale page.
+    let p = correct(&csm, &page, other + 1000, "0", "2", "Missed visit").await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         p.body.contains("no tracker of that promotion"),
@@ -343,6 +343,21 @@ async fn a_correction_with_a_reason_is_audited_and_reaching_the_target_earns_the
     let shown = csm.get(&page).await.body;
     assert!(shown.contains("held-used"), "{shown}");
     assert!(shown.contains("in a cart on"));
+
+    // A live milestone promotion the customer has not started shows 0 and can be credited
+    // (the till missed their registration).
+    assert!(shown.contains("0 of 5 registrations"), "{shown}");
+    let p = correct(
+        &csm,
+        &page,
+        other,
+        "0",
+        "1",
+        "Registered at the till, not sent",
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert!(csm.get(&page).await.body.contains("1 of 5 registrations"));
 }
 
 #[tokio::test]

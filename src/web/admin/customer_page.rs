@@ -5,8 +5,7 @@
 //! customers (admin, marketing, CSM).
 
 use crate::app::customer_care::{
-    self, CorrectionEarned, CorrectionInput, CustomerCare, HeldState, TrackerView, measure_text,
-    window_words,
+    self, CorrectionEarned, CorrectionInput, CustomerCare, HeldState, TrackerView,
 };
 use crate::domain::FieldErrors;
 use crate::domain::ids::CustomerId;
@@ -14,6 +13,7 @@ use crate::domain::money::{amount_input, format_amount, format_count};
 use crate::domain::offer::Channel;
 use crate::domain::offer::describe::{date_text, time_text};
 use crate::domain::promotion::holding::Measure;
+use crate::domain::tracker::{measure_text, window_words};
 use crate::domain::user::Permission;
 use crate::domain::wallet::WalletState;
 use crate::store::customer_view::CustomerCard;
