@@ -1,7 +1,7 @@
 //! Messages about promotions customers hold (seed 003 "Communication"): one on earning or
 //! acquiring (queued in the transaction that makes the hold, keyed by the hold), and a
 //! reminder N days before the hold's window ends, at 10:00 org time, when the customer has not
-//! used it since getting it (keyed by the hold and the days). Both go to the promotion's
+//! used it since getting it (once per hold, whatever its `daysBefore` becomes). Both go to the promotion's
 //! channel — by default the customer's preferred one — and through the outbox, so each goes
 //! once however many instances run the scheduler.
 
