@@ -15,13 +15,15 @@ impl Store {
     /// `bench issue`'s `raw_per_s`: the rows a bulk issue of the offer's coupons to customers
     /// `mobiles` writes — the customers, one issue record each, each coupon marked issued to
     /// its customer — in one transaction: multi-row statements on SQLite, `COPY` (and one
-    /// joined `UPDATE`) on PostgreSQL. The offer must have at least as many coupons, none issued.
-    /// The number of coupons issued.
+    /// joined `UPDATE`) on PostgreSQL — and, when the offer is delivered through this system,
+    /// one queued `issued` message per issue record with the product's text (`message`). The
+    /// offer must have at least as many coupons, none issued. The number of coupons issued.
     pub async fn raw_issue(
         &self,
         org_id: OrgId,
         offer_id: OfferId,
         mobiles: &[String],
+        message: Option<&RawMessage>,
     ) -> StoreResult<u64> {
         let now = Utc::now();
         let mut tx = self.begin().await?;
@@ -137,7 +139,97 @@ impl Store {
                 .await?;
             }
         }
+        if let Some(m) = message {
+            raw_messages(&mut tx, org_id, offer_id, m, now).await?;
+        }
         tx.commit().await?;
         Ok(pairs.len() as u64)
     }
+
+    /// How many `issued` messages the product queued, and the first, to write its like raw.
+    pub async fn issued_messages(&self) -> StoreResult<(i64, Option<RawMessage>)> {
+        let (count,): (i64,) = self
+            .fetch_one_read("SELECT COUNT(*) FROM outbox WHERE kind = 'issued'", &[])
+            .await?;
+        let row: Option<(String, String, String)> = self
+            .fetch_optional_read(
+                "SELECT channel, subject, body_text FROM outbox WHERE kind = 'issued' ORDER BY id LIMIT 1",
+                &[],
+            )
+            .await?;
+        Ok((
+            count,
+            row.map(|(channel, subject, body)| RawMessage {
+                channel,
+                subject,
+                body,
+            }),
+        ))
+    }
+}
+
+/// A queued message as the raw ceiling writes it, once per issue record.
+#[derive(Debug, Clone)]
+pub struct RawMessage {
+    pub channel: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// One queued message per issue record of the offer, to its customer's mobile: a set-based
+/// `INSERT … SELECT` on SQLite, `COPY` on PostgreSQL.
+async fn raw_messages(
+    tx: &mut DynTx,
+    org_id: OrgId,
+    offer_id: OfferId,
+    m: &RawMessage,
+    now: chrono::DateTime<Utc>,
+) -> StoreResult<()> {
+    match tx {
+        DynTx::Sqlite(t) => {
+            sqlx::query(
+                "INSERT INTO outbox (org_id, kind, channel, recipient, subject, body_text, status, attempts, \
+                 next_attempt_at, offer_id, dedupe_key, created_at) \
+                 SELECT i.org_id, 'issued', ?1, c.identifier, ?2, ?3, 'queued', 0, ?4, i.offer_id, \
+                 'issued:' || CAST(i.id AS TEXT), ?4 FROM issuals i JOIN customers c ON c.id = i.customer_id \
+                 WHERE i.offer_id = ?5 ORDER BY i.id",
+            )
+            .bind(&m.channel)
+            .bind(&m.subject)
+            .bind(&m.body)
+            .bind(now)
+            .bind(offer_id.get())
+            .execute(&mut **t)
+            .await?;
+        }
+        DynTx::Postgres(t) => {
+            let rows: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT i.id, c.identifier FROM issuals i JOIN customers c ON c.id = i.customer_id \
+                 WHERE i.offer_id = $1 ORDER BY i.id",
+            )
+            .bind(offer_id.get())
+            .fetch_all(&mut **t)
+            .await?;
+            let stamp = now.to_rfc3339();
+            let field = |v: &str| {
+                v.replace('\\', "\\\\")
+                    .replace('\t', "\\t")
+                    .replace('\n', "\\n")
+            };
+            let (channel, subject, body) = (field(&m.channel), field(&m.subject), field(&m.body));
+            let mut data = String::with_capacity(rows.len() * (body.len() + 96));
+            for (id, mobile) in rows {
+                let _ = writeln!(
+                    data,
+                    "{org_id}\tissued\t{channel}\t{mobile}\t{subject}\t{body}\tqueued\t0\t{stamp}\t{offer_id}\tissued:{id}\t{stamp}"
+                );
+            }
+            let mut copy = t
+                .copy_in_raw("COPY outbox (org_id, kind, channel, recipient, subject, body_text, status, attempts, next_attempt_at, offer_id, dedupe_key, created_at) FROM STDIN")
+                .await?;
+            copy.send(data.into_bytes()).await?;
+            copy.finish().await?;
+        }
+    }
+    Ok(())
 }

@@ -358,6 +358,9 @@ async fn bench_issue(db: &FreshDb, raw_db: &FreshDb, count: u64) -> anyhow::Resu
     let store = Store::open(&db.url).await?;
     let (org, offer) = org_and_offer(&store).await?;
     let (issued, summary, seconds) = issue_audience(&store, org, offer, count).await?;
+    // The offer is delivered through this system: each issue queued its message, and the
+    // ceiling writes those rows too.
+    let (queued, message) = store.issued_messages().await?;
     store.close().await;
     // The ceiling, same run: the same rows (customers, issue records, coupons marked issued)
     // written raw into a second fresh database with the same indexes.
@@ -379,15 +382,18 @@ async fn bench_issue(db: &FreshDb, raw_db: &FreshDb, count: u64) -> anyhow::Resu
     .await?;
     let mobiles: Vec<String> = (0..count).map(|i| format!("9{i:09}")).collect();
     let started = Instant::now();
-    let written = raw.raw_issue(raw_org, raw_offer, &mobiles).await?;
+    let written = raw
+        .raw_issue(raw_org, raw_offer, &mobiles, message.as_ref())
+        .await?;
     let raw_seconds = started.elapsed().as_secs_f64();
     raw.close().await;
     if written != count {
         bail!("raw issue: {written} written, {count} expected");
     }
     println!(
-        "backend={} verified={issued} summary={summary:?}",
+        "backend={} verified={issued} summary={summary:?} messages_queued={}",
         store.backend_name(),
+        queued,
     );
     println!("max_rss_mb={:.0}", max_rss_mb());
     println!(
