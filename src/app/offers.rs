@@ -22,6 +22,9 @@ pub enum OfferRefusal {
     Taken(OfferField),
     /// Every fixed part for randomized codes of the sample's length is used (COD-4).
     NoFixedPartLeft,
+    /// The offer's generated codes could repeat this promotion code of the org (`field` is the
+    /// prefix for unique codes, the sample for randomized ones).
+    ShapeTaken { field: OfferField, code: String },
     /// Randomized common codes are made only by offers created in Incentives, not from a
     /// campaign's or program's page nor through the API (seed 001, COD-4).
     RandomizedOutsideIncentives,
@@ -40,6 +43,12 @@ impl OfferRefusal {
                 OfferField::Generation.form(),
                 "cannot be randomized common codes here: those are made only by offers created in Incentives (a campaign or program can claim such an offer afterwards)".into(),
             ),
+            OfferRefusal::ShapeTaken { field, code } => (
+                field.form(),
+                format!(
+                    "would make codes that could repeat the promotion code {code}: choose another prefix or length"
+                ),
+            ),
             OfferRefusal::NoFixedPartLeft => (
                 OfferField::SampleCode.form(),
                 "has no fixed part left: every one for codes of this length is used by another randomized offer of this organisation; choose another length".into(),
@@ -54,6 +63,21 @@ fn refusal_of(e: StoreError) -> Result<OfferRefusal, StoreError> {
             Ok(OfferRefusal::Taken(OfferField::CommonCode))
         }
         StoreError::Conflict(f) if f == "sample_code" => Ok(OfferRefusal::NoFixedPartLeft),
+        StoreError::Conflict(f) if f.starts_with("code_shape:") => {
+            let (field, code) = match f
+                .split_once(':')
+                .map(|x| x.1)
+                .and_then(|r| r.split_once(':'))
+            {
+                Some(("sample", code)) => (OfferField::SampleCode, code),
+                Some((_, code)) => (OfferField::CodePrefix, code),
+                None => (OfferField::CodePrefix, ""),
+            };
+            Ok(OfferRefusal::ShapeTaken {
+                field,
+                code: code.to_string(),
+            })
+        }
         StoreError::Conflict(_) => Ok(OfferRefusal::Taken(OfferField::OfferCode)),
         e => Err(e),
     }

@@ -87,6 +87,35 @@ pub struct CodeFormat {
     pub charset: Charset,
 }
 
+impl CodeFormat {
+    /// Whether a code of this shape could ever be generated as `code` (normalised): the prefix,
+    /// then exactly `length` characters of the charset. Promotion codes must never have the
+    /// shape of an org's generated coupon codes, or a till's code could mean two things.
+    pub fn could_make(&self, code: &str) -> bool {
+        let code = code.trim().to_ascii_uppercase();
+        let prefix = self.prefix.trim().to_ascii_uppercase();
+        let Some(rest) = code.strip_prefix(&prefix) else {
+            return false;
+        };
+        let alphabet = self.charset.alphabet();
+        rest.len() == self.length as usize && rest.bytes().all(|b| alphabet.contains(&b))
+    }
+
+    /// The shape in words: "8 letters and digits after WELCOME-".
+    pub fn words(&self) -> String {
+        let kind = match self.charset {
+            Charset::Numeric => "digits",
+            Charset::Alphanumeric => "letters and digits",
+            Charset::Unambiguous => "unambiguous letters and digits",
+        };
+        if self.prefix.is_empty() {
+            format!("{} {kind}", self.length)
+        } else {
+            format!("{} {kind} after {}", self.length, self.prefix)
+        }
+    }
+}
+
 /// Why a generation request is refused before it starts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GenerateError {
@@ -368,6 +397,34 @@ mod tests {
             charset: Charset::Unambiguous,
         };
         assert!(check_code_space(&ten, 30_000_000, 0).is_ok());
+    }
+
+    #[test]
+    fn a_code_has_the_shape_of_a_generated_code_only_with_its_prefix_length_and_charset() {
+        let f = |prefix: &str, length, charset| CodeFormat {
+            prefix: prefix.into(),
+            length,
+            charset,
+        };
+        let cases = [
+            (f("", 8, Charset::Alphanumeric), "SUMMER24", true),
+            (f("", 8, Charset::Alphanumeric), "summer24", true),
+            (f("", 8, Charset::Alphanumeric), "SUMMER-24", false),
+            (f("", 8, Charset::Alphanumeric), "SUMMER2", false),
+            (f("", 8, Charset::Numeric), "SUMMER24", false),
+            (f("", 4, Charset::Numeric), "2024", true),
+            (f("WEL", 5, Charset::Alphanumeric), "WELAB12C", true),
+            (f("WEL", 5, Charset::Alphanumeric), "XELAB12C", false),
+            (f("", 4, Charset::Unambiguous), "AB10", false),
+            (f("", 4, Charset::Unambiguous), "AB23", true),
+        ];
+        for (format, code, want) in cases {
+            assert_eq!(format.could_make(code), want, "{format:?} {code}");
+        }
+        assert_eq!(
+            f("WEL", 5, Charset::Alphanumeric).words(),
+            "5 letters and digits after WEL"
+        );
     }
 
     #[test]

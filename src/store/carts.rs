@@ -61,6 +61,23 @@ impl Store {
         .await
     }
 
+    /// The closed cart's answer with its coupons (written after they were redeemed). False when
+    /// the cart is no longer closed: it was cancelled meanwhile.
+    pub async fn set_cart_result(
+        &self,
+        org_id: OrgId,
+        cart_id: &str,
+        result: &str,
+    ) -> StoreResult<bool> {
+        let done = self
+            .execute_autocommit(
+                "UPDATE carts SET result = $1 WHERE org_id = $2 AND cart_id = $3 AND state = 'closed'",
+                &[result.into(), org_id.into(), cart_id.into()],
+            )
+            .await?;
+        Ok(done == 1)
+    }
+
     pub async fn get_cart(&self, org_id: OrgId, cart_id: &str) -> StoreResult<Option<CartRow>> {
         self.fetch_optional_read(
             "SELECT state, result, closed_at, cancelled_at FROM carts WHERE org_id = $1 AND cart_id = $2",

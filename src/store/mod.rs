@@ -9,6 +9,7 @@ pub mod bench;
 pub mod carts;
 pub mod catalogue;
 pub mod claims;
+pub mod code_shapes;
 pub mod contacts;
 pub mod coupons;
 pub mod customer_view;

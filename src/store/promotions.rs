@@ -323,6 +323,8 @@ async fn write_codes(
     if codes.is_empty() {
         return Ok(());
     }
+    super::code_shapes::lock_org(tx, org_id).await?;
+    super::code_shapes::refuse_generated_shapes(tx, org_id, &codes).await?;
     let mut args: Vec<Arg> = vec![org_id.into()];
     args.extend(codes.iter().map(|c| Arg::from(c.as_str())));
     let taken: Vec<(String,)> = tx

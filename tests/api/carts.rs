@@ -190,6 +190,84 @@ async fn the_last_use_of_a_limited_promotion_goes_to_one_cart_across_two_instanc
     assert_eq!(open["discount"], 0, "{open}");
 }
 
+/// Review finding: a close whose promotion is dropped (another cart took the last use) redeems
+/// its coupon on the bill without that promotion — a 10% coupon takes 10% of what the customer
+/// pays before it, on every cart, winners and losers alike — and the redemption recorded is the
+/// figure the answer shows.
+#[tokio::test]
+async fn a_coupon_on_a_closing_cart_is_redeemed_on_the_bill_left_by_the_promotions_it_really_got() {
+    let app = spawn_app().await;
+    let second = spawn_app_on(app.db.clone()).await;
+    let api = Api::of(&app, "Acme", 100_000).await;
+    let promo = promotion(&api, ten_off_over_2000(Some(2))).await;
+    api.series(
+        json!({"name": "Ten for all", "discountType": "PERC", "discountValue": 10,
+        "codeType": "COMMON", "commonCode": "TENALL", "anyUser": true,
+        "multipleRedemption": true, "maxRedemptionsPerCustomer": 100,
+        "validTill": "2099-12-31"}),
+    )
+    .await;
+    let org = app.store.find_org_by_name("Acme").await.unwrap().unwrap();
+    let apis = [api.clone(), api.on(&second)];
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let api = apis[i % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            let id = format!("C-{i}");
+            let answer = cart(
+                &api,
+                &id,
+                "closed",
+                &["TENALL"],
+                vec![line("TV", 1, 250000)],
+            )
+            .await;
+            (id, answer)
+        }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        let (id, (status, v)) = t.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let applied = v["applied"].as_array().unwrap();
+        let promotion: i64 = applied
+            .iter()
+            .filter(|a| a["id"] == promo && a["kind"] == "promotion")
+            .map(|a| a["discount"].as_i64().unwrap())
+            .sum();
+        let coupon = applied
+            .iter()
+            .find(|a| a["kind"] == "coupon")
+            .unwrap_or_else(|| panic!("the coupon applies to every cart: {v}"));
+        // 250,000 with the promotion: 25,000 off, then 10% of 225,000; without: 10% of 250,000.
+        let (want_promotion, want_coupon) = if promotion > 0 {
+            winners += 1;
+            (25000, 22500)
+        } else {
+            (0, 25000)
+        };
+        assert_eq!(promotion, want_promotion, "{v}");
+        assert_eq!(coupon["discount"], want_coupon, "{v}");
+        assert_eq!(v["discount"], want_promotion + want_coupon, "{v}");
+        // The redemption recorded under the cart id (its transaction number) is that figure.
+        let recorded = app.store.cart_redemptions(org.id, &id).await.unwrap();
+        assert_eq!(recorded.len(), 1, "{id}");
+        assert_eq!(recorded[0].discount, want_coupon, "{id}");
+        let (status, replay) = cart(
+            &api,
+            &id,
+            "closed",
+            &["TENALL"],
+            vec![line("TV", 1, 250000)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(replay["replayed"], true);
+        assert_eq!(replay["discount"], v["discount"], "{replay}");
+    }
+    assert_eq!(winners, 2, "the limit's two carts get the promotion");
+}
+
 #[tokio::test]
 async fn a_cart_just_short_of_a_threshold_is_told_what_to_add() {
     let app = spawn_app().await;
@@ -487,4 +565,58 @@ async fn one_use_per_customer_a_month_holds_when_the_same_customer_races_on_two_
     open["state"] = json!("open");
     let (_, back) = api.put("/carts/M-open-2", open).await;
     assert_eq!(back["discount"], 25000, "{back}");
+}
+
+/// A till's code means one thing: a promotion code may not have the shape of the coupon codes
+/// an offer of the org generates (prefix, length, characters), and an offer may not start
+/// generating codes of a promotion code's shape.
+#[tokio::test]
+async fn promotion_codes_never_have_the_shape_of_the_orgs_generated_coupon_codes() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 10_000).await;
+    api.series(
+        json!({"name": "Welcome", "discountType": "ABS", "discountValue": 1000,
+        "codeType": "UNIQUE", "codePrefix": "WEL", "codeLength": 6,
+        "codeCharset": "alphanumeric", "validTill": "2099-12-31"}),
+    )
+    .await;
+    let coded = |code: &str| {
+        let mut p = ten_off_over_2000(None);
+        p["kind"] = json!({"type": "codeLinked", "codes": [code]});
+        json!({"promotion": p})
+    };
+    // "WEL" and six letters or digits: a Welcome coupon could one day be WELSUMR24.
+    let (status, v) = api.post("/promotions", coded("welsumr24")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "code_taken");
+    let message = v["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("WELSUMR24") && message.contains("Welcome"),
+        "the code and the offer are named: {v}"
+    );
+    // Another length, or a character those codes never have, is fine.
+    for code in ["WELSUMR2", "WEL-SUMR24"] {
+        let (status, v) = api.post("/promotions", coded(code)).await;
+        assert_eq!(status, StatusCode::OK, "{code}: {v}");
+    }
+    // The other way round: an offer whose codes could repeat WELSUMR2 (no prefix, 8 letters and
+    // digits) is refused naming the prefix; 9 characters are fine.
+    let offer = |length: i64| {
+        json!({"name": "Plain", "discountType": "ABS", "discountValue": 1000,
+            "codeType": "UNIQUE", "codeLength": length, "codeCharset": "alphanumeric",
+            "validTill": "2099-12-31"})
+    };
+    let (status, v) = api.post("/coupon/series", offer(8)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "code_shape_taken");
+    assert_eq!(v["error"]["field"], "codePrefix");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("WELSUMR2"),
+        "{v}"
+    );
+    let (status, v) = api.post("/coupon/series", offer(9)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
 }

@@ -326,6 +326,18 @@ pub async fn create(
                 "randomized common codes are made only by offers created in the console",
             ));
         }
+        Err(OfferRefusal::ShapeTaken { field, code }) => {
+            return Err(ApiError {
+                field: Some(field.api().into()),
+                ..ApiError::new(
+                    StatusCode::CONFLICT,
+                    "code_shape_taken",
+                    format!(
+                        "this offer's generated codes could repeat the promotion code {code}; choose another prefix or length"
+                    ),
+                )
+            });
+        }
         Err(OfferRefusal::NoFixedPartLeft) => {
             return Err(ApiError {
                 field: Some("sampleCode".into()),

@@ -23,6 +23,11 @@ pub struct CartAnswer {
     /// A close answered again (the cart was closed before).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub replayed: bool,
+    /// The codes no promotion knows, until they are tried as coupons: a closed cart's row
+    /// holds them between its commit and its coupons' redemption (never in an answer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(ignore)]
+    pub pending: Vec<RejectedOut>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -70,19 +75,14 @@ pub struct HintOut {
     pub message: String,
 }
 
-/// The API's answer from an evaluation and the coupons.
-pub(super) fn answer(
-    input: &CartInput,
-    p: &Prepared,
-    eval: &Evaluation,
-    coupons: Vec<CouponResult>,
-) -> CartAnswer {
+/// The answer with the promotions only: the codes no promotion knows are kept aside
+/// (`pending`) for `add_coupons`.
+pub(super) fn promotions_answer(input: &CartInput, p: &Prepared, eval: &Evaluation) -> CartAnswer {
     // Amounts in words with the org's currency ("add ₹200 more to the cart").
     let money = |m: i64| {
         crate::domain::money::format_amount(m, p.org.currency.code(), p.org.currency.minor_digits())
     };
-    let mut line_discounts = eval.lines.clone();
-    let mut applied: Vec<AppliedOut> = eval
+    let applied: Vec<AppliedOut> = eval
         .applied
         .iter()
         .map(|a| AppliedOut {
@@ -93,64 +93,23 @@ pub(super) fn answer(
             discount: a.discount,
         })
         .collect();
-    let coupon_codes: HashSet<String> = coupons
-        .iter()
-        .map(|c| match c {
-            CouponResult::Applied { code, .. } => code.clone(),
-            CouponResult::Rejected(r) => r.code.clone(),
-        })
-        .collect();
-    // Codes the engine did not know and that are not coupons either stay rejected as unknown.
-    let mut rejected: Vec<RejectedOut> = eval
+    let (pending, rejected): (Vec<_>, Vec<_>) = eval
         .rejected
         .iter()
-        .filter(|r| {
-            !(matches!(r.reason, Reason::NoSuchCode)
-                && normalise_code(&r.code).is_some_and(|n| coupon_codes.contains(n.as_str())))
+        .map(|r| {
+            let out = RejectedOut {
+                code: r.code.clone(),
+                reason: r.reason.code().to_string(),
+                message: r.reason.words_in(&money),
+            };
+            (matches!(r.reason, Reason::NoSuchCode), out)
         })
-        .map(|r| RejectedOut {
-            code: r.code.clone(),
-            reason: r.reason.code().to_string(),
-            message: r.reason.words_in(&money),
-        })
-        .collect();
-    let mut scratch = Vec::new();
-    let mut parts = vec![0; line_discounts.len()];
-    for c in coupons {
-        match c {
-            CouponResult::Applied {
-                code,
-                series,
-                name,
-                discount,
-            } => {
-                let left: Vec<i64> = p
-                    .cart
-                    .lines
-                    .iter()
-                    .zip(&line_discounts)
-                    .map(|(l, d)| l.amount() - d)
-                    .collect();
-                spread(discount, &left, &mut parts, &mut scratch);
-                for (d, part) in line_discounts.iter_mut().zip(&parts) {
-                    *d += part;
-                }
-                applied.push(AppliedOut {
-                    kind: "coupon".into(),
-                    id: series,
-                    name,
-                    code: Some(code),
-                    discount: parts.iter().sum(),
-                });
-            }
-            CouponResult::Rejected(r) => rejected.push(r),
-        }
-    }
+        .partition(|(unknown, _)| *unknown);
     let mut lines: Vec<AnswerLine> = p
         .cart
         .lines
         .iter()
-        .zip(&line_discounts)
+        .zip(&eval.lines)
         .map(|(l, d)| AnswerLine {
             sku: l.sku.clone(),
             quantity: l.quantity,
@@ -166,7 +125,7 @@ pub(super) fn answer(
         discount: 0,
         added: true,
     }));
-    let discount: i64 = line_discounts.iter().sum();
+    let discount: i64 = eval.lines.iter().sum();
     CartAnswer {
         cart_id: input.cart_id.clone(),
         state: input.state.as_str().into(),
@@ -175,7 +134,7 @@ pub(super) fn answer(
         total: eval.subtotal - discount,
         lines,
         applied,
-        rejected,
+        rejected: rejected.into_iter().map(|(_, r)| r).collect(),
         hints: eval
             .hints
             .iter()
@@ -194,6 +153,63 @@ pub(super) fn answer(
             })
             .collect(),
         dropped: Vec::new(),
+        pending: pending.into_iter().map(|(_, r)| r).collect(),
         replayed: false,
     }
+}
+
+/// What each of the cart's own lines costs after the answer's discounts so far (the coupons'
+/// bill, line by line).
+pub(super) fn left_per_line(answer: &CartAnswer, lines: &[CartLine]) -> Vec<i64> {
+    lines
+        .iter()
+        .zip(&answer.lines)
+        .map(|(l, a)| l.amount() - a.discount)
+        .collect()
+}
+
+/// Adds the coupons to an answer of promotions: each applied coupon's discount spread over
+/// what is left of each line; a pending code that is not a coupon either stays rejected as the
+/// engine's unknown code.
+pub(super) fn add_coupons(answer: &mut CartAnswer, lines: &[CartLine], coupons: Vec<CouponResult>) {
+    let coupon_codes: HashSet<String> = coupons
+        .iter()
+        .map(|c| match c {
+            CouponResult::Applied { code, .. } => code.clone(),
+            CouponResult::Rejected(r) => r.code.clone(),
+        })
+        .collect();
+    for r in std::mem::take(&mut answer.pending) {
+        if !normalise_code(&r.code).is_some_and(|n| coupon_codes.contains(n.as_str())) {
+            answer.rejected.push(r);
+        }
+    }
+    let mut scratch = Vec::new();
+    let mut parts = vec![0; lines.len()];
+    for c in coupons {
+        match c {
+            CouponResult::Applied {
+                code,
+                series,
+                name,
+                discount,
+            } => {
+                let left = left_per_line(answer, lines);
+                spread(discount, &left, &mut parts, &mut scratch);
+                for (line, part) in answer.lines.iter_mut().zip(&parts) {
+                    line.discount += part;
+                }
+                answer.applied.push(AppliedOut {
+                    kind: "coupon".into(),
+                    id: series,
+                    name,
+                    code: Some(code),
+                    discount: parts.iter().sum(),
+                });
+            }
+            CouponResult::Rejected(r) => answer.rejected.push(r),
+        }
+    }
+    answer.discount = answer.lines.iter().map(|l| l.discount).sum();
+    answer.total = answer.subtotal - answer.discount;
 }

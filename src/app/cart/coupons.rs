@@ -1,6 +1,7 @@
 //! The codes no promotion knows, as coupons: validated on an open cart, redeemed under the
 //! cart id on a close.
 
+use super::answer::left_per_line;
 use super::*;
 
 /// A coupon the cart uses, or why not.
@@ -15,42 +16,37 @@ pub(super) enum CouponResult {
 }
 
 /// The codes no promotion knows: they may be coupons.
-pub(super) fn coupon_codes(eval: &Evaluation) -> Vec<String> {
-    eval.rejected
-        .iter()
-        .filter(|r| matches!(r.reason, Reason::NoSuchCode))
-        .map(|r| r.code.clone())
-        .collect()
+pub(super) fn coupon_codes(answer: &CartAnswer) -> Vec<String> {
+    answer.pending.iter().map(|r| r.code.clone()).collect()
 }
 
+/// The coupons' request: the bill and each line as the promotions of `answer` left them.
 pub(super) fn redeem_request(
     input: &CartInput,
-    p: &Prepared,
-    eval: &Evaluation,
+    lines: &[CartLine],
+    answer: &CartAnswer,
     codes: &[String],
 ) -> RedeemRequest {
     RedeemRequest {
         org_id: input.org_id,
         transaction_number: String::new(),
-        bill_amount: eval.subtotal - eval.discount,
+        bill_amount: answer.total,
         bill_unknown: false,
         store_code: input.store_code.clone(),
         till_code: input.till_code.clone(),
         customer: input.customer.clone(),
         codes: codes.iter().filter_map(|c| normalise_code(c)).collect(),
-        lines: p
-            .cart
-            .lines
+        lines: lines
             .iter()
-            .zip(&eval.lines)
-            .map(|(l, d)| LineInput {
+            .zip(left_per_line(answer, lines))
+            .map(|(l, left)| LineInput {
                 sku: l.sku.clone(),
                 category: l.category.clone(),
                 brand: l.brand.clone(),
                 quantity: l.quantity,
                 // What the line costs after its promotions, per unit (rounded down).
                 unit_price: if l.quantity > 0 {
-                    (l.amount() - d) / l.quantity
+                    left / l.quantity
                 } else {
                     l.unit_price
                 },
@@ -67,16 +63,16 @@ pub(super) async fn validate_coupons(
     store: &Store,
     offers: &OfferCache,
     input: &CartInput,
-    p: &Prepared,
-    eval: &Evaluation,
+    lines: &[CartLine],
+    answer: &CartAnswer,
 ) -> StoreResult<Vec<CouponResult>> {
-    let codes = coupon_codes(eval);
+    let codes = coupon_codes(answer);
     if codes.is_empty() {
         return Ok(Vec::new());
     }
-    let req = redeem_request(input, p, eval, &codes);
+    let req = redeem_request(input, lines, answer, &codes);
     let outcomes = crate::app::redeem::validate(store, offers, &req).await?;
-    let mut left = eval.subtotal - eval.discount;
+    let mut left = answer.total;
     Ok(outcomes
         .into_iter()
         .map(|o| match (&o.result, &o.offer) {
@@ -104,22 +100,22 @@ pub(super) async fn validate_coupons(
         .collect())
 }
 
-/// Redeems the coupon codes for a closing cart, the cart id as the transaction number (a retry
+/// Redeems the coupon codes of a closed cart on the bill its promotions left, the cart id as the transaction number (a retry
 /// replays): a refused code is dropped and the rest redeemed without it.
 pub(super) async fn redeem_coupons(
     store: &Store,
     offers: &OfferCache,
     input: &CartInput,
-    p: &Prepared,
-    eval: &Evaluation,
+    lines: &[CartLine],
+    answer: &CartAnswer,
 ) -> StoreResult<Vec<CouponResult>> {
-    let mut codes = coupon_codes(eval);
+    let mut codes = coupon_codes(answer);
     let mut out = Vec::new();
     if codes.is_empty() {
         return Ok(out);
     }
-    // A close that failed after redeeming left its redemptions under the cart id: the retry
-    // takes them as they are instead of redeeming again.
+    // A close that stopped after redeeming left its redemptions under the cart id: the retry
+    // (or a second close of the cart running at the same time) takes them as they are.
     let earlier = store.cart_redemptions(input.org_id, &input.cart_id).await?;
     if !earlier.is_empty() {
         let reversed = earlier.iter().any(|r| r.reversed);
@@ -153,7 +149,7 @@ pub(super) async fn redeem_coupons(
         return Ok(out);
     }
     while !codes.is_empty() {
-        let mut req = redeem_request(input, p, eval, &codes);
+        let mut req = redeem_request(input, lines, answer, &codes);
         req.transaction_number = input.cart_id.clone();
         match crate::app::redeem::redeem(store, offers, &req).await? {
             Redeemed::Done { codes: done, .. } => {

@@ -29,8 +29,8 @@ mod answer;
 mod coupons;
 mod limits;
 
-use answer::answer;
 pub use answer::{AnswerLine, AppliedOut, CartAnswer, HintOut, RejectedOut};
+use answer::{add_coupons, promotions_answer};
 use coupons::{redeem_coupons, validate_coupons};
 pub use limits::PromotionCache;
 use limits::{ask, candidates, remaining, usage_for};
@@ -111,8 +111,10 @@ pub async fn cart(
             let now = Utc::now();
             let p = prepare(store, cache, input, now).await?;
             let (_, eval) = usage_for(store, &p, now).await?;
-            let coupons = validate_coupons(store, offers, input, &p, &eval).await?;
-            Ok(answer(input, &p, &eval, coupons))
+            let mut answer = promotions_answer(input, &p, &eval);
+            let coupons = validate_coupons(store, offers, input, &p.cart.lines, &answer).await?;
+            add_coupons(&mut answer, &p.cart.lines, coupons);
+            Ok(answer)
         }
         CartState::Closed => close(store, offers, cache, input).await,
         CartState::Cancelled => cancel(store, input).await,
@@ -206,8 +208,10 @@ pub(super) async fn prepare(
     })
 }
 
-/// Closes a cart: coupons redeemed, then, in one transaction holding the limited promotions'
-/// rows, the uses counted again, the cart evaluated on them, its uses and answer written.
+/// Closes a cart: in one transaction holding the limited promotions' rows, the uses counted
+/// again, the cart evaluated on them, its uses and answer written; then its coupons redeemed on
+/// the bill those promotions left (`finish`), so a promotion dropped at the close (another cart
+/// took its last use) leaves the coupons the bill without it.
 async fn close(
     store: &Store,
     offers: &OfferCache,
@@ -215,12 +219,11 @@ async fn close(
     input: &CartInput,
 ) -> Result<CartAnswer, CartError> {
     if let Some(done) = store.get_cart(input.org_id, &input.cart_id).await? {
-        return replay(done);
+        return replay(store, offers, cache, input, done).await;
     }
     let now = Utc::now();
     let mut p = prepare(store, cache, input, now).await?;
     let (_, first) = usage_for(store, &p, now).await?;
-    let coupons = redeem_coupons(store, offers, input, &p, &first).await?;
     let limited: Vec<&Promotion> = candidates(&first, &p.promotions).collect();
     let mut tx = store.begin().await?;
     promotion_limits::lock_promotions(
@@ -233,7 +236,7 @@ async fn close(
     .await?;
     if let Some(done) = carts::cart_in(&mut tx, input.org_id, &input.cart_id).await? {
         drop(tx);
-        return replay_or_undo(store, input, done).await;
+        return replay(store, offers, cache, input, done).await;
     }
     // A customer seen for the first time is recorded now, so that their uses count against
     // per-customer limits from this cart on.
@@ -257,7 +260,7 @@ async fn close(
     let mut usage = Usage::new();
     remaining(&mut usage, &limited, &used);
     let eval = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
-    let mut answer = answer(input, &p, &eval, coupons);
+    let mut answer = promotions_answer(input, &p, &eval);
     answer.dropped = first
         .applied
         .iter()
@@ -274,8 +277,6 @@ async fn close(
             message: format!("{} reached its limit while the cart was closing", a.name),
         })
         .collect();
-    let stored = serde_json::to_string(&answer)
-        .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?;
     // The cart row first: a concurrent close of the same cart stops here (and answers the
     // first result) instead of failing on the uses' unique index.
     if !carts::insert_closed(
@@ -283,7 +284,7 @@ async fn close(
         input.org_id,
         &input.cart_id,
         p.customer,
-        &stored,
+        &to_json(&answer)?,
         now,
     )
     .await?
@@ -293,7 +294,7 @@ async fn close(
             .get_cart(input.org_id, &input.cart_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        return replay_or_undo(store, input, done).await;
+        return replay(store, offers, cache, input, done).await;
     }
     for a in &eval.applied {
         carts::insert_use(
@@ -308,30 +309,88 @@ async fn close(
         .await?;
     }
     tx.commit().await?;
+    finish(store, offers, input, &p.cart.lines, answer).await
+}
+
+/// A closed cart's coupons: redeemed under the cart id on the bill its promotions left, added
+/// to its answer, the answer stored. A cart cancelled meanwhile has them reversed.
+async fn finish(
+    store: &Store,
+    offers: &OfferCache,
+    input: &CartInput,
+    lines: &[CartLine],
+    mut answer: CartAnswer,
+) -> Result<CartAnswer, CartError> {
+    if answer.pending.is_empty() {
+        return Ok(answer);
+    }
+    let coupons = redeem_coupons(store, offers, input, lines, &answer).await?;
+    add_coupons(&mut answer, lines, coupons);
+    if !store
+        .set_cart_result(input.org_id, &input.cart_id, &to_json(&answer)?)
+        .await?
+    {
+        reverse_coupons(store, input).await?;
+        return Err(CartError::Cancelled);
+    }
     Ok(answer)
 }
 
-/// The first close's answer; or, when the cart was cancelled while this close redeemed its
-/// coupons, those coupons reversed and the cancellation answered.
-async fn replay_or_undo(
+fn to_json(answer: &CartAnswer) -> StoreResult<String> {
+    serde_json::to_string(answer).map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))
+}
+
+/// The first close's answer again. When that close has not finished its coupons (it stopped
+/// after its commit, or is still redeeming them) this one finishes them: redemptions under the
+/// cart id are taken as they are, so the coupons are redeemed once either way.
+async fn replay(
     store: &Store,
+    offers: &OfferCache,
+    cache: &PromotionCache,
     input: &CartInput,
     done: carts::CartRow,
 ) -> Result<CartAnswer, CartError> {
     if done.state == carts::CartStatus::Cancelled {
-        reverse_coupons(store, input).await?;
-    }
-    replay(done)
-}
-
-fn replay(done: carts::CartRow) -> Result<CartAnswer, CartError> {
-    if done.state == carts::CartStatus::Cancelled {
         return Err(CartError::Cancelled);
     }
-    let mut answer: CartAnswer = serde_json::from_str(&done.result)
+    let answer: CartAnswer = serde_json::from_str(&done.result)
         .map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))?;
+    let mut answer = if answer.pending.is_empty() {
+        answer
+    } else {
+        let lines = closed_lines(store, cache, input, &answer).await?;
+        finish(store, offers, input, &lines, answer).await?
+    };
     answer.replayed = true;
     Ok(answer)
+}
+
+/// The closed cart's own lines with their catalogue facts, for its coupons: the retry's lines
+/// when they are the ones the close answered, otherwise the answer's (SKU, quantity, price).
+async fn closed_lines(
+    store: &Store,
+    cache: &PromotionCache,
+    input: &CartInput,
+    answer: &CartAnswer,
+) -> StoreResult<Vec<CartLine>> {
+    let own: Vec<&AnswerLine> = answer.lines.iter().filter(|l| !l.added).collect();
+    let same = own.len() == input.lines.len()
+        && own.iter().zip(&input.lines).all(|(a, l)| {
+            a.sku == l.sku && a.quantity == l.quantity && a.unit_price == l.unit_price
+        });
+    let mut retry = input.clone();
+    if !same {
+        retry.lines = own
+            .iter()
+            .map(|a| CartLine {
+                sku: a.sku.clone(),
+                quantity: a.quantity,
+                unit_price: a.unit_price,
+                ..CartLine::default()
+            })
+            .collect();
+    }
+    Ok(prepare(store, cache, &retry, Utc::now()).await?.cart.lines)
 }
 
 /// Cancels a cart: a closed one has its promotion uses and coupon redemptions reversed and
@@ -366,6 +425,7 @@ async fn cancel(store: &Store, input: &CartInput) -> Result<CartAnswer, CartErro
                 hints: Vec::new(),
                 dropped: Vec::new(),
                 replayed: false,
+                pending: Vec::new(),
             };
             let json = serde_json::to_string(&empty)
                 .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?;
@@ -380,6 +440,7 @@ async fn cancel(store: &Store, input: &CartInput) -> Result<CartAnswer, CartErro
         .map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))?;
     answer.state = "cancelled".into();
     answer.replayed = false;
+    answer.pending.clear();
     Ok(answer)
 }
 

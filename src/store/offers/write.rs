@@ -2,6 +2,7 @@
 //! and its child rows (products, scopes, past-issual offers, customer reminders, POCs), the
 //! rows that stand for its codes, and the audit entry, in one transaction.
 
+use super::super::code_shapes;
 use super::super::dyntx::{Arg, DynTx, conflict_as};
 use super::super::{AuditEntry, Store, StoreError, StoreResult};
 use super::Children;
@@ -367,11 +368,30 @@ async fn write_code_rows(
             let fixed = crate::domain::coupon::fixed_part_candidates(&org_prefix, sample)
                 .find(|f| !taken.contains(f))
                 .ok_or_else(|| StoreError::Conflict("sample_code".into()))?;
+            let format = crate::domain::coupon::randomized_format(sample, &fixed);
+            if let Some(code) = code_shapes::promotion_code_of_shape(tx, org_id, &format).await? {
+                return Err(StoreError::Conflict(format!("code_shape:sample:{code}")));
+            }
             tx.execute(
                 "UPDATE offers SET random_fixed = $1 WHERE id = $2",
                 &[fixed.into(), offer_id.into()],
             )
             .await?;
+        }
+        Generation::Unique {
+            length,
+            charset,
+            prefix,
+        } => {
+            code_shapes::lock_org(tx, org_id).await?;
+            let format = crate::domain::coupon::CodeFormat {
+                prefix: prefix.clone(),
+                length: *length,
+                charset: *charset,
+            };
+            if let Some(code) = code_shapes::promotion_code_of_shape(tx, org_id, &format).await? {
+                return Err(StoreError::Conflict(format!("code_shape:prefix:{code}")));
+            }
         }
         _ => {}
     }
