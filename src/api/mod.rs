@@ -26,7 +26,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use web::{get, post, put};
+    use web::{delete, get, post, put};
     cfg.service(
         web::scope("/api/v2")
             // Every answer is JSON: errors raised outside the handlers (a body over the limit,
@@ -70,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(resource("/promotions/{id}/status").route(post().to(promotions::set_status)))
             .service(resource("/products").route(put().to(promotions::put_products)))
+            .service(resource("/products/{sku}").route(delete().to(promotions::delete_product)))
             .service(resource("/customers/tags").route(put().to(promotions::put_tags)))
             .service(resource("/events").route(post().to(holds::post_events)))
             .service(resource("/customers/rewards").route(post().to(holds::post_reward)))

@@ -18,7 +18,7 @@ use utoipa::{Modify, OpenApi};
         redemption::reverse, coupons::details, coupons::upload, coupons::job,
         claims::claim, revoke::revoke, ping::ping, carts::put, promotions::create,
         promotions::list, promotions::get, promotions::update, promotions::set_status, promotions::put_products,
-        promotions::put_tags,
+        promotions::delete_product, promotions::put_tags,
         customers::put_contacts,
         wallet::list, wallet::check, holds::post_events, holds::post_reward),
     modifiers(&Bearer),

@@ -1,5 +1,6 @@
 //! Promotions, the product catalogue and customer tags over the API (PRM-1): create, read and
-//! move promotions through their life; write products and a customer's tiers and segments.
+//! move promotions through their life; write and delete products; set a customer's tiers and
+//! segments.
 //! A promotion's JSON is the engine's `domain::promotion::Promotion` (see README "Cart
 //! promotions"), plus its `status`.
 
@@ -7,6 +8,7 @@ use super::coupons::CustomerIn;
 use super::{ApiClient, ApiError, parse_body};
 use crate::app::promotions::PromotionRefusal;
 use crate::domain::ids::PromotionId;
+use crate::domain::products::DeleteRefusal;
 use crate::domain::promotion::{Promotion, Status};
 use crate::domain::user::Actor;
 use crate::state::AppState;
@@ -308,6 +310,74 @@ pub async fn put_products(
     Ok(HttpResponse::Ok().json(Written {
         written: rows.len(),
     }))
+}
+
+/// A live or paused promotion that names a product's SKU.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PromotionUseOut {
+    pub id: i64,
+    pub name: String,
+    /// `live` or `paused`.
+    pub status: String,
+}
+
+/// The 409 of a product in use: the API's error envelope, with the promotions that name it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductInUseBody {
+    pub error: ProductInUseDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductInUseDetail {
+    /// `product_in_use`.
+    pub code: String,
+    pub message: String,
+    /// The live and paused promotions naming the SKU, by id: end or change them first.
+    pub promotions: Vec<PromotionUseOut>,
+}
+
+/// Deletes a product of the catalogue by SKU (percent-encoded in the path). A cart line of that
+/// SKU no longer gets its category, brand or attributes from the catalogue. Refused with 409
+/// `product_in_use`, naming them, while live or paused promotions name the SKU (a condition's or
+/// the benefit's included SKUs, the benefit's SKU); drafts and ended promotions do not count.
+#[utoipa::path(delete, path = "/api/v2/products/{sku}", tag = "promotions",
+    params(("sku" = String, Path, description = "the product's SKU")),
+    responses((status = 204, description = "deleted"), (status = 404, body = super::ErrorBody),
+        (status = 409, body = ProductInUseBody)),
+    security(("bearer" = [])))]
+pub async fn delete_product(
+    state: web::Data<AppState>,
+    client: ApiClient,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let sku = path.trim();
+    let actor = Actor::system(&format!("API key {}", client.key.name));
+    let refusal = match state
+        .store
+        .delete_product(client.key.org_id, sku, &actor)
+        .await?
+    {
+        Ok(_) => return Ok(HttpResponse::NoContent().finish()),
+        Err(r) => r,
+    };
+    let message = refusal.message(sku);
+    match refusal {
+        DeleteRefusal::Unknown => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", message)),
+        DeleteRefusal::InUse(uses) => Ok(HttpResponse::Conflict().json(ProductInUseBody {
+            error: ProductInUseDetail {
+                code: "product_in_use".into(),
+                message,
+                promotions: uses
+                    .into_iter()
+                    .map(|u| PromotionUseOut {
+                        id: u.id.get(),
+                        name: u.name,
+                        status: u.status.as_str().into(),
+                    })
+                    .collect(),
+            },
+        })),
+    }
 }
 
 /// A customer's tiers and segments (replacing what they had).

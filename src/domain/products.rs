@@ -7,9 +7,11 @@
 //! promotion engine matches them exactly against what tills send and what promotions name.
 
 use super::csv_lines::{LineError, read_csv};
+use super::ids::PromotionId;
 use super::issue::CustomerRef;
 use super::masters::IdentifierType;
 use super::money::parse_amount;
+use super::promotion::{Criteria, Promotion, Status, Target};
 use super::{FieldError, FieldErrors, has_control};
 use std::collections::{BTreeMap, HashMap};
 
@@ -300,6 +302,66 @@ pub fn parse_customer_tags_csv(bytes: &[u8]) -> Result<Vec<CustomerTags>, Vec<Li
     }
 }
 
+/// A live or paused promotion that names a SKU, as a refused deletion lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromotionUse {
+    pub id: PromotionId,
+    pub name: String,
+    pub status: Status,
+}
+
+/// Why a product was not deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteRefusal {
+    /// The org's catalogue has no product of that SKU.
+    Unknown,
+    /// Live or paused promotions name the SKU (by id): they must end or change first.
+    InUse(Vec<PromotionUse>),
+}
+
+impl DeleteRefusal {
+    /// What a person reads: "Used by live promotion “Buy 2 pants” — end it or change it first".
+    pub fn message(&self, sku: &str) -> String {
+        match self {
+            DeleteRefusal::Unknown => format!("There is no product {sku} in the catalogue."),
+            DeleteRefusal::InUse(uses) => {
+                let named: Vec<String> = uses
+                    .iter()
+                    .map(|u| format!("{} promotion “{}”", u.status.as_str(), u.name))
+                    .collect();
+                let list = match named.split_last() {
+                    Some((last, [])) => last.clone(),
+                    Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                    None => String::new(),
+                };
+                let them = if uses.len() == 1 { "it" } else { "them" };
+                format!("Used by {list} — end {them} or change {them} first")
+            }
+        }
+    }
+}
+
+/// Whether a promotion names `sku` as one of the products it counts or rewards: in the include
+/// set of a product condition, as the benefit's SKU or one of its all-of SKUs, or in the include
+/// set of the benefit's filter. An exclude set does not count: leaving out a product that is
+/// gone changes nothing.
+pub fn names_sku(p: &Promotion, sku: &str) -> bool {
+    let in_conditions = p
+        .conditions
+        .iter()
+        .filter_map(|c| c.products())
+        .any(|f| f.include.skus.contains(sku));
+    let in_benefit = match &p.benefit.target {
+        Target::Products { criteria, .. } => match criteria {
+            Criteria::Sku { sku: s } => s == sku,
+            Criteria::AllOf { skus } => skus.contains(sku),
+            Criteria::Filter { products } => products.include.skus.contains(sku),
+        },
+        Target::Cart | Target::ConditionItems => false,
+    };
+    in_conditions || in_benefit
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -570,6 +632,103 @@ mod tests {
                     segments: vec![],
                 },
             ]
+        );
+    }
+
+    /// A promotion of `conditions` and benefit `target` (10% off), from its JSON.
+    fn rules(conditions: serde_json::Value, target: serde_json::Value) -> Promotion {
+        serde_json::from_value(serde_json::json!({
+            "id": 1, "name": "P", "kind": {"type": "automatic"},
+            "validity": {"starts": "2026-01-01T00:00:00Z"},
+            "conditions": conditions,
+            "benefit": {"target": target, "value": {"type": "percent", "basisPoints": 1000}},
+            "stacking": "stackable"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_promotion_names_a_sku_it_counts_or_rewards_but_not_one_it_leaves_out() {
+        let cart = serde_json::json!({"type": "cart"});
+        let counts = |include: serde_json::Value, exclude: serde_json::Value| {
+            serde_json::json!([{"type": "productQuantity", "atLeast": 1,
+                "products": {"include": include, "exclude": exclude}}])
+        };
+        let none = serde_json::json!([]);
+        let named = [
+            rules(
+                counts(
+                    serde_json::json!({"skus": ["PANT-1"]}),
+                    serde_json::json!({}),
+                ),
+                cart.clone(),
+            ),
+            rules(
+                none.clone(),
+                serde_json::json!({"type": "products",
+                "criteria": {"type": "sku", "sku": "PANT-1"}, "quantity": 1}),
+            ),
+            rules(
+                none.clone(),
+                serde_json::json!({"type": "products",
+                "criteria": {"type": "allOf", "skus": ["BELT-1", "PANT-1"]}, "quantity": 1}),
+            ),
+            rules(
+                none.clone(),
+                serde_json::json!({"type": "products",
+                "criteria": {"type": "filter", "products": {"include": {"skus": ["PANT-1"]}}},
+                "quantity": null}),
+            ),
+        ];
+        for p in &named {
+            assert!(names_sku(p, "PANT-1"), "{p:?}");
+            assert!(!names_sku(p, "PANT-2"), "{p:?}");
+        }
+        let not_named = [
+            rules(none.clone(), cart.clone()),
+            rules(
+                counts(
+                    serde_json::json!({"categories": ["PANT-1"]}),
+                    serde_json::json!({"skus": ["PANT-1"]}),
+                ),
+                cart.clone(),
+            ),
+            rules(
+                none,
+                serde_json::json!({"type": "products",
+                "criteria": {"type": "filter", "products": {"exclude": {"skus": ["PANT-1"]}}},
+                "quantity": 1}),
+            ),
+        ];
+        for p in &not_named {
+            assert!(!names_sku(p, "PANT-1"), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_names_the_promotions_in_use() {
+        let used = |id, name: &str, status| PromotionUse {
+            id: PromotionId(id),
+            name: name.into(),
+            status,
+        };
+        let one = DeleteRefusal::InUse(vec![used(1, "Buy 2 pants", Status::Live)]);
+        assert_eq!(
+            one.message("PANT-1"),
+            "Used by live promotion “Buy 2 pants” — end it or change it first"
+        );
+        let three = DeleteRefusal::InUse(vec![
+            used(1, "A", Status::Live),
+            used(2, "B", Status::Paused),
+            used(3, "C", Status::Live),
+        ]);
+        assert_eq!(
+            three.message("PANT-1"),
+            "Used by live promotion “A”, paused promotion “B” and live promotion “C” — end them or change them first"
+        );
+        assert_eq!(
+            DeleteRefusal::Unknown.message("PANT-1"),
+            "There is no product PANT-1 in the catalogue."
         );
     }
 }

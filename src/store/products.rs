@@ -1,15 +1,18 @@
 //! The product catalogue and customers' tiers and segments as the console reads and writes
 //! them (PRM-1): a searchable page of products, one product, writes of a form or a whole CSV in
-//! one transaction with its audit record, and the tiers and segments in use. The API's writes
-//! and the cart's look-ups by SKU and customer are in `promotions.rs`.
+//! one transaction with its audit record, a product's deletion (refused while a live or paused
+//! promotion names its SKU), and the tiers and segments in use. The API's writes and the cart's
+//! look-ups by SKU and customer are in `catalogue.rs`.
 
 use super::audit::{AuditEntry, record_dyn};
+use super::dialect::Lock;
 use super::dyntx::{Arg, DynTx, conflict_as, placeholders};
 use super::masters::UpsertCounts;
-use super::{Store, StoreResult};
-use crate::domain::ids::{CustomerId, OrgId};
+use super::{Store, StoreError, StoreResult};
+use crate::domain::ids::{CustomerId, OrgId, PromotionId};
 use crate::domain::issue::CustomerRef;
-use crate::domain::products::{CustomerTags, Product};
+use crate::domain::products::{CustomerTags, DeleteRefusal, Product, PromotionUse, names_sku};
+use crate::domain::promotion::{Promotion, Status};
 use crate::domain::user::Actor;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashSet};
@@ -62,6 +65,41 @@ pub struct TagCount {
     pub kind: String,
     pub value: String,
     pub customers: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PromotionRulesRow {
+    id: PromotionId,
+    status: Status,
+    definition: String,
+}
+
+/// The org's live and paused promotions that name `sku`, by id.
+async fn promotions_naming(
+    tx: &mut DynTx,
+    org_id: OrgId,
+    sku: &str,
+) -> StoreResult<Vec<PromotionUse>> {
+    let rows: Vec<PromotionRulesRow> = tx
+        .fetch_all(
+            "SELECT id, status, definition FROM promotions \
+             WHERE org_id = $1 AND status IN ('live', 'paused') ORDER BY id",
+            &[org_id.into()],
+        )
+        .await?;
+    let mut uses = Vec::new();
+    for r in rows {
+        let p: Promotion = serde_json::from_str(&r.definition)
+            .map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))?;
+        if names_sku(&p, sku) {
+            uses.push(PromotionUse {
+                id: r.id,
+                name: p.name,
+                status: r.status,
+            });
+        }
+    }
+    Ok(uses)
 }
 
 const PRODUCT_COLUMNS: &str = "sku, name, price, category, brand, attributes, updated_at";
@@ -248,6 +286,58 @@ impl Store {
         )
         .await?;
         tx.commit().await
+    }
+
+    /// Deletes the org's product of `sku`, with its audit record, unless a live or paused
+    /// promotion names the SKU. The org's row is held first, as promotion writes hold it, so a
+    /// promotion cannot go live naming the SKU between the check and the delete.
+    pub async fn delete_product(
+        &self,
+        org_id: OrgId,
+        sku: &str,
+        actor: &Actor,
+    ) -> StoreResult<Result<ProductRecord, DeleteRefusal>> {
+        let mut tx = self.begin().await?;
+        let lock = tx.dialect().lock(Lock::NoKeyUpdate);
+        let _: (i64,) = tx
+            .fetch_one(
+                &format!("SELECT id FROM orgs WHERE id = $1{lock}"),
+                &[org_id.into()],
+            )
+            .await?;
+        let product: Option<ProductRecord> = tx
+            .fetch_optional(
+                &format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE org_id = $1 AND sku = $2"),
+                &[org_id.into(), sku.into()],
+            )
+            .await?;
+        let Some(product) = product else {
+            return Ok(Err(DeleteRefusal::Unknown));
+        };
+        let uses = promotions_naming(&mut tx, org_id, sku).await?;
+        if !uses.is_empty() {
+            return Ok(Err(DeleteRefusal::InUse(uses)));
+        }
+        tx.execute(
+            "DELETE FROM products WHERE org_id = $1 AND sku = $2",
+            &[org_id.into(), sku.into()],
+        )
+        .await?;
+        record_dyn(
+            &mut tx,
+            AuditEntry {
+                org_id,
+                actor,
+                action: "product.deleted",
+                entity_type: "product",
+                entity_id: None,
+                summary: format!("Deleted product {} ({})", product.sku, product.name),
+                details: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(product))
     }
 
     /// Writes a whole products upload in one transaction: new SKUs added, known ones replaced.

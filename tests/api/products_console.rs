@@ -1,7 +1,9 @@
 //! The product catalogue and customers' tiers and segments in the console (PRM-1), over HTTP
 //! with a signed-in browser: the product form and its inline errors, CSV uploads that are all
 //! or nothing, carts of bare SKUs getting their categories from the catalogue, tier-only
-//! promotions following the uploaded tiers, a viewer reading but not writing, and CSRF.
+//! promotions following the uploaded tiers, a viewer reading but not writing, CSRF, and
+//! deleting a product (console and API): refused while a live or paused promotion names it,
+//! and a cart of its bare SKU no longer getting its category.
 
 use crate::helpers::{Browser, Page, TestApp, spawn_app};
 use crate::integration::Api;
@@ -429,7 +431,12 @@ async fn a_viewer_reads_both_pages_but_cannot_write() {
     let list = viewer.get("/products").await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.body.contains("PANT-1") && list.body.contains("₹1,500"));
-    for form in ["id=\"product-form\"", "id=\"upload-products\"", ">Edit</a>"] {
+    for form in [
+        "id=\"product-form\"",
+        "id=\"upload-products\"",
+        ">Edit</a>",
+        "action=\"/products/delete\"",
+    ] {
         assert!(!list.body.contains(form), "a viewer is offered {form}");
     }
     // An edit address shows no form to a viewer.
@@ -458,6 +465,10 @@ async fn a_viewer_reads_both_pages_but_cannot_write() {
     assert!(p.body.contains("Your role does not allow this."));
     let csv = "sku,name,price,category,brand,attributes\nHAT-1,Hat,10,,,\n";
     let p = viewer.upload("/products", &[], "p.csv", csv).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = viewer
+        .post("/products/delete", &[("sku", "PANT-1"), ("confirm", "yes")])
+        .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     let tags_csv = "identifier_type,identifier,tiers,segments\nMOBILE,9800000001,Gold,\n";
     let p = viewer
@@ -541,4 +552,264 @@ async fn uploads_larger_than_one_statement_are_written_whole() {
     ] {
         assert!(page.contains(row), "missing {row}");
     }
+}
+
+/// `DELETE /api/v2/products/{sku}` (the SKU percent-encoded by the caller).
+async fn delete_product(api: &Api, encoded_sku: &str) -> (StatusCode, Value) {
+    let r = api
+        .http
+        .delete(format!("{}/api/v2/products/{encoded_sku}", api.base))
+        .bearer_auth(&api.key)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The newest audit record of the org: (action, summary).
+async fn last_audit(app: &TestApp) -> (String, String) {
+    let org = app.org_id("Acme").await;
+    let (rows, _) = app.store.list_audit(org, None, 1, 0).await.unwrap();
+    (rows[0].action.clone(), rows[0].summary.clone())
+}
+
+/// Whether the org's catalogue has `sku`.
+async fn has_product(app: &TestApp, sku: &str) -> bool {
+    let org = app.org_id("Acme").await;
+    app.store.get_product(org, sku).await.unwrap().is_some()
+}
+
+#[tokio::test]
+async fn a_deleted_product_is_gone_from_the_list_and_its_facts_from_carts() {
+    let (app, api, b) = acme().await;
+    let promo = promotion(&api, pants_and_belt()).await;
+    let p = b
+        .upload("/products", &[], "products.csv", GOOD_PRODUCTS)
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let cart = [("PANT-1", 2, 150_000), ("BELT-1", 1, 80_000)];
+    let before = open_cart(&api, "D-1", &cart, None).await;
+    assert_eq!(before["discount"], 40_000, "{before}");
+    assert_eq!(before["applied"][0]["id"], promo);
+
+    // Each row offers Delete with a confirm box (no script: the CSP forbids inline ones).
+    let list = b.get("/products").await.body;
+    assert!(list.contains("<input type=\"hidden\" name=\"sku\" value=\"BELT-1\">"));
+    assert!(list.contains("aria-label=\"Confirm deleting BELT-1\""));
+    // The list htmx swaps in on a search carries the forms and their token too.
+    let found = b.get_htmx("/products?q=belt").await.body;
+    assert!(found.contains("action=\"/products/delete\""));
+    assert!(found.contains(&format!("name=\"csrf_token\" value=\"{}\"", b.csrf)));
+
+    // Unticked, nothing is deleted and the page says why.
+    let p = b.post("/products/delete", &[("sku", "BELT-1")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains(
+        "Product BELT-1 was not deleted: tick “confirm” next to its Delete button first."
+    ));
+    assert!(has_product(&app, "BELT-1").await);
+
+    // The category promotion names no SKU: the belt may go.
+    let p = b
+        .post("/products/delete", &[("sku", "BELT-1"), ("confirm", "yes")])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(p.location.as_deref(), Some("/products"));
+    let list = b.get("/products").await.body;
+    assert!(list.contains("Deleted product BELT-1 (Leather belt)."));
+    assert!(!list.contains("<code>BELT-1</code>") && list.contains("<code>PANT-1</code>"));
+    assert_eq!(product_count(&app).await, 1);
+    assert_eq!(
+        last_audit(&app).await,
+        (
+            "product.deleted".to_string(),
+            "Deleted product BELT-1 (Leather belt)".to_string()
+        )
+    );
+
+    // A till sending the belt's SKU alone no longer gets its category: no belt, no discount.
+    let after = open_cart(&api, "D-2", &cart, None).await;
+    assert_eq!(after["discount"], 0, "{after}");
+    // A line that says its category itself still gets it.
+    let (status, told) = api
+        .put(
+            "/carts/D-3",
+            json!({"state": "open", "codes": [], "lines": [
+                {"sku": "PANT-1", "quantity": 2, "unitPrice": 150_000},
+                {"sku": "BELT-1", "quantity": 1, "unitPrice": 80_000, "category": "BELTS"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{told}");
+    assert_eq!(told["discount"], 40_000, "{told}");
+
+    // Deleting it again: the page says it is not there (404), nothing else changes.
+    let p = b
+        .post("/products/delete", &[("sku", "BELT-1"), ("confirm", "yes")])
+        .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.body);
+    assert!(p.body.contains(
+        "There is no product BELT-1 in the catalogue. It may have been deleted already."
+    ));
+    assert_eq!(product_count(&app).await, 1);
+}
+
+#[tokio::test]
+async fn deleting_without_the_csrf_token_is_refused() {
+    let (app, _api, b) = acme().await;
+    let p = b
+        .upload("/products", &[], "products.csv", GOOD_PRODUCTS)
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let fields = [("sku", "PANT-1"), ("confirm", "yes")];
+    let p = b.post_raw("/products/delete", &fields).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.body.contains("Form expired"));
+    let mut wrong = vec![("csrf_token", "not-the-token")];
+    wrong.extend_from_slice(&fields);
+    assert_eq!(
+        b.post_raw("/products/delete", &wrong).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(product_count(&app).await, 2);
+}
+
+/// "Buy 2 pants, get the belt free": the belt by SKU as the benefit.
+fn belt_free() -> Value {
+    json!({
+        "name": "Buy 2 pants, get the belt free",
+        "kind": {"type": "automatic"},
+        "validity": {"starts": "2026-01-01T00:00:00Z"},
+        "conditions": [{"type": "productQuantity",
+            "products": {"include": {"categories": ["PANTS"]}}, "atLeast": 2}],
+        "benefit": {
+            "target": {"type": "products", "criteria": {"type": "sku", "sku": "BELT-1"}, "quantity": 1},
+            "value": {"type": "free"}},
+        "stacking": "stackable"
+    })
+}
+
+/// 10% off when the cart has a unit of one of `skus` (a condition's include set).
+fn with_skus(name: &str, skus: &[&str]) -> Value {
+    json!({
+        "name": name,
+        "kind": {"type": "automatic"},
+        "validity": {"starts": "2026-01-01T00:00:00Z"},
+        "conditions": [{"type": "productQuantity",
+            "products": {"include": {"skus": skus}}, "atLeast": 1}],
+        "benefit": {"target": {"type": "cart"}, "value": {"type": "percent", "basisPoints": 1000}},
+        "stacking": "stackable"
+    })
+}
+
+async fn move_promotion(api: &Api, id: i64, to: &str) {
+    let (status, v) = api
+        .post(&format!("/promotions/{id}/status"), json!({"status": to}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+}
+
+#[tokio::test]
+async fn a_product_named_by_a_live_or_paused_promotion_is_not_deleted() {
+    let (app, api, b) = acme().await;
+    let p = b
+        .upload("/products", &[], "products.csv", GOOD_PRODUCTS)
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let live = promotion(&api, belt_free()).await;
+    let paused = promotion(&api, with_skus("Belt buyers", &["BELT-1", "SHOE-1"])).await;
+    move_promotion(&api, paused, "paused").await;
+    // A draft and an ended promotion naming the belt do not hold it.
+    let (status, v) = api
+        .post(
+            "/promotions",
+            json!({"status": "draft", "promotion": with_skus("Draft belt", &["BELT-1"])}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let ended = promotion(&api, with_skus("Old belt", &["BELT-1"])).await;
+    move_promotion(&api, ended, "ended").await;
+    let audits = app
+        .store
+        .list_audit(app.org_id("Acme").await, None, 1, 0)
+        .await
+        .unwrap()
+        .1;
+
+    // The console names both promotions that hold it, and deletes nothing.
+    let p = b
+        .post("/products/delete", &[("sku", "BELT-1"), ("confirm", "yes")])
+        .await;
+    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
+    let said = "Product BELT-1 was not deleted. Used by live promotion “Buy 2 pants, get the belt free” \
+                and paused promotion “Belt buyers” — end them or change them first.";
+    assert!(p.body.contains(said), "{}", p.body);
+    assert!(!p.body.contains("Draft belt") && !p.body.contains("Old belt"));
+    assert!(has_product(&app, "BELT-1").await);
+
+    // The API answers 409 with the promotions by id.
+    let (status, v) = delete_product(&api, "BELT-1").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "product_in_use");
+    assert_eq!(
+        v["error"]["message"],
+        "Used by live promotion “Buy 2 pants, get the belt free” and paused promotion “Belt buyers” \
+         — end them or change them first"
+    );
+    assert_eq!(
+        v["error"]["promotions"],
+        json!([{"id": live, "name": "Buy 2 pants, get the belt free", "status": "live"},
+               {"id": paused, "name": "Belt buyers", "status": "paused"}])
+    );
+    assert!(has_product(&app, "BELT-1").await);
+    let audits_after = app
+        .store
+        .list_audit(app.org_id("Acme").await, None, 1, 0)
+        .await
+        .unwrap()
+        .1;
+    assert_eq!(audits, audits_after, "a refused delete records nothing");
+
+    // Another org's key cannot see it; an unknown SKU is 404 in the API's envelope.
+    let other = Api::of(&app, "Beta", 100).await;
+    let (status, v) = delete_product(&other, "PANT-1").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
+    assert_eq!(v["error"]["code"], "not_found");
+    assert_eq!(
+        v["error"]["message"],
+        "There is no product PANT-1 in the catalogue."
+    );
+    assert!(has_product(&app, "PANT-1").await);
+
+    // Once they are ended, it goes (204, no body); a second delete is 404.
+    move_promotion(&api, live, "ended").await;
+    move_promotion(&api, paused, "ended").await;
+    let (status, _) = delete_product(&api, "BELT-1").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(!has_product(&app, "BELT-1").await);
+    assert_eq!(
+        last_audit(&app).await,
+        (
+            "product.deleted".to_string(),
+            "Deleted product BELT-1 (Leather belt)".to_string()
+        )
+    );
+    let (status, v) = delete_product(&api, "BELT-1").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
+
+    // A SKU with a space and a slash, percent-encoded in the path.
+    let (status, v) = api
+        .put(
+            "/products",
+            json!({"products": [{"sku": "HAT 1/2", "name": "Half hat", "price": 500}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, v) = delete_product(&api, "HAT%201%2F2").await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{v}");
+    assert!(!has_product(&app, "HAT 1/2").await);
+
+    // The OpenAPI description lists the route.
+    let (_, doc) = api.get("/openapi.json").await;
+    assert!(doc["paths"]["/api/v2/products/{sku}"]["delete"].is_object());
 }

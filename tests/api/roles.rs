@@ -96,6 +96,22 @@ async fn fixture(app: &TestApp) -> Fixture {
         )
         .await
         .unwrap();
+    // A product per role, for that role to delete.
+    let products: Vec<offerdesk::store::catalogue::NewProduct> = Role::ALL
+        .into_iter()
+        .map(|role| offerdesk::store::catalogue::NewProduct {
+            sku: format!("DEL-{}", role.as_str().to_uppercase()),
+            name: "Delete me".into(),
+            price: 1000,
+            category: None,
+            brand: None,
+            attributes: Default::default(),
+        })
+        .collect();
+    app.store
+        .upsert_products(org.id, &products, &actor)
+        .await
+        .unwrap();
     let (resend_coupon, outbox_message) = resend_and_retry_targets(app, org.id, offer_id).await;
     let (tracker_promotion, tracker_customer) = tracked_customers(app, org.id).await;
     Fixture {
@@ -444,6 +460,11 @@ fn routes(f: &Fixture, role: Role, poc_id: i64) -> Vec<Route> {
                 kind: "",
                 csv: format!("sku,name,price,category,brand,attributes\nUP-{up},Uploaded,10,,,\n"),
             },
+        },
+        Route {
+            path: "/products/delete".into(),
+            allowed: ADMIN,
+            body: form(&[("sku", format!("DEL-{up}")), ("confirm", "yes".into())]),
         },
         Route {
             path: "/customers/tags".into(),

@@ -56,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/products", web::post().to(products::save))
         .route("/products/template.csv", web::get().to(products::template))
+        .route("/products/delete", web::post().to(products::delete))
         .route("/customers", web::get().to(customer_page::search))
         .route("/customers/tags", web::get().to(customer_tags::show))
         .route("/customers/tags", web::post().to(customer_tags::upload))

@@ -1,10 +1,12 @@
 //! The product catalogue (PRM-1): a searchable list, a form that adds or edits one product, a
-//! CSV upload (all or nothing: every bad line listed) and its template. A till that sends only
+//! CSV upload (all or nothing: every bad line listed) and its template, and a product's
+//! deletion (refused while a live or paused promotion names its SKU). A till that sends only
 //! SKUs gets each line's category, brand and attributes from here.
 
 use super::UploadReport;
 use crate::domain::FieldErrors;
 use crate::domain::money::{amount_input, format_amount};
+use crate::domain::products::DeleteRefusal;
 use crate::domain::products::{
     PRODUCTS_HEADER, Product, ProductText, attributes_text, parse_products_csv,
 };
@@ -105,6 +107,8 @@ pub struct ProductList {
     /// `q=…` of the current search (for pager links).
     pub base_query: String,
     pub can_edit: bool,
+    /// The session's CSRF token, for the rows' Delete forms (the list is also swapped in alone).
+    pub csrf: String,
 }
 
 /// The list alone: the answer to an htmx search or page turn.
@@ -124,6 +128,8 @@ struct ProductsPage {
     form: ProductForm,
     errors: FieldErrors,
     upload: UploadReport,
+    /// Why a product was not deleted, above the list.
+    refusal: String,
     table: ProductList,
 }
 
@@ -167,6 +173,7 @@ async fn product_list(
         total,
         base_query: format!("q={}", urlencode(q.q.trim())),
         can_edit: user.can(Permission::ManageOrg),
+        csrf: user.csrf.clone(),
     })
 }
 
@@ -185,6 +192,7 @@ fn page(
         form,
         errors,
         upload,
+        refusal: String::new(),
         table,
     }
 }
@@ -299,6 +307,75 @@ pub async fn save(
         UploadReport::default(),
     )
     .await
+}
+
+/// A row's Delete form: the product's SKU and the ticked "confirm" box.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    pub sku: String,
+    /// Deleting cannot be undone: the box next to the button must be ticked.
+    #[serde(default)]
+    pub confirm: String,
+}
+
+/// `POST /products/delete`: deletes a product of the org once "confirm" is ticked. Unticked
+/// (422), a SKU the org's catalogue does not have (404) or one that a live or paused promotion
+/// names (409, the promotions named) comes back as the page with the reason above the list.
+pub async fn delete(
+    user: CurrentUser,
+    state: web::Data<AppState>,
+    session: Session,
+    CsrfForm(form): CsrfForm<DeleteForm>,
+) -> Result<HttpResponse, WebError> {
+    user.require(Permission::ManageOrg)?;
+    let sku = form.sku.trim();
+    if sku.is_empty() {
+        return Err(WebError::BadRequest("name the product to delete".into()));
+    }
+    let (status, refusal) = if form.confirm.is_empty() {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "Product {sku} was not deleted: tick “confirm” next to its Delete button first."
+            ),
+        )
+    } else {
+        match state
+            .store
+            .delete_product(user.org_id, sku, &user.actor())
+            .await?
+        {
+            Ok(product) => {
+                Chrome::flash(
+                    &session,
+                    &format!("Deleted product {} ({}).", product.sku, product.name),
+                );
+                return Ok(see_other("/products"));
+            }
+            Err(r @ DeleteRefusal::Unknown) => (
+                StatusCode::NOT_FOUND,
+                format!("{} It may have been deleted already.", r.message(sku)),
+            ),
+            Err(r @ DeleteRefusal::InUse(_)) => (
+                StatusCode::CONFLICT,
+                format!("Product {sku} was not deleted. {}.", r.message(sku)),
+            ),
+        }
+    };
+    let table = product_list(&state, &user, &ProductsQuery::default()).await?;
+    let page = ProductsPage {
+        refusal,
+        ..page(
+            &user,
+            &session,
+            ProductForm::default(),
+            FieldErrors::default(),
+            UploadReport::default(),
+            table,
+        )
+    };
+    render(status, &page)
 }
 
 /// Whether a request carries a multipart body (a file upload) rather than a plain form.
