@@ -411,3 +411,83 @@ async fn an_earned_promotion_is_set_up_on_the_earning_step_and_read_back_in_word
     web.screenshot(&shot("23-earning-edit-live")).await.unwrap();
     web.quit().await.unwrap();
 }
+
+/// Whether the element matched by `css` is shown.
+async fn shown(web: &WebDriver, css: &str) -> bool {
+    web.find(By::Css(css))
+        .await
+        .unwrap()
+        .is_displayed()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_third_product_condition_unfolds_from_the_second_and_reads_back_in_words() {
+    let Some(driver) = chromedriver() else { return };
+    let app = spawn_app().await;
+    app.create_org_admin("Acme").await;
+    let web = browser(&driver).await;
+    web.set_window_rect(0, 0, 1280, 1000).await.unwrap();
+    let base = app.address.clone();
+    sign_in(&web, &base, "admin@acme.example.com").await;
+    web.goto(format!("{base}/promotions/new")).await.unwrap();
+    wait_for_text(&web, "1. Basics").await;
+    type_into(&web, "name", "Full outfit").await;
+    click(&web, ".promo-steps li:nth-child(4) button").await;
+    wait_for_text(&web, "Add a second product condition").await;
+
+    // Each further slot is offered only once the one before it is open.
+    select(&web, "p1_measure", "quantity").await;
+    type_into(&web, "p1_at_least", "2").await;
+    type_into(&web, "p1_inc_brands", "Levis").await;
+    assert!(!shown(&web, "#more-cond-3 > summary").await);
+    click(&web, "#more-cond-2 > summary").await;
+    select(&web, "p2_measure", "amount").await;
+    type_into(&web, "p2_at_least", "1,000").await;
+    type_into(&web, "p2_inc_categories", "SHIRTS").await;
+    assert!(shown(&web, "#more-cond-3 > summary").await);
+    assert!(!shown(&web, "#more-cond-4 > summary").await);
+    click(&web, "#more-cond-3 > summary").await;
+    select(&web, "p3_measure", "quantity").await;
+    type_into(&web, "p3_at_least", "1").await;
+    type_into(&web, "p3_inc_categories", "BELTS").await;
+    assert!(shown(&web, "#more-cond-4 > summary").await);
+    let slot = web.find(By::Id("more-cond-2")).await.unwrap();
+    slot.scroll_into_view().await.unwrap();
+    web.screenshot(&shot("13-conditions-three")).await.unwrap();
+
+    next_to(&web, "/promotions/new/step/5").await;
+    type_into(&web, "value", "10").await;
+    next_to(&web, "/promotions/new/step/6").await;
+    next_to(&web, "/promotions/new/preview").await;
+    let headline = web
+        .find(By::Id("headline"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        headline,
+        "Buy 2 or more of brand Levis and spend ₹1,000 or more on category SHIRTS and buy 1 or \
+         more of category BELTS, get 10% off the whole cart, stackable with other promotions"
+    );
+    web.screenshot(&shot("14-preview-three")).await.unwrap();
+    click(&web, "#save-live").await;
+    wait_for_text(&web, "Saved the promotion Full outfit live.").await;
+
+    // Editing it: the Conditions step opens with the three slots unfolded and filled.
+    click(&web, "#edit-promotion").await;
+    wait_for_text(&web, "Edit Full outfit").await;
+    click(&web, ".promo-steps li:nth-child(4) button").await;
+    wait_for_text(&web, "Add a fourth product condition").await;
+    let belts = web
+        .find(By::Css("#wizard input[name=p3_inc_categories]"))
+        .await
+        .unwrap();
+    assert!(belts.is_displayed().await.unwrap());
+    assert_eq!(belts.value().await.unwrap().as_deref(), Some("BELTS"));
+    assert!(!shown(&web, "#wizard input[name=p4_inc_categories]").await);
+    web.quit().await.unwrap();
+}

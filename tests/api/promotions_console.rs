@@ -718,3 +718,247 @@ async fn a_promotions_page_shows_its_carts_and_discount_and_the_list_its_top_pro
         .expect("top promotions")..];
     assert!(top.contains("Belt deal") && top.contains("₹800"), "{top}");
 }
+
+/// The wizard's product condition slots 2 and 3 filled in on top of `pants_and_belt`: a spend
+/// on shirts and a Wrangler item that is not W-OLD.
+fn three_product_conditions(name: &str) -> Vec<(&'static str, String)> {
+    with(
+        &pants_and_belt(name),
+        &[
+            ("p2_measure", "amount"),
+            ("p2_at_least", "1,000"),
+            ("p2_inc_categories", "SHIRTS"),
+            ("p3_measure", "quantity"),
+            ("p3_at_least", "1"),
+            ("p3_inc_brands", "Wrangler"),
+            ("p3_exc_skus", "W-OLD"),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn the_wizard_saves_three_product_conditions_and_the_api_reads_them_back() {
+    let (_app, api, b) = setup().await;
+    let fields = three_product_conditions("Outfit");
+    // The third slot takes an uploaded SKU list like the first.
+    let mut form = reqwest::multipart::Form::new().text("csrf_token", b.csrf.clone());
+    for (k, v) in with(&fields, &[("nav", "upload")]) {
+        form = form.text(k, v);
+    }
+    let csv = reqwest::multipart::Part::bytes(b"sku\nW-OLD-2\n".to_vec()).file_name("old.csv");
+    let r = b
+        .client
+        .post(format!("{}/promotions/new/step/4", b.base))
+        .multipart(form.part("p3_exc_skus_csv", csv))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Added 1 SKUs from old.csv."), "{body}");
+    assert!(body.contains(">W-OLD, W-OLD-2</textarea>"), "{body}");
+    assert!(body.contains("id=\"more-cond-3\" open"), "slot 3 is open");
+    assert!(
+        !body.contains("id=\"more-cond-4\" open"),
+        "slot 4 stays folded"
+    );
+    let fields = with(&fields, &[("p3_exc_skus", "W-OLD, W-OLD-2")]);
+
+    let step = next(&b, 4, &fields).await;
+    assert_eq!(step.status, StatusCode::OK, "{}", step.body);
+    assert!(
+        step.body.contains("action=\"/promotions/new/step/5\""),
+        "{}",
+        step.body
+    );
+    let preview = post(&b, "/promotions/new/preview", &fields).await;
+    assert!(
+        preview.body.contains(
+            "Buy 2 or more of category PANTS and spend ₹1,000 or more on category SHIRTS and \
+             buy 1 or more of brand Wrangler (not SKUs W-OLD or W-OLD-2), get 1 of"
+        ),
+        "{}",
+        preview.body
+    );
+    let id = save(&b, &fields, "live").await;
+
+    let (status, read) = api.get(&format!("/promotions/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    let c = read["promotion"]["conditions"].as_array().unwrap();
+    assert_eq!(c.len(), 3, "{read}");
+    assert_eq!(c[0]["type"], "productQuantity");
+    assert_eq!(c[0]["atLeast"], 2);
+    assert_eq!(c[0]["products"]["include"]["categories"], json!(["PANTS"]));
+    assert_eq!(c[1]["type"], "productAmount");
+    assert_eq!(c[1]["atLeast"], 100_000);
+    assert_eq!(c[1]["products"]["include"]["categories"], json!(["SHIRTS"]));
+    assert_eq!(c[2]["type"], "productQuantity");
+    assert_eq!(c[2]["atLeast"], 1);
+    assert_eq!(c[2]["products"]["include"]["brands"], json!(["Wrangler"]));
+    let mut excluded: Vec<&str> = c[2]["products"]["exclude"]["skus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    excluded.sort_unstable();
+    assert_eq!(excluded, ["W-OLD", "W-OLD-2"]);
+
+    let page = b.get(&format!("/promotions/{id}")).await;
+    for line in [
+        "Buy 2 or more of category PANTS",
+        "Spend ₹1,000 or more on category SHIRTS",
+        "Buy 1 or more of brand Wrangler (not SKUs W-OLD or W-OLD-2)",
+    ] {
+        assert!(page.body.contains(line), "{line}: {}", page.body);
+    }
+}
+
+/// "10% off the items" with `n` product conditions (categories C1 …), as the API takes it;
+/// it starts at midnight in India, the org's time zone, as the wizard's dates do.
+fn with_product_conditions(n: usize) -> Value {
+    let conditions: Vec<Value> = (1..=n)
+        .map(|i| {
+            json!({"type": "productQuantity",
+                "products": {"include": {"categories": [format!("C{i}")]}}, "atLeast": i})
+        })
+        .collect();
+    json!({
+        "name": format!("{n} conditions"),
+        "kind": {"type": "automatic"},
+        "validity": {"starts": "2025-12-31T18:30:00Z"},
+        "conditions": conditions,
+        "benefit": {"target": {"type": "conditionItems"},
+            "value": {"type": "percent", "basisPoints": 1000}},
+        "stacking": "stackable"
+    })
+}
+
+#[tokio::test]
+async fn the_api_refuses_a_fifth_product_condition_naming_the_field() {
+    let (app, api, _b) = setup().await;
+    let (status, v) = api
+        .post(
+            "/promotions",
+            json!({"promotion": with_product_conditions(5)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["field"], "promotion.conditions", "{v}");
+    assert_eq!(
+        v["error"]["message"],
+        "conditions must have at most 4 product conditions (it has 5)"
+    );
+    let org = app.org_id("Acme").await;
+    assert!(app.store.list_promotions(org).await.unwrap().is_empty());
+
+    // Four are fine; an edit to five is refused the same way and changes nothing.
+    let (status, v) = api
+        .post(
+            "/promotions",
+            json!({"promotion": with_product_conditions(4)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (status, v) = api
+        .put(
+            &format!("/promotions/{id}"),
+            json!({"promotion": with_product_conditions(5)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["field"], "promotion.conditions", "{v}");
+    let (_, read) = api.get(&format!("/promotions/{id}")).await;
+    assert_eq!(read["promotion"]["conditions"].as_array().unwrap().len(), 4);
+}
+
+/// The wizard form's hidden inputs (name, value), without the CSRF token; the values are
+/// plain, so only the references askama writes for them are decoded.
+fn hidden_of(html: &str) -> Vec<(String, String)> {
+    html.split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|tag| {
+            let attr = |name: &str| {
+                let start = tag.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                tag[start..start + tag[start..].find('"').unwrap()]
+                    .replace("&#x27;", "'")
+                    .replace("&#39;", "'")
+                    .replace("&quot;", "\"")
+                    .replace("&amp;", "&")
+            };
+            (attr("name"), attr("value"))
+        })
+        .filter(|(k, _)| k != "csrf_token")
+        .collect()
+}
+
+async fn post_pairs(b: &Browser, path: &str, pairs: &[(String, String)]) -> crate::helpers::Page {
+    let fields: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    b.post(path, &fields).await
+}
+
+#[tokio::test]
+async fn an_api_made_promotion_with_three_product_conditions_is_edited_with_all_three() {
+    let (_app, api, b) = setup().await;
+    let (status, v) = api
+        .post(
+            "/promotions",
+            json!({"promotion": with_product_conditions(3)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let before = v["promotion"].clone();
+
+    let edit = b.get(&format!("/promotions/{id}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK, "{:?}", edit.location);
+    let mut fields = hidden_of(&edit.body);
+    for (i, category) in ["C1", "C2", "C3"].iter().enumerate() {
+        let n = i + 1;
+        assert!(
+            fields.contains(&(format!("p{n}_inc_categories"), category.to_string()))
+                && fields.contains(&(format!("p{n}_at_least"), n.to_string())),
+            "slot {n}: {fields:?}"
+        );
+    }
+    fields.extend(
+        [
+            ("name", "3 conditions"),
+            ("kind", "automatic"),
+            ("starts", "2026-01-01"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let mut shown = fields.clone();
+    shown.push(("nav".into(), "show".into()));
+    let step = post_pairs(&b, &format!("/promotions/{id}/edit/step/4"), &shown).await;
+    assert_eq!(step.status, StatusCode::OK);
+    for n in 1..=3 {
+        assert!(
+            step.body.contains(&format!(
+                "<input name=\"p{n}_inc_categories\" value=\"C{n}\""
+            )),
+            "slot {n}: {}",
+            step.body
+        );
+    }
+    assert!(step.body.contains("id=\"more-cond-3\" open"));
+    assert!(!step.body.contains("id=\"more-cond-4\" open"));
+
+    // Saved without a change, the rules stay what the API made.
+    let preview = post_pairs(&b, &format!("/promotions/{id}/edit/preview"), &fields).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let saved = post_pairs(
+        &b,
+        &format!("/promotions/{id}/edit"),
+        &hidden_of(&preview.body),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let (_, read) = api.get(&format!("/promotions/{id}")).await;
+    assert_eq!(read["promotion"], before);
+}

@@ -20,9 +20,10 @@
 //!   limit, needs a known customer.
 //! - **Conditions** are all required (AND) and measured on gross amounts (before any
 //!   discount). Cart amount, distinct item count (distinct SKUs) and gift voucher are
-//!   standalone only (`validate`). A payment mode matches exactly; a gift voucher ignoring
-//!   ASCII case. A recurring benefit also needs one full step; an all-of-several-SKUs benefit
-//!   needs every SKU in the cart.
+//!   standalone only, and at most `MAX_PRODUCT_CONDITIONS` (4) product conditions combine
+//!   (`validate`). A payment mode matches exactly; a gift voucher ignoring ASCII case. A
+//!   recurring benefit also needs one full step; an all-of-several-SKUs benefit needs every SKU
+//!   in the cart.
 //! - **Product filters**: an include set matches a line when it matches every dimension that
 //!   names something (SKU, brand, category, each attribute key) — "Nike" + "shoes" is Nike
 //!   shoes — and any value within a dimension; an exclude set removes lines matching anything
@@ -119,4 +120,4 @@ pub use period::{Period, local_midnight, local_to_utc};
 pub use products::{Criteria, LineKeys, NameSet, ProductFilter, ProductSet, name_hash};
 pub use spread::{percent_of, spread};
 pub use status::Status;
-pub use validate::{PromotionError, PromotionErrors, PromotionField};
+pub use validate::{MAX_PRODUCT_CONDITIONS, PromotionError, PromotionErrors, PromotionField};

@@ -7,6 +7,10 @@ use super::period::Period;
 use super::products::Criteria;
 use std::fmt;
 
+/// The most product conditions (amount or quantity of selected products) one promotion may
+/// combine; the console's wizard has as many slots.
+pub const MAX_PRODUCT_CONDITIONS: usize = 4;
+
 macro_rules! promotion_fields {
     ($($field:ident => $api:literal;)*) => {
         /// A field of a promotion: the key of its errors.
@@ -218,6 +222,16 @@ impl Promotion {
                 format!(
                     "{} is standalone only: it cannot be combined with other conditions",
                     condition_name(alone)
+                ),
+            );
+        }
+        let products = conditions.iter().filter(|c| c.products().is_some()).count();
+        if products > MAX_PRODUCT_CONDITIONS {
+            e.push(
+                PromotionField::Conditions,
+                format!(
+                    "must have at most {MAX_PRODUCT_CONDITIONS} product conditions (it has \
+                     {products})"
                 ),
             );
         }

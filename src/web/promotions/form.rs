@@ -5,8 +5,8 @@
 
 use crate::domain::money::{amount_input, format_percent};
 use crate::domain::promotion::{
-    Benefit, Condition, Criteria, Kind, Period, ProductFilter, ProductSet, Promotion, Recurrence,
-    Stacking, Target, Value,
+    Benefit, Condition, Criteria, Kind, MAX_PRODUCT_CONDITIONS, Period, ProductFilter, ProductSet,
+    Promotion, Recurrence, Stacking, Target, Value,
 };
 use chrono::Weekday;
 use chrono_tz::Tz;
@@ -89,13 +89,48 @@ promotion_form! {
         p1_measure, p1_at_least, p1_inc_skus, p1_inc_brands, p1_inc_categories,
         p1_inc_attributes, p1_exc_skus, p1_exc_brands, p1_exc_categories, p1_exc_attributes,
         p2_measure, p2_at_least, p2_inc_skus, p2_inc_brands, p2_inc_categories,
-        p2_inc_attributes, p2_exc_skus, p2_exc_brands, p2_exc_categories, p2_exc_attributes;
+        p2_inc_attributes, p2_exc_skus, p2_exc_brands, p2_exc_categories, p2_exc_attributes,
+        p3_measure, p3_at_least, p3_inc_skus, p3_inc_brands, p3_inc_categories,
+        p3_inc_attributes, p3_exc_skus, p3_exc_brands, p3_exc_categories, p3_exc_attributes,
+        p4_measure, p4_at_least, p4_inc_skus, p4_inc_brands, p4_inc_categories,
+        p4_inc_attributes, p4_exc_skus, p4_exc_brands, p4_exc_categories, p4_exc_attributes;
     Benefit: target, criteria, crit_sku, crit_skus, b_inc_skus, b_inc_brands, b_inc_categories,
         b_inc_attributes, b_exc_skus, b_exc_brands, b_exc_categories, b_exc_attributes,
         reward_quantity, value_type, value, recurrence, recur_every;
     Limits: stacking, per_cart, global_uses, g_reset, g_reset_n, g_reset_weekday,
         g_reset_anchor, customer_uses, customer_value, c_reset, c_reset_n, c_reset_weekday,
         c_reset_anchor;
+}
+
+/// The product condition slots of the Conditions step, in order: one per product condition a
+/// promotion may have. Each slot's inputs are `{slot}_{part}` for every part of `SLOT_PARTS`
+/// (listed in `promotion_form!`; a test checks that every one is there).
+pub const PRODUCT_SLOTS: [&str; MAX_PRODUCT_CONDITIONS] = ["p1", "p2", "p3", "p4"];
+
+/// The inputs of a product condition slot, after its prefix.
+pub const SLOT_PARTS: [&str; 10] = [
+    "measure",
+    "at_least",
+    "inc_skus",
+    "inc_brands",
+    "inc_categories",
+    "inc_attributes",
+    "exc_skus",
+    "exc_brands",
+    "exc_categories",
+    "exc_attributes",
+];
+
+/// A product condition slot on the Conditions step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotView {
+    pub prefix: &'static str,
+    /// 1 for `p1` …
+    pub n: usize,
+    /// "second" (the summary that opens it: "Add a second product condition").
+    pub ordinal: &'static str,
+    /// Whether it, or a slot after it, has anything typed in it.
+    pub open: bool,
 }
 
 /// The earning step's inputs that are redemption restrictions: shown, not edited, once the
@@ -259,19 +294,28 @@ impl PromotionForm {
         self.value(name) == "on"
     }
 
-    /// Whether a product condition slot (`p1`, `p2`) has anything typed in it.
+    /// Whether a product condition slot (`p1` …) has anything typed in it.
     pub fn slot_used(&self, prefix: &str) -> bool {
-        [
-            "measure",
-            "at_least",
-            "inc_skus",
-            "inc_brands",
-            "inc_categories",
-        ]
-        .iter()
-        .chain(&["inc_attributes", "exc_skus", "exc_brands", "exc_categories"])
-        .chain(&["exc_attributes"])
-        .any(|s| !self.part(prefix, s).trim().is_empty())
+        SLOT_PARTS
+            .iter()
+            .any(|s| !self.part(prefix, s).trim().is_empty())
+    }
+
+    /// The product condition slots as the Conditions step shows them: each after the first
+    /// is folded inside the one before it, and open when it or a later one is used.
+    pub fn product_slots(&self) -> Vec<SlotView> {
+        const ORDINALS: [&str; MAX_PRODUCT_CONDITIONS] = ["first", "second", "third", "fourth"];
+        PRODUCT_SLOTS
+            .iter()
+            .zip(ORDINALS)
+            .enumerate()
+            .map(|(i, (prefix, ordinal))| SlotView {
+                prefix,
+                n: i + 1,
+                ordinal,
+                open: PRODUCT_SLOTS[i..].iter().any(|p| self.slot_used(p)),
+            })
+            .collect()
     }
 }
 
@@ -408,7 +452,7 @@ impl PromotionForm {
             .join(", ");
         f.tiers = e.tiers.join(", ");
         f.segments = e.segments.join(", ");
-        let mut slots = ["p1", "p2"].into_iter();
+        let mut slots = PRODUCT_SLOTS.into_iter();
         for c in &p.conditions {
             match c {
                 Condition::CartAmount { at_least } => f.cart_amount = money(*at_least),
@@ -418,11 +462,17 @@ impl PromotionForm {
                 Condition::ProductAmount { products, at_least }
                 | Condition::ProductQuantity { products, at_least } => {
                     let Some(prefix) = slots.next() else {
-                        return Err(NotInForm(
-                            "it has more than two product conditions (made through the API); \
-                             edit it through the API"
-                                .into(),
-                        ));
+                        let n = p
+                            .conditions
+                            .iter()
+                            .filter(|c| c.products().is_some())
+                            .count();
+                        return Err(NotInForm(format!(
+                            "it has {n} product conditions, more than the \
+                             {MAX_PRODUCT_CONDITIONS} a promotion may have now (it was made \
+                             through the API before that limit); give it at most \
+                             {MAX_PRODUCT_CONDITIONS} through the API"
+                        )));
                     };
                     let amount = matches!(c, Condition::ProductAmount { .. });
                     let (measure, value) = if amount {

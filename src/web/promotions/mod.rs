@@ -6,6 +6,8 @@
 mod details;
 pub mod earning;
 pub mod form;
+#[cfg(test)]
+mod form_tests;
 pub mod holding_words;
 pub mod list;
 pub mod page;

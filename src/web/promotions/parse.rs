@@ -2,7 +2,7 @@
 //! org's currency digits, dates in its time zone), then the engine's own `validate()`, each of
 //! its problems put on the step and input that holds the field.
 
-use super::form::{DAYS, Problems, PromotionForm, Step, split_list};
+use super::form::{DAYS, PRODUCT_SLOTS, Problems, PromotionForm, Step, split_list};
 use super::read::{Reader, minute};
 use crate::domain::money::parse_percent;
 use crate::domain::promotion::{
@@ -211,7 +211,8 @@ impl Reader<'_> {
         if let Some(at_least) = self.count(s, "distinct_items", "Different items") {
             out.push(Condition::DistinctItems { at_least });
         }
-        for (n, prefix) in [(1, "p1"), (2, "p2")] {
+        for (i, prefix) in PRODUCT_SLOTS.into_iter().enumerate() {
+            let n = i + 1;
             let measure_field = format!("{prefix}_measure");
             let at_least_field = format!("{prefix}_at_least");
             let measure = self.raw(&measure_field).to_string();

@@ -2,7 +2,7 @@
 //! uploaded as CSV files, after the CSRF token was checked. One extractor for both, because
 //! the steps with uploads post multipart and the others need not.
 
-use super::form::{Problems, PromotionForm, Step};
+use super::form::{PRODUCT_SLOTS, Problems, PromotionForm, Step};
 use crate::web::WebError;
 use crate::web::csrf::{self, MAX_UPLOAD_BYTES};
 use actix_session::SessionExt;
@@ -162,17 +162,16 @@ pub fn skus_of_csv(bytes: &[u8]) -> Result<Vec<String>, Vec<String>> {
     }
 }
 
-/// The inputs an uploaded CSV of SKUs may fill (`{input}_csv`).
-const SKU_LISTS: [&str; 8] = [
-    "p1_inc_skus",
-    "p1_exc_skus",
-    "p2_inc_skus",
-    "p2_exc_skus",
-    "b_inc_skus",
-    "b_exc_skus",
-    "crit_skus",
-    "crit_sku",
-];
+/// Whether an uploaded CSV of SKUs (`{input}_csv`) may fill `input`: the SKU lists of the
+/// product conditions' and the benefit's filters, and the benefit's SKUs.
+fn is_sku_list(input: &str) -> bool {
+    ["crit_skus", "crit_sku"].contains(&input)
+        || PRODUCT_SLOTS.iter().chain(&["b"]).any(|prefix| {
+            input
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest == "_inc_skus" || rest == "_exc_skus")
+        })
+}
 
 fn step_of(input: &str) -> Step {
     PromotionForm::FIELDS
@@ -187,25 +186,21 @@ pub fn apply_uploads(f: &mut PromotionForm, post: &WizardPost) -> (Vec<String>, 
     let mut notes = Vec::new();
     let mut problems = Problems::default();
     for upload in &post.uploads {
-        let Some(input) = upload
-            .input
-            .strip_suffix("_csv")
-            .and_then(|i| SKU_LISTS.iter().find(|l| **l == i))
-        else {
+        let Some(input) = upload.input.strip_suffix("_csv").filter(|i| is_sku_list(i)) else {
             continue;
         };
         let step = step_of(input);
         match skus_of_csv(&upload.bytes) {
-            Ok(skus) if *input == "crit_sku" && skus.len() != 1 => problems.push(
+            Ok(skus) if input == "crit_sku" && skus.len() != 1 => problems.push(
                 step,
-                *input,
+                input,
                 format!(
                     "{}: the file must hold exactly one SKU (it has {})",
                     upload.file_name,
                     skus.len()
                 ),
             ),
-            Ok(skus) if *input == "crit_sku" => {
+            Ok(skus) if input == "crit_sku" => {
                 f.crit_sku = skus[0].clone();
                 notes.push(format!("SKU {} read from {}.", skus[0], upload.file_name));
             }
@@ -219,7 +214,7 @@ pub fn apply_uploads(f: &mut PromotionForm, post: &WizardPost) -> (Vec<String>, 
             }
             Err(lines) => problems.push(
                 step,
-                *input,
+                input,
                 format!("{} was not read: {}", upload.file_name, lines.join("; ")),
             ),
         }

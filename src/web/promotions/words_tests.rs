@@ -79,6 +79,57 @@ fn filters_and_whole_cart_benefits_read_plainly() {
     );
 }
 
+#[test]
+fn every_product_condition_is_in_the_headline_and_the_details() {
+    let p = promotion(
+        vec![
+            Condition::ProductQuantity {
+                products: ProductFilter::only(ProductSet::brands(["Levi's"])),
+                at_least: 2,
+            },
+            Condition::ProductAmount {
+                products: ProductFilter::only(ProductSet::categories(["SHIRTS"])),
+                at_least: 100_000,
+            },
+            Condition::ProductQuantity {
+                products: ProductFilter::only(ProductSet::categories(["BELTS"])),
+                at_least: 1,
+            },
+            Condition::ProductQuantity {
+                products: ProductFilter::only(ProductSet::categories(["SOCKS"])),
+                at_least: 3,
+            },
+        ],
+        Benefit {
+            target: Target::ConditionItems,
+            value: Value::Percent { basis_points: 1000 },
+            recurrence: None,
+        },
+    );
+    assert_eq!(
+        writer().headline(&p),
+        "Buy 2 or more of brand Levi's and spend ₹1,000 or more on category SHIRTS and buy 1 or \
+         more of category BELTS and buy 3 or more of category SOCKS, get 10% off those items, \
+         stackable with other promotions"
+    );
+    let words = writer().describe(&p);
+    let (_, conditions) = words
+        .sections
+        .iter()
+        .find(|(title, _)| *title == "Conditions")
+        .expect("a Conditions section");
+    assert_eq!(
+        conditions[..5],
+        [
+            "Buy 2 or more of brand Levi's",
+            "Spend ₹1,000 or more on category SHIRTS",
+            "Buy 1 or more of category BELTS",
+            "Buy 3 or more of category SOCKS",
+            "All of them must be met",
+        ]
+    );
+}
+
 fn quantity(category: &str, at_least: i64) -> Condition {
     Condition::ProductQuantity {
         products: ProductFilter::only(ProductSet::categories([category])),

@@ -83,6 +83,37 @@ fn conditions_need_thresholds_and_products() {
 }
 
 #[test]
+fn at_most_four_product_conditions_combine() {
+    let mut p = promo(1);
+    p.conditions = vec![Condition::PaymentMode {
+        modes: vec!["card".into()],
+    }];
+    for (i, c) in ["tees", "denim", "belts", "caps"].into_iter().enumerate() {
+        p.conditions.push(if i % 2 == 0 {
+            at_least_units(category(c), 1)
+        } else {
+            Condition::ProductAmount {
+                products: category(c),
+                at_least: rs(500),
+            }
+        });
+    }
+    assert_eq!(MAX_PRODUCT_CONDITIONS, 4);
+    assert_eq!(
+        errors(&p),
+        vec![],
+        "four product conditions and a payment mode"
+    );
+    p.conditions.push(at_least_units(category("socks"), 2));
+    assert_eq!(
+        errors(&p),
+        vec![(
+            F::Conditions,
+            "must have at most 4 product conditions (it has 5)".to_string()
+        )]
+    );
+}
+#[test]
 fn benefit_shapes() {
     let cases: Vec<(Promotion, PromotionField, &str)> = vec![
         (
