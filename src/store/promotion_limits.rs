@@ -72,6 +72,39 @@ fn usage_query(asks: &[UsageAsk]) -> (String, Vec<Arg>) {
     (branches.join(" UNION ALL "), args)
 }
 
+/// PostgreSQL: every asked promotion counted by one statement whose text never changes (the asks
+/// are one JSON parameter), so each connection parses and plans it once instead of planning a
+/// new `UNION` shape on every count.
+const USAGE_PG: &str = "SELECT a.p, \
+     (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p AND u.reversed_at IS NULL \
+      AND u.used_at >= a.gf AND u.used_at < a.gt) AS uses, m.n AS customer_uses, m.v AS customer_value \
+     FROM jsonb_to_recordset($1::jsonb) AS a(p BIGINT, gf TIMESTAMPTZ, gt TIMESTAMPTZ, c BIGINT, cf TIMESTAMPTZ, ct TIMESTAMPTZ) \
+     CROSS JOIN LATERAL (SELECT COUNT(*) AS n, CAST(COALESCE(SUM(u.discount), 0) AS BIGINT) AS v \
+      FROM promotion_uses u WHERE u.promotion_id = a.p AND u.customer_id = a.c AND u.reversed_at IS NULL \
+      AND u.used_at >= a.cf AND u.used_at < a.ct) m";
+
+fn usage_json(asks: &[UsageAsk]) -> Arg {
+    let far = DateTime::<Utc>::UNIX_EPOCH;
+    let rows: Vec<serde_json::Value> = asks
+        .iter()
+        .map(|a| {
+            let (gf, gt) = a.global.unwrap_or((far, far));
+            let (c, cf, ct) = a.customer.unwrap_or((CustomerId(0), far, far));
+            serde_json::json!({"p": a.promotion.get(), "gf": gf, "gt": gt,
+                "c": c.get(), "cf": cf, "ct": ct})
+        })
+        .collect();
+    Arg::Text(serde_json::Value::Array(rows).to_string())
+}
+
+/// The statements counting `asks`: one on PostgreSQL, one per chunk on SQLite.
+fn usage_statements(asks: &[UsageAsk], postgres: bool) -> Vec<(String, Vec<Arg>)> {
+    if postgres {
+        return vec![(USAGE_PG.to_string(), vec![usage_json(asks)])];
+    }
+    asks.chunks(USAGE_CHUNK).map(usage_query).collect()
+}
+
 type UsageRow = (PromotionId, i64, i64, i64);
 
 fn used_map(rows: Vec<UsageRow>) -> HashMap<PromotionId, Used> {
@@ -96,8 +129,11 @@ impl Store {
         asks: &[UsageAsk],
     ) -> StoreResult<HashMap<PromotionId, Used>> {
         let mut all = HashMap::new();
-        for chunk in asks.chunks(USAGE_CHUNK) {
-            let (sql, args) = usage_query(chunk);
+        if asks.is_empty() {
+            return Ok(all);
+        }
+        let postgres = matches!(self.backend, super::Backend::Postgres(_));
+        for (sql, args) in usage_statements(asks, postgres) {
             all.extend(used_map(self.fetch_all_read(&sql, &args).await?));
         }
         Ok(all)
@@ -110,8 +146,10 @@ pub async fn promotions_used_in(
     asks: &[UsageAsk],
 ) -> StoreResult<HashMap<PromotionId, Used>> {
     let mut all = HashMap::new();
-    for chunk in asks.chunks(USAGE_CHUNK) {
-        let (sql, args) = usage_query(chunk);
+    if asks.is_empty() {
+        return Ok(all);
+    }
+    for (sql, args) in usage_statements(asks, tx.is_postgres()) {
         all.extend(used_map(tx.fetch_all(&sql, &args).await?));
     }
     Ok(all)
