@@ -256,30 +256,23 @@ impl Store {
 fn positional<'a>(sql: &str, args: &'a [Arg]) -> (String, Vec<&'a Arg>) {
     let mut out = String::with_capacity(sql.len());
     let mut ordered = Vec::with_capacity(args.len());
-    let bytes = sql.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
-            let start = i + 1;
-            let mut end = start;
-            while end < bytes.len() && bytes[end].is_ascii_digit() {
-                end += 1;
+    let mut rest = sql;
+    // The text between placeholders is copied in runs, not character by character.
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let n: usize = after[..digits].parse().unwrap_or(0);
+        match n.checked_sub(1).and_then(|k| args.get(k)) {
+            Some(a) if digits > 0 => {
+                out.push('?');
+                ordered.push(a);
             }
-            let n: usize = sql[start..end].parse().unwrap_or(0);
-            match n.checked_sub(1).and_then(|k| args.get(k)) {
-                Some(a) => {
-                    out.push('?');
-                    ordered.push(a);
-                }
-                None => out.push_str(&sql[i..end]),
-            }
-            i = end;
-        } else {
-            let ch = sql[i..].chars().next().unwrap_or(' ');
-            out.push(ch);
-            i += ch.len_utf8();
+            _ => out.push_str(&rest[at..at + 1 + digits]),
         }
+        rest = &after[digits..];
     }
+    out.push_str(rest);
     (out, ordered)
 }
 
@@ -308,5 +301,9 @@ mod tests {
             })
             .collect();
         assert_eq!(got, vec![1, 3, 1, 2]);
+        // A `$` without digits and text around it (not ASCII too) stay as they are.
+        let (sql, ordered) = positional("SELECT '₹$', $2 || '$x' FROM t$", &args);
+        assert_eq!(sql, "SELECT '₹$', ? || '$x' FROM t$");
+        assert_eq!(ordered.len(), 1);
     }
 }
