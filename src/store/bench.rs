@@ -215,6 +215,7 @@ async fn raw_messages(
                 v.replace('\\', "\\\\")
                     .replace('\t', "\\t")
                     .replace('\n', "\\n")
+                    .replace('\r', "\\r")
             };
             let (channel, subject, body) = (field(&m.channel), field(&m.subject), field(&m.body));
             let mut data = String::with_capacity(rows.len() * (body.len() + 96));

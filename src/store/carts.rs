@@ -61,18 +61,20 @@ impl Store {
         .await
     }
 
-    /// The closed cart's answer with its coupons (written after they were redeemed). False when
-    /// the cart is no longer closed: it was cancelled meanwhile.
+    /// The closed cart's answer with its coupons (written after they were redeemed) in place of
+    /// `pending`, its answer before them. False when the cart is no longer closed (cancelled
+    /// meanwhile) or another close of it stored its coupons first.
     pub async fn set_cart_result(
         &self,
         org_id: OrgId,
         cart_id: &str,
+        pending: &str,
         result: &str,
     ) -> StoreResult<bool> {
         let done = self
             .execute_autocommit(
-                "UPDATE carts SET result = $1 WHERE org_id = $2 AND cart_id = $3 AND state = 'closed'",
-                &[result.into(), org_id.into(), cart_id.into()],
+                "UPDATE carts SET result = $1 WHERE org_id = $2 AND cart_id = $3 AND state = 'closed' AND result = $4",
+                &[result.into(), org_id.into(), cart_id.into(), pending.into()],
             )
             .await?;
         Ok(done == 1)

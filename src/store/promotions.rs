@@ -314,6 +314,12 @@ async fn write_codes(
     id: PromotionId,
     promotion: &Promotion,
 ) -> StoreResult<()> {
+    let held: Vec<(String,)> = tx
+        .fetch_all(
+            "SELECT code FROM promotion_codes WHERE org_id = $1 AND promotion_id = $2",
+            &[org_id.into(), id.into()],
+        )
+        .await?;
     tx.execute(
         "DELETE FROM promotion_codes WHERE org_id = $1 AND promotion_id = $2",
         &[org_id.into(), id.into()],
@@ -323,8 +329,16 @@ async fn write_codes(
     if codes.is_empty() {
         return Ok(());
     }
-    super::code_shapes::lock_org(tx, org_id).await?;
-    super::code_shapes::refuse_generated_shapes(tx, org_id, &codes).await?;
+    // Codes the promotion already held stay its own (taken before an offer of their shape).
+    let new: Vec<String> = codes
+        .iter()
+        .filter(|c| !held.iter().any(|h| &h.0 == *c))
+        .cloned()
+        .collect();
+    if !new.is_empty() {
+        super::code_shapes::lock_org(tx, org_id).await?;
+        super::code_shapes::refuse_generated_shapes(tx, org_id, &new).await?;
+    }
     let mut args: Vec<Arg> = vec![org_id.into()];
     args.extend(codes.iter().map(|c| Arg::from(c.as_str())));
     let taken: Vec<(String,)> = tx

@@ -619,4 +619,34 @@ async fn promotion_codes_never_have_the_shape_of_the_orgs_generated_coupon_codes
     );
     let (status, v) = api.post("/coupon/series", offer(9)).await;
     assert_eq!(status, StatusCode::OK, "{v}");
+
+    // Data from before this rule stays editable: a promotion holding a code of an offer's shape
+    // (the offer changed under it here, as an older database may have it) is renamed freely,
+    // but it cannot take a new code of that shape.
+    let (status, v) = api.post("/promotions", coded("OLDCODE1")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let old = v["id"].as_i64().unwrap();
+    app.store
+        .execute_autocommit(
+            "UPDATE offers SET code_length = 8 WHERE name = 'Plain'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut renamed = coded("OLDCODE1");
+    renamed["promotion"]["name"] = json!("Ten off, renamed");
+    let (status, v) = api
+        .put(&format!("/promotions/{old}"), renamed.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    renamed["promotion"]["kind"]["codes"] = json!(["OLDCODE1", "NEWCODE1"]);
+    let (status, v) = api.put(&format!("/promotions/{old}"), renamed).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("NEWCODE1"),
+        "{v}"
+    );
 }

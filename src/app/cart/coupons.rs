@@ -100,8 +100,9 @@ pub(super) async fn validate_coupons(
         .collect())
 }
 
-/// Redeems the coupon codes of a closed cart on the bill its promotions left, the cart id as the transaction number (a retry
-/// replays): a refused code is dropped and the rest redeemed without it.
+/// Redeems the coupon codes of a closed cart on the bill its promotions left, the cart id as
+/// the transaction number (a retry replays): a refused code is dropped and the rest redeemed
+/// without it.
 pub(super) async fn redeem_coupons(
     store: &Store,
     offers: &OfferCache,
@@ -118,34 +119,7 @@ pub(super) async fn redeem_coupons(
     // (or a second close of the cart running at the same time) takes them as they are.
     let earlier = store.cart_redemptions(input.org_id, &input.cart_id).await?;
     if !earlier.is_empty() {
-        let reversed = earlier.iter().any(|r| r.reversed);
-        for code in codes {
-            let n = normalise_code(&code)
-                .map(|c| c.into_string())
-                .unwrap_or(code);
-            match earlier.iter().find(|r| r.code == n) {
-                Some(r) if !reversed => out.push(CouponResult::Applied {
-                    code: n,
-                    series: r.offer_id.get(),
-                    name: r.offer_name.clone(),
-                    discount: r.discount,
-                }),
-                _ => out.push(CouponResult::Rejected(RejectedOut {
-                    code: n,
-                    reason: if reversed {
-                        "transaction_reversed".into()
-                    } else {
-                        "not_redeemed".into()
-                    },
-                    message: if reversed {
-                        "this cart's coupons were reversed; close the sale under a new cart id"
-                            .into()
-                    } else {
-                        "this code was not redeemed when the cart was first closed".into()
-                    },
-                })),
-            }
-        }
+        out.extend(as_redeemed(codes, &earlier));
         return Ok(out);
     }
     while !codes.is_empty() {
@@ -185,6 +159,13 @@ pub(super) async fn redeem_coupons(
                 codes.retain(|c| normalise_code(c).is_none_or(|n| n.as_str() != code));
             }
             Redeemed::TransactionMismatch(_) | Redeemed::TransactionReversed(_) => {
+                // Another close of this cart redeemed its coupons first (it refused a code
+                // this one still tries): take what it redeemed.
+                let earlier = store.cart_redemptions(input.org_id, &input.cart_id).await?;
+                if !earlier.is_empty() {
+                    out.extend(as_redeemed(std::mem::take(&mut codes), &earlier));
+                    break;
+                }
                 // Redeemed under this cart id by the coupon API before: not this cart's.
                 for code in codes.drain(..) {
                     out.push(CouponResult::Rejected(RejectedOut {
@@ -197,4 +178,43 @@ pub(super) async fn redeem_coupons(
         }
     }
     Ok(out)
+}
+
+/// The codes as the redemptions already recorded under the cart id have them: applied when
+/// redeemed (and not reversed), otherwise not redeemed by this cart.
+fn as_redeemed(
+    codes: Vec<String>,
+    earlier: &[crate::store::carts::CartRedemption],
+) -> Vec<CouponResult> {
+    let reversed = earlier.iter().any(|r| r.reversed);
+    codes
+        .into_iter()
+        .map(|code| {
+            let n = normalise_code(&code)
+                .map(|c| c.into_string())
+                .unwrap_or(code);
+            match earlier.iter().find(|r| r.code == n) {
+                Some(r) if !reversed => CouponResult::Applied {
+                    code: n,
+                    series: r.offer_id.get(),
+                    name: r.offer_name.clone(),
+                    discount: r.discount,
+                },
+                _ => CouponResult::Rejected(RejectedOut {
+                    code: n,
+                    reason: if reversed {
+                        "transaction_reversed".into()
+                    } else {
+                        "not_redeemed".into()
+                    },
+                    message: if reversed {
+                        "this cart's coupons were reversed; close the sale under a new cart id"
+                            .into()
+                    } else {
+                        "this code was not redeemed when the cart was first closed".into()
+                    },
+                }),
+            }
+        })
+        .collect()
 }

@@ -279,12 +279,13 @@ async fn close(
         .collect();
     // The cart row first: a concurrent close of the same cart stops here (and answers the
     // first result) instead of failing on the uses' unique index.
+    let stored = to_json(&answer)?;
     if !carts::insert_closed(
         &mut tx,
         input.org_id,
         &input.cart_id,
         p.customer,
-        &to_json(&answer)?,
+        &stored,
         now,
     )
     .await?
@@ -309,31 +310,42 @@ async fn close(
         .await?;
     }
     tx.commit().await?;
-    finish(store, offers, input, &p.cart.lines, answer).await
+    finish(store, offers, input, &p.cart.lines, answer, &stored).await
 }
 
 /// A closed cart's coupons: redeemed under the cart id on the bill its promotions left, added
-/// to its answer, the answer stored. A cart cancelled meanwhile has them reversed.
+/// to its answer, the answer stored in place of `stored` (the row's answer with the codes
+/// pending). The first to store wins: a close and its retry finishing at once answer the same.
+/// A cart cancelled meanwhile has the coupons reversed.
 async fn finish(
     store: &Store,
     offers: &OfferCache,
     input: &CartInput,
     lines: &[CartLine],
     mut answer: CartAnswer,
+    stored: &str,
 ) -> Result<CartAnswer, CartError> {
     if answer.pending.is_empty() {
         return Ok(answer);
     }
     let coupons = redeem_coupons(store, offers, input, lines, &answer).await?;
     add_coupons(&mut answer, lines, coupons);
-    if !store
-        .set_cart_result(input.org_id, &input.cart_id, &to_json(&answer)?)
+    if store
+        .set_cart_result(input.org_id, &input.cart_id, stored, &to_json(&answer)?)
         .await?
     {
+        return Ok(answer);
+    }
+    let row = store
+        .get_cart(input.org_id, &input.cart_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if row.state == carts::CartStatus::Cancelled {
         reverse_coupons(store, input).await?;
         return Err(CartError::Cancelled);
     }
-    Ok(answer)
+    Ok(serde_json::from_str(&row.result)
+        .map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))?)
 }
 
 fn to_json(answer: &CartAnswer) -> StoreResult<String> {
@@ -351,6 +363,9 @@ async fn replay(
     done: carts::CartRow,
 ) -> Result<CartAnswer, CartError> {
     if done.state == carts::CartStatus::Cancelled {
+        // A close that redeemed its coupons after the cancel reversed none has them reversed
+        // now (reversal is idempotent).
+        reverse_coupons(store, input).await?;
         return Err(CartError::Cancelled);
     }
     let answer: CartAnswer = serde_json::from_str(&done.result)
@@ -359,7 +374,7 @@ async fn replay(
         answer
     } else {
         let lines = closed_lines(store, cache, input, &answer).await?;
-        finish(store, offers, input, &lines, answer).await?
+        finish(store, offers, input, &lines, answer, &done.result).await?
     };
     answer.replayed = true;
     Ok(answer)

@@ -314,6 +314,7 @@ async fn write_code_rows(
     offer_id: OfferId,
     rules: &OfferRules,
     creating: bool,
+    new_shape: bool,
 ) -> StoreResult<()> {
     match &rules.generation {
         Generation::Common { code } => {
@@ -351,7 +352,8 @@ async fn write_code_rows(
         Generation::Randomized { sample } if creating => {
             // The org's row lock (PostgreSQL) makes creations of randomized offers one at a
             // time per org, so two can never pick the same free fixed part.
-            let lock = tx.dialect().lock(crate::store::dialect::Lock::Update);
+            // No key update: a concurrent insert's foreign-key check (key share) does not wait.
+            let lock = tx.dialect().lock(crate::store::dialect::Lock::NoKeyUpdate);
             let (org_prefix,): (String,) = tx
                 .fetch_one(
                     &format!("SELECT code_prefix FROM orgs WHERE id = $1{lock}"),
@@ -378,11 +380,13 @@ async fn write_code_rows(
             )
             .await?;
         }
+        // Checked when the shape is new (a creation, or an edit of prefix, length or charset):
+        // an offer made before a promotion took a code of its shape stays editable.
         Generation::Unique {
             length,
             charset,
             prefix,
-        } => {
+        } if new_shape => {
             code_shapes::lock_org(tx, org_id).await?;
             let format = crate::domain::coupon::CodeFormat {
                 prefix: prefix.clone(),
@@ -434,7 +438,7 @@ impl Store {
                 ]);
                 let (id,): (OfferId,) = tx.fetch_one(&sql, &args).await.map_err(offer_conflict)?;
                 write_children(&mut tx, org_id, id, &ch).await?;
-                write_code_rows(&mut tx, org_id, id, rules, true).await?;
+                write_code_rows(&mut tx, org_id, id, rules, true, true).await?;
                 if let Some(user) = draft_of {
                     tx.execute(
                         "INSERT INTO offer_audience (offer_id, identifier_type, identifier) \
@@ -495,6 +499,27 @@ impl Store {
             n + 5
         );
         let mut tx = self.begin().await?;
+        let before: Option<(Option<String>, Option<i64>, Option<String>)> = tx
+            .fetch_optional(
+                "SELECT code_prefix, code_length, code_charset FROM offers WHERE org_id = $1 AND id = $2",
+                &[org_id.into(), id.into()],
+            )
+            .await?;
+        let new_shape = match (&rules.generation, before) {
+            (
+                Generation::Unique {
+                    length,
+                    charset,
+                    prefix,
+                },
+                Some((was_prefix, was_length, was_charset)),
+            ) => {
+                was_prefix.unwrap_or_default() != *prefix
+                    || was_length != Some(i64::from(*length))
+                    || was_charset.as_deref() != Some(charset.as_str())
+            }
+            _ => false,
+        };
         let mut args: Vec<Arg> = vec![org_id.into(), id.into()];
         args.extend(rule_args(rules, columns(rules)));
         args.extend([offer_code.into(), actor.user_id.into(), Utc::now().into()]);
@@ -503,7 +528,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         write_children(&mut tx, org_id, id, &ch).await?;
-        write_code_rows(&mut tx, org_id, id, rules, false).await?;
+        write_code_rows(&mut tx, org_id, id, rules, false, new_shape).await?;
         super::super::audit::record_dyn(
             &mut tx,
             AuditEntry {

@@ -274,16 +274,16 @@ fn refused(
             first_failing(user, session, mode, f, problems)
         }
         PromotionRefusal::CodeTaken(m) => {
-            let codes = m
-                .strip_prefix("codes: ")
-                .unwrap_or(&m)
-                .trim_end_matches(" already used in this organisation");
+            let said = m.strip_prefix("codes: ").unwrap_or(&m);
+            let message = match said.strip_suffix(" already used in this organisation") {
+                Some(codes) => format!(
+                    "Codes already used in this organisation (by a coupon or another promotion): {codes}"
+                ),
+                // A code of the shape of an offer's generated coupon codes (the store's words).
+                None => format!("Code {said}"),
+            };
             let mut errors = Problems::default();
-            errors.push(
-                Step::Basics,
-                "codes",
-                format!("Codes already used in this organisation (by a coupon or another promotion): {codes}"),
-            );
+            errors.push(Step::Basics, "codes", message);
             let page = step_page(user, session, mode, Step::Basics, f, errors);
             render(StatusCode::CONFLICT, &page)
         }
