@@ -12,20 +12,6 @@ use super::{StoreError, StoreResult};
 use crate::domain::coupon::{CodeFormat, randomized_format};
 use crate::domain::ids::OrgId;
 use crate::domain::offer::Charset;
-use crate::store::dialect::Lock;
-
-/// Takes the org's row for the rest of the transaction (PostgreSQL), as promotion writes do
-/// (`FOR NO KEY UPDATE`: concurrent inserts' foreign-key checks on the org do not wait for it).
-pub(super) async fn lock_org(tx: &mut DynTx, org_id: OrgId) -> StoreResult<()> {
-    let lock = tx.dialect().lock(Lock::NoKeyUpdate);
-    let _: (i64,) = tx
-        .fetch_one(
-            &format!("SELECT id FROM orgs WHERE id = $1{lock}"),
-            &[org_id.into()],
-        )
-        .await?;
-    Ok(())
-}
 
 /// Refuses (`Conflict`, in words) the first of `codes` that one of the org's offers could
 /// generate. The caller holds the org's row.

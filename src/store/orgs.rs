@@ -542,3 +542,16 @@ impl Store {
         Ok(())
     }
 }
+
+/// Takes the org's row for the rest of the transaction (PostgreSQL), as promotion writes do
+/// (`FOR NO KEY UPDATE`: concurrent inserts' foreign-key checks on the org do not wait for it).
+pub(super) async fn lock_org(tx: &mut super::dyntx::DynTx, org_id: OrgId) -> StoreResult<()> {
+    let lock = tx.dialect().lock(super::dialect::Lock::NoKeyUpdate);
+    let _: (i64,) = tx
+        .fetch_one(
+            &format!("SELECT id FROM orgs WHERE id = $1{lock}"),
+            &[org_id.into()],
+        )
+        .await?;
+    Ok(())
+}

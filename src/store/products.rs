@@ -5,7 +5,6 @@
 //! look-ups by SKU and customer are in `catalogue.rs`.
 
 use super::audit::{AuditEntry, record_dyn};
-use super::dialect::Lock;
 use super::dyntx::{Arg, DynTx, conflict_as, placeholders};
 use super::masters::UpsertCounts;
 use super::{Store, StoreError, StoreResult};
@@ -298,13 +297,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<Result<ProductRecord, DeleteRefusal>> {
         let mut tx = self.begin().await?;
-        let lock = tx.dialect().lock(Lock::NoKeyUpdate);
-        let _: (i64,) = tx
-            .fetch_one(
-                &format!("SELECT id FROM orgs WHERE id = $1{lock}"),
-                &[org_id.into()],
-            )
-            .await?;
+        super::orgs::lock_org(&mut tx, org_id).await?;
         let product: Option<ProductRecord> = tx
             .fetch_optional(
                 &format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE org_id = $1 AND sku = $2"),

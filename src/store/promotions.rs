@@ -336,7 +336,7 @@ async fn write_codes(
         .cloned()
         .collect();
     if !new.is_empty() {
-        super::code_shapes::lock_org(tx, org_id).await?;
+        super::orgs::lock_org(tx, org_id).await?;
         super::code_shapes::refuse_generated_shapes(tx, org_id, &new).await?;
     }
     let mut args: Vec<Arg> = vec![org_id.into()];

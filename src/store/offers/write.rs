@@ -387,7 +387,7 @@ async fn write_code_rows(
             charset,
             prefix,
         } if new_shape => {
-            code_shapes::lock_org(tx, org_id).await?;
+            super::super::orgs::lock_org(tx, org_id).await?;
             let format = crate::domain::coupon::CodeFormat {
                 prefix: prefix.clone(),
                 length: *length,
