@@ -650,3 +650,59 @@ async fn promotion_codes_never_have_the_shape_of_the_orgs_generated_coupon_codes
         "{v}"
     );
 }
+
+/// A close that stopped between its commit and its coupons (a crash) is finished by the till's
+/// retry: the coupon is redeemed once, on the bill the promotions left, and the answer stored.
+#[tokio::test]
+async fn a_retry_finishes_the_coupons_of_a_close_that_stopped_after_its_commit() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 10_000).await;
+    promotion(&api, ten_off_over_2000(None)).await;
+    let series = api.series(serde_json::from_str(WELCOME).unwrap()).await;
+    let code = api.issue(series, "9800000001").await;
+    let tv = || vec![line("TV", 1, 250000)];
+    // The cart's row as a close leaves it at its commit: the promotion written, the code
+    // pending with the lines it is to be redeemed against — and then the process stopped.
+    let (status, closed) = cart(&api, "K-1", "closed", &[], tv()).await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    assert_eq!(closed["discount"], 25000);
+    let mut stopped = closed.clone();
+    stopped["pending"] = json!([{"code": code, "reason": "no_such_code", "message": "?"}]);
+    stopped["pendingLines"] = json!([{"sku": "TV", "quantity": 1, "unitPrice": 250000,
+        "category": null, "brand": null}]);
+    let stopped = stopped.to_string();
+    app.store
+        .execute_autocommit(
+            "UPDATE carts SET result = $1 WHERE cart_id = 'K-1'",
+            &[stopped.as_str().into()],
+        )
+        .await
+        .unwrap();
+    // The till retries: the coupon's ₹200 comes off what the promotion left, once.
+    let (status, retried) = cart(&api, "K-1", "closed", &[&code], tv()).await;
+    assert_eq!(status, StatusCode::OK, "{retried}");
+    assert_eq!(retried["replayed"], true);
+    assert_eq!(retried["discount"], 45000, "{retried}");
+    assert_eq!(retried["applied"][1]["kind"], "coupon");
+    assert_eq!(retried["applied"][1]["code"], code.as_str());
+    assert!(retried.get("pending").is_none(), "{retried}");
+    let (status, v) = api
+        .post(
+            "/coupon/redeem",
+            json!({"transactionNumber": "OTHER", "billAmount": 100000,
+                   "customer": {"mobile": "9800000001"}, "codes": [code]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "the coupon is used: {v}");
+    let (_, again) = cart(&api, "K-1", "closed", &[&code], tv()).await;
+    assert_eq!(again["discount"], 45000, "{again}");
+    let org = app.store.find_org_by_name("Acme").await.unwrap().unwrap();
+    assert_eq!(
+        app.store
+            .cart_redemptions(org.id, "K-1")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}

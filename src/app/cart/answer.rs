@@ -28,6 +28,11 @@ pub struct CartAnswer {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(ignore)]
     pub pending: Vec<RejectedOut>,
+    /// The cart's lines with their catalogue facts while codes are `pending`: what the coupons
+    /// are redeemed against, also by a retry that finishes them (never in an answer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(ignore)]
+    pub pending_lines: Vec<CartLine>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -154,6 +159,7 @@ pub(super) fn promotions_answer(input: &CartInput, p: &Prepared, eval: &Evaluati
             .collect(),
         dropped: Vec::new(),
         pending: pending.into_iter().map(|(_, r)| r).collect(),
+        pending_lines: Vec::new(),
         replayed: false,
     }
 }
@@ -179,6 +185,7 @@ pub(super) fn add_coupons(answer: &mut CartAnswer, lines: &[CartLine], coupons: 
             CouponResult::Rejected(r) => r.code.clone(),
         })
         .collect();
+    answer.pending_lines.clear();
     for r in std::mem::take(&mut answer.pending) {
         if !normalise_code(&r.code).is_some_and(|n| coupon_codes.contains(n.as_str())) {
             answer.rejected.push(r);

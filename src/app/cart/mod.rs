@@ -219,7 +219,7 @@ async fn close(
     input: &CartInput,
 ) -> Result<CartAnswer, CartError> {
     if let Some(done) = store.get_cart(input.org_id, &input.cart_id).await? {
-        return replay(store, offers, cache, input, done).await;
+        return replay(store, offers, input, done).await;
     }
     let now = Utc::now();
     let mut p = prepare(store, cache, input, now).await?;
@@ -236,7 +236,7 @@ async fn close(
     .await?;
     if let Some(done) = carts::cart_in(&mut tx, input.org_id, &input.cart_id).await? {
         drop(tx);
-        return replay(store, offers, cache, input, done).await;
+        return replay(store, offers, input, done).await;
     }
     // A customer seen for the first time is recorded now, so that their uses count against
     // per-customer limits from this cart on.
@@ -261,6 +261,9 @@ async fn close(
     remaining(&mut usage, &limited, &used);
     let eval = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
     let mut answer = promotions_answer(input, &p, &eval);
+    if !answer.pending.is_empty() {
+        answer.pending_lines = p.cart.lines.clone();
+    }
     answer.dropped = first
         .applied
         .iter()
@@ -295,7 +298,7 @@ async fn close(
             .get_cart(input.org_id, &input.cart_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        return replay(store, offers, cache, input, done).await;
+        return replay(store, offers, input, done).await;
     }
     for a in &eval.applied {
         carts::insert_use(
@@ -358,7 +361,6 @@ fn to_json(answer: &CartAnswer) -> StoreResult<String> {
 async fn replay(
     store: &Store,
     offers: &OfferCache,
-    cache: &PromotionCache,
     input: &CartInput,
     done: carts::CartRow,
 ) -> Result<CartAnswer, CartError> {
@@ -373,39 +375,11 @@ async fn replay(
     let mut answer = if answer.pending.is_empty() {
         answer
     } else {
-        let lines = closed_lines(store, cache, input, &answer).await?;
+        let lines = answer.pending_lines.clone();
         finish(store, offers, input, &lines, answer, &done.result).await?
     };
     answer.replayed = true;
     Ok(answer)
-}
-
-/// The closed cart's own lines with their catalogue facts, for its coupons: the retry's lines
-/// when they are the ones the close answered, otherwise the answer's (SKU, quantity, price).
-async fn closed_lines(
-    store: &Store,
-    cache: &PromotionCache,
-    input: &CartInput,
-    answer: &CartAnswer,
-) -> StoreResult<Vec<CartLine>> {
-    let own: Vec<&AnswerLine> = answer.lines.iter().filter(|l| !l.added).collect();
-    let same = own.len() == input.lines.len()
-        && own.iter().zip(&input.lines).all(|(a, l)| {
-            a.sku == l.sku && a.quantity == l.quantity && a.unit_price == l.unit_price
-        });
-    let mut retry = input.clone();
-    if !same {
-        retry.lines = own
-            .iter()
-            .map(|a| CartLine {
-                sku: a.sku.clone(),
-                quantity: a.quantity,
-                unit_price: a.unit_price,
-                ..CartLine::default()
-            })
-            .collect();
-    }
-    Ok(prepare(store, cache, &retry, Utc::now()).await?.cart.lines)
 }
 
 /// Cancels a cart: a closed one has its promotion uses and coupon redemptions reversed and
@@ -441,6 +415,7 @@ async fn cancel(store: &Store, input: &CartInput) -> Result<CartAnswer, CartErro
                 dropped: Vec::new(),
                 replayed: false,
                 pending: Vec::new(),
+                pending_lines: Vec::new(),
             };
             let json = serde_json::to_string(&empty)
                 .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?;
@@ -456,6 +431,7 @@ async fn cancel(store: &Store, input: &CartInput) -> Result<CartAnswer, CartErro
     answer.state = "cancelled".into();
     answer.replayed = false;
     answer.pending.clear();
+    answer.pending_lines.clear();
     Ok(answer)
 }
 
