@@ -114,9 +114,13 @@ impl Store {
         org_id: OrgId,
         customer: &CustomerRef,
     ) -> StoreResult<Option<(CustomerId, Vec<String>, Vec<String>)>> {
-        let id: Option<(CustomerId,)> = self
-            .fetch_optional_read(
-                "SELECT id FROM customers WHERE org_id = $1 AND identifier_type = $2 AND identifier = $3",
+        // One statement: the customer and their tags (none: one row with no tag).
+        let rows: Vec<(CustomerId, Option<String>, Option<String>)> = self
+            .fetch_all_read(
+                "SELECT c.id, t.kind, t.value FROM customers c \
+                 LEFT JOIN customer_tags t ON t.customer_id = c.id \
+                 WHERE c.org_id = $1 AND c.identifier_type = $2 AND c.identifier = $3 \
+                 ORDER BY t.kind, t.value",
                 &[
                     org_id.into(),
                     customer.kind.as_str().into(),
@@ -124,19 +128,13 @@ impl Store {
                 ],
             )
             .await?;
-        let Some((id,)) = id else {
+        let Some(id) = rows.first().map(|r| r.0) else {
             return Ok(None);
         };
-        let tags: Vec<(String, String)> = self
-            .fetch_all_read(
-                "SELECT kind, value FROM customer_tags WHERE customer_id = $1 ORDER BY kind, value",
-                &[id.into()],
-            )
-            .await?;
         let pick = |kind: &str| {
-            tags.iter()
-                .filter(|t| t.0 == kind)
-                .map(|t| t.1.clone())
+            rows.iter()
+                .filter(|r| r.1.as_deref() == Some(kind))
+                .filter_map(|r| r.2.clone())
                 .collect()
         };
         Ok(Some((id, pick("tier"), pick("segment"))))
