@@ -7,11 +7,11 @@
 use super::audit::{AuditEntry, record_dyn};
 use super::dyntx::{Arg, DynTx, conflict_as, placeholders};
 use super::masters::UpsertCounts;
-use super::{Store, StoreError, StoreResult};
+use super::{Store, StoreResult};
 use crate::domain::ids::{CustomerId, OrgId, PromotionId};
 use crate::domain::issue::CustomerRef;
 use crate::domain::products::{CustomerTags, DeleteRefusal, Product, PromotionUse, names_sku};
-use crate::domain::promotion::{Promotion, Status};
+use crate::domain::promotion::Status;
 use crate::domain::user::Actor;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashSet};
@@ -66,39 +66,23 @@ pub struct TagCount {
     pub customers: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct PromotionRulesRow {
-    id: PromotionId,
-    status: Status,
-    definition: String,
-}
-
 /// The org's live and paused promotions that name `sku`, by id.
 async fn promotions_naming(
     tx: &mut DynTx,
     org_id: OrgId,
     sku: &str,
 ) -> StoreResult<Vec<PromotionUse>> {
-    let rows: Vec<PromotionRulesRow> = tx
-        .fetch_all(
-            "SELECT id, status, definition FROM promotions \
-             WHERE org_id = $1 AND status IN ('live', 'paused') ORDER BY id",
-            &[org_id.into()],
-        )
-        .await?;
-    let mut uses = Vec::new();
-    for r in rows {
-        let p: Promotion = serde_json::from_str(&r.definition)
-            .map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))?;
-        if names_sku(&p, sku) {
-            uses.push(PromotionUse {
-                id: r.id,
-                name: p.name,
-                status: r.status,
-            });
-        }
-    }
-    Ok(uses)
+    let held =
+        super::promotions::promotions_in(tx, org_id, &[Status::Live, Status::Paused]).await?;
+    Ok(held
+        .into_iter()
+        .filter(|r| names_sku(&r.promotion, sku))
+        .map(|r| PromotionUse {
+            id: PromotionId(r.promotion.id),
+            name: r.promotion.name,
+            status: r.status,
+        })
+        .collect())
 }
 
 const PRODUCT_COLUMNS: &str = "sku, name, price, category, brand, attributes, updated_at";

@@ -46,6 +46,26 @@ impl TryFrom<PromotionRow> for PromotionRecord {
 const SELECT: &str =
     "SELECT id, status, definition, created_at, updated_at FROM promotions WHERE org_id = $1";
 
+/// The org's promotions in one of `statuses`, by id, read inside `tx`.
+pub(super) async fn promotions_in(
+    tx: &mut DynTx,
+    org_id: OrgId,
+    statuses: &[Status],
+) -> StoreResult<Vec<PromotionRecord>> {
+    let mut args: Vec<Arg> = vec![org_id.into()];
+    args.extend(statuses.iter().map(|s| Arg::from(s.as_str())));
+    let rows: Vec<PromotionRow> = tx
+        .fetch_all(
+            &format!(
+                "{SELECT} AND status IN ({}) ORDER BY id",
+                placeholders(2, statuses.len())
+            ),
+            &args,
+        )
+        .await?;
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
 /// The codes of a code-linked promotion, as stored and matched (trimmed, upper case).
 fn codes_of(p: &Promotion) -> Vec<String> {
     match &p.kind {
@@ -316,15 +336,10 @@ async fn write_codes(
 ) -> StoreResult<()> {
     let held: Vec<(String,)> = tx
         .fetch_all(
-            "SELECT code FROM promotion_codes WHERE org_id = $1 AND promotion_id = $2",
+            "DELETE FROM promotion_codes WHERE org_id = $1 AND promotion_id = $2 RETURNING code",
             &[org_id.into(), id.into()],
         )
         .await?;
-    tx.execute(
-        "DELETE FROM promotion_codes WHERE org_id = $1 AND promotion_id = $2",
-        &[org_id.into(), id.into()],
-    )
-    .await?;
     let codes = codes_of(promotion);
     if codes.is_empty() {
         return Ok(());
