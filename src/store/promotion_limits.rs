@@ -19,7 +19,8 @@ pub struct UsageAsk {
 }
 
 /// SQLite: the same fixed statement as PostgreSQL's (`USAGE_PG`), the asks one JSON array read
-/// by `json_each`; instants are compared as the text SQLite stores them.
+/// by `json_each`; instants are compared as the text SQLite stores them. Promotions never used
+/// are left out (each row is one more hand-off from the connection's thread).
 const USAGE_SQLITE: &str = "SELECT a.p, \
      (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p AND u.reversed_at IS NULL \
       AND u.used_at >= a.gf AND u.used_at < a.gt) AS uses, \
@@ -30,7 +31,8 @@ const USAGE_SQLITE: &str = "SELECT a.p, \
       AS customer_value \
      FROM (SELECT CAST(value ->> '$[0]' AS INTEGER) AS p, value ->> '$[1]' AS gf, value ->> '$[2]' AS gt, \
       CAST(value ->> '$[3]' AS INTEGER) AS c, value ->> '$[4]' AS cf, value ->> '$[5]' AS ct \
-      FROM json_each($1)) AS a";
+      FROM json_each($1)) AS a \
+     WHERE EXISTS (SELECT 1 FROM promotion_uses u WHERE u.promotion_id = a.p AND u.reversed_at IS NULL)";
 
 /// PostgreSQL: every asked promotion counted by one statement whose text never changes (the asks
 /// are one JSON parameter), so each connection parses and plans it once instead of planning a
