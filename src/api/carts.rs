@@ -163,14 +163,7 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let b: CartBody = parse_body(&body)?;
     let input = input_of(&path, b, &client)?;
-    match crate::app::cart::cart(
-        &state.store,
-        &state.api.offers,
-        &state.api.promotions,
-        &input,
-    )
-    .await
-    {
+    match crate::app::cart::cart(&state.store, &state.api.offers, &state.api.carts, &input).await {
         Ok(answer) => Ok(HttpResponse::Ok().json(answer)),
         Err(CartError::Cancelled) => Err(ApiError::new(
             StatusCode::CONFLICT,

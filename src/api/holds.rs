@@ -122,14 +122,8 @@ pub async fn post_events(
     let mut results = Vec::with_capacity(inputs.len());
     for e in &inputs {
         results.push(
-            crate::app::holds::record_event(
-                &state.store,
-                &state.api.promotions,
-                org,
-                e,
-                Utc::now(),
-            )
-            .await?,
+            crate::app::holds::record_event(&state.store, &state.api.carts, org, e, Utc::now())
+                .await?,
         );
     }
     Ok(HttpResponse::Ok().json(EventsOut { results }))

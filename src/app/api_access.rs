@@ -20,7 +20,7 @@ type CachedKey = (Option<ApiKeyAuth>, Instant);
 #[derive(Debug, Clone, Default)]
 pub struct ApiState {
     pub offers: OfferCache,
-    pub promotions: crate::app::cart::PromotionCache,
+    pub carts: crate::app::cart::CartCache,
     keys: Arc<Mutex<HashMap<String, CachedKey>>>,
     limiter: RateLimiter,
 }

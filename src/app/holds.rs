@@ -60,7 +60,7 @@ pub struct EventOutcome {
 #[tracing::instrument(name = "app.event", skip_all, fields(org = org_id.get()))]
 pub async fn record_event(
     store: &Store,
-    cache: &crate::app::cart::PromotionCache,
+    cache: &crate::app::cart::CartCache,
     org_id: OrgId,
     e: &EventInput,
     now: DateTime<Utc>,

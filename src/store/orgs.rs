@@ -22,6 +22,9 @@ pub struct Org {
     pub live_promotion_cap: i64,
     /// Moves on every write of the org's promotions (`app::cart`'s cache key).
     pub promotions_version: i64,
+    /// Moves on every write of the org's products, stores or zones (a trigger's; the key of
+    /// `app::cart`'s catalogue cache).
+    pub catalogue_version: i64,
 }
 
 /// What login needs of a user.
@@ -90,7 +93,7 @@ pub struct LoginFailures {
 impl Store {
     pub async fn find_org_by_name(&self, name: &str) -> StoreResult<Option<Org>> {
         self.fetch_optional_read(
-            "SELECT id, name, currency, time_zone, code_prefix, created_at, live_promotion_cap, promotions_version FROM orgs WHERE name = $1",
+            "SELECT id, name, currency, time_zone, code_prefix, created_at, live_promotion_cap, promotions_version, catalogue_version FROM orgs WHERE name = $1",
             &[name.into()],
         )
         .await
@@ -98,7 +101,7 @@ impl Store {
 
     pub async fn get_org(&self, id: OrgId) -> StoreResult<Org> {
         self.fetch_optional_read(
-            "SELECT id, name, currency, time_zone, code_prefix, created_at, live_promotion_cap, promotions_version FROM orgs WHERE id = $1",
+            "SELECT id, name, currency, time_zone, code_prefix, created_at, live_promotion_cap, promotions_version, catalogue_version FROM orgs WHERE id = $1",
             &[id.into()],
         )
         .await?

@@ -190,6 +190,89 @@ async fn the_last_use_of_a_limited_promotion_goes_to_one_cart_across_two_instanc
     assert_eq!(open["discount"], 0, "{open}");
 }
 
+/// Each instance keeps the catalogue facts and store zones its carts looked up; a product or a
+/// store written elsewhere (another instance, an upload) applies from the next cart on.
+#[tokio::test]
+async fn a_product_or_store_changed_elsewhere_applies_to_the_next_cart_of_every_instance() {
+    let app = spawn_app().await;
+    let second = spawn_app_on(app.db.clone()).await;
+    let api = Api::of(&app, "Acme", 10_000).await;
+    let other = api.on(&second);
+    let catalogue = |belt_category: &str| {
+        json!({"products": [
+            {"sku": "PANT-1", "name": "Chinos", "price": 150000, "category": "PANTS"},
+            {"sku": "BELT-1", "name": "Leather belt", "price": 80000, "category": belt_category}]})
+    };
+    let (status, v) = api.put("/products", catalogue("BELTS")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    promotion(&api, pants_and_belt()).await;
+    let lines = || vec![line("PANT-1", 2, 150000), line("BELT-1", 1, 80000)];
+    let (_, open) = cart(&other, "K-1", "open", &[], lines()).await;
+    assert_eq!(open["discount"], 40000, "the belt is a belt: {open}");
+    // The belt re-filed as a hat through the first instance: no belt in the cart any more.
+    let (status, v) = api.put("/products", catalogue("HATS")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (_, open) = cart(&other, "K-1", "open", &[], lines()).await;
+    assert_eq!(
+        open["discount"], 0,
+        "the second instance sees the hat: {open}"
+    );
+    let (status, v) = api.put("/products", catalogue("BELTS")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (_, open) = cart(&other, "K-1", "open", &[], lines()).await;
+    assert_eq!(open["discount"], 40000, "{open}");
+
+    // A promotion of zone Z2; store S1 is in Z1, then moved to Z2 by a store upload.
+    let north = app
+        .add_coded(
+            "Acme",
+            offerdesk::store::masters::CodedKind::Zone,
+            "Z1",
+            "North",
+        )
+        .await;
+    let south = app
+        .add_coded(
+            "Acme",
+            offerdesk::store::masters::CodedKind::Zone,
+            "Z2",
+            "South",
+        )
+        .await;
+    app.add_store("Acme", "S1", north).await;
+    let mut in_south = ten_off_over_2000(None);
+    in_south["eligibility"] = json!({"zones": ["Z2"]});
+    promotion(&api, in_south).await;
+    let at_s1 = |api: Api| async move {
+        api.put(
+            "/carts/K-2",
+            json!({"state": "open", "storeCode": "s1", "lines": [line("TV", 1, 250000)]}),
+        )
+        .await
+        .1
+    };
+    assert_eq!(at_s1(other.clone()).await["discount"], 0, "S1 is in Z1");
+    let org_id = app.org_id("Acme").await;
+    let moved = offerdesk::domain::masters::StoreRow {
+        code: offerdesk::domain::masters::MasterCode::parse("code", "S1").unwrap(),
+        name: "Store S1".into(),
+        zone_id: south,
+        concept_id: None,
+    };
+    app.store
+        .upsert_stores(
+            org_id,
+            &[moved],
+            &offerdesk::domain::user::Actor::system("test"),
+            true,
+        )
+        .await
+        .unwrap();
+    let open = at_s1(other.clone()).await;
+    assert_eq!(open["discount"], 25000, "S1 is in Z2 now: {open}");
+    assert_eq!(at_s1(api.clone()).await["discount"], 25000);
+}
+
 /// Review finding: a close whose promotion is dropped (another cart took the last use) redeems
 /// its coupon on the bill without that promotion — a 10% coupon takes 10% of what the customer
 /// pays before it, on every cart, winners and losers alike — and the redemption recorded is the

@@ -1,38 +1,7 @@
-//! The promotions a cart is evaluated against (cached per instance) and what is left of their
-//! limits: which uses to count, counting them, evaluating again when a count binds.
+//! What is left of the limits of the promotions a cart is evaluated against: which uses to
+//! count, counting them, evaluating again when a count binds.
 
 use super::*;
-
-/// The live promotions of each org this instance evaluated carts for, with the org's
-/// `promotions_version` they were read at: reused while the version (read with the org on every
-/// call) has not moved, so a promotion written on any instance applies from the next call.
-#[derive(Debug, Clone, Default)]
-pub struct PromotionCache(Arc<Mutex<HashMap<OrgId, Versioned>>>);
-
-/// An org's live promotions as read at its `promotions_version`.
-type Versioned = (i64, Arc<Vec<Promotion>>);
-
-impl PromotionCache {
-    /// The org's live promotions at `version` (the org's `promotions_version`).
-    pub async fn live(
-        &self,
-        store: &Store,
-        org_id: OrgId,
-        version: i64,
-    ) -> StoreResult<Arc<Vec<Promotion>>> {
-        if let Ok(map) = self.0.lock()
-            && let Some((v, list)) = map.get(&org_id)
-            && *v == version
-        {
-            return Ok(list.clone());
-        }
-        let list = Arc::new(store.live_promotions(org_id).await?);
-        if let Ok(mut map) = self.0.lock() {
-            map.insert(org_id, (version, list.clone()));
-        }
-        Ok(list)
-    }
-}
 
 /// What to count of a promotion's uses at `now`: its global window and the customer's.
 pub(super) fn ask(

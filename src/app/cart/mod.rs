@@ -26,13 +26,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 mod answer;
+mod cache;
 mod coupons;
 mod limits;
 
 pub use answer::{AnswerLine, AppliedOut, CartAnswer, HintOut, RejectedOut};
 use answer::{add_coupons, promotions_answer};
+pub use cache::{CartCache, LineFacts};
 use coupons::{redeem_coupons, validate_coupons};
-pub use limits::PromotionCache;
 use limits::{ask, candidates, remaining, usage_for};
 
 /// What the till asks for.
@@ -103,7 +104,7 @@ pub(super) struct Prepared {
 pub async fn cart(
     store: &Store,
     offers: &OfferCache,
-    cache: &PromotionCache,
+    cache: &CartCache,
     input: &CartInput,
 ) -> Result<CartAnswer, CartError> {
     match input.state {
@@ -123,7 +124,7 @@ pub async fn cart(
 
 pub(super) async fn prepare(
     store: &Store,
-    cache: &PromotionCache,
+    cache: &CartCache,
     input: &CartInput,
     now: DateTime<Utc>,
 ) -> StoreResult<Prepared> {
@@ -139,7 +140,9 @@ pub(super) async fn prepare(
         .filter(|l| l.category.is_none() || l.brand.is_none() || l.attributes.is_empty())
         .map(|l| l.sku.as_str())
         .collect();
-    let known = store.products_by_sku(input.org_id, &unknown).await?;
+    let known = cache
+        .products(store, input.org_id, org.catalogue_version, &unknown)
+        .await?;
     let lines = input
         .lines
         .iter()
@@ -149,7 +152,7 @@ pub(super) async fn prepare(
                 line.category = line.category.or_else(|| p.category.clone());
                 line.brand = line.brand.or_else(|| p.brand.clone());
                 if line.attributes.is_empty() {
-                    line.attributes = p.attribute_map();
+                    line.attributes = p.attributes.clone();
                 }
             }
             line
@@ -188,7 +191,11 @@ pub(super) async fn prepare(
         },
     };
     let zone = match &input.store_code {
-        Some(s) => store.store_zone(input.org_id, s).await?,
+        Some(s) => {
+            cache
+                .zone(store, input.org_id, org.catalogue_version, s)
+                .await?
+        }
         None => None,
     };
     Ok(Prepared {
@@ -215,7 +222,7 @@ pub(super) async fn prepare(
 async fn close(
     store: &Store,
     offers: &OfferCache,
-    cache: &PromotionCache,
+    cache: &CartCache,
     input: &CartInput,
 ) -> Result<CartAnswer, CartError> {
     if let Some(done) = store.get_cart(input.org_id, &input.cart_id).await? {

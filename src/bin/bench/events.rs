@@ -236,7 +236,7 @@ async fn direct_events(
     concurrency: usize,
 ) -> anyhow::Result<f64> {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let cache = offerdesk::app::cart::PromotionCache::default();
+    let cache = offerdesk::app::cart::CartCache::default();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
