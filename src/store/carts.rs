@@ -1,7 +1,7 @@
 //! Carts a till closed or cancelled (the cart API): the answer of a close, kept so that a
 //! retried close answers it again, and the promotion uses it recorded.
 
-use super::dyntx::DynTx;
+use super::dyntx::{Arg, DynTx};
 use super::{Store, StoreResult};
 use crate::domain::ids::{CustomerId, OrgId, PromotionId};
 use chrono::{DateTime, Utc};
@@ -124,29 +124,36 @@ pub async fn insert_closed(
     Ok(done == 1)
 }
 
-/// One use of a promotion by a closed cart.
-pub async fn insert_use(
+/// The uses of the promotions a closed cart got, (promotion, discount) each, by one statement
+/// per hundred.
+pub async fn insert_uses(
     tx: &mut DynTx,
     org_id: OrgId,
-    promotion: PromotionId,
     cart_id: &str,
     customer: Option<CustomerId>,
-    discount: i64,
+    uses: &[(PromotionId, i64)],
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    tx.execute(
-        "INSERT INTO promotion_uses (org_id, promotion_id, cart_id, customer_id, discount, used_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        &[
-            org_id.into(),
-            promotion.into(),
-            cart_id.into(),
-            customer.into(),
-            discount.into(),
-            now.into(),
-        ],
-    )
-    .await?;
+    for chunk in uses.chunks(100) {
+        // $1 org, $2 cart, $3 customer, $4 instant; then promotion and discount per use.
+        let mut args: Vec<Arg> = vec![org_id.into(), cart_id.into(), customer.into(), now.into()];
+        let rows: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, (promotion, discount))| {
+                args.extend([Arg::from(*promotion), Arg::from(*discount)]);
+                format!("($1, ${}, $2, $3, ${}, $4)", 5 + 2 * i, 6 + 2 * i)
+            })
+            .collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO promotion_uses (org_id, promotion_id, cart_id, customer_id, discount, used_at) VALUES {}",
+                rows.join(", ")
+            ),
+            &args,
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -307,18 +307,20 @@ async fn close(
             .ok_or(StoreError::NotFound)?;
         return replay(store, offers, input, done).await;
     }
-    for a in &eval.applied {
-        carts::insert_use(
-            &mut tx,
-            input.org_id,
-            PromotionId(a.promotion),
-            &input.cart_id,
-            p.customer,
-            a.discount,
-            now,
-        )
-        .await?;
-    }
+    let uses: Vec<(PromotionId, i64)> = eval
+        .applied
+        .iter()
+        .map(|a| (PromotionId(a.promotion), a.discount))
+        .collect();
+    carts::insert_uses(
+        &mut tx,
+        input.org_id,
+        &input.cart_id,
+        p.customer,
+        &uses,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     finish(store, offers, input, &p.cart.lines, answer, &stored).await
 }
