@@ -5,6 +5,8 @@
 use super::coupons::CustomerIn;
 use super::{ApiClient, ApiError, parse_body};
 use crate::app::cart::{CartAnswer, CartError, CartInput, CartState};
+use crate::domain::masters::MasterCode;
+use crate::domain::products::Sku;
 use crate::domain::promotion::CartLine;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -94,6 +96,12 @@ fn input_of(cart_id: &str, b: CartBody, client: &ApiClient) -> Result<CartInput,
         if l.sku.trim().is_empty() {
             return Err(ApiError::field(&format!("lines[{i}].sku"), "is required"));
         }
+        if l.sku.trim().chars().count() > Sku::MAX_LEN {
+            return Err(ApiError::field(
+                &format!("lines[{i}].sku"),
+                format!("must be at most {} characters", Sku::MAX_LEN),
+            ));
+        }
         if !(1..=MAX_QUANTITY).contains(&l.quantity) {
             return Err(ApiError::field(
                 &format!("lines[{i}].quantity"),
@@ -113,6 +121,17 @@ fn input_of(cart_id: &str, b: CartBody, client: &ApiClient) -> Result<CartInput,
         }
     }
     let trim = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    for (field, code) in [("storeCode", &b.store_code), ("tillCode", &b.till_code)] {
+        if code
+            .as_ref()
+            .is_some_and(|c| c.trim().chars().count() > MasterCode::MAX_LEN)
+        {
+            return Err(ApiError::field(
+                field,
+                format!("must be at most {} characters", MasterCode::MAX_LEN),
+            ));
+        }
+    }
     Ok(CartInput {
         org_id: client.key.org_id,
         cart_id: cart_id.to_string(),

@@ -47,6 +47,7 @@ impl Store {
     ) -> StoreResult<()> {
         let now = Utc::now();
         let mut tx = self.begin().await?;
+        super::orgs::move_catalogue(&mut tx, org_id).await?;
         for p in products {
             let attributes = serde_json::to_string(&p.attributes)
                 .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?;

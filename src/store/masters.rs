@@ -254,6 +254,7 @@ impl Store {
             .filter(|r| existing.contains_key(r.code.as_str()))
             .count();
         let mut tx = self.begin().await?;
+        super::orgs::move_catalogue(&mut tx, org_id).await?;
         let mut last_id = 0;
         let sql = if upload {
             "INSERT INTO stores (org_id, code, name, zone_id, concept_id) VALUES ($1, $2, $3, $4, $5) \

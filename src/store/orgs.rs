@@ -546,6 +546,20 @@ impl Store {
     }
 }
 
+/// Moves the org's `catalogue_version` (carts read its products' facts and stores' zones
+/// again) as the first statement of a transaction writing its products or stores: on
+/// PostgreSQL the org's row is then held before any product or store row, in the order promotion
+/// writes and `lock_org` take it, so two catalogue writes cannot deadlock (the triggers of
+/// migration 21 move it too, for any other path, once per transaction). SQLite's one writer
+/// needs no order; its triggers move the version.
+pub(super) async fn move_catalogue(tx: &mut super::dyntx::DynTx, org_id: OrgId) -> StoreResult<()> {
+    if tx.is_postgres() {
+        tx.execute("SELECT bump_catalogue($1)", &[org_id.into()])
+            .await?;
+    }
+    Ok(())
+}
+
 /// Takes the org's row for the rest of the transaction (PostgreSQL), as promotion writes do
 /// (`FOR NO KEY UPDATE`: concurrent inserts' foreign-key checks on the org do not wait for it).
 pub(super) async fn lock_org(tx: &mut super::dyntx::DynTx, org_id: OrgId) -> StoreResult<()> {

@@ -237,6 +237,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
+        super::orgs::move_catalogue(&mut tx, org_id).await?;
         write_products(
             &mut tx,
             org_id,
@@ -326,6 +327,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<UpsertCounts> {
         let mut tx = self.begin().await?;
+        super::orgs::move_catalogue(&mut tx, org_id).await?;
         let skus: Vec<&str> = products.iter().map(|p| p.sku.as_str()).collect();
         let updated = existing_skus(&mut tx, org_id, &skus).await?;
         write_products(&mut tx, org_id, products, true, Utc::now()).await?;
