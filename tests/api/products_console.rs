@@ -556,15 +556,7 @@ async fn uploads_larger_than_one_statement_are_written_whole() {
 
 /// `DELETE /api/v2/products/{sku}` (the SKU percent-encoded by the caller).
 async fn delete_product(api: &Api, encoded_sku: &str) -> (StatusCode, Value) {
-    let r = api
-        .http
-        .delete(format!("{}/api/v2/products/{encoded_sku}", api.base))
-        .bearer_auth(&api.key)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
+    api.delete(&format!("/products/{encoded_sku}")).await
 }
 
 /// The newest audit record of the org: (action, summary).
