@@ -125,7 +125,7 @@ impl Store {
     pub fn dialect(&self) -> &'static dyn Dialect {
         match self.backend {
             Backend::Sqlite { .. } => &Sqlite,
-            Backend::Postgres(_) => &Postgres,
+            Backend::Postgres { .. } => &Postgres,
         }
     }
 

@@ -115,6 +115,30 @@ macro_rules! run {
     };
 }
 
+/// Runs a read of `$sql` with `$args` through `$make` by `.$run(…)` on a connection lent for
+/// it (`lender`), which goes back when the statement finished.
+macro_rules! read {
+    ($backend:expr, $make:expr, $sql:expr, $args:expr, $run:ident) => {
+        match $backend {
+            Backend::Sqlite { read, .. } => {
+                let mut conn = read.lend().await?;
+                let (sql, args) = positional($sql, $args);
+                let result = bind_args!($make(AssertSqlSafe(sql)), &args)
+                    .$run(&mut *conn)
+                    .await;
+                conn.finish(result)?
+            }
+            Backend::Postgres { read, .. } => {
+                let mut conn = read.lend().await?;
+                let result = bind_args!($make(AssertSqlSafe($sql.to_string())), $args)
+                    .$run(&mut *conn)
+                    .await;
+                conn.finish(result)?
+            }
+        }
+    };
+}
+
 /// A row type both backends can decode.
 pub trait AnyRow:
     for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
@@ -196,7 +220,7 @@ impl Store {
             Backend::Sqlite { write, .. } => {
                 DynTx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
             }
-            Backend::Postgres(pg) => DynTx::Postgres(pg.begin().await?),
+            Backend::Postgres { pool, .. } => DynTx::Postgres(pool.begin().await?),
         })
     }
 
@@ -206,7 +230,7 @@ impl Store {
     pub async fn execute_grouped(&self, sql: &'static str, args: Vec<Arg>) -> StoreResult<u64> {
         match &self.backend {
             Backend::Sqlite { group, .. } => group.execute(sql, args).await,
-            Backend::Postgres(_) => self.execute_autocommit(sql, &args).await,
+            Backend::Postgres { .. } => self.execute_autocommit(sql, &args).await,
         }
     }
 
@@ -214,16 +238,19 @@ impl Store {
     pub async fn execute_autocommit(&self, sql: &str, args: &[Arg]) -> StoreResult<u64> {
         Ok(run!(&self.backend,
             Backend::Sqlite { write, .. } => write,
-            Backend::Postgres(pg) => pg,
+            Backend::Postgres { pool, .. } => pool,
             sqlx::query, sql, args, execute, rows_affected))
     }
 
     /// Runs a read with dynamic arguments on the read pool.
     pub async fn fetch_all_read<T: AnyRow>(&self, sql: &str, args: &[Arg]) -> StoreResult<Vec<T>> {
-        Ok(run!(&self.backend,
-            Backend::Sqlite { read, .. } => read,
-            Backend::Postgres(pg) => pg,
-            sqlx::query_as::<_, T>, sql, args, fetch_all))
+        Ok(read!(
+            &self.backend,
+            sqlx::query_as::<_, T>,
+            sql,
+            args,
+            fetch_all
+        ))
     }
 
     /// The first row of a read on the read pool, if any.
@@ -232,20 +259,26 @@ impl Store {
         sql: &str,
         args: &[Arg],
     ) -> StoreResult<Option<T>> {
-        Ok(run!(&self.backend,
-            Backend::Sqlite { read, .. } => read,
-            Backend::Postgres(pg) => pg,
-            sqlx::query_as::<_, T>, sql, args, fetch_optional))
+        Ok(read!(
+            &self.backend,
+            sqlx::query_as::<_, T>,
+            sql,
+            args,
+            fetch_optional
+        ))
     }
 
     /// The one row of a read on the read pool; no row is
     /// `StoreError::Db(sqlx::Error::RowNotFound)`, as with sqlx's `fetch_one` (a caller that
     /// means "not found" uses `fetch_optional_read(…)?.ok_or(StoreError::NotFound)`).
     pub async fn fetch_one_read<T: AnyRow>(&self, sql: &str, args: &[Arg]) -> StoreResult<T> {
-        Ok(run!(&self.backend,
-            Backend::Sqlite { read, .. } => read,
-            Backend::Postgres(pg) => pg,
-            sqlx::query_as::<_, T>, sql, args, fetch_one))
+        Ok(read!(
+            &self.backend,
+            sqlx::query_as::<_, T>,
+            sql,
+            args,
+            fetch_one
+        ))
     }
 }
 

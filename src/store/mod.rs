@@ -25,6 +25,7 @@ pub mod instances;
 pub mod issue;
 pub mod issue_delivery;
 pub mod jobs;
+pub mod lender;
 pub mod masters;
 pub mod offer_sharing;
 pub mod offers;
@@ -47,7 +48,7 @@ pub mod wallet;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
 use std::str::FromStr;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -99,17 +100,21 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// The two database backends.
 #[derive(Clone, Debug)]
 pub enum Backend {
-    /// SQLite: readers share a pool; every write goes through one connection, so writers queue
-    /// in the app instead of in SQLite's busy handler.
+    /// SQLite: reads take a connection of their own (`lender`); every write goes through one
+    /// connection, so writers queue in the app instead of in SQLite's busy handler.
     Sqlite {
-        read: SqlitePool,
+        read: lender::Lender<SqliteConnection>,
         write: SqlitePool,
         /// Held while any clone of the store lives; the checkpointer stops when it is gone.
         _checkpoints: Arc<()>,
         /// Single-statement writes that arrive together share a transaction.
         group: group_commit::GroupCommit,
     },
-    Postgres(PgPool),
+    /// PostgreSQL: transactions and writes on a pool, reads on connections of their own.
+    Postgres {
+        pool: PgPool,
+        read: lender::Lender<PgConnection>,
+    },
 }
 
 /// The application's storage interface.
@@ -117,6 +122,9 @@ pub enum Backend {
 pub struct Store {
     pub(crate) backend: Backend,
 }
+
+/// Connections for reads (each SQLite one is a thread of its own).
+const READERS: usize = 8;
 
 /// How often the SQLite checkpointer copies committed WAL pages into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
@@ -155,9 +163,10 @@ impl Store {
                 // trip on every transaction.
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await?;
-            Backend::Postgres(pool)
+            let read = lender::Lender::open(options, READERS).await?;
+            Backend::Postgres { pool, read }
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -180,16 +189,14 @@ impl Store {
                         .pragma("wal_autocheckpoint", "0"),
                 )
                 .await?;
-            let read = SqlitePoolOptions::new()
-                .max_connections(8)
-                .test_before_acquire(false)
-                .connect_with(
-                    options
-                        .clone()
-                        .read_only(true)
-                        .pragma("cache_size", "-65536"),
-                )
-                .await;
+            let read = lender::Lender::open(
+                options
+                    .clone()
+                    .read_only(true)
+                    .pragma("cache_size", "-65536"),
+                READERS,
+            )
+            .await;
             // A read-only connection cannot open a file that does not exist yet; the writer
             // above created it, so this only fails for real problems.
             let read = read?;
@@ -222,7 +229,9 @@ impl Store {
             Backend::Sqlite { write, .. } => {
                 sqlx::migrate!("./migrations/sqlite").run(write).await?
             }
-            Backend::Postgres(pg) => sqlx::migrate!("./migrations/postgres").run(pg).await?,
+            Backend::Postgres { pool, .. } => {
+                sqlx::migrate!("./migrations/postgres").run(pool).await?
+            }
         }
         Ok(())
     }
@@ -237,7 +246,7 @@ impl Store {
     pub fn backend_name(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite { .. } => "sqlite",
-            Backend::Postgres(_) => "postgres",
+            Backend::Postgres { .. } => "postgres",
         }
     }
 
@@ -279,7 +288,10 @@ impl Store {
                 read.close().await;
                 write.close().await;
             }
-            Backend::Postgres(pg) => pg.close().await,
+            Backend::Postgres { pool, read } => {
+                read.close().await;
+                pool.close().await;
+            }
         }
     }
 }

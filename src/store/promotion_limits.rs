@@ -103,7 +103,7 @@ impl Store {
         if asks.is_empty() {
             return Ok(HashMap::new());
         }
-        let postgres = matches!(self.backend, super::Backend::Postgres(_));
+        let postgres = matches!(self.backend, super::Backend::Postgres { .. });
         let (sql, args) = usage_statement(asks, postgres);
         Ok(used_map(self.fetch_all_read(sql, &args).await?))
     }

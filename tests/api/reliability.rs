@@ -1042,3 +1042,31 @@ async fn a_worker_whose_lease_lapsed_cannot_finish_or_fail_the_job_another_took_
     assert_eq!(row.status, JobStatus::Done);
     assert_eq!(row.summary.as_deref(), Some("Generated 10 codes"));
 }
+
+/// Reads run on connections lent one call at a time (`store::lender`, no test on return); a
+/// read dropped midway — its request went away — must neither hand its connection to the next
+/// read in an unknown state nor keep its place.
+#[tokio::test]
+async fn reads_dropped_midway_leave_the_database_answering() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "acme", 1_000).await;
+    // Most of a second of work on both databases, so that 30 ms drops it midway.
+    let slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) \
+                SELECT COUNT(*) FROM n";
+    // More dropped reads than there are read connections (8).
+    for _ in 0..12 {
+        let r = tokio::time::timeout(
+            std::time::Duration::from_millis(30),
+            app.store.fetch_one_read::<(i64,)>(slow, &[]),
+        )
+        .await;
+        assert!(r.is_err(), "the slow read was not dropped midway");
+    }
+    // Had a dropped read kept its place, these would wait 10 s and fail.
+    for _ in 0..20 {
+        let r = tokio::time::timeout(std::time::Duration::from_secs(5), api.get("/promotions"))
+            .await
+            .expect("a read after the dropped ones answered within 5 s");
+        assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    }
+}
