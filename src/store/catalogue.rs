@@ -6,6 +6,7 @@ use super::dyntx::{Arg, placeholders};
 use super::{Store, StoreError, StoreResult};
 use crate::domain::ids::{CustomerId, OrgId};
 use crate::domain::issue::CustomerRef;
+use crate::domain::org::{Currency, OrgTz};
 use crate::domain::user::Actor;
 use chrono::Utc;
 use std::collections::{BTreeMap, HashMap};
@@ -24,6 +25,28 @@ impl ProductFacts {
     pub fn attribute_map(&self) -> BTreeMap<String, String> {
         serde_json::from_str(&self.attributes).unwrap_or_default()
     }
+}
+
+/// What a cart needs of its org: how it reckons time and money, and the versions its cached
+/// promotions and catalogue facts are kept under (`app::cart::CartCache`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CartOrg {
+    pub currency: Currency,
+    pub time_zone: OrgTz,
+    pub promotions_version: i64,
+    pub catalogue_version: i64,
+}
+
+/// A known customer with their tiers and segments.
+pub type TaggedCustomer = (CustomerId, Vec<String>, Vec<String>);
+
+#[derive(sqlx::FromRow)]
+struct CartContextRow {
+    #[sqlx(flatten)]
+    org: CartOrg,
+    customer_id: Option<CustomerId>,
+    kind: Option<String>,
+    value: Option<String>,
 }
 
 /// A product of the catalogue, as written by the API.
@@ -114,31 +137,45 @@ impl Store {
         &self,
         org_id: OrgId,
         customer: &CustomerRef,
-    ) -> StoreResult<Option<(CustomerId, Vec<String>, Vec<String>)>> {
-        // One statement: the customer and their tags (none: one row with no tag).
-        let rows: Vec<(CustomerId, Option<String>, Option<String>)> = self
+    ) -> StoreResult<Option<TaggedCustomer>> {
+        Ok(self.cart_context(org_id, Some(customer)).await?.1)
+    }
+
+    /// What a cart reads of its org and of the customer it names (if known, with their tiers and
+    /// segments), by one statement; the org missing is `NotFound`.
+    pub async fn cart_context(
+        &self,
+        org_id: OrgId,
+        customer: Option<&CustomerRef>,
+    ) -> StoreResult<(CartOrg, Option<TaggedCustomer>)> {
+        // One row per tag of the customer (one with no tag when they have none or are unknown).
+        let rows: Vec<CartContextRow> = self
             .fetch_all_read(
-                "SELECT c.id, t.kind, t.value FROM customers c \
+                "SELECT o.currency, o.time_zone, o.promotions_version, o.catalogue_version, \
+                 c.id AS customer_id, t.kind, t.value FROM orgs o \
+                 LEFT JOIN customers c ON c.org_id = o.id AND c.identifier_type = $2 AND c.identifier = $3 \
                  LEFT JOIN customer_tags t ON t.customer_id = c.id \
-                 WHERE c.org_id = $1 AND c.identifier_type = $2 AND c.identifier = $3 \
+                 WHERE o.id = $1 \
                  ORDER BY t.kind, t.value",
                 &[
                     org_id.into(),
-                    customer.kind.as_str().into(),
-                    customer.value.as_str().into(),
+                    customer.map(|c| c.kind.as_str().to_string()).into(),
+                    customer.map(|c| c.value.clone()).into(),
                 ],
             )
             .await?;
-        let Some(id) = rows.first().map(|r| r.0) else {
-            return Ok(None);
+        let first = rows.first().ok_or(StoreError::NotFound)?;
+        let org = first.org.clone();
+        let Some(id) = first.customer_id else {
+            return Ok((org, None));
         };
         let pick = |kind: &str| {
             rows.iter()
-                .filter(|r| r.1.as_deref() == Some(kind))
-                .filter_map(|r| r.2.clone())
+                .filter(|r| r.kind.as_deref() == Some(kind))
+                .filter_map(|r| r.value.clone())
                 .collect()
         };
-        Ok(Some((id, pick("tier"), pick("segment"))))
+        Ok((org, Some((id, pick("tier"), pick("segment")))))
     }
 
     /// Sets a customer's tiers and segments (created when new).

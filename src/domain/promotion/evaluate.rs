@@ -108,6 +108,16 @@ fn exhausted(r: &Remaining) -> Option<Limit> {
     }
 }
 
+/// Whether `evaluate` reads usages `a` and `b` alike, so that all else equal they give the same
+/// evaluation: of a promotion's usage it reads only which limit has nothing left and the
+/// discount value left (uses left above zero make no difference).
+pub fn same_bearing(a: &Usage, b: &Usage) -> bool {
+    a.ids().chain(b.ids()).all(|id| {
+        let (x, y) = (a.of(id), b.of(id));
+        exhausted(&x) == exhausted(&y) && x.customer_value == y.customer_value
+    })
+}
+
 /// Evaluates `cart` against `promotions` (ids unique) with what is left of their limits in
 /// `usage`, days and hours read in `tz`. Pure and deterministic: the same cart, promotions and
 /// usage give the same evaluation whatever the order of lines, promotions and codes.

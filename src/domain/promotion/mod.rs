@@ -107,7 +107,7 @@ mod tests;
 
 pub use benefit::MAX_APPLICATIONS;
 pub use cart::{Cart, CartLine, Customer, Held};
-pub use evaluate::evaluate;
+pub use evaluate::{evaluate, same_bearing};
 pub use model::{
     Benefit, Condition, Eligibility, Kind, KindName, Limits, Promotion, Recurrence, Remaining,
     Stacking, Target, TimeWindow, Usage, Used, Validity, Value, Weekdays,

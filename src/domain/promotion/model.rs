@@ -439,6 +439,11 @@ impl Usage {
     pub fn of(&self, id: i64) -> Remaining {
         self.0.get(&id).copied().unwrap_or_default()
     }
+
+    /// The promotions with an entry.
+    pub fn ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.0.keys().copied()
+    }
 }
 
 impl FromIterator<(i64, Remaining)> for Usage {

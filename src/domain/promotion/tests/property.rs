@@ -340,6 +340,43 @@ fn property_order_of_lines_promotions_and_codes_does_not_matter() {
     }
 }
 
+/// A close evaluates its cart before its transaction and, when the limits read inside it bear on
+/// the cart alike (`same_bearing`), keeps that evaluation: usages that bear alike must give the
+/// same evaluation.
+#[test]
+fn property_usages_that_bear_alike_give_the_same_evaluation() {
+    let mut g = Rng(0x94D0_49BB_1331_11EB);
+    let (mut alike, mut told_apart) = (0, 0);
+    for _ in 0..400 {
+        let c = random_cart(&mut g);
+        let n = 1 + g.below(8);
+        let promotions = random_promotions(&mut g, n);
+        let before = random_usage(&mut g, &promotions);
+        // Other carts took uses, or gave some back, meanwhile.
+        let mut after = before.clone();
+        for p in &promotions {
+            let mut r = before.of(p.id);
+            r.uses = r.uses.map(|u| u + g.below(5) - 2);
+            if g.chance(20) {
+                r.customer_value = r.customer_value.map(|v| v - g.below(3_000));
+            }
+            after.set(p.id, r);
+        }
+        let (a, b) = (
+            evaluate(&c, &promotions, &before, IST),
+            evaluate(&c, &promotions, &after, IST),
+        );
+        if same_bearing(&before, &after) {
+            assert_eq!(a, b, "{before:?} {after:?}");
+            alike += usize::from(before != after);
+        } else {
+            told_apart += usize::from(a != b);
+        }
+    }
+    // Both sides were met: usages that differ yet bear alike, and ones whose difference shows.
+    assert!(alike > 20 && told_apart > 5, "{alike} {told_apart}");
+}
+
 /// A line of a SKU no promotion names, without brand, category or attributes.
 fn unrelated() -> CartLine {
     CartLine::new("ZZ-NEW", 1, 12_345)
