@@ -124,14 +124,14 @@ macro_rules! read {
                 let mut conn = read.lend().await?;
                 let (sql, args) = positional($sql, $args);
                 let result = bind_args!($make(AssertSqlSafe(sql)), &args)
-                    .$run(&mut *conn)
+                    .$run(conn.conn()?)
                     .await;
                 conn.finish(result)?
             }
             Backend::Postgres { read, .. } => {
                 let mut conn = read.lend().await?;
                 let result = bind_args!($make(AssertSqlSafe($sql.to_string())), $args)
-                    .$run(&mut *conn)
+                    .$run(conn.conn()?)
                     .await;
                 conn.finish(result)?
             }

@@ -3,33 +3,59 @@
 //! sqlx's pool tests every connection it gets back with a ping: a hand-off to SQLite's
 //! connection thread, a round trip to PostgreSQL — as much again as a short read costs, on
 //! every read (`perf` of a cart open: a third of its context switches). A read here takes a
-//! connection, runs its one statement and gives it back untested when the statement finished.
-//! A call dropped midway (its request went away) or failed on the connection itself (I/O,
-//! protocol) closes the connection instead, so no call meets one in an unknown state; the next
-//! call opens a fresh one.
+//! connection, runs its one statement and gives it back untested when the statement finished;
+//! one that failed on the connection itself (I/O, protocol, the server ending the session) is
+//! closed instead. A call dropped midway (its request went away) keeps its place until its
+//! connection answers a ping — the statement it left has then ended — and gives the connection
+//! back only then (closed if no answer within the wait), so dropped calls neither meet the next
+//! one in an unknown state nor leave work running beyond the lender's size. Connections idle
+//! for 10 minutes or open for 30 are closed when next met, as sqlx's pool does.
 
 use sqlx::Connection;
 use std::fmt;
-use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// How long a read waits for a free connection before it fails (as sqlx's pool did).
+/// How long a read waits for a connection (a free place and, if none is idle, connecting)
+/// before it fails; and how long a dropped call's connection has to answer its ping.
 const WAIT: Duration = Duration::from_secs(10);
 
+/// An idle connection older than either is closed instead of lent.
+const IDLE_FOR: Duration = Duration::from_secs(10 * 60);
+const LIFETIME: Duration = Duration::from_secs(30 * 60);
+
 /// Up to `size` connections of one kind, opened when first needed.
-pub struct Lender<C: Connection> {
+pub struct Lender<C: Connection + 'static> {
     inner: Arc<Inner<C>>,
 }
 
-struct Inner<C: Connection> {
+struct Inner<C: Connection + 'static> {
     options: C::Options,
-    idle: Mutex<Vec<C>>,
-    permits: Semaphore,
+    idle: Mutex<Idle<C>>,
+    permits: Arc<Semaphore>,
 }
 
-impl<C: Connection> Clone for Lender<C> {
+struct Idle<C> {
+    closed: bool,
+    conns: Vec<Kept<C>>,
+}
+
+/// An idle connection: when it was opened, since when it is idle.
+struct Kept<C> {
+    conn: C,
+    opened: Instant,
+    since: Instant,
+}
+
+/// A lent connection with its place.
+struct Held<C> {
+    conn: C,
+    opened: Instant,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl<C: Connection + 'static> Clone for Lender<C> {
     fn clone(&self) -> Self {
         Lender {
             inner: self.inner.clone(),
@@ -37,7 +63,7 @@ impl<C: Connection> Clone for Lender<C> {
     }
 }
 
-impl<C: Connection> fmt::Debug for Lender<C> {
+impl<C: Connection + 'static> fmt::Debug for Lender<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Lender")
             .field("free", &self.inner.permits.available_permits())
@@ -45,101 +71,172 @@ impl<C: Connection> fmt::Debug for Lender<C> {
     }
 }
 
-/// A lent connection: back to the lender by `finish`; dropped without it (the call was
-/// dropped midway), the connection is closed.
-pub struct Lent<'a, C: Connection> {
-    conn: C,
-    inner: &'a Inner<C>,
-    _permit: SemaphorePermit<'a>,
+/// A lent connection: back to the lender by `finish`; dropped without it, see the module.
+pub struct Lent<C: Connection + 'static> {
+    held: Option<Held<C>>,
+    inner: Arc<Inner<C>>,
 }
 
-impl<C: Connection> Lender<C> {
+impl<C: Connection + 'static> Lender<C> {
     /// A lender of up to `size` connections opened with `options`; the first is opened now,
     /// so that a wrong URL or file fails at start.
     pub async fn open(options: C::Options, size: usize) -> Result<Lender<C>, sqlx::Error> {
         let first = C::connect_with(&options).await?;
+        let now = Instant::now();
         Ok(Lender {
             inner: Arc::new(Inner {
                 options,
-                idle: Mutex::new(vec![first]),
-                permits: Semaphore::new(size),
+                idle: Mutex::new(Idle {
+                    closed: false,
+                    conns: vec![Kept {
+                        conn: first,
+                        opened: now,
+                        since: now,
+                    }],
+                }),
+                permits: Arc::new(Semaphore::new(size)),
             }),
         })
     }
 
     /// A connection for one call: an idle one, or a new one while fewer than `size` are out.
-    pub async fn lend(&self) -> Result<Lent<'_, C>, sqlx::Error> {
-        let permit = match tokio::time::timeout(WAIT, self.inner.permits.acquire()).await {
-            Ok(Ok(p)) => p,
-            Ok(Err(_)) => return Err(sqlx::Error::PoolClosed),
-            Err(_) => return Err(sqlx::Error::PoolTimedOut),
-        };
-        let idle = self.inner.idle.lock().ok().and_then(|mut v| v.pop());
-        let conn = match idle {
-            Some(c) => c,
-            None => C::connect_with(&self.inner.options).await?,
-        };
-        Ok(Lent {
-            conn,
-            inner: &self.inner,
+    pub async fn lend(&self) -> Result<Lent<C>, sqlx::Error> {
+        match tokio::time::timeout(WAIT, self.take()).await {
+            Ok(held) => Ok(Lent {
+                held: Some(held?),
+                inner: self.inner.clone(),
+            }),
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
+    }
+
+    async fn take(&self) -> Result<Held<C>, sqlx::Error> {
+        let permit = self
+            .inner
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let now = Instant::now();
+        loop {
+            let kept = match self.inner.idle.lock() {
+                Ok(mut idle) => idle.conns.pop(),
+                Err(_) => None,
+            };
+            let Some(k) = kept else { break };
+            if now - k.since < IDLE_FOR && now - k.opened < LIFETIME {
+                return Ok(Held {
+                    conn: k.conn,
+                    opened: k.opened,
+                    _permit: permit,
+                });
+            }
+            let _ = k.conn.close().await;
+        }
+        Ok(Held {
+            conn: C::connect_with(&self.inner.options).await?,
+            opened: now,
             _permit: permit,
         })
     }
 
-    /// Refuses further reads and closes the idle connections (graceful shutdown).
+    /// Refuses further reads and closes the idle connections (graceful shutdown); a lent one is
+    /// closed when its call ends.
     pub async fn close(&self) {
         self.inner.permits.close();
         let idle = match self.inner.idle.lock() {
-            Ok(mut v) => std::mem::take(&mut *v),
+            Ok(mut idle) => {
+                idle.closed = true;
+                std::mem::take(&mut idle.conns)
+            }
             Err(_) => Vec::new(),
         };
-        for c in idle {
-            let _ = c.close().await;
+        for k in idle {
+            let _ = k.conn.close().await;
         }
     }
 }
 
-impl<C: Connection> Lent<'_, C> {
+impl<C: Connection + 'static> Inner<C> {
+    /// Keeps `conn` for the next call, unless the lender was closed.
+    fn give_back(&self, conn: C, opened: Instant) {
+        if let Ok(mut idle) = self.idle.lock()
+            && !idle.closed
+        {
+            idle.conns.push(Kept {
+                conn,
+                opened,
+                since: Instant::now(),
+            });
+        }
+    }
+}
+
+impl<C: Connection + 'static> Lent<C> {
+    /// The connection, to run the call's statement on.
+    pub fn conn(&mut self) -> Result<&mut C, sqlx::Error> {
+        self.held
+            .as_mut()
+            .map(|h| &mut h.conn)
+            .ok_or(sqlx::Error::PoolClosed)
+    }
+
     /// Ends the call with its result: the connection goes back unless the error was the
     /// connection's own (then it is closed here).
-    pub fn finish<T>(self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
-        let sound = result.as_ref().err().is_none_or(|e| !broken(e));
-        if sound
-            && !self.inner.permits.is_closed()
-            && let Ok(mut idle) = self.inner.idle.lock()
+    pub fn finish<T>(mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        if let Some(h) = self.held.take()
+            && result.as_ref().err().is_none_or(|e| !broken(e))
         {
-            idle.push(self.conn);
+            // The place is given up after the connection is back, so the next call finds it.
+            self.inner.give_back(h.conn, h.opened);
         }
-        // The permit goes after the connection is back, so the next call finds it idle.
         result
     }
 }
 
-/// Whether an error leaves the connection in an unknown state (anything but an answer from the
-/// database or a row that could not be read).
-fn broken(e: &sqlx::Error) -> bool {
-    !matches!(
-        e,
-        sqlx::Error::Database(_)
-            | sqlx::Error::RowNotFound
-            | sqlx::Error::ColumnNotFound(_)
-            | sqlx::Error::ColumnIndexOutOfBounds { .. }
-            | sqlx::Error::ColumnDecode { .. }
-            | sqlx::Error::Decode(_)
-            | sqlx::Error::TypeNotFound { .. }
-    )
-}
-
-impl<C: Connection> Deref for Lent<'_, C> {
-    type Target = C;
-    fn deref(&self) -> &C {
-        &self.conn
+impl<C: Connection + 'static> Drop for Lent<C> {
+    /// The call was dropped midway: its place is kept until the connection answers a ping
+    /// (behind whatever statement it was running), then the connection goes back; without an
+    /// answer in time it is closed.
+    fn drop(&mut self) {
+        let Some(Held {
+            mut conn,
+            opened,
+            _permit: permit,
+        }) = self.held.take()
+        else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let inner = self.inner.clone();
+        runtime.spawn(async move {
+            if let Ok(Ok(())) = tokio::time::timeout(WAIT, conn.ping()).await {
+                inner.give_back(conn, opened);
+            }
+            drop(permit);
+        });
     }
 }
 
-impl<C: Connection> DerefMut for Lent<'_, C> {
-    fn deref_mut(&mut self) -> &mut C {
-        &mut self.conn
+/// Whether an error leaves the connection unusable or in an unknown state: anything but an
+/// answer from the database or a row that could not be read — and among the database's
+/// answers, the end of the session (SQLSTATE classes 08 and 57P: connection failure, the
+/// server shutting down or the session terminated).
+fn broken(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        sqlx::Error::RowNotFound
+        | sqlx::Error::ColumnNotFound(_)
+        | sqlx::Error::ColumnIndexOutOfBounds { .. }
+        | sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::TypeNotFound { .. } => false,
+        _ => true,
     }
 }
 
@@ -157,19 +254,23 @@ mod tests {
     }
 
     /// Marks the connection: a TEMP table is seen only by the connection that made it.
-    async fn mark(conn: &mut SqliteConnection) {
+    async fn mark(c: &mut Lent<SqliteConnection>) {
         sqlx::query("CREATE TEMP TABLE mark (x INTEGER)")
-            .execute(conn)
+            .execute(c.conn().unwrap())
             .await
             .unwrap();
     }
 
-    async fn marked(conn: &mut SqliteConnection) -> bool {
+    async fn marked(c: &mut Lent<SqliteConnection>) -> bool {
         let r: Result<(i64,), _> = sqlx::query_as("SELECT COUNT(*) FROM temp.mark")
-            .fetch_one(conn)
+            .fetch_one(c.conn().unwrap())
             .await;
         r.is_ok()
     }
+
+    /// Seconds of work for SQLite.
+    const SLOW: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
+                        WHERE i < 3000000) SELECT COUNT(*) FROM n";
 
     #[tokio::test]
     async fn a_finished_call_gives_its_connection_back_and_a_refusal_by_the_database_too() {
@@ -181,7 +282,7 @@ mod tests {
         let mut c = lender.lend().await.unwrap();
         assert!(marked(&mut c).await, "the next call got another connection");
         let refused = sqlx::query("SELECT * FROM no_such_table")
-            .execute(&mut *c)
+            .execute(c.conn().unwrap())
             .await;
         assert!(c.finish(refused).is_err());
         let mut c = lender.lend().await.unwrap();
@@ -193,21 +294,37 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_call_dropped_midway_closes_its_connection_and_frees_its_place() {
+    async fn a_call_dropped_midway_keeps_its_place_until_its_statement_ends() {
         let dir = tempfile::tempdir().unwrap();
         let lender = lender(&dir, 1).await;
         let mut c = lender.lend().await.unwrap();
         mark(&mut c).await;
+        let slow = tokio::time::timeout(
+            Duration::from_millis(30),
+            sqlx::query_as::<_, (i64,)>(SLOW).fetch_one(c.conn().unwrap()),
+        )
+        .await;
+        assert!(slow.is_err(), "the slow statement ended within 30 ms");
         drop(c);
-        // One place only: had the dropped call kept it, this would wait the full 10 s.
-        let mut c = tokio::time::timeout(Duration::from_secs(2), lender.lend())
+        // The statement still runs on the one connection: no second call may start beside it.
+        let beside = tokio::time::timeout(Duration::from_millis(50), lender.lend()).await;
+        assert!(
+            beside.is_err(),
+            "a call was lent a place while the dropped one's statement ran"
+        );
+        let mut c = tokio::time::timeout(Duration::from_secs(9), lender.lend())
             .await
-            .expect("the dropped call's place is free")
+            .expect("the place came back when the statement ended")
             .unwrap();
         assert!(
-            !marked(&mut c).await,
-            "the dropped call's connection was lent again"
+            marked(&mut c).await,
+            "the connection that answered its ping was not given back"
         );
+        let one: (i64,) = sqlx::query_as("SELECT 1")
+            .fetch_one(c.conn().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(one.0, 1);
         c.finish(Ok(())).unwrap();
     }
 

@@ -1,5 +1,5 @@
 //! What is left of the limits of the promotions a cart is evaluated against: which uses to
-//! count, counting them, evaluating again when a count binds.
+//! count, counting them, evaluating again when a count bears on the cart.
 
 use super::*;
 
@@ -52,17 +52,37 @@ pub(super) fn limited(p: &Promotion) -> bool {
 }
 
 /// Counts the uses of the limited promotions that could apply to the cart and evaluates it on
-/// them: evaluates with no limit known, counts the limited promotions it touched, and evaluates
-/// again only when a count binds (no use left, or less discount value left than it gave) —
-/// limits only take promotions away, so this ends, and an unchanged evaluation stands.
+/// them (`settle`, counting in the database).
 pub(super) async fn usage_for(
     store: &Store,
     p: &Prepared,
     now: DateTime<Utc>,
 ) -> StoreResult<(Usage, Evaluation)> {
+    settle(
+        p,
+        now,
+        |asks| async move { store.promotions_used(&asks).await },
+    )
+    .await
+}
+
+/// Evaluates with no limit known, counts (`count`) the limited promotions it touched, and
+/// evaluates again only when what was counted bears on the cart otherwise than what the
+/// evaluation was made on (`same_bearing`) — until no new limited promotion appears. The
+/// evaluation answered is always the one its usage gives.
+pub(super) async fn settle<F, Fut>(
+    p: &Prepared,
+    now: DateTime<Utc>,
+    mut count: F,
+) -> StoreResult<(Usage, Evaluation)>
+where
+    F: FnMut(Vec<UsageAsk>) -> Fut,
+    Fut: std::future::Future<Output = StoreResult<HashMap<PromotionId, Used>>>,
+{
     let mut usage = Usage::new();
     let mut counted: HashSet<i64> = HashSet::new();
     let mut eval = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
+    let mut evaluated_on = usage.clone();
     loop {
         let fresh: Vec<&Promotion> = candidates(&eval, &p.promotions)
             .filter(|q| !counted.contains(&q.id))
@@ -74,25 +94,14 @@ pub(super) async fn usage_for(
             .iter()
             .map(|q| ask(q, p.customer, now, p.org.tz))
             .collect();
-        let used = store.promotions_used(&asks).await?;
+        let used = count(asks).await?;
         remaining(&mut usage, &fresh, &used);
         counted.extend(fresh.iter().map(|q| q.id));
-        if fresh.iter().any(|q| binds(&usage, &eval, q.id)) {
+        if !same_bearing(&usage, &evaluated_on) {
             eval = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
+            evaluated_on = usage.clone();
         }
     }
-}
-
-/// Whether what is left of promotion `id`'s limits changes `eval`: no use left, or less
-/// discount value left than it gave.
-pub(super) fn binds(usage: &Usage, eval: &Evaluation, id: i64) -> bool {
-    let r = usage.of(id);
-    let gave = eval
-        .applied
-        .iter()
-        .find(|a| a.promotion == id)
-        .map_or(0, |a| a.discount);
-    r.uses == Some(0) || r.customer_uses == Some(0) || r.customer_value.is_some_and(|v| v < gave)
 }
 
 /// The limited promotions an evaluation applied or left out with their conditions met.
@@ -112,4 +121,87 @@ pub(super) fn candidates<'a>(
     promotions
         .iter()
         .filter(move |q| ids.contains(&q.id) && limited(q))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::org::Currency;
+    use crate::domain::promotion::{Benefit, Kind, Limits, Stacking, Target, Validity, Value};
+
+    fn promotion(id: i64, value: Value, limits: Limits) -> Promotion {
+        Promotion {
+            id,
+            name: format!("P{id}"),
+            kind: Kind::Automatic,
+            eligibility: Default::default(),
+            validity: Validity {
+                starts: DateTime::<Utc>::UNIX_EPOCH,
+                ends: None,
+            },
+            conditions: Vec::new(),
+            benefit: Benefit {
+                target: Target::Cart,
+                value,
+                recurrence: None,
+            },
+            stacking: Stacking::Stackable,
+            limits,
+            holding: Default::default(),
+        }
+    }
+
+    /// A cart of 1,000 and three stackable promotions applied in rank order (the larger
+    /// discount first), each on what the earlier left: 800 off, 50% off, 150 off. The customer
+    /// has 120 left of the 50%'s discount value: alone it ranks at 120, behind the 150 off, so
+    /// the cart gets 800 + 150 + 25 = 975 — not the 800 + 100 + 100 the evaluation made before
+    /// the count gives, though the 50% gave only 100 there (within what was left).
+    #[tokio::test]
+    async fn the_evaluation_answered_is_the_one_its_counted_usage_gives() {
+        let limited = Limits {
+            customer_value: Some(500),
+            ..Limits::default()
+        };
+        let promotions = vec![
+            promotion(1, Value::Amount { amount: 800 }, Limits::default()),
+            promotion(2, Value::Percent { basis_points: 5000 }, limited),
+            promotion(3, Value::Amount { amount: 150 }, Limits::default()),
+        ];
+        let now = Utc::now();
+        let p = Prepared {
+            cart: Cart {
+                customer: Some(Customer::default()),
+                ..Cart::new(vec![CartLine::new("L1", 1, 1_000)], now)
+            },
+            customer: Some(CustomerId(7)),
+            promotions: Arc::new(promotions),
+            org: OrgFacts {
+                tz: chrono_tz::Asia::Kolkata,
+                currency: Currency::parse("currency", "INR").unwrap(),
+            },
+        };
+        let (usage, eval) = settle(&p, now, |asks| async move {
+            Ok(asks
+                .iter()
+                .filter(|a| a.promotion == PromotionId(2))
+                .map(|a| {
+                    let used = Used {
+                        customer_value: 380,
+                        ..Used::default()
+                    };
+                    (a.promotion, used)
+                })
+                .collect())
+        })
+        .await
+        .unwrap();
+        let given: Vec<(i64, i64)> = eval
+            .applied
+            .iter()
+            .map(|a| (a.promotion, a.discount))
+            .collect();
+        assert_eq!(given, vec![(1, 800), (3, 150), (2, 25)], "{eval:#?}");
+        assert_eq!(eval.discount, 975);
+        assert_eq!(eval, evaluate(&p.cart, &p.promotions, &usage, p.org.tz));
+    }
 }
