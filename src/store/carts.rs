@@ -124,6 +124,22 @@ pub async fn insert_closed(
     Ok(done == 1)
 }
 
+/// Replaces the answer of a cart this transaction closed (it was evaluated again on the uses
+/// counted under the promotions' rows).
+pub async fn set_result_in(
+    tx: &mut DynTx,
+    org_id: OrgId,
+    cart_id: &str,
+    result: &str,
+) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE carts SET result = $1 WHERE org_id = $2 AND cart_id = $3",
+        &[result.into(), org_id.into(), cart_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
 /// The uses of the promotions a closed cart got, (promotion, discount) each, by one statement
 /// per hundred.
 pub async fn insert_uses(

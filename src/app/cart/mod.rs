@@ -219,64 +219,16 @@ pub(super) async fn prepare(
     })
 }
 
-/// Closes a cart: in one transaction holding the limited promotions' rows, the uses counted
-/// again, the cart evaluated on them, its uses and answer written; then its coupons redeemed on
-/// the bill those promotions left (`finish`), so a promotion dropped at the close (another cart
-/// took its last use) leaves the coupons the bill without it.
-async fn close(
-    store: &Store,
-    offers: &OfferCache,
-    cache: &CartCache,
+/// The promotions' answer of a closing cart evaluated as `eval`: the codes no promotion knows
+/// kept as `pending` with the lines, and the promotions `first` applied that `eval` does not
+/// (they reached a limit while the cart was closing) named as dropped.
+fn closed_answer(
     input: &CartInput,
-) -> Result<CartAnswer, CartError> {
-    if let Some(done) = store.get_cart(input.org_id, &input.cart_id).await? {
-        return replay(store, offers, input, done).await;
-    }
-    let now = Utc::now();
-    let mut p = prepare(store, cache, input, now).await?;
-    let (counted, first) = usage_for(store, &p, now).await?;
-    let limited: Vec<&Promotion> = candidates(&first, &p.promotions).collect();
-    let mut tx = store.begin().await?;
-    promotion_limits::lock_promotions(
-        &mut tx,
-        &limited
-            .iter()
-            .map(|q| PromotionId(q.id))
-            .collect::<Vec<_>>(),
-    )
-    .await?;
-    if let Some(done) = carts::cart_in(&mut tx, input.org_id, &input.cart_id).await? {
-        drop(tx);
-        return replay(store, offers, input, done).await;
-    }
-    // A customer seen for the first time is recorded now, so that their uses count against
-    // per-customer limits from this cart on.
-    if p.customer.is_none()
-        && let Some(c) = &input.customer
-    {
-        let ids = crate::store::customers::customer_ids(
-            &mut tx,
-            input.org_id,
-            std::slice::from_ref(c),
-            now,
-        )
-        .await?;
-        p.customer = ids.get(c).copied();
-    }
-    let asks: Vec<UsageAsk> = limited
-        .iter()
-        .map(|q| ask(q, p.customer, now, p.org.tz))
-        .collect();
-    let used = promotion_limits::promotions_used_in(&mut tx, &asks).await?;
-    let mut usage = counted.clone();
-    remaining(&mut usage, &limited, &used);
-    // Limits that bear on the cart as they did on the first evaluation give it again: the
-    // transaction, which every close of the org queues for on SQLite, does not wait for the
-    // engine a second time.
-    let again = (!same_bearing(&usage, &counted))
-        .then(|| evaluate(&p.cart, &p.promotions, &usage, p.org.tz));
-    let eval = again.as_ref().unwrap_or(&first);
-    let mut answer = promotions_answer(input, &p, eval);
+    p: &Prepared,
+    eval: &Evaluation,
+    first: &Evaluation,
+) -> CartAnswer {
+    let mut answer = promotions_answer(input, p, eval);
     if !answer.pending.is_empty() {
         answer.pending_lines = p.cart.lines.clone();
     }
@@ -296,9 +248,48 @@ async fn close(
             message: format!("{} reached its limit while the cart was closing", a.name),
         })
         .collect();
-    // The cart row first: a concurrent close of the same cart stops here (and answers the
-    // first result) instead of failing on the uses' unique index.
-    let stored = to_json(&answer)?;
+    answer
+}
+
+/// Closes a cart: in one transaction, its row written, then under the limited promotions' rows
+/// the uses counted again, the cart evaluated on them (when they bear otherwise than before),
+/// its uses written; then its coupons redeemed on
+/// the bill those promotions left (`finish`), so a promotion dropped at the close (another cart
+/// took its last use) leaves the coupons the bill without it.
+async fn close(
+    store: &Store,
+    offers: &OfferCache,
+    cache: &CartCache,
+    input: &CartInput,
+) -> Result<CartAnswer, CartError> {
+    if let Some(done) = store.get_cart(input.org_id, &input.cart_id).await? {
+        return replay(store, offers, input, done).await;
+    }
+    let now = Utc::now();
+    let mut p = prepare(store, cache, input, now).await?;
+    let (counted, first) = usage_for(store, &p, now).await?;
+    let limited: Vec<&Promotion> = candidates(&first, &p.promotions).collect();
+    let mut tx = store.begin().await?;
+    // A customer seen for the first time is recorded now, so that their uses count against
+    // per-customer limits from this cart on.
+    if p.customer.is_none()
+        && let Some(c) = &input.customer
+    {
+        let ids = crate::store::customers::customer_ids(
+            &mut tx,
+            input.org_id,
+            std::slice::from_ref(c),
+            now,
+        )
+        .await?;
+        p.customer = ids.get(c).copied();
+    }
+    // The cart row first, with the first evaluation's answer: a concurrent close of the same
+    // cart stops here (and answers the first result). The limited promotions' rows are taken
+    // only after it, so closes that meet the same promotions hold them for the count, the uses
+    // and the commit only (PostgreSQL; SQLite's one writer orders everything anyway).
+    let mut answer = closed_answer(input, &p, &first, &first);
+    let mut stored = to_json(&answer)?;
     if !carts::insert_closed(
         &mut tx,
         input.org_id,
@@ -316,6 +307,32 @@ async fn close(
             .ok_or(StoreError::NotFound)?;
         return replay(store, offers, input, done).await;
     }
+    promotion_limits::lock_promotions(
+        &mut tx,
+        &limited
+            .iter()
+            .map(|q| PromotionId(q.id))
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let asks: Vec<UsageAsk> = limited
+        .iter()
+        .map(|q| ask(q, p.customer, now, p.org.tz))
+        .collect();
+    let used = promotion_limits::promotions_used_in(&mut tx, &asks).await?;
+    let mut usage = counted.clone();
+    remaining(&mut usage, &limited, &used);
+    // Limits that bear on the cart as they did on the first evaluation (always the evaluation
+    // of `counted`) give it again; otherwise the cart is evaluated on what is left and its row
+    // gets that answer.
+    let again = (!same_bearing(&usage, &counted))
+        .then(|| evaluate(&p.cart, &p.promotions, &usage, p.org.tz));
+    if let Some(eval) = &again {
+        answer = closed_answer(input, &p, eval, &first);
+        stored = to_json(&answer)?;
+        carts::set_result_in(&mut tx, input.org_id, &input.cart_id, &stored).await?;
+    }
+    let eval = again.as_ref().unwrap_or(&first);
     let uses: Vec<(PromotionId, i64)> = eval
         .applied
         .iter()
