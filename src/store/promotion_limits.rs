@@ -1,8 +1,7 @@
 //! The uses cart promotions' limits count (PRM-1): counted for many promotions by one fixed
-//! statement, and the rows a closing cart holds while it counts.
+//! statement, and the same count under the rows a closing cart holds.
 
-use super::dialect::Lock;
-use super::dyntx::{Arg, DynTx, placeholders};
+use super::dyntx::{Arg, DynTx};
 use super::{Store, StoreResult};
 use crate::domain::ids::{CustomerId, PromotionId};
 use crate::domain::promotion::Used;
@@ -109,40 +108,25 @@ impl Store {
     }
 }
 
-/// The same count inside a closing cart's transaction, after `lock_promotions`.
-pub async fn promotions_used_in(
+/// The same count inside a closing cart's transaction, after taking the asked promotions' rows
+/// in id order, so that two closes counting the same promotion's uses run one after the other:
+/// one call on PostgreSQL (`promotions_used_locked`, migration 22); on SQLite the count alone
+/// (its one writer already orders them).
+pub async fn lock_and_count(
     tx: &mut DynTx,
     asks: &[UsageAsk],
 ) -> StoreResult<HashMap<PromotionId, Used>> {
     if asks.is_empty() {
         return Ok(HashMap::new());
     }
-    let (sql, args) = usage_statement(asks, tx.is_postgres());
-    Ok(used_map(tx.fetch_all(sql, &args).await?))
-}
-
-/// Takes the rows of the limited promotions a closing cart may use, in id order, so that two
-/// closes counting the same promotion's uses run one after the other (PostgreSQL; SQLite's one
-/// writer already orders them).
-pub async fn lock_promotions(tx: &mut DynTx, ids: &[PromotionId]) -> StoreResult<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let lock = tx.dialect().lock(Lock::NoKeyUpdate);
-    if lock.is_empty() {
-        return Ok(());
-    }
-    let mut sorted = ids.to_vec();
-    sorted.sort();
-    let args: Vec<Arg> = sorted.iter().map(|i| Arg::from(*i)).collect();
-    let _: Vec<(PromotionId,)> = tx
-        .fetch_all(
-            &format!(
-                "SELECT id FROM promotions WHERE id IN ({}) ORDER BY id{lock}",
-                placeholders(1, sorted.len())
-            ),
-            &args,
+    let postgres = tx.is_postgres();
+    let (sql, args) = if postgres {
+        (
+            "SELECT p, uses, customer_uses, customer_value FROM promotions_used_locked($1::jsonb)",
+            vec![usage_json(asks, true)],
         )
-        .await?;
-    Ok(())
+    } else {
+        usage_statement(asks, false)
+    };
+    Ok(used_map(tx.fetch_all(sql, &args).await?))
 }

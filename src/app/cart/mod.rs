@@ -307,19 +307,11 @@ async fn close(
             .ok_or(StoreError::NotFound)?;
         return replay(store, offers, input, done).await;
     }
-    promotion_limits::lock_promotions(
-        &mut tx,
-        &limited
-            .iter()
-            .map(|q| PromotionId(q.id))
-            .collect::<Vec<_>>(),
-    )
-    .await?;
     let asks: Vec<UsageAsk> = limited
         .iter()
         .map(|q| ask(q, p.customer, now, p.org.tz))
         .collect();
-    let used = promotion_limits::promotions_used_in(&mut tx, &asks).await?;
+    let used = promotion_limits::lock_and_count(&mut tx, &asks).await?;
     let mut usage = counted.clone();
     remaining(&mut usage, &limited, &used);
     // Limits that bear on the cart as they did on the first evaluation (always the evaluation
