@@ -42,7 +42,7 @@ impl Store {
                     }
                     sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(now)
-                        .execute(&mut **t)
+                        .execute(t.conn()?)
                         .await?;
                 }
             }
@@ -93,14 +93,14 @@ impl Store {
                     }
                     sqlx::query(sqlx::AssertSqlSafe(issuals))
                         .bind(now)
-                        .execute(&mut **t)
+                        .execute(t.conn()?)
                         .await?;
                     sqlx::query(sqlx::AssertSqlSafe(format!(
                         "WITH v(id, customer) AS (VALUES {values}) UPDATE coupons SET status = 'issued', \
                          customer_id = v.customer, issued_at = ?1 FROM v WHERE coupons.id = v.id"
                     )))
                     .bind(now)
-                    .execute(&mut **t)
+                    .execute(t.conn()?)
                     .await?;
                 }
             }
@@ -199,7 +199,7 @@ async fn raw_messages(
             .bind(&m.body)
             .bind(now)
             .bind(offer_id.get())
-            .execute(&mut **t)
+            .execute(t.conn()?)
             .await?;
         }
         DynTx::Postgres(t) => {

@@ -188,7 +188,7 @@ impl CodeWriter {
                     for code in chunk {
                         q = q.bind(code);
                     }
-                    written += q.execute(&mut **tx).await?.rows_affected();
+                    written += q.execute(tx.conn()?).await?.rows_affected();
                 }
             }
             DynTx::Postgres(tx) => {

@@ -2,11 +2,14 @@
 //! read and autocommit calls on `Store`, all with dynamically bound arguments, so that SQL that
 //! is the same on both databases is written once. `$N` placeholders are rewritten for SQLite.
 
+use super::lender::{Lender, Lent};
 use super::{Backend, Store, StoreError, StoreResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, FromRow, Postgres, SqliteConnection, Transaction};
+use std::future::Future;
+use std::pin::Pin;
 
 /// One bound argument.
 #[derive(Debug, Clone)]
@@ -161,21 +164,58 @@ pub fn conflict_as(e: StoreError, message: impl Into<String>) -> StoreError {
 /// An open write transaction (SQLite: `BEGIN IMMEDIATE` on the writer connection). Dropping it
 /// without `commit` rolls it back.
 pub enum DynTx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// A transaction on SQLite's one writer connection, lent (`store::lender`) so that it goes back
+/// without sqlx's ping — the next writer waits for nothing but this one's `COMMIT`. Dropped
+/// without `commit`, it is rolled back before the connection serves another writer.
+pub struct SqliteTx(Lent<SqliteConnection>);
+
+impl SqliteTx {
+    /// Begins `BEGIN IMMEDIATE` on the writer.
+    pub(super) async fn begin(write: &Lender<SqliteConnection>) -> Result<SqliteTx, sqlx::Error> {
+        let mut lent = write.lend().await?;
+        // Set first, so that a `BEGIN` dropped midway is rolled back too (a rollback with no
+        // transaction open is a refusal, which leaves the connection sound).
+        lent.reset_with(rollback);
+        sqlx::query("BEGIN IMMEDIATE").execute(lent.conn()?).await?;
+        Ok(SqliteTx(lent))
+    }
+
+    /// The writer connection, for statements of this transaction.
+    pub fn conn(&mut self) -> Result<&mut SqliteConnection, sqlx::Error> {
+        self.0.conn()
+    }
+
+    async fn commit(mut self) -> Result<(), sqlx::Error> {
+        // A failed `COMMIT` drops `self`: rolled back before the writer is lent again.
+        sqlx::query("COMMIT").execute(self.conn()?).await?;
+        self.0.finish(Ok(()))
+    }
+}
+
+fn rollback(
+    conn: &mut SqliteConnection,
+) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + '_>> {
+    Box::pin(async move {
+        sqlx::query("ROLLBACK").execute(conn).await?;
+        Ok(())
+    })
 }
 
 impl DynTx {
     pub async fn execute(&mut self, sql: &str, args: &[Arg]) -> StoreResult<u64> {
         Ok(run!(self,
-            DynTx::Sqlite(tx) => &mut **tx,
+            DynTx::Sqlite(tx) => tx.conn()?,
             DynTx::Postgres(tx) => &mut **tx,
             sqlx::query, sql, args, execute, rows_affected))
     }
 
     pub async fn fetch_all<T: AnyRow>(&mut self, sql: &str, args: &[Arg]) -> StoreResult<Vec<T>> {
         Ok(run!(self,
-            DynTx::Sqlite(tx) => &mut **tx,
+            DynTx::Sqlite(tx) => tx.conn()?,
             DynTx::Postgres(tx) => &mut **tx,
             sqlx::query_as::<_, T>, sql, args, fetch_all))
     }
@@ -186,7 +226,7 @@ impl DynTx {
         args: &[Arg],
     ) -> StoreResult<Option<T>> {
         Ok(run!(self,
-            DynTx::Sqlite(tx) => &mut **tx,
+            DynTx::Sqlite(tx) => tx.conn()?,
             DynTx::Postgres(tx) => &mut **tx,
             sqlx::query_as::<_, T>, sql, args, fetch_optional))
     }
@@ -195,7 +235,7 @@ impl DynTx {
     /// with sqlx's `fetch_one`.
     pub async fn fetch_one<T: AnyRow>(&mut self, sql: &str, args: &[Arg]) -> StoreResult<T> {
         Ok(run!(self,
-            DynTx::Sqlite(tx) => &mut **tx,
+            DynTx::Sqlite(tx) => tx.conn()?,
             DynTx::Postgres(tx) => &mut **tx,
             sqlx::query_as::<_, T>, sql, args, fetch_one))
     }
@@ -217,9 +257,7 @@ impl Store {
     /// Starts a write transaction.
     pub async fn begin(&self) -> StoreResult<DynTx> {
         Ok(match &self.backend {
-            Backend::Sqlite { write, .. } => {
-                DynTx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
-            }
+            Backend::Sqlite { write, .. } => DynTx::Sqlite(SqliteTx::begin(write).await?),
             Backend::Postgres { pool, .. } => DynTx::Postgres(pool.begin().await?),
         })
     }
@@ -236,10 +274,23 @@ impl Store {
 
     /// Runs one write statement on its own (the database makes it a transaction of its own).
     pub async fn execute_autocommit(&self, sql: &str, args: &[Arg]) -> StoreResult<u64> {
-        Ok(run!(&self.backend,
-            Backend::Sqlite { write, .. } => write,
-            Backend::Postgres { pool, .. } => pool,
-            sqlx::query, sql, args, execute, rows_affected))
+        match &self.backend {
+            Backend::Sqlite { write, .. } => {
+                let mut conn = write.lend().await?;
+                let (sql, args) = positional(sql, args);
+                let result = bind_args!(sqlx::query(AssertSqlSafe(sql)), &args)
+                    .execute(conn.conn()?)
+                    .await;
+                Ok(conn.finish(result)?.rows_affected())
+            }
+            Backend::Postgres { pool, .. } => Ok(bind_args!(
+                sqlx::query(AssertSqlSafe(sql.to_string())),
+                args
+            )
+            .execute(pool)
+            .await?
+            .rows_affected()),
+        }
     }
 
     /// Runs a read with dynamic arguments on the read pool.
@@ -338,5 +389,63 @@ mod tests {
         let (sql, ordered) = positional("SELECT '₹$', $2 || '$x' FROM t$", &args);
         assert_eq!(sql, "SELECT '₹$', ? || '$x' FROM t$");
         assert_eq!(ordered.len(), 1);
+    }
+
+    /// SQLite's transactions run on the one writer connection lent without sqlx's ping: one
+    /// dropped without commit — after a refused statement, or midway through a statement — must
+    /// be rolled back before the next writer gets the connection.
+    #[tokio::test]
+    async fn a_sqlite_transaction_dropped_without_commit_is_rolled_back_for_the_next_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite:{}", dir.path().join("t.db").display()))
+            .await
+            .unwrap();
+        let insert = "INSERT INTO app_settings (key, value) VALUES ($1, 'x')";
+        let count = |key: &'static str| {
+            let store = store.clone();
+            async move {
+                let (n,): (i64,) = store
+                    .fetch_one_read(
+                        "SELECT COUNT(*) FROM app_settings WHERE key = $1",
+                        &[key.into()],
+                    )
+                    .await
+                    .unwrap();
+                n
+            }
+        };
+        // A refused statement, then the transaction dropped.
+        store
+            .execute_autocommit(insert, &["taken".into()])
+            .await
+            .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        tx.execute(insert, &["a".into()]).await.unwrap();
+        assert!(tx.execute(insert, &["taken".into()]).await.is_err());
+        drop(tx);
+        // Dropped midway through a long statement.
+        let mut tx = store.begin().await.unwrap();
+        tx.execute(insert, &["b".into()]).await.unwrap();
+        let slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) \
+                    SELECT COUNT(*) FROM n";
+        let cut = tokio::time::timeout(
+            std::time::Duration::from_millis(20),
+            tx.fetch_one::<(i64,)>(slow, &[]),
+        )
+        .await;
+        assert!(cut.is_err(), "the slow statement ended within 20 ms");
+        drop(tx);
+        // The next writer starts after both rollbacks and commits its own row.
+        let mut tx = tokio::time::timeout(std::time::Duration::from_secs(9), store.begin())
+            .await
+            .expect("the writer came back")
+            .unwrap();
+        tx.execute(insert, &["c".into()]).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            (count("a").await, count("b").await, count("c").await),
+            (0, 0, 1)
+        );
+        assert_eq!(count("taken").await, 1);
     }
 }

@@ -5,9 +5,11 @@
 //! `BEGIN`/`COMMIT` and writes the pages they share (counters, index pages) to the WAL once.
 //! A write that arrives alone runs on its own, as before.
 
+use super::dyntx::SqliteTx;
 use super::dyntx::{Arg, DynTx};
+use super::lender::Lender;
 use super::{StoreError, StoreResult};
-use sqlx::SqlitePool;
+use sqlx::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most statements one transaction takes.
@@ -26,7 +28,7 @@ pub struct GroupCommit(mpsc::UnboundedSender<Job>);
 
 impl GroupCommit {
     /// Starts the task that runs the groups on `write` (the one writer).
-    pub fn start(write: SqlitePool) -> GroupCommit {
+    pub fn start(write: Lender<SqliteConnection>) -> GroupCommit {
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(run(write, rx));
         GroupCommit(tx)
@@ -44,7 +46,7 @@ impl GroupCommit {
     }
 }
 
-async fn run(write: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>) {
+async fn run(write: Lender<SqliteConnection>, mut jobs: mpsc::UnboundedReceiver<Job>) {
     while let Some(first) = jobs.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -61,8 +63,8 @@ async fn run(write: SqlitePool, mut jobs: mpsc::UnboundedReceiver<Job>) {
 }
 
 /// Each statement's result; all of them an error when the transaction could not commit.
-async fn run_group(write: &SqlitePool, group: &[Job]) -> Vec<StoreResult<u64>> {
-    let begun = write.begin_with("BEGIN IMMEDIATE").await;
+async fn run_group(write: &Lender<SqliteConnection>, group: &[Job]) -> Vec<StoreResult<u64>> {
+    let begun = SqliteTx::begin(write).await;
     let mut tx = match begun {
         Ok(t) => DynTx::Sqlite(t),
         Err(e) => return group.iter().map(|_| Err(failed(&e))).collect(),

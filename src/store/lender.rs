@@ -1,4 +1,5 @@
-//! The connections reads run on, lent one call at a time and taken back without a round trip.
+//! The connections reads (and SQLite's writes) run on, lent one call at a time and taken back
+//! without a round trip.
 //!
 //! sqlx's pool tests every connection it gets back with a ping: a hand-off to SQLite's
 //! connection thread, a round trip to PostgreSQL — as much again as a short read costs, on
@@ -13,6 +14,8 @@
 
 use sqlx::Connection;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -75,7 +78,13 @@ impl<C: Connection + 'static> fmt::Debug for Lender<C> {
 pub struct Lent<C: Connection + 'static> {
     held: Option<Held<C>>,
     inner: Arc<Inner<C>>,
+    reset: Option<Reset<C>>,
 }
+
+/// What a connection dropped midway needs before it serves another call (a transaction's
+/// rollback), run after it answered its ping.
+pub type Reset<C> =
+    for<'c> fn(&'c mut C) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>>;
 
 impl<C: Connection + 'static> Lender<C> {
     /// A lender of up to `size` connections opened with `options`; the first is opened now,
@@ -105,6 +114,7 @@ impl<C: Connection + 'static> Lender<C> {
             Ok(held) => Ok(Lent {
                 held: Some(held?),
                 inner: self.inner.clone(),
+                reset: None,
             }),
             Err(_) => Err(sqlx::Error::PoolTimedOut),
         }
@@ -174,6 +184,11 @@ impl<C: Connection + 'static> Inner<C> {
 }
 
 impl<C: Connection + 'static> Lent<C> {
+    /// Has `reset` run on the connection if the call is dropped before `finish`.
+    pub fn reset_with(&mut self, reset: Reset<C>) {
+        self.reset = Some(reset);
+    }
+
     /// The connection, to run the call's statement on.
     pub fn conn(&mut self) -> Result<&mut C, sqlx::Error> {
         self.held
@@ -211,10 +226,17 @@ impl<C: Connection + 'static> Drop for Lent<C> {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let inner = self.inner.clone();
+        let (inner, reset) = (self.inner.clone(), self.reset);
         runtime.spawn(async move {
             if let Ok(Ok(())) = tokio::time::timeout(WAIT, conn.ping()).await {
-                inner.give_back(conn, opened);
+                // A refusal by the database (nothing to roll back) leaves the connection sound.
+                let sound = match reset {
+                    Some(reset) => reset(&mut conn).await.err().is_none_or(|e| !broken(&e)),
+                    None => true,
+                };
+                if sound {
+                    inner.give_back(conn, opened);
+                }
             }
             drop(permit);
         });

@@ -47,8 +47,8 @@ pub mod uploads;
 pub mod wallet;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, SqliteConnection};
 use std::str::FromStr;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -104,7 +104,8 @@ pub enum Backend {
     /// connection, so writers queue in the app instead of in SQLite's busy handler.
     Sqlite {
         read: lender::Lender<SqliteConnection>,
-        write: SqlitePool,
+        /// The one writer, lent likewise (size 1).
+        write: lender::Lender<SqliteConnection>,
         /// Held while any clone of the store lives; the checkpointer stops when it is gone.
         _checkpoints: Arc<()>,
         /// Single-statement writes that arrive together share a transaction.
@@ -179,16 +180,14 @@ impl Store {
             // The writer never checkpoints the WAL itself (a commit that crosses the 1,000-page
             // mark would copy them into the database file before it answers); a connection of
             // its own does it in the background (`checkpoints`).
-            let write = SqlitePoolOptions::new()
-                .max_connections(1)
-                .test_before_acquire(false)
-                .connect_with(
-                    options
-                        .clone()
-                        .pragma("cache_size", "-1048576")
-                        .pragma("wal_autocheckpoint", "0"),
-                )
-                .await?;
+            let write = lender::Lender::open(
+                options
+                    .clone()
+                    .pragma("cache_size", "-1048576")
+                    .pragma("wal_autocheckpoint", "0"),
+                1,
+            )
+            .await?;
             let read = lender::Lender::open(
                 options
                     .clone()
@@ -227,7 +226,11 @@ impl Store {
     pub async fn migrate(&self) -> StoreResult<()> {
         match &self.backend {
             Backend::Sqlite { write, .. } => {
-                sqlx::migrate!("./migrations/sqlite").run(write).await?
+                let mut conn = write.lend().await?;
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(conn.conn()?)
+                    .await?;
+                conn.finish(Ok(()))?
             }
             Backend::Postgres { pool, .. } => {
                 sqlx::migrate!("./migrations/postgres").run(pool).await?
