@@ -196,12 +196,19 @@ impl SqliteTx {
     }
 }
 
+/// Rolls back the writer's transaction; SQLite's refusal because none is open (a `BEGIN` that
+/// never ran) is as good. Any other failure closes the connection (`store::lender`).
 fn rollback(
     conn: &mut SqliteConnection,
 ) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + '_>> {
     Box::pin(async move {
-        sqlx::query("ROLLBACK").execute(conn).await?;
-        Ok(())
+        match sqlx::query("ROLLBACK").execute(conn).await {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(d)) if d.message().contains("no transaction is active") => {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     })
 }
 

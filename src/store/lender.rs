@@ -20,9 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// How long a read waits for a connection (a free place and, if none is idle, connecting)
-/// before it fails; and how long a dropped call's connection has to answer its ping.
-const WAIT: Duration = Duration::from_secs(10);
+/// How long a dropped call's connection has to answer its ping before it is closed (its place
+/// is kept until the close is done).
+const PING_WAIT: Duration = Duration::from_secs(10);
 
 /// An idle connection older than either is closed instead of lent.
 const IDLE_FOR: Duration = Duration::from_secs(10 * 60);
@@ -37,6 +37,9 @@ struct Inner<C: Connection + 'static> {
     options: C::Options,
     idle: Mutex<Idle<C>>,
     permits: Arc<Semaphore>,
+    size: usize,
+    /// How long a call waits for a connection (a free place and, if none is idle, connecting).
+    wait: Duration,
 }
 
 struct Idle<C> {
@@ -87,9 +90,13 @@ pub type Reset<C> =
     for<'c> fn(&'c mut C) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>>;
 
 impl<C: Connection + 'static> Lender<C> {
-    /// A lender of up to `size` connections opened with `options`; the first is opened now,
-    /// so that a wrong URL or file fails at start.
-    pub async fn open(options: C::Options, size: usize) -> Result<Lender<C>, sqlx::Error> {
+    /// A lender of up to `size` connections opened with `options`, a call waiting up to `wait`
+    /// for one; the first is opened now, so that a wrong URL or file fails at start.
+    pub async fn open(
+        options: C::Options,
+        size: usize,
+        wait: Duration,
+    ) -> Result<Lender<C>, sqlx::Error> {
         let first = C::connect_with(&options).await?;
         let now = Instant::now();
         Ok(Lender {
@@ -104,13 +111,15 @@ impl<C: Connection + 'static> Lender<C> {
                     }],
                 }),
                 permits: Arc::new(Semaphore::new(size)),
+                size,
+                wait,
             }),
         })
     }
 
     /// A connection for one call: an idle one, or a new one while fewer than `size` are out.
     pub async fn lend(&self) -> Result<Lent<C>, sqlx::Error> {
-        match tokio::time::timeout(WAIT, self.take()).await {
+        match tokio::time::timeout(self.inner.wait, self.take()).await {
             Ok(held) => Ok(Lent {
                 held: Some(held?),
                 inner: self.inner.clone(),
@@ -151,10 +160,14 @@ impl<C: Connection + 'static> Lender<C> {
         })
     }
 
-    /// Refuses further reads and closes the idle connections (graceful shutdown); a lent one is
-    /// closed when its call ends.
+    /// Refuses further calls, waits (up to its wait) for the lent connections to come back, and
+    /// closes them (graceful shutdown).
     pub async fn close(&self) {
+        let all = u32::try_from(self.inner.size).unwrap_or(u32::MAX);
+        let back =
+            tokio::time::timeout(self.inner.wait, self.inner.permits.acquire_many(all)).await;
         self.inner.permits.close();
+        drop(back);
         let idle = match self.inner.idle.lock() {
             Ok(mut idle) => {
                 idle.closed = true;
@@ -212,8 +225,8 @@ impl<C: Connection + 'static> Lent<C> {
 
 impl<C: Connection + 'static> Drop for Lent<C> {
     /// The call was dropped midway: its place is kept until the connection answers a ping
-    /// (behind whatever statement it was running), then the connection goes back; without an
-    /// answer in time it is closed.
+    /// (behind whatever statement it was running) and `reset` succeeded, then the connection
+    /// goes back; otherwise it is closed first.
     fn drop(&mut self) {
         let Some(Held {
             mut conn,
@@ -228,15 +241,21 @@ impl<C: Connection + 'static> Drop for Lent<C> {
         };
         let (inner, reset) = (self.inner.clone(), self.reset);
         runtime.spawn(async move {
-            if let Ok(Ok(())) = tokio::time::timeout(WAIT, conn.ping()).await {
-                // A refusal by the database (nothing to roll back) leaves the connection sound.
-                let sound = match reset {
-                    Some(reset) => reset(&mut conn).await.err().is_none_or(|e| !broken(&e)),
+            let answered = matches!(
+                tokio::time::timeout(PING_WAIT, conn.ping()).await,
+                Ok(Ok(()))
+            );
+            let sound = answered
+                && match reset {
+                    Some(reset) => reset(&mut conn).await.is_ok(),
                     None => true,
                 };
-                if sound {
-                    inner.give_back(conn, opened);
-                }
+            if sound {
+                inner.give_back(conn, opened);
+            } else {
+                // Closed before the place is given up: on SQLite the close waits for the
+                // statement still running (a second writer never meets it holding the lock).
+                let _ = conn.close().await;
             }
             drop(permit);
         });
@@ -272,7 +291,9 @@ mod tests {
         let options = SqliteConnectOptions::new()
             .filename(dir.path().join("l.db"))
             .create_if_missing(true);
-        Lender::open(options, size).await.unwrap()
+        Lender::open(options, size, Duration::from_secs(10))
+            .await
+            .unwrap()
     }
 
     /// Marks the connection: a TEMP table is seen only by the connection that made it.

@@ -127,6 +127,13 @@ pub struct Store {
 /// Connections for reads (each SQLite one is a thread of its own).
 const READERS: usize = 8;
 
+/// How long a read waits for a connection before it fails.
+const READ_WAIT: Duration = Duration::from_secs(10);
+
+/// How long a write waits for SQLite's one writer: a job holds it for its whole run (a 10M-code
+/// generation ~30 s), as sqlx's pool let writes wait before.
+const WRITE_WAIT: Duration = Duration::from_secs(60);
+
 /// How often the SQLite checkpointer copies committed WAL pages into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
@@ -166,7 +173,7 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options.clone())
                 .await?;
-            let read = lender::Lender::open(options, READERS).await?;
+            let read = lender::Lender::open(options, READERS, READ_WAIT).await?;
             Backend::Postgres { pool, read }
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
@@ -186,6 +193,7 @@ impl Store {
                     .pragma("cache_size", "-1048576")
                     .pragma("wal_autocheckpoint", "0"),
                 1,
+                WRITE_WAIT,
             )
             .await?;
             let read = lender::Lender::open(
@@ -194,6 +202,7 @@ impl Store {
                     .read_only(true)
                     .pragma("cache_size", "-65536"),
                 READERS,
+                READ_WAIT,
             )
             .await;
             // A read-only connection cannot open a file that does not exist yet; the writer

@@ -167,6 +167,7 @@ async fn the_last_use_of_a_limited_promotion_goes_to_one_cart_across_two_instanc
     }
     let mut got = 0;
     let mut dropped_or_refused = 0;
+    let mut answers = Vec::new();
     for t in tasks {
         let (status, v) = t.await.unwrap();
         assert_eq!(status, StatusCode::OK, "{v}");
@@ -182,9 +183,25 @@ async fn the_last_use_of_a_limited_promotion_goes_to_one_cart_across_two_instanc
             assert_eq!(v["discount"], 0, "{v}");
             dropped_or_refused += 1;
         }
+        answers.push(v["discount"].clone());
     }
     assert_eq!(got, 3, "exactly the limit's 3 carts get it");
     assert_eq!(dropped_or_refused, 21);
+    // Each cart's retried close answers what its close answered (the stored answer is the final
+    // one, also for a cart that lost the race after its first evaluation saw the promotion).
+    for (i, first) in answers.iter().enumerate() {
+        let (status, again) = cart(
+            &apis[(i + 1) % 2],
+            &format!("R-{i}"),
+            "closed",
+            &[],
+            vec![line("TV", 1, 250000)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(&again["discount"], first, "R-{i}: {again}");
+        assert_eq!(again["replayed"], true, "{again}");
+    }
     // An open cart now sees the limit reached.
     let (_, open) = cart(&api, "R-open", "open", &[], vec![line("TV", 1, 250000)]).await;
     assert_eq!(open["discount"], 0, "{open}");

@@ -417,11 +417,7 @@ async fn cancel(store: &Store, input: &CartInput) -> Result<CartAnswer, CartErro
     let mut tx = store.begin().await?;
     let existing = carts::cart_in(&mut tx, input.org_id, &input.cart_id).await?;
     let stored = match existing {
-        Some(row) if row.state == carts::CartStatus::Cancelled => row.result,
-        Some(row) => {
-            carts::cancel_closed(&mut tx, input.org_id, &input.cart_id, now).await?;
-            row.result
-        }
+        Some(row) => cancel_row(&mut tx, input, row, now).await?,
         None => {
             let empty = CartAnswer {
                 cart_id: input.cart_id.clone(),
@@ -446,9 +442,18 @@ async fn cancel(store: &Store, input: &CartInput) -> Result<CartAnswer, CartErro
             };
             let json = serde_json::to_string(&empty)
                 .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?;
-            carts::insert_closed(&mut tx, input.org_id, &input.cart_id, None, &json, now).await?;
-            carts::cancel_closed(&mut tx, input.org_id, &input.cart_id, now).await?;
-            json
+            if carts::insert_closed(&mut tx, input.org_id, &input.cart_id, None, &json, now).await?
+            {
+                carts::cancel_closed(&mut tx, input.org_id, &input.cart_id, now).await?;
+                json
+            } else {
+                // A close of the cart was writing its row (PostgreSQL waited for it to commit):
+                // that close is the one cancelled, and its answer the one given.
+                let row = carts::cart_in(&mut tx, input.org_id, &input.cart_id)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                cancel_row(&mut tx, input, row, now).await?
+            }
         }
     };
     tx.commit().await?;
@@ -460,6 +465,20 @@ async fn cancel(store: &Store, input: &CartInput) -> Result<CartAnswer, CartErro
     answer.pending.clear();
     answer.pending_lines.clear();
     Ok(answer)
+}
+
+/// Cancels the closed cart `row` (reversing its promotion uses) unless it is cancelled already;
+/// its stored answer.
+async fn cancel_row(
+    tx: &mut crate::store::dyntx::DynTx,
+    input: &CartInput,
+    row: carts::CartRow,
+    now: DateTime<Utc>,
+) -> StoreResult<String> {
+    if row.state != carts::CartStatus::Cancelled {
+        carts::cancel_closed(tx, input.org_id, &input.cart_id, now).await?;
+    }
+    Ok(row.result)
 }
 
 /// Reverses the coupons redeemed under the cart id (their transaction number); a cart without
