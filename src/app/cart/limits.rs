@@ -80,7 +80,7 @@ where
     Fut: std::future::Future<Output = StoreResult<HashMap<PromotionId, Used>>>,
 {
     let mut usage = Usage::new();
-    let mut counted: HashSet<i64> = HashSet::new();
+    let mut counted: Vec<i64> = Vec::new();
     let mut eval = evaluate(&p.cart, &p.promotions, &usage, p.org.tz);
     let mut evaluated_on = usage.clone();
     loop {
@@ -109,7 +109,9 @@ pub(super) fn candidates<'a>(
     eval: &'a Evaluation,
     promotions: &'a [Promotion],
 ) -> impl Iterator<Item = &'a Promotion> + 'a {
-    let ids: HashSet<i64> = eval
+    // A sorted list: a few dozen ids, looked up once per live promotion (hashing them was ~2%
+    // of an open's samples).
+    let mut ids: Vec<i64> = eval
         .applied
         .iter()
         .map(|a| a.promotion)
@@ -118,9 +120,11 @@ pub(super) fn candidates<'a>(
         // A hinted promotion whose limit is used up must not be hinted.
         .chain(eval.hints.iter().map(|h| h.promotion))
         .collect();
+    ids.sort_unstable();
+    ids.dedup();
     promotions
         .iter()
-        .filter(move |q| ids.contains(&q.id) && limited(q))
+        .filter(move |q| limited(q) && ids.binary_search(&q.id).is_ok())
 }
 
 #[cfg(test)]
