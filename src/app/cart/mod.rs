@@ -287,7 +287,8 @@ async fn close(
     // The cart row first, with the first evaluation's answer: a concurrent close of the same
     // cart stops here (and answers the first result). The limited promotions' rows are taken
     // only after it, so closes that meet the same promotions hold them for the count, the uses
-    // and the commit only (PostgreSQL; SQLite's one writer orders everything anyway).
+    // and the commit only — and an evaluation when the counts changed (PostgreSQL; SQLite's one
+    // writer orders everything anyway).
     let mut answer = closed_answer(input, &p, &first, &first);
     let mut stored = to_json(&answer)?;
     if !carts::insert_closed(
