@@ -118,26 +118,33 @@ macro_rules! run {
     };
 }
 
-/// Runs a read of `$sql` with `$args` through `$make` by `.$run(…)` on a connection lent for
-/// it (`lender`), which goes back when the statement finished.
+/// Runs `$sql` with `$args` through `$make` by `.$run(…)` on a connection lent by `$lender`
+/// (`store::lender`), which goes back when the statement finished; `sqlite` rewrites the
+/// placeholders.
+macro_rules! lent {
+    (sqlite $lender:expr, $make:expr, $sql:expr, $args:expr, $run:ident) => {{
+        let mut conn = $lender.lend().await?;
+        let (sql, args) = positional($sql, $args);
+        let result = bind_args!($make(AssertSqlSafe(sql)), &args)
+            .$run(conn.conn()?)
+            .await;
+        conn.finish(result)?
+    }};
+    (postgres $lender:expr, $make:expr, $sql:expr, $args:expr, $run:ident) => {{
+        let mut conn = $lender.lend().await?;
+        let result = bind_args!($make(AssertSqlSafe($sql.to_string())), $args)
+            .$run(conn.conn()?)
+            .await;
+        conn.finish(result)?
+    }};
+}
+
+/// Runs a read of `$sql` with `$args` through `$make` by `.$run(…)` on a read connection.
 macro_rules! read {
     ($backend:expr, $make:expr, $sql:expr, $args:expr, $run:ident) => {
         match $backend {
-            Backend::Sqlite { read, .. } => {
-                let mut conn = read.lend().await?;
-                let (sql, args) = positional($sql, $args);
-                let result = bind_args!($make(AssertSqlSafe(sql)), &args)
-                    .$run(conn.conn()?)
-                    .await;
-                conn.finish(result)?
-            }
-            Backend::Postgres { read, .. } => {
-                let mut conn = read.lend().await?;
-                let result = bind_args!($make(AssertSqlSafe($sql.to_string())), $args)
-                    .$run(conn.conn()?)
-                    .await;
-                conn.finish(result)?
-            }
+            Backend::Sqlite { read, .. } => lent!(sqlite read, $make, $sql, $args, $run),
+            Backend::Postgres { read, .. } => lent!(postgres read, $make, $sql, $args, $run),
         }
     };
 }
@@ -283,12 +290,7 @@ impl Store {
     pub async fn execute_autocommit(&self, sql: &str, args: &[Arg]) -> StoreResult<u64> {
         match &self.backend {
             Backend::Sqlite { write, .. } => {
-                let mut conn = write.lend().await?;
-                let (sql, args) = positional(sql, args);
-                let result = bind_args!(sqlx::query(AssertSqlSafe(sql)), &args)
-                    .execute(conn.conn()?)
-                    .await;
-                Ok(conn.finish(result)?.rows_affected())
+                Ok(lent!(sqlite write, sqlx::query, sql, args, execute).rows_affected())
             }
             Backend::Postgres { pool, .. } => Ok(bind_args!(
                 sqlx::query(AssertSqlSafe(sql.to_string())),
