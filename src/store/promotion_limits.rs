@@ -15,6 +15,19 @@ pub struct UsageAsk {
     pub promotion: PromotionId,
     pub global: Option<(DateTime<Utc>, DateTime<Utc>)>,
     pub customer: Option<(CustomerId, DateTime<Utc>, DateTime<Utc>)>,
+    /// For a closing cart on PostgreSQL, a promotion limited by its global uses only: (the
+    /// limit, the uses left when the cart counted before its transaction). Far enough from the
+    /// limit, closes count it side by side (migration 23).
+    pub headroom: Option<(i64, i64)>,
+}
+
+/// What a closing cart counted under the rows it holds.
+#[derive(Debug)]
+pub enum Held {
+    Counted(HashMap<PromotionId, Used>),
+    /// A promotion counted side by side came near its limit meanwhile: roll back and close
+    /// again with every row held alone (`UsageAsk::headroom` None).
+    TooNear,
 }
 
 /// SQLite: the same fixed statement as PostgreSQL's (`USAGE_PG`), the asks one JSON array read
@@ -91,6 +104,9 @@ fn usage_json(asks: &[UsageAsk], postgres: bool) -> Arg {
         at(&mut out, cf);
         out.push_str(keys[5]);
         at(&mut out, ct);
+        if let (true, Some((limit, left))) = (postgres, a.headroom) {
+            out.push_str(&format!(",\"l\":{limit},\"r\":{left}"));
+        }
         out.push(if postgres { '}' } else { ']' });
     }
     out.push(']');
@@ -136,26 +152,32 @@ impl Store {
 }
 
 /// The same count inside a closing cart's transaction, after taking the asked promotions' rows
-/// in id order, so that two closes counting the same promotion's uses run one after the other:
-/// one call on PostgreSQL (`promotions_used_locked`, migration 22); on SQLite the count alone
-/// (its one writer already orders them).
-pub async fn lock_and_count(
-    tx: &mut DynTx,
-    asks: &[UsageAsk],
-) -> StoreResult<HashMap<PromotionId, Used>> {
+/// in id order, so that two closes counting the same promotion's uses run one after the other —
+/// unless, on PostgreSQL, the promotion is so far from its limit that the closes in flight
+/// cannot reach it (`UsageAsk::headroom`, `promotions_used_held`, migration 23). One call on
+/// PostgreSQL; on SQLite the count alone (its one writer already orders closes).
+pub async fn lock_and_count(tx: &mut DynTx, asks: &[UsageAsk]) -> StoreResult<Held> {
     if asks.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(Held::Counted(HashMap::new()));
     }
-    let postgres = tx.is_postgres();
-    let (sql, args) = if postgres {
-        (
-            "SELECT p, uses, customer_uses, customer_value FROM promotions_used_locked($1::jsonb)",
-            vec![usage_json(asks, true)],
+    if !tx.is_postgres() {
+        let (sql, args) = usage_statement(asks, false);
+        return Ok(Held::Counted(used_map(tx.fetch_all(sql, &args).await?)));
+    }
+    let rows: Vec<(PromotionId, i64, i64, i64, bool)> = tx
+        .fetch_all(
+            "SELECT p, uses, customer_uses, customer_value, short FROM promotions_used_held($1::jsonb)",
+            &[usage_json(asks, true)],
         )
-    } else {
-        usage_statement(asks, false)
-    };
-    Ok(used_map(tx.fetch_all(sql, &args).await?))
+        .await?;
+    if rows.iter().any(|r| r.4) {
+        return Ok(Held::TooNear);
+    }
+    Ok(Held::Counted(used_map(
+        rows.into_iter()
+            .map(|(p, u, cu, cv, _)| (p, u, cu, cv))
+            .collect(),
+    )))
 }
 
 #[cfg(test)]
@@ -174,11 +196,13 @@ mod tests {
                 promotion: PromotionId(7),
                 global: Some(month),
                 customer: None,
+                headroom: Some((1_000_000, 999_000)),
             },
             UsageAsk {
                 promotion: PromotionId(9),
                 global: None,
                 customer: Some((CustomerId(3), month.0, month.1)),
+                headroom: None,
             },
         ];
         let text = |postgres| match usage_json(&asks, postgres) {
@@ -189,7 +213,8 @@ mod tests {
             text(true),
             serde_json::json!([
                 {"p": 7, "gf": "2026-12-01T00:00:00Z", "gt": "2027-01-01T00:00:00Z",
-                 "c": 0, "cf": "1970-01-01T00:00:00Z", "ct": "1970-01-01T00:00:00Z"},
+                 "c": 0, "cf": "1970-01-01T00:00:00Z", "ct": "1970-01-01T00:00:00Z",
+                 "l": 1_000_000, "r": 999_000},
                 {"p": 9, "gf": "1970-01-01T00:00:00Z", "gt": "1970-01-01T00:00:00Z",
                  "c": 3, "cf": "2026-12-01T00:00:00Z", "ct": "2027-01-01T00:00:00Z"}
             ])

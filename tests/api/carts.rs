@@ -207,6 +207,122 @@ async fn the_last_use_of_a_limited_promotion_goes_to_one_cart_across_two_instanc
     assert_eq!(open["discount"], 0, "{open}");
 }
 
+/// Far from its limit a promotion is counted by closing carts side by side (PostgreSQL: its row
+/// FOR SHARE, while more than twice `max_connections` uses are left; 100 here); near the limit
+/// they take turns. 280 carts race on two instances for a limit of 260: the first few dozen
+/// close side by side, the rest in turn, and exactly 260 get the promotion.
+#[tokio::test]
+async fn closes_far_from_a_limit_run_side_by_side_and_the_limit_still_holds() {
+    let app = spawn_app().await;
+    let second = spawn_app_on(app.db.clone()).await;
+    let api = Api::of(&app, "Acme", 100_000).await;
+    let promo = promotion(&api, ten_off_over_2000(Some(260))).await;
+    let apis = [api.clone(), api.on(&second)];
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut racers = Vec::new();
+    for r in 0..32 {
+        let (api, next) = (apis[r % 2].clone(), next.clone());
+        racers.push(tokio::spawn(async move {
+            let mut got = 0;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= 280 {
+                    return got;
+                }
+                let (status, v) = cart(
+                    &api,
+                    &format!("F-{i}"),
+                    "closed",
+                    &[],
+                    vec![line("TV", 1, 250000)],
+                )
+                .await;
+                assert_eq!(status, StatusCode::OK, "{v}");
+                let applied = v["applied"].as_array().unwrap();
+                if applied.iter().any(|a| a["id"] == promo) {
+                    assert_eq!(v["discount"], 25000, "{v}");
+                    got += 1;
+                } else {
+                    assert_eq!(v["discount"], 0, "{v}");
+                }
+            }
+        }));
+    }
+    let mut got = 0;
+    for r in racers {
+        got += r.await.unwrap();
+    }
+    assert_eq!(got, 260, "exactly the limit's 260 carts get it");
+    let (_, open) = cart(&api, "F-open", "open", &[], vec![line("TV", 1, 250000)]).await;
+    assert_eq!(open["discount"], 0, "{open}");
+}
+
+/// What a closing cart's count under the promotion's row answers (`lock_and_count`), by the
+/// limit and the uses left the cart saw before its transaction, with 60 uses recorded and
+/// PostgreSQL's `max_connections` of 100 (shared when ≥ 200 were left; then too near when the
+/// count plus 100 passes the limit): SQLite counts alone, always.
+#[tokio::test]
+async fn a_close_counting_side_by_side_starts_again_alone_when_the_limit_came_near() {
+    use offerdesk::domain::ids::PromotionId;
+    use offerdesk::store::promotion_limits::{Held, UsageAsk, lock_and_count};
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 100_000).await;
+    let promo = promotion(&api, ten_off_over_2000(Some(150))).await;
+    for i in 0..60 {
+        let (status, v) = cart(
+            &api,
+            &format!("U-{i}"),
+            "closed",
+            &[],
+            vec![line("TV", 1, 250000)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+    }
+    let (max_connections, postgres) = match app.store.backend_name() {
+        "postgres" => {
+            let (m,): (String,) = app
+                .store
+                .fetch_one_read("SHOW max_connections", &[])
+                .await
+                .unwrap();
+            (m.parse::<i64>().unwrap(), true)
+        }
+        _ => (0, false),
+    };
+    assert!(!postgres || max_connections == 100, "the table assumes 100");
+    let forever = (
+        chrono::DateTime::UNIX_EPOCH,
+        chrono::DateTime::from_timestamp(253_402_214_400, 0).unwrap(),
+    );
+    // (limit, uses left seen before, counted when PostgreSQL, too near when PostgreSQL)
+    let table = [
+        (150, 90, true, false),            // held alone: the count is exact
+        (150, 1_000, false, true),         // shared, but 60 + 100 > 150
+        (1_000_000, 999_940, true, false), // shared, far from the limit
+        (260, 200, true, false),           // shared at exactly 2 × 100 left; 60 + 100 ≤ 260
+        (159, 200, false, true),           // 60 + 100 > 159
+    ];
+    for (limit, left, counted, too_near) in table {
+        let ask = UsageAsk {
+            promotion: PromotionId(promo),
+            global: Some(forever),
+            customer: None,
+            headroom: Some((limit, left)),
+        };
+        let mut tx = app.store.begin().await.unwrap();
+        let held = lock_and_count(&mut tx, &[ask]).await.unwrap();
+        match held {
+            Held::Counted(used) => {
+                assert!(counted || !postgres, "({limit}, {left}) counted");
+                assert_eq!(used[&PromotionId(promo)].uses, 60);
+            }
+            Held::TooNear => assert!(postgres && too_near, "({limit}, {left}) too near"),
+        }
+        drop(tx);
+    }
+}
+
 /// Each instance keeps the catalogue facts and store zones its carts looked up; a product or a
 /// store written elsewhere (another instance, an upload) applies from the next cart on.
 #[tokio::test]

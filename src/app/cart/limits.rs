@@ -32,6 +32,27 @@ pub(super) fn ask(
         promotion: PromotionId(p.id),
         global,
         customer: mine,
+        headroom: None,
+    }
+}
+
+/// A closing cart's ask of `p`, counted side by side with other closes when it is limited by
+/// its global uses only (`UsageAsk::headroom`, from the uses left in `counted`) and `shared`.
+pub(super) fn close_ask(
+    p: &Promotion,
+    customer: Option<CustomerId>,
+    counted: &Usage,
+    shared: bool,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> UsageAsk {
+    let headroom = match (p.limits.global_uses, counted.of(p.id).uses) {
+        (Some(limit), Some(left)) if shared && !p.limits.per_customer() => Some((limit, left)),
+        _ => None,
+    };
+    UsageAsk {
+        headroom,
+        ..ask(p, customer, now, tz)
     }
 }
 

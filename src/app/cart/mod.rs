@@ -34,7 +34,7 @@ pub use answer::{AnswerLine, AppliedOut, CartAnswer, HintOut, RejectedOut};
 use answer::{add_coupons, promotions_answer};
 pub use cache::{CartCache, LineFacts};
 use coupons::{redeem_coupons, validate_coupons};
-use limits::{ask, candidates, remaining, usage_for};
+use limits::{candidates, close_ask, remaining, usage_for};
 
 /// What the till asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,7 +268,47 @@ async fn close(
     let now = Utc::now();
     let mut p = prepare(store, cache, input, now).await?;
     let (counted, first) = usage_for(store, &p, now).await?;
-    let limited: Vec<&Promotion> = candidates(&first, &p.promotions).collect();
+    // Far from their limits, closes count a promotion side by side; one that finds it came near
+    // meanwhile closes again holding every row alone.
+    let known = p.customer;
+    for shared in [true, false] {
+        p.customer = known;
+        match close_in(store, input, &mut p, &counted, &first, shared, now).await? {
+            Closing::Closed(answer, stored) => {
+                return finish(store, offers, input, &p.cart.lines, *answer, &stored).await;
+            }
+            Closing::Done => break,
+            Closing::TooNear => {}
+        }
+    }
+    let done = store
+        .get_cart(input.org_id, &input.cart_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    replay(store, offers, input, done).await
+}
+
+/// How a close's transaction ended.
+enum Closing {
+    /// Committed: the answer, as stored.
+    Closed(Box<CartAnswer>, String),
+    /// Another close of the cart wrote its row first.
+    Done,
+    /// Rolled back: a promotion counted side by side came near its limit.
+    TooNear,
+}
+
+/// A close's transaction (`close`); `shared`: the promotions far from their limits are counted
+/// side by side with other closes (PostgreSQL).
+async fn close_in(
+    store: &Store,
+    input: &CartInput,
+    p: &mut Prepared,
+    counted: &Usage,
+    first: &Evaluation,
+    shared: bool,
+    now: DateTime<Utc>,
+) -> Result<Closing, CartError> {
     let mut tx = store.begin().await?;
     // A customer seen for the first time is recorded now, so that their uses count against
     // per-customer limits from this cart on.
@@ -289,7 +329,7 @@ async fn close(
     // only after it, so closes that meet the same promotions hold them for the count, the uses
     // and the commit only — and an evaluation when the counts changed (PostgreSQL; SQLite's one
     // writer orders everything anyway).
-    let mut answer = closed_answer(input, &p, &first, &first);
+    let mut answer = closed_answer(input, p, first, first);
     let mut stored = to_json(&answer)?;
     if !carts::insert_closed(
         &mut tx,
@@ -301,31 +341,29 @@ async fn close(
     )
     .await?
     {
-        drop(tx);
-        let done = store
-            .get_cart(input.org_id, &input.cart_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        return replay(store, offers, input, done).await;
+        return Ok(Closing::Done);
     }
-    let asks: Vec<UsageAsk> = limited
-        .iter()
-        .map(|q| ask(q, p.customer, now, p.org.tz))
+    let asks: Vec<UsageAsk> = candidates(first, &p.promotions)
+        .map(|q| close_ask(q, p.customer, counted, shared, now, p.org.tz))
         .collect();
-    let used = promotion_limits::lock_and_count(&mut tx, &asks).await?;
+    let used = match promotion_limits::lock_and_count(&mut tx, &asks).await? {
+        promotion_limits::Held::Counted(used) => used,
+        promotion_limits::Held::TooNear => return Ok(Closing::TooNear),
+    };
+    let limited: Vec<&Promotion> = candidates(first, &p.promotions).collect();
     let mut usage = counted.clone();
     remaining(&mut usage, &limited, &used);
     // Limits that bear on the cart as they did on the first evaluation (always the evaluation
     // of `counted`) give it again; otherwise the cart is evaluated on what is left and its row
     // gets that answer.
-    let again = (!same_bearing(&usage, &counted))
+    let again = (!same_bearing(&usage, counted))
         .then(|| evaluate(&p.cart, &p.promotions, &usage, p.org.tz));
     if let Some(eval) = &again {
-        answer = closed_answer(input, &p, eval, &first);
+        answer = closed_answer(input, p, eval, first);
         stored = to_json(&answer)?;
         carts::set_result_in(&mut tx, input.org_id, &input.cart_id, &stored).await?;
     }
-    let eval = again.as_ref().unwrap_or(&first);
+    let eval = again.as_ref().unwrap_or(first);
     let uses: Vec<(PromotionId, i64)> = eval
         .applied
         .iter()
@@ -341,7 +379,7 @@ async fn close(
     )
     .await?;
     tx.commit().await?;
-    finish(store, offers, input, &p.cart.lines, answer, &stored).await
+    Ok(Closing::Closed(Box::new(answer), stored))
 }
 
 /// A closed cart's coupons: redeemed under the cart id on the bill its promotions left, added
