@@ -262,9 +262,8 @@ async fn close(
     cache: &CartCache,
     input: &CartInput,
 ) -> Result<CartAnswer, CartError> {
-    if let Some(done) = store.get_cart(input.org_id, &input.cart_id).await? {
-        return replay(store, offers, input, done).await;
-    }
+    // A retry is found by the cart row's insert (`Closing::Done`), not by a read first: most
+    // closes are first closes, and a read each was one more hand-off per close.
     let now = Utc::now();
     let mut p = prepare(store, cache, input, now).await?;
     let (counted, first) = usage_for(store, &p, now).await?;
