@@ -323,6 +323,74 @@ async fn a_close_counting_side_by_side_starts_again_alone_when_the_limit_came_ne
     }
 }
 
+/// PostgreSQL: a close that counted 300 uses left (so it counts side by side) waits for the
+/// promotion's row while 250 uses are committed elsewhere; under the row it finds 250 + 100
+/// (`max_connections`) past the limit of 300, so it rolls back and closes again holding the
+/// row alone — and gets the promotion, once. (SQLite's one writer has no such wait.)
+#[tokio::test]
+async fn a_close_that_finds_the_limit_came_near_while_it_waited_closes_again_in_turn() {
+    use crate::helpers::TestDb;
+    use sqlx::Connection;
+    let app = spawn_app().await;
+    let TestDb::Postgres { url, .. } = &*app.db else {
+        return;
+    };
+    let api = Api::of(&app, "Acme", 100_000).await;
+    let promo = promotion(&api, ten_off_over_2000(Some(300))).await;
+    let mut holder = sqlx::PgConnection::connect(url).await.unwrap();
+    let mut watcher = sqlx::PgConnection::connect(url).await.unwrap();
+    let mut tx = holder.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM promotions WHERE id = $1 FOR UPDATE")
+        .bind(promo)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let closing = {
+        let api = api.clone();
+        tokio::spawn(
+            async move { cart(&api, "W-1", "closed", &[], vec![line("TV", 1, 250000)]).await },
+        )
+    };
+    // Until the close waits for the row.
+    let mut waited = false;
+    for _ in 0..200 {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND wait_event_type = 'Lock' AND query LIKE '%promotions_used_held%'",
+        )
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap();
+        if n > 0 {
+            waited = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(waited, "the close never waited for the promotion's row");
+    sqlx::query(
+        "INSERT INTO promotion_uses (org_id, promotion_id, cart_id, discount, used_at) \
+         SELECT org_id, id, 'ELSEWHERE-' || g, 25000, now() FROM promotions, generate_series(1, 250) g \
+         WHERE id = $1",
+    )
+    .bind(promo)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let (status, v) = closing.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["discount"], 25000, "{v}");
+    assert!(v["dropped"].as_array().is_none_or(|d| d.is_empty()), "{v}");
+    let (uses,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM promotion_uses WHERE promotion_id = $1")
+            .bind(promo)
+            .fetch_one(&mut watcher)
+            .await
+            .unwrap();
+    assert_eq!(uses, 251, "the close's use recorded once");
+}
+
 /// Each instance keeps the catalogue facts and store zones its carts looked up; a product or a
 /// store written elsewhere (another instance, an upload) applies from the next cart on.
 #[tokio::test]
