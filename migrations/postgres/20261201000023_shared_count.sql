@@ -12,8 +12,19 @@
 -- taken FOR SHARE when `r >= 2 * bound`. `short` is true for a row taken FOR SHARE whose count
 -- came within the bound of the limit meanwhile: the caller rolls back and closes again taking
 -- every row FOR NO KEY UPDATE (no lock is ever upgraded, so two closes cannot deadlock on it).
--- Rows are taken in id order whatever their mode. Migration 22's function stays for instances
--- not yet upgraded: its FOR NO KEY UPDATE conflicts with FOR SHARE as this one's does.
+-- Rows are taken in id order whatever their mode.
+--
+-- A row lock does not queue a new FOR SHARE behind a waiting FOR NO KEY UPDATE, so a steady
+-- stream of shared closes could hold an exclusive one (or a console edit of the promotion) off
+-- for as long as it lasts. Each row is therefore taken behind the same mode of an advisory lock
+-- on (1601, id), which the lock manager grants in order: once an exclusive request waits, later
+-- shared ones wait behind it. Console edits of a promotion take the exclusive advisory lock
+-- before its row (`store::promotions`). Migration 22's function stays for instances not yet
+-- upgraded: its FOR NO KEY UPDATE still conflicts with FOR SHARE (without the advisory lock's
+-- order, so while both run, one of its closes may wait longer).
+--
+-- The bound assumes what writes uses is this application's closes, each on a connection of
+-- its own (a session counted by `max_connections`); background workers do not write them.
 CREATE FUNCTION promotions_used_held(asks JSONB)
 RETURNS TABLE (p BIGINT, uses BIGINT, customer_uses BIGINT, customer_value BIGINT, short BOOLEAN)
 LANGUAGE plpgsql VOLATILE AS $$
@@ -29,8 +40,10 @@ BEGIN
               ORDER BY 1
     LOOP
         IF r.shared THEN
+            PERFORM pg_advisory_xact_lock_shared(1601, (r.id % 2147483647)::INT);
             PERFORM 1 FROM promotions WHERE id = r.id FOR SHARE;
         ELSE
+            PERFORM pg_advisory_xact_lock(1601, (r.id % 2147483647)::INT);
             PERFORM 1 FROM promotions WHERE id = r.id FOR NO KEY UPDATE;
         END IF;
     END LOOP;

@@ -262,6 +262,22 @@ impl DynTx {
         Ok(())
     }
 
+    /// Rolls back now, rather than when dropped (PostgreSQL's rollback then runs after the
+    /// connection went back to the pool, so a next transaction might meet this one's rows).
+    pub async fn rollback(self) -> StoreResult<()> {
+        match self {
+            DynTx::Sqlite(mut tx) => {
+                let done = match tx.conn() {
+                    Ok(c) => rollback(c).await,
+                    Err(e) => Err(e),
+                };
+                tx.0.finish(done)?
+            }
+            DynTx::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self, DynTx::Postgres(_))
     }

@@ -140,18 +140,30 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// WAL frames (pages of 4 KiB) past which the checkpointer makes the WAL start again.
 const RESTART_AT: i64 = 4_096;
 
-/// Checkpoints the SQLite WAL in the background, on a connection of its own, until the store is
-/// gone. PASSIVE: it copies what no reader still needs and never waits for the writer, so
-/// commits stay short (`bench redeem` C=4 on SQLite, same machine and hour: p99 4.2–5.3 ms with
-/// the writer checkpointing, 3.2–3.5 ms with this).
+/// How long a RESTART checkpoint waits for readers still in the WAL (its connection's busy
+/// timeout), the writers held back meanwhile; and how long to leave restarts alone after one
+/// found a reader that did not finish in time (a long report, say).
+const RESTART_WAIT: Duration = Duration::from_millis(20);
+const RESTART_BACKOFF: Duration = Duration::from_secs(1);
+
+/// How long the checkpointer queues for the writer before it leaves the restart to a later
+/// tick (a job may hold the writer for long).
+const RESTART_QUEUE: Duration = Duration::from_millis(500);
+
+/// Checkpoints the SQLite WAL in the background, on a connection of its own (busy timeout
+/// `RESTART_WAIT`), until the store is gone. PASSIVE: it copies what no reader still needs and
+/// never waits for the writer, so commits stay short (`bench redeem` C=4 on SQLite, same
+/// machine and hour: p99 4.2–5.3 ms with the writer checkpointing, 3.2–3.5 ms with this).
 ///
 /// Under steady writes and reads a passive checkpoint never reaches the WAL's end (a reader
 /// always holds a recent snapshot), so the WAL never starts again: `bench cart` grew it by
 /// ~150 MB/s of closes, to 1.4 GB in 20,000. Past `RESTART_AT` frames the checkpointer
-/// therefore borrows the writer (queued behind the writes in hand, so it does not poll for a
-/// gap between them) and runs a RESTART checkpoint there: the rest is copied, readers move off
-/// the WAL, and the next write starts it from its beginning, reusing the file
-/// (`journal_size_limit` trims it after a larger burst).
+/// therefore holds the writer back (it takes the writer's place in the queue behind the writes
+/// in hand, so it need not poll for a gap between them) and runs a RESTART checkpoint: the rest
+/// is copied, readers move off the WAL (waited for up to `RESTART_WAIT`; a reader that takes
+/// longer leaves the WAL as it is and restarts alone for `RESTART_BACKOFF`), and the next write
+/// starts it from its beginning, reusing the file (the writer's `journal_size_limit` trims it
+/// after a larger burst).
 async fn checkpoints(
     mut conn: sqlx::SqliteConnection,
     write: lender::Lender<SqliteConnection>,
@@ -160,39 +172,50 @@ async fn checkpoints(
     use sqlx::Connection;
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The WAL's length at the last restart (unchanged until the next write) and when restarts
+    // may be tried again.
+    let mut restarted_at = None;
+    let mut quiet_until = tokio::time::Instant::now();
     loop {
         tick.tick().await;
         if alive.upgrade().is_none() {
             break;
         }
-        let passive = wal_checkpoint(&mut conn, "PRAGMA wal_checkpoint(PASSIVE)").await;
-        let outcome = match passive {
-            Ok(log) if log >= RESTART_AT => match write.lend().await {
-                Ok(mut w) => {
-                    let restart = match w.conn() {
-                        Ok(c) => wal_checkpoint(c, "PRAGMA wal_checkpoint(RESTART)").await,
-                        Err(e) => Err(e),
-                    };
-                    w.finish(restart)
-                }
-                Err(e) => Err(e),
-            },
-            other => other,
+        let log = match wal_checkpoint(&mut conn, "PRAGMA wal_checkpoint(PASSIVE)").await {
+            Ok((_, log)) => log,
+            Err(e) => {
+                tracing::warn!(error = %e, "checkpointing the SQLite WAL failed");
+                continue;
+            }
         };
-        if let Err(e) = outcome {
-            tracing::warn!(error = %e, "checkpointing the SQLite WAL failed");
+        if log < RESTART_AT
+            || restarted_at == Some(log)
+            || tokio::time::Instant::now() < quiet_until
+        {
+            continue;
+        }
+        let Ok(Ok(writer)) = tokio::time::timeout(RESTART_QUEUE, write.lend()).await else {
+            continue;
+        };
+        let restart = wal_checkpoint(&mut conn, "PRAGMA wal_checkpoint(RESTART)").await;
+        drop(writer.finish(Ok(())));
+        match restart {
+            Ok((false, log)) => restarted_at = Some(log),
+            Ok((true, _)) => quiet_until = tokio::time::Instant::now() + RESTART_BACKOFF,
+            Err(e) => tracing::warn!(error = %e, "restarting the SQLite WAL failed"),
         }
     }
     let _ = conn.close().await;
 }
 
-/// Runs `pragma` (a `PRAGMA wal_checkpoint(…)`) on `conn`; the frames the WAL held.
+/// Runs `pragma` (a `PRAGMA wal_checkpoint(…)`) on `conn`: whether it stopped short (busy) and
+/// the frames the WAL held.
 async fn wal_checkpoint(
     conn: &mut SqliteConnection,
     pragma: &'static str,
-) -> Result<i64, sqlx::Error> {
-    let (_busy, log, _copied): (i64, i64, i64) = sqlx::query_as(pragma).fetch_one(conn).await?;
-    Ok(log)
+) -> Result<(bool, i64), sqlx::Error> {
+    let (busy, log, _copied): (i64, i64, i64) = sqlx::query_as(pragma).fetch_one(conn).await?;
+    Ok((busy != 0, log))
 }
 
 impl Store {
@@ -245,8 +268,10 @@ impl Store {
             // above created it, so this only fails for real problems.
             let read = read?;
             let alive = Arc::new(());
-            let checkpointer =
-                <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options).await?;
+            let checkpointer = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(
+                &options.clone().busy_timeout(RESTART_WAIT),
+            )
+            .await?;
             tokio::spawn(checkpoints(
                 checkpointer,
                 write.clone(),

@@ -143,6 +143,7 @@ impl Store {
         let definition = serde_json::to_string(promotion)
             .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?;
         let mut tx = self.begin().await?;
+        hold_in_turn(&mut tx, id).await?;
         bump_version(&mut tx, org_id).await?;
         let done = tx
             .execute(
@@ -217,6 +218,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
+        hold_in_turn(&mut tx, id).await?;
         bump_version(&mut tx, org_id).await?;
         let done = tx
             .execute(
@@ -312,6 +314,20 @@ async fn within_live_cap(tx: &mut DynTx, org_id: OrgId) -> StoreResult<()> {
         .await?;
     if live > cap {
         return Err(StoreError::Conflict("live_cap".into()));
+    }
+    Ok(())
+}
+
+/// PostgreSQL: waits its turn among the closing carts that hold the promotion's row (the
+/// exclusive advisory lock of migration 23, granted in order), so a steady stream of closes
+/// sharing the row cannot hold a console edit off. SQLite's one writer orders them anyway.
+async fn hold_in_turn(tx: &mut DynTx, id: PromotionId) -> StoreResult<()> {
+    if tx.is_postgres() {
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(1601, ($1 % 2147483647)::INT)",
+            &[id.into()],
+        )
+        .await?;
     }
     Ok(())
 }

@@ -270,14 +270,22 @@ async fn close(
     // Far from their limits, closes count a promotion side by side; one that finds it came near
     // meanwhile closes again holding every row alone.
     let known = p.customer;
-    for shared in [true, false] {
+    let mut shared = true;
+    loop {
         p.customer = known;
         match close_in(store, input, &mut p, &counted, &first, shared, now).await? {
             Closing::Closed(answer, stored) => {
                 return finish(store, offers, input, &p.cart.lines, *answer, &stored).await;
             }
             Closing::Done => break,
-            Closing::TooNear => {}
+            Closing::TooNear if shared => shared = false,
+            Closing::TooNear => {
+                // Cannot happen: a close that holds every row alone counts exactly.
+                return Err(StoreError::Db(sqlx::Error::Protocol(
+                    "a close holding every promotion alone was told it came too near".into(),
+                ))
+                .into());
+            }
         }
     }
     let done = store
@@ -347,7 +355,10 @@ async fn close_in(
         .collect();
     let used = match promotion_limits::lock_and_count(&mut tx, &asks).await? {
         promotion_limits::Held::Counted(used) => used,
-        promotion_limits::Held::TooNear => return Ok(Closing::TooNear),
+        promotion_limits::Held::TooNear => {
+            tx.rollback().await?;
+            return Ok(Closing::TooNear);
+        }
     };
     let limited: Vec<&Promotion> = candidates(first, &p.promotions).collect();
     let mut usage = counted.clone();
