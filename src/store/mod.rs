@@ -304,7 +304,8 @@ impl Store {
                 sqlx::migrate!("./migrations/sqlite")
                     .run(conn.conn()?)
                     .await?;
-                conn.finish(Ok(()))?
+                let dated = promotion_limits::date_uses(conn.conn()?).await;
+                conn.finish(dated)?
             }
             Backend::Postgres { pool, .. } => {
                 sqlx::migrate!("./migrations/postgres").run(pool).await?

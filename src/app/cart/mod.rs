@@ -386,6 +386,7 @@ async fn close_in(
         p.customer,
         &uses,
         now,
+        p.org.tz,
     )
     .await?;
     tx.commit().await?;

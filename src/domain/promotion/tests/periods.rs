@@ -221,3 +221,58 @@ fn local_times_in_a_gap_or_an_overlap() {
         utc(2026, 6, 9, 18, 30)
     );
 }
+
+/// A window split by local days for counting (`day_split`): whole days, and the parts before
+/// and after them, in Berlin across the spring-forward night (2026-03-29, 02:00 → 03:00).
+#[test]
+fn windows_split_into_whole_local_days_and_edges() {
+    let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    // (from, to, first whole day, end day, lead, trail)
+    let cases = [
+        // Midnight to midnight: whole days only, no edges.
+        (
+            local(BERLIN, 2026, 3, 1, 0, 0),
+            local(BERLIN, 2026, 4, 1, 0, 0),
+            d(3, 1),
+            d(4, 1),
+            local(BERLIN, 2026, 3, 1, 0, 0),
+            local(BERLIN, 2026, 4, 1, 0, 0),
+        ),
+        // "Last 7 days" at 14:20 on the DST day: 22 Mar 14:20 to the next midnight; the edge
+        // runs to 23 Mar 00:00, whole days 23–29 Mar.
+        (
+            local(BERLIN, 2026, 3, 22, 14, 20),
+            local(BERLIN, 2026, 3, 30, 0, 0),
+            d(3, 23),
+            d(3, 30),
+            local(BERLIN, 2026, 3, 23, 0, 0),
+            local(BERLIN, 2026, 3, 30, 0, 0),
+        ),
+        // Odd times at both ends: a leading and a trailing edge.
+        (
+            local(BERLIN, 2026, 3, 28, 23, 0),
+            local(BERLIN, 2026, 3, 30, 9, 30),
+            d(3, 29),
+            d(3, 30),
+            local(BERLIN, 2026, 3, 29, 0, 0),
+            local(BERLIN, 2026, 3, 30, 0, 0),
+        ),
+        // Inside one day (across the gap): no whole day, all of it the leading edge.
+        (
+            local(BERLIN, 2026, 3, 29, 1, 0),
+            local(BERLIN, 2026, 3, 29, 4, 0),
+            d(3, 29),
+            d(3, 29),
+            local(BERLIN, 2026, 3, 29, 4, 0),
+            local(BERLIN, 2026, 3, 29, 4, 0),
+        ),
+    ];
+    for (from, to, first, end, lead, trail) in cases {
+        let split = day_split(from, to, BERLIN);
+        assert_eq!(
+            (split.first, split.end, split.lead, split.trail),
+            (first, end, lead, trail),
+            "[{from}, {to})"
+        );
+    }
+}
