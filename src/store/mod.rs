@@ -222,7 +222,10 @@ impl Store {
     /// Connects to `url` (`sqlite:…` or `postgres://…`), creating a SQLite file if missing.
     pub async fn connect(url: &str) -> StoreResult<Store> {
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url)?;
+            // No JIT: its compiling costs every statement whose estimate crosses
+            // `jit_above_cost` 15–30 ms (a cart's limit count once the uses table is large),
+            // far more than this application's statements run.
+            let options = PgConnectOptions::from_str(url)?.options([("jit", "off")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 // A broken connection shows as an error on use; a ping per acquire costs a round
