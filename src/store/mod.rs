@@ -307,14 +307,13 @@ impl Store {
                 sqlx::migrate!("./migrations/sqlite")
                     .run(conn.conn()?)
                     .await?;
-                let dated = promotion_limits::date_uses(conn.conn()?).await;
-                conn.finish(dated)?
+                conn.finish(Ok(()))?
             }
             Backend::Postgres { pool, .. } => {
                 sqlx::migrate!("./migrations/postgres").run(pool).await?
             }
         }
-        Ok(())
+        promotion_limits::date_uses(self).await
     }
 
     /// Connects and migrates: what every subcommand does first.

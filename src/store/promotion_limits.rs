@@ -41,9 +41,11 @@ const USAGE_SQLITE: &str = "SELECT a.p, \
      COALESCE((SELECT SUM(d.uses) FROM promotion_day_uses d WHERE d.promotion_id = a.p \
       AND d.day >= a.df AND d.day < a.dt), 0) \
      + CASE WHEN a.gf < a.ef THEN (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p \
-      AND u.reversed_at IS NULL AND u.used_at >= a.gf AND u.used_at < a.ef) ELSE 0 END \
+      AND u.reversed_at IS NULL AND u.local_day IS NOT NULL AND u.used_at >= a.gf AND u.used_at < a.ef) ELSE 0 END \
      + CASE WHEN a.tf < a.gt THEN (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p \
-      AND u.reversed_at IS NULL AND u.used_at >= a.tf AND u.used_at < a.gt) ELSE 0 END AS uses, \
+      AND u.reversed_at IS NULL AND u.local_day IS NOT NULL AND u.used_at >= a.tf AND u.used_at < a.gt) ELSE 0 END \
+     + (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p AND u.reversed_at IS NULL \
+      AND u.local_day IS NULL AND u.used_at >= a.gf AND u.used_at < a.gt) AS uses, \
      (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p AND u.customer_id = a.c \
       AND u.reversed_at IS NULL AND u.used_at >= a.cf AND u.used_at < a.ct) AS customer_uses, \
      (SELECT COALESCE(SUM(u.discount), 0) FROM promotion_uses u WHERE u.promotion_id = a.p \
@@ -58,14 +60,17 @@ const USAGE_SQLITE: &str = "SELECT a.p, \
 /// PostgreSQL: every asked promotion counted by one statement whose text never changes (the asks
 /// are one JSON parameter), so each connection parses and plans it once instead of planning a
 /// new `UNION` shape on every count. The global uses: the window's whole local days from the day
-/// counts (migration 24), the parts of days at its edges use by use.
+/// counts (migration 24), the parts of days at its edges use by use, and uses not dated yet
+/// (written before migration 24, or by an instance not yet upgraded) use by use.
 const USAGE_PG: &str = "SELECT a.p, \
      COALESCE((SELECT SUM(d.uses) FROM promotion_day_uses d WHERE d.promotion_id = a.p \
       AND d.day >= DATE '1970-01-01' + a.df AND d.day < DATE '1970-01-01' + a.dt), 0) \
      + CASE WHEN a.gf < a.ef THEN (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p \
-      AND u.reversed_at IS NULL AND u.used_at >= a.gf AND u.used_at < a.ef) ELSE 0 END \
+      AND u.reversed_at IS NULL AND u.local_day IS NOT NULL AND u.used_at >= a.gf AND u.used_at < a.ef) ELSE 0 END \
      + CASE WHEN a.tf < a.gt THEN (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p \
-      AND u.reversed_at IS NULL AND u.used_at >= a.tf AND u.used_at < a.gt) ELSE 0 END AS uses, \
+      AND u.reversed_at IS NULL AND u.local_day IS NOT NULL AND u.used_at >= a.tf AND u.used_at < a.gt) ELSE 0 END \
+     + (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p AND u.reversed_at IS NULL \
+      AND u.local_day IS NULL AND u.used_at >= a.gf AND u.used_at < a.gt) AS uses, \
      m.n AS customer_uses, m.v AS customer_value \
      FROM jsonb_to_recordset($1::jsonb) AS a(p BIGINT, gf TIMESTAMPTZ, gt TIMESTAMPTZ, c BIGINT, cf TIMESTAMPTZ, ct TIMESTAMPTZ, \
       df INT, dt INT, ef TIMESTAMPTZ, tf TIMESTAMPTZ) \
@@ -243,39 +248,70 @@ pub async fn lock_and_count(tx: &mut DynTx, asks: &[UsageAsk]) -> StoreResult<He
     )))
 }
 
-/// SQLite: gives the uses written before migration 24 (no local day) the day of their org's
-/// zone they were made on, and counts those days again (SQLite cannot tell a zone's local day
-/// in SQL; PostgreSQL's migration does it there). Nothing to do once every use has its day.
-pub(super) async fn date_uses(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
-    let undated: Vec<(i64, DateTime<Utc>, String)> = sqlx::query_as(
-        "SELECT u.id, u.used_at, o.time_zone FROM promotion_uses u JOIN orgs o ON o.id = u.org_id \
-         WHERE u.local_day IS NULL",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    if undated.is_empty() {
-        return Ok(());
-    }
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    for (id, at, zone) in undated {
-        let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-        sqlx::query("UPDATE promotion_uses SET local_day = ? WHERE id = ?")
-            .bind(at.with_timezone(&tz).date_naive())
-            .bind(id)
-            .execute(&mut *tx)
+/// Uses without a local day (written before migration 24, or by an instance not yet upgraded)
+/// get the day of their org's zone they were made on, a thousand at a time; the triggers move
+/// them into the day counts. Run at every start (`Store::migrate`): nothing to do once every
+/// use has its day (the partial index `promotion_uses_undated` finds none at once).
+pub(super) async fn date_uses(store: &Store) -> StoreResult<()> {
+    let mut zones: HashMap<i64, chrono_tz::Tz> = HashMap::new();
+    loop {
+        let undated: Vec<(i64, i64, DateTime<Utc>, i64)> = store
+            .fetch_all_read(
+                "SELECT id, promotion_id, used_at, org_id FROM promotion_uses \
+                 WHERE local_day IS NULL ORDER BY promotion_id, used_at LIMIT 1000",
+                &[],
+            )
             .await?;
+        if undated.is_empty() {
+            return Ok(());
+        }
+        let mut tx = store.begin().await?;
+        for (id, _, at, org) in undated {
+            let tz = match zones.get(&org) {
+                Some(tz) => *tz,
+                None => {
+                    let zone: Option<(String,)> = tx
+                        .fetch_optional("SELECT time_zone FROM orgs WHERE id = $1", &[org.into()])
+                        .await?;
+                    let tz = zone
+                        .and_then(|(z,)| z.parse().ok())
+                        .unwrap_or(chrono_tz::UTC);
+                    zones.insert(org, tz);
+                    tz
+                }
+            };
+            tx.execute(
+                "UPDATE promotion_uses SET local_day = $1 WHERE id = $2",
+                &[Some(at.with_timezone(&tz).date_naive()).into(), id.into()],
+            )
+            .await?;
+        }
+        tx.commit().await?;
     }
-    sqlx::query("DELETE FROM promotion_day_uses")
-        .execute(&mut *tx)
+}
+
+/// An org's zone changed to `tz`: its uses get the local days of that zone (windows are read in
+/// it from now on), the triggers moving them between the days' counts. Inside the settings'
+/// transaction.
+pub(super) async fn redate_org_uses(
+    tx: &mut DynTx,
+    org_id: crate::domain::ids::OrgId,
+    tz: chrono_tz::Tz,
+) -> StoreResult<()> {
+    let uses: Vec<(i64, DateTime<Utc>)> = tx
+        .fetch_all(
+            "SELECT id, used_at FROM promotion_uses WHERE org_id = $1 ORDER BY promotion_id, used_at",
+            &[org_id.into()],
+        )
         .await?;
-    sqlx::query(
-        "INSERT INTO promotion_day_uses (promotion_id, day, shard, uses) \
-         SELECT promotion_id, local_day, 0, COUNT(*) FROM promotion_uses \
-         WHERE reversed_at IS NULL GROUP BY promotion_id, local_day",
-    )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await
+    for (id, at) in uses {
+        tx.execute(
+            "UPDATE promotion_uses SET local_day = $1 WHERE id = $2",
+            &[Some(at.with_timezone(&tz).date_naive()).into(), id.into()],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1101,20 +1101,17 @@ async fn a_retry_finishes_the_coupons_of_a_close_that_stopped_after_its_commit()
 }
 
 /// A promotion's uses in a window, counted by whole local days from the day counts and use by
-/// use at the window's edges and for uses recorded before there were day counts, equal the
-/// uses a plain count of the window finds — for reset windows of every kind, windows inside one
-/// day, uses reversed (and one reversal undone). 400 uses over 70 days around now, written
-/// directly (a fifth without a local day, as an instance before migration 24 wrote them: dated
-/// by PostgreSQL's trigger, or on SQLite by the next start's `migrate`, here a second
-/// instance's); the expectation is counted here from that list. Both databases, through the
-/// open's count and a close's.
+/// use at the window's edges and for uses not dated yet, equal the uses a plain count of the
+/// window finds — for reset windows of every kind, windows inside one day, uses reversed (and
+/// one reversal undone): with a fifth of the uses undated (as an instance before migration 24
+/// wrote them), after the next start dated them (`Store::date_uses`, here a second instance's),
+/// and after the org's zone changed from Kolkata to Santiago (DST, its midnight skipped in
+/// September). 400 uses over 70 days around now, written directly; the expectation is counted
+/// here from that list. Both databases, through the open's count and a close's.
 #[tokio::test]
 async fn limit_counts_by_day_equal_the_uses_in_every_kind_of_window() {
-    use chrono::{Duration, NaiveDate, Utc, Weekday};
-    use offerdesk::domain::ids::PromotionId;
-    use offerdesk::domain::promotion::{Period, day_split};
+    use chrono::{Duration, NaiveDate, Utc};
     use offerdesk::store::dyntx::Arg;
-    use offerdesk::store::promotion_limits::{Held, UsageAsk, lock_and_count};
     let app = spawn_app().await;
     let api = Api::of(&app, "Acme", 100_000).await;
     let promo = promotion(&api, ten_off_over_2000(Some(1_000_000))).await;
@@ -1170,8 +1167,49 @@ async fn limit_counts_by_day_equal_the_uses_in_every_kind_of_window() {
         .await
         .unwrap();
     uses[undone].1 = false;
+    check(&app.store, promo, &uses, now, tz).await;
     let app = spawn_app_on(app.db.clone()).await;
+    let (undated,): (i64,) = app
+        .store
+        .fetch_one_read(
+            "SELECT COUNT(*) FROM promotion_uses WHERE local_day IS NULL",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(undated, 0, "the start dated every use");
+    check(&app.store, promo, &uses, now, tz).await;
+    let santiago = chrono_tz::America::Santiago;
+    let current = app.store.get_org(org).await.unwrap();
+    let settings = offerdesk::domain::org::OrgSettings {
+        name: current.name,
+        currency: current.currency,
+        time_zone: santiago,
+    };
+    app.store
+        .update_org_settings(
+            org,
+            &settings,
+            &offerdesk::domain::user::Actor::system("test"),
+        )
+        .await
+        .unwrap();
+    check(&app.store, promo, &uses, now, santiago).await;
+}
 
+/// Counts `promo`'s uses in windows of every kind in `tz` at `now`, as the open and as a close,
+/// against the uses (instant, reversed) counted here.
+async fn check(
+    store: &offerdesk::store::Store,
+    promo: i64,
+    uses: &[(chrono::DateTime<chrono::Utc>, bool)],
+    now: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+) {
+    use chrono::{Duration, NaiveDate, Utc, Weekday};
+    use offerdesk::domain::ids::PromotionId;
+    use offerdesk::domain::promotion::{Period, day_split};
+    use offerdesk::store::promotion_limits::{Held, UsageAsk, lock_and_count};
     let anchor = NaiveDate::from_ymd_opt(2026, 1, 7).unwrap();
     let periods = [
         Period::CalendarMonth,
@@ -1211,16 +1249,16 @@ async fn limit_counts_by_day_equal_the_uses_in_every_kind_of_window() {
             customer: None,
             headroom: None,
         };
-        let open = app.store.promotions_used(&[ask]).await.unwrap();
+        let open = store.promotions_used(&[ask]).await.unwrap();
         let got = open.get(&PromotionId(promo)).map_or(0, |u| u.uses);
-        assert_eq!(got, expected, "open count of [{from}, {to})");
-        let mut tx = app.store.begin().await.unwrap();
+        assert_eq!(got, expected, "open count of [{from}, {to}) in {tz}");
+        let mut tx = store.begin().await.unwrap();
         let Held::Counted(closing) = lock_and_count(&mut tx, &[ask]).await.unwrap() else {
             panic!("a count held alone is never too near");
         };
         tx.rollback().await.unwrap();
         let got = closing.get(&PromotionId(promo)).map_or(0, |u| u.uses);
-        assert_eq!(got, expected, "close count of [{from}, {to})");
+        assert_eq!(got, expected, "close count of [{from}, {to}) in {tz}");
     }
 }
 

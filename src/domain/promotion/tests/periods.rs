@@ -275,4 +275,44 @@ fn windows_split_into_whole_local_days_and_edges() {
             "[{from}, {to})"
         );
     }
+    // Santiago skips its midnight when DST starts (2026-09-06: 00:00 → 01:00): that day starts
+    // at 01:00 and is whole from there; a window from a midnight to later that day has no whole
+    // day; a reversed window counts nothing.
+    let santiago = chrono_tz::America::Santiago;
+    let starts = crate::domain::promotion::local_midnight(d(9, 6), santiago);
+    assert_eq!(starts, local(santiago, 2026, 9, 6, 1, 0));
+    let cases = [
+        (
+            starts,
+            local(santiago, 2026, 9, 8, 0, 0),
+            d(9, 6),
+            d(9, 8),
+            starts,
+            local(santiago, 2026, 9, 8, 0, 0),
+        ),
+        (
+            local(santiago, 2026, 9, 7, 0, 0),
+            local(santiago, 2026, 9, 7, 15, 0),
+            d(9, 7),
+            d(9, 7),
+            local(santiago, 2026, 9, 7, 15, 0),
+            local(santiago, 2026, 9, 7, 15, 0),
+        ),
+        (
+            local(santiago, 2026, 9, 9, 0, 0),
+            local(santiago, 2026, 9, 7, 0, 0),
+            d(9, 7),
+            d(9, 7),
+            local(santiago, 2026, 9, 9, 0, 0),
+            local(santiago, 2026, 9, 9, 0, 0),
+        ),
+    ];
+    for (from, to, first, end, lead, trail) in cases {
+        let split = day_split(from, to, santiago);
+        assert_eq!(
+            (split.first, split.end, split.lead, split.trail),
+            (first, end, lead, trail),
+            "[{from}, {to})"
+        );
+    }
 }
