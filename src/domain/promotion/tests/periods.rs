@@ -227,7 +227,6 @@ fn local_times_in_a_gap_or_an_overlap() {
 #[test]
 fn windows_split_into_whole_local_days_and_edges() {
     let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
-    // (from, to, first whole day, end day, lead, trail)
     let cases = [
         // Midnight to midnight: whole days only, no edges.
         (
@@ -267,14 +266,7 @@ fn windows_split_into_whole_local_days_and_edges() {
             local(BERLIN, 2026, 3, 29, 4, 0),
         ),
     ];
-    for (from, to, first, end, lead, trail) in cases {
-        let split = day_split(from, to, BERLIN);
-        assert_eq!(
-            (split.first, split.end, split.lead, split.trail),
-            (first, end, lead, trail),
-            "[{from}, {to})"
-        );
-    }
+    check_splits(BERLIN, &cases);
     // Santiago skips its midnight when DST starts (2026-09-06: 00:00 → 01:00): that day starts
     // at 01:00 and is whole from there; a window from a midnight to later that day has no whole
     // day; a reversed window counts nothing.
@@ -307,12 +299,26 @@ fn windows_split_into_whole_local_days_and_edges() {
             local(santiago, 2026, 9, 9, 0, 0),
         ),
     ];
-    for (from, to, first, end, lead, trail) in cases {
-        let split = day_split(from, to, santiago);
+    check_splits(santiago, &cases);
+}
+
+/// (from, to, first whole day, end day, lead, trail)
+type SplitCase = (
+    DateTime<Utc>,
+    DateTime<Utc>,
+    NaiveDate,
+    NaiveDate,
+    DateTime<Utc>,
+    DateTime<Utc>,
+);
+
+fn check_splits(tz: Tz, cases: &[SplitCase]) {
+    for &(from, to, first, end, lead, trail) in cases {
+        let split = day_split(from, to, tz);
         assert_eq!(
             (split.first, split.end, split.lead, split.trail),
             (first, end, lead, trail),
-            "[{from}, {to})"
+            "[{from}, {to}) in {tz}"
         );
     }
 }
