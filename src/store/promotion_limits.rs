@@ -54,7 +54,7 @@ const USAGE_SQLITE: &str = "SELECT a.p, \
      FROM (SELECT CAST(value ->> '$[0]' AS INTEGER) AS p, value ->> '$[1]' AS gf, value ->> '$[2]' AS gt, \
       CAST(value ->> '$[3]' AS INTEGER) AS c, value ->> '$[4]' AS cf, value ->> '$[5]' AS ct, \
       value ->> '$[6]' AS df, value ->> '$[7]' AS dt, value ->> '$[8]' AS ef, value ->> '$[9]' AS tf \
-      FROM json_each($1)) AS a \
+      FROM jsonb_each($1)) AS a \
      WHERE EXISTS (SELECT 1 FROM promotion_uses u WHERE u.promotion_id = a.p AND u.reversed_at IS NULL)";
 
 /// PostgreSQL: every asked promotion counted by one statement whose text never changes (the asks
