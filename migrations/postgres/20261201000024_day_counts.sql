@@ -110,5 +110,7 @@ BEGIN
                                                  df INT, dt INT, ef TIMESTAMPTZ, tf TIMESTAMPTZ)
              CROSS JOIN LATERAL (SELECT COUNT(*) AS n, CAST(COALESCE(SUM(u.discount), 0) AS BIGINT) AS v
                                    FROM promotion_uses u WHERE u.promotion_id = a.p AND u.customer_id = a.c
-                                    AND u.reversed_at IS NULL AND u.used_at >= a.cf AND u.used_at < a.ct) m) c;
+                                    AND u.reversed_at IS NULL AND u.used_at >= a.cf AND u.used_at < a.ct) m
+             -- Promotions never used are left out (nothing to count; 0 uses is never short).
+             WHERE EXISTS (SELECT 1 FROM promotion_uses u WHERE u.promotion_id = a.p)) c;
 END $$;

@@ -61,7 +61,9 @@ const USAGE_SQLITE: &str = "SELECT a.p, \
 /// are one JSON parameter), so each connection parses and plans it once instead of planning a
 /// new `UNION` shape on every count. The global uses: the window's whole local days from the day
 /// counts (migration 24), the parts of days at its edges use by use, and uses not dated yet
-/// (written before migration 24, or by an instance not yet upgraded) use by use.
+/// (written before migration 24, or by an instance not yet upgraded) use by use. Promotions
+/// never used are left out, as on SQLite (one probe instead of their counts: ~15% of the
+/// statement with ten asks).
 const USAGE_PG: &str = "SELECT a.p, \
      COALESCE((SELECT SUM(d.uses) FROM promotion_day_uses d WHERE d.promotion_id = a.p \
       AND d.day >= DATE '1970-01-01' + a.df AND d.day < DATE '1970-01-01' + a.dt), 0) \
@@ -76,7 +78,8 @@ const USAGE_PG: &str = "SELECT a.p, \
       df INT, dt INT, ef TIMESTAMPTZ, tf TIMESTAMPTZ) \
      CROSS JOIN LATERAL (SELECT COUNT(*) AS n, CAST(COALESCE(SUM(u.discount), 0) AS BIGINT) AS v \
       FROM promotion_uses u WHERE u.promotion_id = a.p AND u.customer_id = a.c AND u.reversed_at IS NULL \
-      AND u.used_at >= a.cf AND u.used_at < a.ct) m";
+      AND u.used_at >= a.cf AND u.used_at < a.ct) m \
+     WHERE EXISTS (SELECT 1 FROM promotion_uses u WHERE u.promotion_id = a.p)";
 
 /// The asks as the statements' one JSON parameter: PostgreSQL reads objects, SQLite arrays.
 /// Written as text directly (`perf`: building it through `serde_json::Value` was 6% of an
