@@ -149,31 +149,21 @@ pub async fn insert_uses(
     customer: Option<CustomerId>,
     uses: &[(PromotionId, i64)],
     now: DateTime<Utc>,
-    tz: chrono_tz::Tz,
 ) -> StoreResult<()> {
-    // The org's local day of the use: limits count whole days from the day counts.
-    let day = Some(now.with_timezone(&tz).date_naive());
     for chunk in uses.chunks(100) {
-        // $1 org, $2 cart, $3 customer, $4 instant, $5 local day; then promotion and discount
-        // per use.
-        let mut args: Vec<Arg> = vec![
-            org_id.into(),
-            cart_id.into(),
-            customer.into(),
-            now.into(),
-            day.into(),
-        ];
+        // $1 org, $2 cart, $3 customer, $4 instant; then promotion and discount per use.
+        let mut args: Vec<Arg> = vec![org_id.into(), cart_id.into(), customer.into(), now.into()];
         let rows: Vec<String> = chunk
             .iter()
             .enumerate()
             .map(|(i, (promotion, discount))| {
                 args.extend([Arg::from(*promotion), Arg::from(*discount)]);
-                format!("($1, ${}, $2, $3, ${}, $4, $5)", 6 + 2 * i, 7 + 2 * i)
+                format!("($1, ${}, $2, $3, ${}, $4)", 5 + 2 * i, 6 + 2 * i)
             })
             .collect();
         tx.execute(
             &format!(
-                "INSERT INTO promotion_uses (org_id, promotion_id, cart_id, customer_id, discount, used_at, local_day) VALUES {}",
+                "INSERT INTO promotion_uses (org_id, promotion_id, cart_id, customer_id, discount, used_at) VALUES {}",
                 rows.join(", ")
             ),
             &args,

@@ -196,10 +196,6 @@ impl Store {
         )
         .await
         .map_err(|e| conflict_as(e, "is already used by another organisation"))?;
-        if before.time_zone.0 != s.time_zone {
-            // Limit windows are read in the new zone from now on; so are the uses' days.
-            super::promotion_limits::redate_org_uses(&mut tx, org_id, s.time_zone).await?;
-        }
         record_dyn(
             &mut tx,
             AuditEntry {

@@ -4,8 +4,8 @@
 use super::dyntx::{Arg, DynTx};
 use super::{Store, StoreResult};
 use crate::domain::ids::{CustomerId, PromotionId};
-use crate::domain::promotion::{DaySplit, Used};
-use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
+use crate::domain::promotion::Used;
+use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
 
 /// What to count of one promotion's uses: all uses inside the global window, and the
@@ -14,9 +14,6 @@ use std::collections::HashMap;
 pub struct UsageAsk {
     pub promotion: PromotionId,
     pub global: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    /// The global window split by the org's local days (`domain::promotion::day_split`): its
-    /// whole days are counted from the day counts (migration 24), its edges use by use.
-    pub global_days: Option<DaySplit>,
     pub customer: Option<(CustomerId, DateTime<Utc>, DateTime<Utc>)>,
     /// For a closing cart on PostgreSQL, a promotion limited by its global uses only: (the
     /// limit, the uses left when the cart counted before its transaction). Far enough from the
@@ -34,48 +31,30 @@ pub enum Held {
 }
 
 /// SQLite: the same fixed statement as PostgreSQL's (`USAGE_PG`), the asks one JSON array read
-/// by `json_each`; instants are compared as the text SQLite stores them, days as `YYYY-MM-DD`.
-/// Promotions never used are left out (each row is one more hand-off from the connection's
-/// thread).
+/// by `jsonb_each` (each ask handed over parsed: `json_each` gave text that every `->>` parsed
+/// again); instants are compared as the text SQLite stores them. Promotions never used
+/// are left out (each row is one more hand-off from the connection's thread).
 const USAGE_SQLITE: &str = "SELECT a.p, \
-     COALESCE((SELECT SUM(d.uses) FROM promotion_day_uses d WHERE d.promotion_id = a.p \
-      AND d.day >= a.df AND d.day < a.dt), 0) \
-     + CASE WHEN a.gf < a.ef THEN (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p \
-      AND u.reversed_at IS NULL AND u.local_day IS NOT NULL AND u.used_at >= a.gf AND u.used_at < a.ef) ELSE 0 END \
-     + CASE WHEN a.tf < a.gt THEN (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p \
-      AND u.reversed_at IS NULL AND u.local_day IS NOT NULL AND u.used_at >= a.tf AND u.used_at < a.gt) ELSE 0 END \
-     + (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p AND u.reversed_at IS NULL \
-      AND u.local_day IS NULL AND u.used_at >= a.gf AND u.used_at < a.gt) AS uses, \
+     (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p AND u.reversed_at IS NULL \
+      AND u.used_at >= a.gf AND u.used_at < a.gt) AS uses, \
      (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p AND u.customer_id = a.c \
       AND u.reversed_at IS NULL AND u.used_at >= a.cf AND u.used_at < a.ct) AS customer_uses, \
      (SELECT COALESCE(SUM(u.discount), 0) FROM promotion_uses u WHERE u.promotion_id = a.p \
       AND u.customer_id = a.c AND u.reversed_at IS NULL AND u.used_at >= a.cf AND u.used_at < a.ct) \
       AS customer_value \
      FROM (SELECT CAST(value ->> '$[0]' AS INTEGER) AS p, value ->> '$[1]' AS gf, value ->> '$[2]' AS gt, \
-      CAST(value ->> '$[3]' AS INTEGER) AS c, value ->> '$[4]' AS cf, value ->> '$[5]' AS ct, \
-      value ->> '$[6]' AS df, value ->> '$[7]' AS dt, value ->> '$[8]' AS ef, value ->> '$[9]' AS tf \
+      CAST(value ->> '$[3]' AS INTEGER) AS c, value ->> '$[4]' AS cf, value ->> '$[5]' AS ct \
       FROM jsonb_each($1)) AS a \
      WHERE EXISTS (SELECT 1 FROM promotion_uses u WHERE u.promotion_id = a.p AND u.reversed_at IS NULL)";
 
 /// PostgreSQL: every asked promotion counted by one statement whose text never changes (the asks
 /// are one JSON parameter), so each connection parses and plans it once instead of planning a
-/// new `UNION` shape on every count. The global uses: the window's whole local days from the day
-/// counts (migration 24), the parts of days at its edges use by use, and uses not dated yet
-/// (written before migration 24, or by an instance not yet upgraded) use by use. Promotions
-/// never used are left out, as on SQLite (one probe instead of their counts: ~15% of the
-/// statement with ten asks).
+/// new `UNION` shape on every count. Promotions never used are left out, as on SQLite (one
+/// index probe instead of their counts).
 const USAGE_PG: &str = "SELECT a.p, \
-     COALESCE((SELECT SUM(d.uses) FROM promotion_day_uses d WHERE d.promotion_id = a.p \
-      AND d.day >= DATE '1970-01-01' + a.df AND d.day < DATE '1970-01-01' + a.dt), 0) \
-     + CASE WHEN a.gf < a.ef THEN (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p \
-      AND u.reversed_at IS NULL AND u.local_day IS NOT NULL AND u.used_at >= a.gf AND u.used_at < a.ef) ELSE 0 END \
-     + CASE WHEN a.tf < a.gt THEN (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p \
-      AND u.reversed_at IS NULL AND u.local_day IS NOT NULL AND u.used_at >= a.tf AND u.used_at < a.gt) ELSE 0 END \
-     + (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p AND u.reversed_at IS NULL \
-      AND u.local_day IS NULL AND u.used_at >= a.gf AND u.used_at < a.gt) AS uses, \
-     m.n AS customer_uses, m.v AS customer_value \
-     FROM jsonb_to_recordset($1::jsonb) AS a(p BIGINT, gf TIMESTAMPTZ, gt TIMESTAMPTZ, c BIGINT, cf TIMESTAMPTZ, ct TIMESTAMPTZ, \
-      df INT, dt INT, ef TIMESTAMPTZ, tf TIMESTAMPTZ) \
+     (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p AND u.reversed_at IS NULL \
+      AND u.used_at >= a.gf AND u.used_at < a.gt) AS uses, m.n AS customer_uses, m.v AS customer_value \
+     FROM jsonb_to_recordset($1::jsonb) AS a(p BIGINT, gf TIMESTAMPTZ, gt TIMESTAMPTZ, c BIGINT, cf TIMESTAMPTZ, ct TIMESTAMPTZ) \
      CROSS JOIN LATERAL (SELECT COUNT(*) AS n, CAST(COALESCE(SUM(u.discount), 0) AS BIGINT) AS v \
       FROM promotion_uses u WHERE u.promotion_id = a.p AND u.customer_id = a.c AND u.reversed_at IS NULL \
       AND u.used_at >= a.cf AND u.used_at < a.ct) m \
@@ -100,27 +79,6 @@ fn usage_json(asks: &[UsageAsk], postgres: bool) -> Arg {
         };
         out.push('"');
         out.push_str(&formatted[i].1);
-        out.push('"');
-    };
-    // Days: PostgreSQL reads days since the epoch (a date to parse per ask was a visible part of
-    // its count), SQLite `YYYY-MM-DD` (written here: chrono's `format` parses its pattern on
-    // every call).
-    let mut days: Vec<(NaiveDate, String)> = Vec::new();
-    let mut day = |out: &mut String, d: NaiveDate| {
-        if postgres {
-            out.push_str(&(d - far.date_naive()).num_days().to_string());
-            return;
-        }
-        let i = match days.iter().position(|(k, _)| *k == d) {
-            Some(i) => i,
-            None => {
-                let text = format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
-                days.push((d, text));
-                days.len() - 1
-            }
-        };
-        out.push('"');
-        out.push_str(&days[i].1);
         out.push('"');
     };
     out.push('[');
@@ -149,32 +107,6 @@ fn usage_json(asks: &[UsageAsk], postgres: bool) -> Arg {
         at(&mut out, cf);
         out.push_str(keys[5]);
         at(&mut out, ct);
-        // The global window's whole days and edges; none: an empty split at the epoch.
-        let split = a.global_days.unwrap_or(DaySplit {
-            first: far.date_naive(),
-            end: far.date_naive(),
-            lead: far,
-            trail: far,
-        });
-        let keys: [&str; 4] = if postgres {
-            [",\"df\":", ",\"dt\":", ",\"ef\":", ",\"tf\":"]
-        } else {
-            [",", ",", ",", ","]
-        };
-        out.push_str(keys[0]);
-        day(&mut out, split.first);
-        out.push_str(keys[1]);
-        day(&mut out, split.end);
-        // An empty edge is left out of PostgreSQL's objects (read as NULL: nothing to count),
-        // one date less to parse per ask.
-        if !postgres || split.lead > gf {
-            out.push_str(keys[2]);
-            at(&mut out, split.lead);
-        }
-        if !postgres || split.trail < gt {
-            out.push_str(keys[3]);
-            at(&mut out, split.trail);
-        }
         if let (true, Some((limit, left))) = (postgres, a.headroom) {
             out.push_str(&format!(",\"l\":{limit},\"r\":{left}"));
         }
@@ -251,72 +183,6 @@ pub async fn lock_and_count(tx: &mut DynTx, asks: &[UsageAsk]) -> StoreResult<He
     )))
 }
 
-/// Uses without a local day (written before migration 24, or by an instance not yet upgraded)
-/// get the day of their org's zone they were made on, a thousand at a time; the triggers move
-/// them into the day counts. Run at every start (`Store::migrate`): nothing to do once every
-/// use has its day (the partial index `promotion_uses_undated` finds none at once).
-pub(super) async fn date_uses(store: &Store) -> StoreResult<()> {
-    let mut zones: HashMap<i64, chrono_tz::Tz> = HashMap::new();
-    loop {
-        let undated: Vec<(i64, i64, DateTime<Utc>, i64)> = store
-            .fetch_all_read(
-                "SELECT id, promotion_id, used_at, org_id FROM promotion_uses \
-                 WHERE local_day IS NULL ORDER BY promotion_id, used_at LIMIT 1000",
-                &[],
-            )
-            .await?;
-        if undated.is_empty() {
-            return Ok(());
-        }
-        let mut tx = store.begin().await?;
-        for (id, _, at, org) in undated {
-            let tz = match zones.get(&org) {
-                Some(tz) => *tz,
-                None => {
-                    let zone: Option<(String,)> = tx
-                        .fetch_optional("SELECT time_zone FROM orgs WHERE id = $1", &[org.into()])
-                        .await?;
-                    let tz = zone
-                        .and_then(|(z,)| z.parse().ok())
-                        .unwrap_or(chrono_tz::UTC);
-                    zones.insert(org, tz);
-                    tz
-                }
-            };
-            tx.execute(
-                "UPDATE promotion_uses SET local_day = $1 WHERE id = $2",
-                &[Some(at.with_timezone(&tz).date_naive()).into(), id.into()],
-            )
-            .await?;
-        }
-        tx.commit().await?;
-    }
-}
-
-/// An org's zone changed to `tz`: its uses get the local days of that zone (windows are read in
-/// it from now on), the triggers moving them between the days' counts. Inside the settings'
-/// transaction.
-pub(super) async fn redate_org_uses(
-    tx: &mut DynTx,
-    org_id: crate::domain::ids::OrgId,
-    tz: chrono_tz::Tz,
-) -> StoreResult<()> {
-    let uses: Vec<(i64, DateTime<Utc>)> = tx
-        .fetch_all(
-            "SELECT id, used_at FROM promotion_uses WHERE org_id = $1 ORDER BY promotion_id, used_at",
-            &[org_id.into()],
-        )
-        .await?;
-    for (id, at) in uses {
-        tx.execute(
-            "UPDATE promotion_uses SET local_day = $1 WHERE id = $2",
-            &[Some(at.with_timezone(&tz).date_naive()).into(), id.into()],
-        )
-        .await?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,19 +198,12 @@ mod tests {
             UsageAsk {
                 promotion: PromotionId(7),
                 global: Some(month),
-                global_days: Some(DaySplit {
-                    first: month.0.date_naive(),
-                    end: month.1.date_naive(),
-                    lead: month.0,
-                    trail: month.1,
-                }),
                 customer: None,
                 headroom: Some((1_000_000, 999_000)),
             },
             UsageAsk {
                 promotion: PromotionId(9),
                 global: None,
-                global_days: None,
                 customer: Some((CustomerId(3), month.0, month.1)),
                 headroom: None,
             },
@@ -358,11 +217,9 @@ mod tests {
             serde_json::json!([
                 {"p": 7, "gf": "2026-12-01T00:00:00Z", "gt": "2027-01-01T00:00:00Z",
                  "c": 0, "cf": "1970-01-01T00:00:00Z", "ct": "1970-01-01T00:00:00Z",
-                 "df": 20_788, "dt": 20_819,
                  "l": 1_000_000, "r": 999_000},
                 {"p": 9, "gf": "1970-01-01T00:00:00Z", "gt": "1970-01-01T00:00:00Z",
-                 "c": 3, "cf": "2026-12-01T00:00:00Z", "ct": "2027-01-01T00:00:00Z",
-                 "df": 0, "dt": 0}
+                 "c": 3, "cf": "2026-12-01T00:00:00Z", "ct": "2027-01-01T00:00:00Z"}
             ])
         );
         // SQLite compares with the text sqlx stores: `+00:00`, not `Z`.
@@ -375,11 +232,7 @@ mod tests {
                     "2027-01-01T00:00:00+00:00",
                     0,
                     "1970-01-01T00:00:00+00:00",
-                    "1970-01-01T00:00:00+00:00",
-                    "2026-12-01",
-                    "2027-01-01",
-                    "2026-12-01T00:00:00+00:00",
-                    "2027-01-01T00:00:00+00:00"
+                    "1970-01-01T00:00:00+00:00"
                 ],
                 [
                     9,
@@ -387,11 +240,7 @@ mod tests {
                     "1970-01-01T00:00:00+00:00",
                     3,
                     "2026-12-01T00:00:00+00:00",
-                    "2027-01-01T00:00:00+00:00",
-                    "1970-01-01",
-                    "1970-01-01",
-                    "1970-01-01T00:00:00+00:00",
-                    "1970-01-01T00:00:00+00:00"
+                    "2027-01-01T00:00:00+00:00"
                 ]
             ])
         );

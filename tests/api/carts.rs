@@ -267,7 +267,6 @@ async fn closes_changing_from_side_by_side_to_in_turn_give_exactly_the_limit() {
 #[tokio::test]
 async fn a_close_counting_side_by_side_starts_again_alone_when_the_limit_came_near() {
     use offerdesk::domain::ids::PromotionId;
-    use offerdesk::domain::promotion::day_split;
     use offerdesk::store::promotion_limits::{Held, UsageAsk, lock_and_count};
     let app = spawn_app().await;
     let api = Api::of(&app, "Acme", 100_000).await;
@@ -319,8 +318,6 @@ async fn a_close_counting_side_by_side_starts_again_alone_when_the_limit_came_ne
         let ask = UsageAsk {
             promotion: PromotionId(promo),
             global: Some(forever),
-            // The org's zone (the default one): the uses closed above are counted by day.
-            global_days: Some(day_split(forever.0, forever.1, chrono_tz::Asia::Kolkata)),
             customer: None,
             headroom: Some((limit, left)),
         };
@@ -1098,168 +1095,6 @@ async fn a_retry_finishes_the_coupons_of_a_close_that_stopped_after_its_commit()
             .len(),
         1
     );
-}
-
-/// A promotion's uses in a window, counted by whole local days from the day counts and use by
-/// use at the window's edges and for uses not dated yet, equal the uses a plain count of the
-/// window finds — for reset windows of every kind, windows inside one day, uses reversed (and
-/// one reversal undone): with a fifth of the uses undated (as an instance before migration 24
-/// wrote them), after the next start dated them (`Store::date_uses`, here a second instance's),
-/// and after the org's zone changed from Kolkata to Santiago (DST, its midnight skipped in
-/// September). 400 uses over 70 days around now, written directly; the expectation is counted
-/// here from that list. Both databases, through the open's count and a close's.
-#[tokio::test]
-async fn limit_counts_by_day_equal_the_uses_in_every_kind_of_window() {
-    use chrono::{Duration, NaiveDate, Utc};
-    use offerdesk::store::dyntx::Arg;
-    let app = spawn_app().await;
-    let api = Api::of(&app, "Acme", 100_000).await;
-    let promo = promotion(&api, ten_off_over_2000(Some(1_000_000))).await;
-    let org = app.org_id("Acme").await;
-    let tz = chrono_tz::Asia::Kolkata;
-    let now = Utc::now();
-    // (instant, reversed)
-    let mut uses: Vec<(chrono::DateTime<Utc>, bool)> = Vec::new();
-    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
-    for i in 0..400 {
-        let at = now - Duration::seconds(next(70 * 86_400) as i64 - 5 * 86_400);
-        let dated = i % 5 != 0;
-        let day: Option<NaiveDate> = dated.then(|| at.with_timezone(&tz).date_naive());
-        app.store
-            .execute_autocommit(
-                "INSERT INTO promotion_uses (org_id, promotion_id, cart_id, discount, used_at, local_day) \
-                 VALUES ($1, $2, $3, 100, $4, $5)",
-                &[
-                    org.into(),
-                    promo.into(),
-                    format!("D-{i}").into(),
-                    at.into(),
-                    Arg::OptDate(day),
-                ],
-            )
-            .await
-            .unwrap();
-        let reversed = next(7) == 0;
-        if reversed {
-            app.store
-                .execute_autocommit(
-                    "UPDATE promotion_uses SET reversed_at = $1 WHERE promotion_id = $2 AND cart_id = $3",
-                    &[now.into(), promo.into(), format!("D-{i}").into()],
-                )
-                .await
-                .unwrap();
-        }
-        uses.push((at, reversed));
-    }
-    // One reversal undone counts again.
-    let undone = uses.iter().position(|u| u.1).unwrap();
-    app.store
-        .execute_autocommit(
-            "UPDATE promotion_uses SET reversed_at = NULL WHERE promotion_id = $1 AND cart_id = $2",
-            &[promo.into(), format!("D-{undone}").into()],
-        )
-        .await
-        .unwrap();
-    uses[undone].1 = false;
-    check(&app.store, promo, &uses, now, tz).await;
-    let app = spawn_app_on(app.db.clone()).await;
-    let (undated,): (i64,) = app
-        .store
-        .fetch_one_read(
-            "SELECT COUNT(*) FROM promotion_uses WHERE local_day IS NULL",
-            &[],
-        )
-        .await
-        .unwrap();
-    assert_eq!(undated, 0, "the start dated every use");
-    check(&app.store, promo, &uses, now, tz).await;
-    let santiago = chrono_tz::America::Santiago;
-    let current = app.store.get_org(org).await.unwrap();
-    let settings = offerdesk::domain::org::OrgSettings {
-        name: current.name,
-        currency: current.currency,
-        time_zone: santiago,
-    };
-    app.store
-        .update_org_settings(
-            org,
-            &settings,
-            &offerdesk::domain::user::Actor::system("test"),
-        )
-        .await
-        .unwrap();
-    check(&app.store, promo, &uses, now, santiago).await;
-}
-
-/// Counts `promo`'s uses in windows of every kind in `tz` at `now`, as the open and as a close,
-/// against the uses (instant, reversed) counted here.
-async fn check(
-    store: &offerdesk::store::Store,
-    promo: i64,
-    uses: &[(chrono::DateTime<chrono::Utc>, bool)],
-    now: chrono::DateTime<chrono::Utc>,
-    tz: chrono_tz::Tz,
-) {
-    use chrono::{Duration, NaiveDate, Utc, Weekday};
-    use offerdesk::domain::ids::PromotionId;
-    use offerdesk::domain::promotion::{Period, day_split};
-    use offerdesk::store::promotion_limits::{Held, UsageAsk, lock_and_count};
-    let anchor = NaiveDate::from_ymd_opt(2026, 1, 7).unwrap();
-    let periods = [
-        Period::CalendarMonth,
-        Period::LastDays { days: 7 },
-        Period::LastDays { days: 30 },
-        Period::LastWeeks { weeks: 2 },
-        Period::EveryDays { days: 10, anchor },
-        Period::EveryWeeks {
-            weeks: 3,
-            weekday: Weekday::Wed,
-            anchor,
-        },
-    ];
-    let mut windows: Vec<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)> =
-        periods.iter().map(|p| p.window(now, tz)).collect();
-    windows.extend([
-        // Forever, as a limit without a reset counts.
-        (
-            chrono::DateTime::UNIX_EPOCH,
-            chrono::DateTime::from_timestamp(253_402_214_400, 0).unwrap(),
-        ),
-        // Inside one local day, and across two days at odd times.
-        (now - Duration::hours(3), now - Duration::hours(1)),
-        (now - Duration::minutes(2_000), now - Duration::minutes(13)),
-        // Two months ago to last week.
-        (now - Duration::days(60), now - Duration::days(7)),
-    ]);
-    for (from, to) in windows {
-        let expected = uses
-            .iter()
-            .filter(|(at, reversed)| !reversed && *at >= from && *at < to)
-            .count() as i64;
-        let ask = UsageAsk {
-            promotion: PromotionId(promo),
-            global: Some((from, to)),
-            global_days: Some(day_split(from, to, tz)),
-            customer: None,
-            headroom: None,
-        };
-        let open = store.promotions_used(&[ask]).await.unwrap();
-        let got = open.get(&PromotionId(promo)).map_or(0, |u| u.uses);
-        assert_eq!(got, expected, "open count of [{from}, {to}) in {tz}");
-        let mut tx = store.begin().await.unwrap();
-        let Held::Counted(closing) = lock_and_count(&mut tx, &[ask]).await.unwrap() else {
-            panic!("a count held alone is never too near");
-        };
-        tx.rollback().await.unwrap();
-        let got = closing.get(&PromotionId(promo)).map_or(0, |u| u.uses);
-        assert_eq!(got, expected, "close count of [{from}, {to}) in {tz}");
-    }
 }
 
 /// PostgreSQL runs the application's statements without JIT: compiling them cost 15–30 ms per

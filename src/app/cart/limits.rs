@@ -2,7 +2,6 @@
 //! count, counting them, evaluating again when a count bears on the cart.
 
 use super::*;
-use crate::domain::promotion::day_split;
 
 /// What to count of a promotion's uses at `now`: its global window and the customer's.
 pub(super) fn ask(
@@ -32,7 +31,6 @@ pub(super) fn ask(
     UsageAsk {
         promotion: PromotionId(p.id),
         global,
-        global_days: global.map(|(from, to)| day_split(from, to, tz)),
         customer: mine,
         headroom: None,
     }

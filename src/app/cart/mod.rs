@@ -386,7 +386,6 @@ async fn close_in(
         p.customer,
         &uses,
         now,
-        p.org.tz,
     )
     .await?;
     tx.commit().await?;

@@ -116,7 +116,7 @@ pub use outcome::{
     AddedLine, Applied, Evaluation, Hint, Limit, LineDiscount, Need, NotApplied, Reason,
     RejectedCode, plain_amount,
 };
-pub use period::{DaySplit, Period, day_split, local_midnight, local_to_utc};
+pub use period::{Period, local_midnight, local_to_utc};
 pub use products::{Criteria, LineKeys, NameSet, ProductFilter, ProductSet, name_hash};
 pub use spread::{percent_of, spread};
 pub use status::Status;

@@ -80,45 +80,6 @@ fn cycle(today: NaiveDate, anchor: NaiveDate, len: i64) -> (NaiveDate, NaiveDate
     (start, shift(start, len))
 }
 
-/// A counting window `[from, to)` split for counting by the org's local days: the whole local
-/// days it covers, `[first, end)`, and the parts before and after them (`[from, lead)` and
-/// `[trail, to)`, empty when `from`/`to` fall on a local midnight). Uses on the whole days are
-/// counted by day; the parts are counted use by use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DaySplit {
-    pub first: NaiveDate,
-    pub end: NaiveDate,
-    pub lead: DateTime<Utc>,
-    pub trail: DateTime<Utc>,
-}
-
-/// `[from, to)` split by the local days of `tz` (see `DaySplit`). A window inside one day (or
-/// reversed) has no whole day: all of it is the leading part.
-pub fn day_split(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz) -> DaySplit {
-    let day = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
-    let d0 = day(from);
-    let first = if local_midnight(d0, tz) == from {
-        d0
-    } else {
-        shift(d0, 1)
-    };
-    let end = day(to);
-    if first >= end {
-        return DaySplit {
-            first: end,
-            end,
-            lead: to.max(from),
-            trail: to.max(from),
-        };
-    }
-    DaySplit {
-        first,
-        end,
-        lead: local_midnight(first, tz),
-        trail: local_midnight(end, tz),
-    }
-}
-
 impl Period {
     /// The current counting window `[start, end)` at `now`: uses recorded at instants inside
     /// it count against the limit. Fixed cycles end at the next reset; the rolling `LastDays`
