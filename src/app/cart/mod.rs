@@ -350,7 +350,9 @@ async fn close_in(
     {
         return Ok(Closing::Done);
     }
-    let asks: Vec<UsageAsk> = candidates(first, &p.promotions)
+    let limited: Vec<&Promotion> = candidates(first, &p.promotions).collect();
+    let asks: Vec<UsageAsk> = limited
+        .iter()
         .map(|q| close_ask(q, p.customer, counted, shared, now, p.org.tz))
         .collect();
     let used = match promotion_limits::lock_and_count(&mut tx, &asks).await? {
@@ -360,7 +362,6 @@ async fn close_in(
             return Ok(Closing::TooNear);
         }
     };
-    let limited: Vec<&Promotion> = candidates(first, &p.promotions).collect();
     let mut usage = counted.clone();
     remaining(&mut usage, &limited, &used);
     // Limits that bear on the cart as they did on the first evaluation (always the evaluation
