@@ -234,3 +234,45 @@ async fn raw_messages(
     }
     Ok(())
 }
+
+impl Store {
+    /// `bench cart --history U`: `per` earlier uses of each of `promotions` (no customer, a
+    /// discount of 100 each), spread evenly over [`from`, `to`) — what a month of steady
+    /// traffic leaves for the limits to count. One set-based statement per promotion.
+    pub async fn raw_promotion_history(
+        &self,
+        org_id: OrgId,
+        promotions: &[crate::domain::ids::PromotionId],
+        per: i64,
+        from: chrono::DateTime<Utc>,
+        to: chrono::DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let span = (to - from).num_seconds().max(1);
+        for p in promotions {
+            let sql = if tx.is_postgres() {
+                "INSERT INTO promotion_uses (org_id, promotion_id, cart_id, customer_id, discount, used_at) \
+                 SELECT $1, $2, 'H' || n, NULL, 100, $3::timestamptz + make_interval(secs => (n * $4 / $5)::float8) \
+                 FROM generate_series(0, $5 - 1) n"
+            } else {
+                "WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n + 1 < $5) \
+                 INSERT INTO promotion_uses (org_id, promotion_id, cart_id, customer_id, discount, used_at) \
+                 SELECT $1, $2, 'H' || n, NULL, 100, \
+                 strftime('%Y-%m-%dT%H:%M:%S+00:00', unixepoch($3) + n * $4 / $5, 'unixepoch') FROM s"
+            };
+            tx.execute(
+                sql,
+                &[
+                    org_id.into(),
+                    (*p).into(),
+                    from.into(),
+                    span.into(),
+                    per.into(),
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -35,6 +35,20 @@ pub struct CartOrg {
     pub time_zone: OrgTz,
     pub promotions_version: i64,
     pub catalogue_version: i64,
+    /// Where the org's promotion uses are folded to (migration 24), if anywhere yet, and the
+    /// version of its folded counts.
+    pub folded_to: Option<chrono::DateTime<Utc>>,
+    pub folds_version: Option<i64>,
+}
+
+impl CartOrg {
+    /// The org's fold as its limits' counts take it.
+    pub fn folded(&self) -> Option<super::promotion_limits::FoldPoint> {
+        self.folded_to.map(|at| super::promotion_limits::FoldPoint {
+            at,
+            version: self.folds_version.unwrap_or(0),
+        })
+    }
 }
 
 /// A known customer with their tiers and segments.
@@ -152,7 +166,9 @@ impl Store {
         let rows: Vec<CartContextRow> = self
             .fetch_all_read(
                 "SELECT o.currency, o.time_zone, o.promotions_version, o.catalogue_version, \
+                 f.next_at AS folded_to, f.version AS folds_version, \
                  c.id AS customer_id, t.kind, t.value FROM orgs o \
+                 LEFT JOIN promotion_use_folds f ON f.org_id = o.id \
                  LEFT JOIN customers c ON c.org_id = o.id AND c.identifier_type = $2 AND c.identifier = $3 \
                  LEFT JOIN customer_tags t ON t.customer_id = c.id \
                  WHERE o.id = $1 \

@@ -35,6 +35,7 @@ pub mod outbox;
 pub mod overview;
 pub mod performance;
 pub mod products;
+pub mod promotion_folds;
 pub mod promotion_limits;
 pub mod promotion_usage;
 pub mod promotions;
@@ -122,6 +123,8 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// Folded sums of promotion uses opens read (`promotion_limits::FoldedSums`).
+    pub(crate) sums: Arc<promotion_limits::FoldedSums>,
 }
 
 /// Connections for reads (each SQLite one is a thread of its own).
@@ -296,7 +299,10 @@ impl Store {
                 .into(),
             )));
         };
-        Ok(Store { backend })
+        Ok(Store {
+            backend,
+            sums: Arc::default(),
+        })
     }
 
     /// Brings the schema up to date.

@@ -25,7 +25,7 @@ fn pants_and_belt() -> Value {
 }
 
 /// "10% off a cart of 2,000 or more", at most `uses` carts.
-fn ten_off_over_2000(uses: Option<i64>) -> Value {
+pub(crate) fn ten_off_over_2000(uses: Option<i64>) -> Value {
     json!({
         "name": "Ten off over 2000",
         "kind": {"type": "automatic"},
@@ -37,18 +37,18 @@ fn ten_off_over_2000(uses: Option<i64>) -> Value {
     })
 }
 
-async fn promotion(api: &Api, rules: Value) -> i64 {
+pub(crate) async fn promotion(api: &Api, rules: Value) -> i64 {
     let (status, v) = api.post("/promotions", json!({"promotion": rules})).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "live");
     v["id"].as_i64().unwrap()
 }
 
-fn line(sku: &str, quantity: i64, unit_price: i64) -> Value {
+pub(crate) fn line(sku: &str, quantity: i64, unit_price: i64) -> Value {
     json!({"sku": sku, "quantity": quantity, "unitPrice": unit_price})
 }
 
-async fn cart(
+pub(crate) async fn cart(
     api: &Api,
     id: &str,
     state: &str,
@@ -322,7 +322,7 @@ async fn a_close_counting_side_by_side_starts_again_alone_when_the_limit_came_ne
             headroom: Some((limit, left)),
         };
         let mut tx = app.store.begin().await.unwrap();
-        let held = lock_and_count(&mut tx, &[ask]).await.unwrap();
+        let held = lock_and_count(&mut tx, None, &[ask]).await.unwrap();
         match held {
             Held::Counted(used) => {
                 assert!(counted || !postgres, "({limit}, {left}) counted");
@@ -374,7 +374,7 @@ async fn a_close_that_finds_the_limit_came_near_while_it_waited_closes_again_in_
     for _ in 0..200 {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
-             AND wait_event_type = 'Lock' AND query LIKE '%promotions_used_held%'",
+             AND wait_event_type = 'Lock' AND query LIKE '%_held(%'",
         )
         .fetch_one(&mut watcher)
         .await

@@ -79,11 +79,9 @@ pub(super) async fn usage_for(
     p: &Prepared,
     now: DateTime<Utc>,
 ) -> StoreResult<(Usage, Evaluation)> {
-    settle(
-        p,
-        now,
-        |asks| async move { store.promotions_used(&asks).await },
-    )
+    settle(p, now, |asks| async move {
+        store.promotions_used(p.org.folded, &asks).await
+    })
     .await
 }
 
@@ -201,6 +199,7 @@ mod tests {
             customer: Some(CustomerId(7)),
             promotions: Arc::new(promotions),
             org: OrgFacts {
+                folded: None,
                 tz: chrono_tz::Asia::Kolkata,
                 currency: Currency::parse("currency", "INR").unwrap(),
             },

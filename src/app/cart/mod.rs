@@ -87,6 +87,8 @@ impl From<StoreError> for CartError {
 
 /// What an evaluation needs of the org.
 pub(super) struct OrgFacts {
+    /// Where the org's promotion uses were folded to when the cart read it (limits' counts).
+    folded: Option<crate::store::promotion_limits::FoldPoint>,
     tz: Tz,
     currency: crate::domain::org::Currency,
 }
@@ -134,6 +136,7 @@ pub(super) async fn prepare(
         .cart_context(input.org_id, input.customer.as_ref())
         .await?;
     let facts = OrgFacts {
+        folded: org.folded(),
         tz: org.time_zone.0,
         currency: org.currency,
     };
@@ -355,13 +358,14 @@ async fn close_in(
         .iter()
         .map(|q| close_ask(q, p.customer, counted, shared, now, p.org.tz))
         .collect();
-    let used = match promotion_limits::lock_and_count(&mut tx, &asks).await? {
-        promotion_limits::Held::Counted(used) => used,
-        promotion_limits::Held::TooNear => {
-            tx.rollback().await?;
-            return Ok(Closing::TooNear);
-        }
-    };
+    let used =
+        match promotion_limits::lock_and_count(&mut tx, p.org.folded.map(|f| f.at), &asks).await? {
+            promotion_limits::Held::Counted(used) => used,
+            promotion_limits::Held::TooNear => {
+                tx.rollback().await?;
+                return Ok(Closing::TooNear);
+            }
+        };
     let mut usage = counted.clone();
     remaining(&mut usage, &limited, &used);
     // Limits that bear on the cart as they did on the first evaluation (always the evaluation

@@ -7,6 +7,7 @@
 use super::org_and_offer;
 use super::redeem::{Conn, serve};
 use anyhow::bail;
+use chrono::Datelike as _;
 use offerdesk::domain::promotion::{
     Benefit, Condition, Criteria, Eligibility, Kind, Limits, NameSet, Period, ProductFilter,
     ProductSet, Promotion, Recurrence, Stacking, Status, Target, TimeWindow, Validity, Value,
@@ -235,6 +236,7 @@ pub async fn bench_cart(
     lines: usize,
     count: u64,
     concurrency: usize,
+    history: u64,
 ) -> anyhow::Result<()> {
     let store = Store::open(&db.url).await?;
     let (org, _) = org_and_offer(&store).await?;
@@ -253,13 +255,46 @@ pub async fn bench_cart(
         })
         .collect();
     store.upsert_products(org, &catalogue, &actor).await?;
+    let mut limited = Vec::new();
     for i in 0..promotions {
         let p = promotion(i);
-        if let Err(r) =
-            offerdesk::app::promotions::create(&store, org, &p, Status::Live, &actor).await?
-        {
-            bail!("setup: promotion {i} refused: {}", r.message());
+        match offerdesk::app::promotions::create(&store, org, &p, Status::Live, &actor).await? {
+            Ok(id) if p.limits.global_uses.is_some() => limited.push(id),
+            Ok(_) => {}
+            Err(r) => bail!("setup: promotion {i} refused: {}", r.message()),
         }
+    }
+    if history > 0 && !limited.is_empty() {
+        // This month's earlier traffic, for the limits' counts to meet: spread from the start
+        // of the month in the org's zone (the limits' reset) to a minute ago.
+        let now = chrono::Utc::now();
+        let local = now.with_timezone(&chrono_tz::Asia::Kolkata).date_naive();
+        let month = chrono::NaiveDate::from_ymd_opt(local.year(), local.month(), 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Kolkata).earliest())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok_or_else(|| anyhow::anyhow!("no start of month"))?;
+        let per = (history / limited.len() as u64).max(1) as i64;
+        store
+            .raw_promotion_history(
+                org,
+                &limited,
+                per,
+                month,
+                now - chrono::Duration::minutes(1),
+            )
+            .await?;
+        // What the scheduler does every run (a minute behind the clock), here in one go.
+        let folding = Instant::now();
+        store
+            .fold_promotion_uses(now - chrono::Duration::minutes(1))
+            .await?;
+        println!(
+            "history={} uses over {} limited promotions since {month}, folded in {:.1} s",
+            per * limited.len() as i64,
+            limited.len(),
+            folding.elapsed().as_secs_f64()
+        );
     }
     let (_, key) = store
         .create_api_key(org, "bench", None, 10_000_000, &actor)

@@ -89,6 +89,10 @@ enum Command {
         count: u64,
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+        /// Uses recorded earlier this month, spread over the limited promotions (a fifth of
+        /// them), for the limits to count.
+        #[arg(long, default_value_t = 0)]
+        history: u64,
         /// A PostgreSQL server (postgres://user@host/db); a fresh database is made on it.
         #[arg(long)]
         database_url: Option<String>,
@@ -317,6 +321,7 @@ async fn main() -> anyhow::Result<()> {
             lines,
             count,
             concurrency,
+            history,
             database_url,
         } => {
             let db = fresh_db(database_url.as_deref()).await?;
@@ -326,6 +331,7 @@ async fn main() -> anyhow::Result<()> {
                 lines.max(1),
                 count.max(1),
                 concurrency.max(1),
+                history,
             )
             .await;
             drop_db(&db).await?;
