@@ -125,9 +125,11 @@ CREATE TRIGGER promotion_uses_deleted AFTER DELETE ON promotion_uses
 -- count), each ask's global window in parts the app computed from the org's folded point
 -- (`promotion_limits::parts`): `uses` counted one by one in [r1f, r1t) and [r2f, r2t),
 -- `folded` summed over the days in [df, dt) and the quarter hours in [q1f, q1t) and
--- [q2f, q2t); an empty part costs no lookup. The customer's uses and discount in [cf, ct) one
--- by one. Promotions never used are left out.
-CREATE FUNCTION promotion_counts(asks JSONB)
+-- [q2f, q2t) — or `k`, the sum an instance kept, while org `org`'s counts are at version `ver`
+-- (read in the same snapshot as the rest, so the count stays exact); an empty part costs no
+-- lookup. The customer's uses and discount in [cf, ct) one by one. Promotions never used are
+-- left out.
+CREATE FUNCTION promotion_counts(asks JSONB, org BIGINT, ver BIGINT)
 RETURNS TABLE (p BIGINT, uses BIGINT, folded BIGINT, customer_uses BIGINT, customer_value BIGINT)
 LANGUAGE sql STABLE AS $$
 SELECT a.p,
@@ -137,6 +139,7 @@ SELECT a.p,
        + CASE WHEN a.r2f < a.r2t THEN
             (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p AND u.reversed_at IS NULL
                AND u.used_at >= a.r2f AND u.used_at < a.r2t) ELSE 0 END,
+       CASE WHEN a.k IS NOT NULL AND w.version = ver THEN a.k ELSE
        CASE WHEN a.df < a.dt THEN
             (SELECT COALESCE(SUM(c.uses), 0)::BIGINT FROM promotion_use_counts c
               WHERE c.promotion_id = a.p AND c.span = 1 AND c.at >= a.df AND c.at < a.dt) ELSE 0 END
@@ -145,12 +148,15 @@ SELECT a.p,
               WHERE c.promotion_id = a.p AND c.span = 0 AND c.at >= a.q1f AND c.at < a.q1t) ELSE 0 END
        + CASE WHEN a.q2f < a.q2t THEN
             (SELECT COALESCE(SUM(c.uses), 0)::BIGINT FROM promotion_use_counts c
-              WHERE c.promotion_id = a.p AND c.span = 0 AND c.at >= a.q2f AND c.at < a.q2t) ELSE 0 END,
+              WHERE c.promotion_id = a.p AND c.span = 0 AND c.at >= a.q2f AND c.at < a.q2t) ELSE 0 END
+       END,
        m.n, m.v
   FROM jsonb_to_recordset(asks) AS a(p BIGINT, r1f TIMESTAMPTZ, r1t TIMESTAMPTZ, df TIMESTAMPTZ,
                                      dt TIMESTAMPTZ, q1f TIMESTAMPTZ, q1t TIMESTAMPTZ, q2f TIMESTAMPTZ,
                                      q2t TIMESTAMPTZ, r2f TIMESTAMPTZ, r2t TIMESTAMPTZ, c BIGINT,
-                                     cf TIMESTAMPTZ, ct TIMESTAMPTZ)
+                                     cf TIMESTAMPTZ, ct TIMESTAMPTZ, k BIGINT)
+ CROSS JOIN (SELECT COALESCE((SELECT f.version FROM promotion_use_folds f WHERE f.org_id = org), -1)
+               AS version) w
  CROSS JOIN LATERAL (SELECT COUNT(*) AS n, CAST(COALESCE(SUM(u.discount), 0) AS BIGINT) AS v
                        FROM promotion_uses u WHERE u.promotion_id = a.p AND u.customer_id = a.c
                         AND u.reversed_at IS NULL AND u.used_at >= a.cf AND u.used_at < a.ct) m
@@ -161,7 +167,7 @@ $$;
 -- limit, FOR NO KEY UPDATE near it, each behind its advisory lock on (1601, id), in id order),
 -- then counted. Migrations 22's and 23's functions stay for instances not yet upgraded (they
 -- count the uses one by one, which stays exact).
-CREATE FUNCTION promotion_counts_held(asks JSONB)
+CREATE FUNCTION promotion_counts_held(asks JSONB, org BIGINT, ver BIGINT)
 RETURNS TABLE (p BIGINT, uses BIGINT, customer_uses BIGINT, customer_value BIGINT, short BOOLEAN)
 LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
@@ -186,6 +192,6 @@ BEGIN
     RETURN QUERY
     SELECT c.p, c.uses + c.folded, c.customer_uses, c.customer_value,
            COALESCE(a.r >= 2 * bound AND c.uses + c.folded + bound > a.l, FALSE)
-      FROM promotion_counts(asks) c
+      FROM promotion_counts(asks, org, ver) c
       JOIN jsonb_to_recordset(asks) AS a(p BIGINT, l BIGINT, r BIGINT) ON a.p = c.p;
 END $$;

@@ -31,6 +31,7 @@ impl ProductFacts {
 /// promotions and catalogue facts are kept under (`app::cart::CartCache`).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CartOrg {
+    pub id: OrgId,
     pub currency: Currency,
     pub time_zone: OrgTz,
     pub promotions_version: i64,
@@ -45,6 +46,7 @@ impl CartOrg {
     /// The org's fold as its limits' counts take it.
     pub fn folded(&self) -> Option<super::promotion_limits::FoldPoint> {
         self.folded_to.map(|at| super::promotion_limits::FoldPoint {
+            org: self.id,
             at,
             version: self.folds_version.unwrap_or(0),
         })
@@ -165,7 +167,7 @@ impl Store {
         // One row per tag of the customer (one with no tag when they have none or are unknown).
         let rows: Vec<CartContextRow> = self
             .fetch_all_read(
-                "SELECT o.currency, o.time_zone, o.promotions_version, o.catalogue_version, \
+                "SELECT o.id, o.currency, o.time_zone, o.promotions_version, o.catalogue_version, \
                  f.next_at AS folded_to, f.version AS folds_version, \
                  c.id AS customer_id, t.kind, t.value FROM orgs o \
                  LEFT JOIN promotion_use_folds f ON f.org_id = o.id \

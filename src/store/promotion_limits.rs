@@ -6,7 +6,7 @@
 
 use super::dyntx::{Arg, DynTx};
 use super::{Store, StoreResult};
-use crate::domain::ids::{CustomerId, PromotionId};
+use crate::domain::ids::{CustomerId, OrgId, PromotionId};
 use crate::domain::promotion::Used;
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
@@ -29,6 +29,7 @@ pub struct UsageAsk {
 /// (`promotion_use_folds`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FoldPoint {
+    pub org: OrgId,
     pub at: DateTime<Utc>,
     pub version: i64,
 }
@@ -60,6 +61,22 @@ impl FoldedSums {
             .map(|(_, _, sum)| *sum)
     }
 
+    /// The sums kept for the asks whose windows sum folded counts, at `fold`'s version.
+    fn kept(
+        &self,
+        asks: &[UsageAsk],
+        parts: &[Parts],
+        fold: Option<FoldPoint>,
+    ) -> Vec<Option<i64>> {
+        asks.iter()
+            .zip(parts)
+            .map(|(a, w)| match fold {
+                Some(f) if w.folds() => self.get(a.promotion, f.version, w),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn put(&self, promotion: PromotionId, version: i64, w: &Parts, sum: i64) {
         if let Ok(mut map) = self.0.lock() {
             map.insert(promotion, (version, w.summed(), sum));
@@ -83,13 +100,13 @@ const PARTS_PG: &str = "SELECT a.p, \
      WHERE EXISTS (SELECT 1 FROM promotion_uses u WHERE u.promotion_id = a.p)";
 
 /// The same and the folded sums of the days in [df, dt) and the quarter hours in [q1f, q1t)
-/// and [q2f, q2t): migration 24's `promotion_counts`.
-const FOLDED_PG: &str =
-    "SELECT p, uses, folded, customer_uses, customer_value FROM promotion_counts($1::jsonb)";
+/// and [q2f, q2t) — or the sum `k` an instance kept, while org $2's counts are at version $3:
+/// migration 24's `promotion_counts`.
+const FOLDED_PG: &str = "SELECT p, uses, folded, customer_uses, customer_value FROM promotion_counts($1::jsonb, $2, $3)";
 
 /// SQLite's two: the asks one JSON array read by `jsonb_each` (each ask handed over parsed:
 /// `json_each` gave text that every `->>` parsed again), [p, r1f, r1t, r2f, r2t, c, cf, ct,
-/// df, dt, q1f, q1t, q2f, q2t]; instants compared as the text SQLite stores them.
+/// df, dt, q1f, q1t, q2f, q2t, k]; instants compared as the text SQLite stores them.
 const PARTS_SQLITE: &str = "SELECT a.p, \
      CASE WHEN a.r1f < a.r1t THEN (SELECT COUNT(*) FROM promotion_uses u WHERE u.promotion_id = a.p \
       AND u.reversed_at IS NULL AND u.used_at >= a.r1f AND u.used_at < a.r1t) ELSE 0 END \
@@ -105,16 +122,20 @@ const PARTS_SQLITE: &str = "SELECT a.p, \
       value ->> '$[1]' AS r1f, value ->> '$[2]' AS r1t, value ->> '$[3]' AS r2f, value ->> '$[4]' AS r2t, \
       CAST(value ->> '$[5]' AS INTEGER) AS c, value ->> '$[6]' AS cf, value ->> '$[7]' AS ct, \
       value ->> '$[8]' AS df, value ->> '$[9]' AS dt, value ->> '$[10]' AS q1f, value ->> '$[11]' AS q1t, \
-      value ->> '$[12]' AS q2f, value ->> '$[13]' AS q2t FROM jsonb_each($1)) AS a \
+      value ->> '$[12]' AS q2f, value ->> '$[13]' AS q2t, value ->> '$[14]' AS k \
+      FROM jsonb_each($1)) AS a \
      WHERE EXISTS (SELECT 1 FROM promotion_uses u WHERE u.promotion_id = a.p AND u.reversed_at IS NULL)";
 
-/// What SQLite's longer statement puts in place of `FOLDED`.
-const FOLDED_SQLITE: &str = "CASE WHEN a.df < a.dt THEN (SELECT COALESCE(SUM(c.uses), 0) \
+/// What SQLite's longer statement puts in place of `FOLDED`: the sum kept, while org $2's
+/// counts are at version $3, or the sums.
+const FOLDED_SQLITE: &str = "CASE WHEN a.k IS NOT NULL AND \
+      (SELECT f.version FROM promotion_use_folds f WHERE f.org_id = $2) = $3 THEN a.k ELSE \
+     CASE WHEN a.df < a.dt THEN (SELECT COALESCE(SUM(c.uses), 0) \
       FROM promotion_use_counts c WHERE c.promotion_id = a.p AND c.span = 1 AND c.at >= a.df AND c.at < a.dt) ELSE 0 END \
      + CASE WHEN a.q1f < a.q1t THEN (SELECT COALESCE(SUM(c.uses), 0) FROM promotion_use_counts c \
       WHERE c.promotion_id = a.p AND c.span = 0 AND c.at >= a.q1f AND c.at < a.q1t) ELSE 0 END \
      + CASE WHEN a.q2f < a.q2t THEN (SELECT COALESCE(SUM(c.uses), 0) FROM promotion_use_counts c \
-      WHERE c.promotion_id = a.p AND c.span = 0 AND c.at >= a.q2f AND c.at < a.q2t) ELSE 0 END";
+      WHERE c.promotion_id = a.p AND c.span = 0 AND c.at >= a.q2f AND c.at < a.q2t) ELSE 0 END END";
 
 /// SQLite's statements, each built once.
 fn sqlite_statement(layout: Layout) -> &'static str {
@@ -205,7 +226,13 @@ enum Layout {
 /// through `serde_json::Value` was 6% of an open); most asks share their windows, so each
 /// instant is formatted once, and an empty range goes as two nulls (nothing to parse; its part
 /// is skipped).
-fn usage_json(asks: &[UsageAsk], parts: &[Parts], layout: Layout, postgres: bool) -> Arg {
+fn usage_json(
+    asks: &[UsageAsk],
+    parts: &[Parts],
+    kept: &[Option<i64>],
+    layout: Layout,
+    postgres: bool,
+) -> Arg {
     let far = DateTime::<Utc>::UNIX_EPOCH;
     let mut out = String::with_capacity(16 + asks.len() * 300);
     let mut formatted: Vec<(DateTime<Utc>, String)> = Vec::new();
@@ -233,7 +260,7 @@ fn usage_json(asks: &[UsageAsk], parts: &[Parts], layout: Layout, postgres: bool
         }
     };
     out.push('[');
-    for (n, (a, w)) in asks.iter().zip(parts).enumerate() {
+    for (n, ((a, w), k)) in asks.iter().zip(parts).zip(kept).enumerate() {
         if n > 0 {
             out.push(',');
         }
@@ -260,6 +287,11 @@ fn usage_json(asks: &[UsageAsk], parts: &[Parts], layout: Layout, postgres: bool
             range(&mut out, ["\"df\":", "\"dt\":"], w.days);
             range(&mut out, ["\"q1f\":", "\"q1t\":"], w.quarters[0]);
             range(&mut out, ["\"q2f\":", "\"q2t\":"], w.quarters[1]);
+            out.push_str(if postgres { ",\"k\":" } else { "," });
+            match k {
+                Some(k) => out.push_str(&k.to_string()),
+                None => out.push_str("null"),
+            }
         }
         if let (true, Some((limit, left))) = (postgres, a.headroom) {
             out.push_str(&format!(",\"l\":{limit},\"r\":{left}"));
@@ -281,6 +313,29 @@ fn windows(asks: &[UsageAsk], folded: Option<DateTime<Utc>>) -> Vec<Parts> {
         .collect()
 }
 
+/// The open's statement in `layout` and its arguments: the asks, and for the folded sums the
+/// org and the version its kept sums were read at.
+fn statement(
+    asks: &[UsageAsk],
+    parts: &[Parts],
+    kept: &[Option<i64>],
+    layout: Layout,
+    fold: Option<FoldPoint>,
+    postgres: bool,
+) -> (&'static str, Vec<Arg>) {
+    let mut args = vec![usage_json(asks, parts, kept, layout, postgres)];
+    if layout == Layout::Folded {
+        let (org, version) = fold.map_or((0, -1), |f| (f.org.get(), f.version));
+        args.extend([Arg::I64(org), Arg::I64(version)]);
+    }
+    let sql = match (layout, postgres) {
+        (Layout::Folded, true) => FOLDED_PG,
+        (_, true) => PARTS_PG,
+        (layout, false) => sqlite_statement(layout),
+    };
+    (sql, args)
+}
+
 /// (promotion, uses counted one by one, folded sum, the customer's uses, their discount).
 type UsageRow = (PromotionId, i64, i64, i64, i64);
 
@@ -293,6 +348,11 @@ fn used(uses: i64, customer_uses: i64, customer_value: i64) -> Used {
 }
 
 impl Store {
+    /// The folded sums this instance's opens kept (a close may use them, checked).
+    pub fn folded_sums(&self) -> &FoldedSums {
+        &self.sums
+    }
+
     /// The uses of each asked promotion (an open cart's read); `fold`: where the org's uses
     /// were folded to when the cart read it (`CartOrg::folded`). A folded sum kept at the
     /// current version is not read again (`FoldedSums`).
@@ -306,40 +366,32 @@ impl Store {
         }
         let postgres = matches!(self.backend, super::Backend::Postgres { .. });
         let parts = windows(asks, fold.map(|f| f.at));
-        let version = fold.map_or(0, |f| f.version);
-        let kept: Vec<Option<i64>> = asks
+        let kept = self.sums.kept(asks, &parts, fold);
+        let layout = if kept
             .iter()
             .zip(&parts)
-            .map(|(a, w)| match w.folds() {
-                true => self.sums.get(a.promotion, version, w),
-                false => Some(0),
-            })
-            .collect();
-        let layout = if kept.iter().all(Option::is_some) {
+            .all(|(k, w)| k.is_some() || !w.folds())
+        {
             Layout::Parts
         } else {
             Layout::Folded
         };
-        let sql = match (layout, postgres) {
-            (Layout::Folded, true) => FOLDED_PG,
-            (_, true) => PARTS_PG,
-            (layout, false) => sqlite_statement(layout),
-        };
-        let json = usage_json(asks, &parts, layout, postgres);
-        let rows: Vec<UsageRow> = self.fetch_all_read(sql, &[json]).await?;
+        let (sql, args) = statement(asks, &parts, &kept, layout, fold, postgres);
+        let rows: Vec<UsageRow> = self.fetch_all_read(sql, &args).await?;
         let mut found: HashMap<PromotionId, UsageRow> =
             rows.into_iter().map(|r| (r.0, r)).collect();
         let mut out = HashMap::with_capacity(found.len());
         for ((a, w), kept) in asks.iter().zip(&parts).zip(kept) {
             let row = found.remove(&a.promotion);
-            let sum = match kept {
-                Some(sum) => sum,
+            let sum = match (kept, layout, fold) {
+                (Some(sum), Layout::Parts, _) => sum,
                 // A promotion never used is left out: nothing folded either.
-                None => {
+                (_, _, Some(fold)) if w.folds() => {
                     let sum = row.map_or(0, |r| r.2);
-                    self.sums.put(a.promotion, version, w, sum);
+                    self.sums.put(a.promotion, fold.version, w, sum);
                     sum
                 }
+                _ => row.map_or(0, |r| r.2),
             };
             if let Some((p, uses, _, customer_uses, customer_value)) = row {
                 out.insert(p, used(uses + sum, customer_uses, customer_value));
@@ -353,26 +405,29 @@ impl Store {
 /// in id order, so that two closes counting the same promotion's uses run one after the other —
 /// unless, on PostgreSQL, the promotion is so far from its limit that the closes in flight
 /// cannot reach it (`UsageAsk::headroom`, migrations 23 and 24). One call on PostgreSQL; on
-/// SQLite the count alone (its one writer already orders closes). Everything is counted again
-/// (no kept sums): the count under the rows is exact.
+/// SQLite the count alone (its one writer already orders closes). A folded sum an open kept
+/// (`sums`) is used only when the org's counts are at its version in the count's own snapshot,
+/// so the count under the rows is exact.
 pub async fn lock_and_count(
     tx: &mut DynTx,
-    folded: Option<DateTime<Utc>>,
+    sums: &FoldedSums,
+    fold: Option<FoldPoint>,
     asks: &[UsageAsk],
 ) -> StoreResult<Held> {
     if asks.is_empty() {
         return Ok(Held::Counted(HashMap::new()));
     }
-    let parts = windows(asks, folded);
+    let parts = windows(asks, fold.map(|f| f.at));
+    let kept = sums.kept(asks, &parts, fold);
     let postgres = tx.is_postgres();
     let layout = match (parts.iter().any(Parts::folds), postgres) {
         (true, _) => Layout::Folded,
         (false, true) => Layout::Rows,
         (false, false) => Layout::Parts,
     };
-    let json = usage_json(asks, &parts, layout, postgres);
+    let (sql, args) = statement(asks, &parts, &kept, layout, fold, postgres);
     if !postgres {
-        let rows: Vec<UsageRow> = tx.fetch_all(sqlite_statement(layout), &[json]).await?;
+        let rows: Vec<UsageRow> = tx.fetch_all(sql, &args).await?;
         return Ok(Held::Counted(
             rows.into_iter()
                 .map(|(p, uses, sum, cu, cv)| (p, used(uses + sum, cu, cv)))
@@ -385,10 +440,11 @@ pub async fn lock_and_count(
             "SELECT p, uses, customer_uses, customer_value, short FROM promotions_used_held($1::jsonb)"
         }
         Layout::Folded => {
-            "SELECT p, uses, customer_uses, customer_value, short FROM promotion_counts_held($1::jsonb)"
+            "SELECT p, uses, customer_uses, customer_value, short \
+             FROM promotion_counts_held($1::jsonb, $2, $3)"
         }
     };
-    let rows: Vec<(PromotionId, i64, i64, i64, bool)> = tx.fetch_all(sql, &[json]).await?;
+    let rows: Vec<(PromotionId, i64, i64, i64, bool)> = tx.fetch_all(sql, &args).await?;
     if rows.iter().any(|r| r.4) {
         return Ok(Held::TooNear);
     }
@@ -642,9 +698,11 @@ mod tests {
             },
         ];
         let folded = Some(Utc.with_ymd_and_hms(2026, 12, 10, 7, 50, 0).unwrap());
+        // The first ask's folded sum kept at 1,234.
         let json = |folded, layout, postgres| match usage_json(
             &asks,
             &windows(&asks, folded),
+            &[Some(1_234), None],
             layout,
             postgres,
         ) {
@@ -659,11 +717,12 @@ mod tests {
                  "c": 0, "cf": null, "ct": null,
                  "df": "2026-12-01T00:00:00Z", "dt": "2026-12-10T00:00:00Z",
                  "q1f": "2026-11-30T18:30:00Z", "q1t": "2026-12-01T00:00:00Z",
-                 "q2f": "2026-12-10T00:00:00Z", "q2t": "2026-12-10T07:45:00Z",
+                 "q2f": "2026-12-10T00:00:00Z", "q2t": "2026-12-10T07:45:00Z", "k": 1_234,
                  "l": 1_000_000, "r": 999_000},
                 {"p": 9, "r1f": null, "r1t": null, "r2f": null, "r2t": null, "c": 3,
                  "cf": "2026-11-30T18:30:00Z", "ct": "2026-12-31T18:30:00Z",
-                 "df": null, "dt": null, "q1f": null, "q1t": null, "q2f": null, "q2t": null}
+                 "df": null, "dt": null, "q1f": null, "q1t": null, "q2f": null, "q2t": null,
+                 "k": null}
             ])
         );
         // SQLite compares with the text sqlx stores: `+00:00`, not `Z`; arrays in
@@ -686,7 +745,8 @@ mod tests {
                     "2026-11-30T18:30:00+00:00",
                     "2026-12-01T00:00:00+00:00",
                     "2026-12-10T00:00:00+00:00",
-                    "2026-12-10T07:45:00+00:00"
+                    "2026-12-10T07:45:00+00:00",
+                    1_234
                 ],
                 [
                     9,
@@ -697,6 +757,7 @@ mod tests {
                     3,
                     "2026-11-30T18:30:00+00:00",
                     "2026-12-31T18:30:00+00:00",
+                    e,
                     e,
                     e,
                     e,

@@ -322,7 +322,9 @@ async fn a_close_counting_side_by_side_starts_again_alone_when_the_limit_came_ne
             headroom: Some((limit, left)),
         };
         let mut tx = app.store.begin().await.unwrap();
-        let held = lock_and_count(&mut tx, None, &[ask]).await.unwrap();
+        let held = lock_and_count(&mut tx, app.store.folded_sums(), None, &[ask])
+            .await
+            .unwrap();
         match held {
             Held::Counted(used) => {
                 assert!(counted || !postgres, "({limit}, {left}) counted");

@@ -359,7 +359,9 @@ async fn close_in(
         .map(|q| close_ask(q, p.customer, counted, shared, now, p.org.tz))
         .collect();
     let used =
-        match promotion_limits::lock_and_count(&mut tx, p.org.folded.map(|f| f.at), &asks).await? {
+        match promotion_limits::lock_and_count(&mut tx, store.folded_sums(), p.org.folded, &asks)
+            .await?
+        {
             promotion_limits::Held::Counted(used) => used,
             promotion_limits::Held::TooNear => {
                 tx.rollback().await?;
