@@ -63,6 +63,50 @@ pub(crate) async fn cart(
     .await
 }
 
+/// `carts` closes of a 2,500 cart (`{prefix}-{i}`), taken in turn by `racers` clients spread
+/// over `apis`: how many got `promo` (10% off, 250), every other one nothing.
+pub(crate) async fn race_closes(
+    apis: &[Api],
+    racers: usize,
+    carts: usize,
+    prefix: &str,
+    promo: i64,
+) -> usize {
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for r in 0..racers {
+        let (api, next, prefix) = (
+            apis[r % apis.len()].clone(),
+            next.clone(),
+            prefix.to_string(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut got = 0;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= carts {
+                    return got;
+                }
+                let lines = vec![line("TV", 1, 250000)];
+                let (status, v) = cart(&api, &format!("{prefix}-{i}"), "closed", &[], lines).await;
+                assert_eq!(status, StatusCode::OK, "{v}");
+                let applied = v["applied"].as_array().unwrap();
+                if applied.iter().any(|a| a["id"] == promo) {
+                    assert_eq!(v["discount"], 25000, "{v}");
+                    got += 1;
+                } else {
+                    assert_eq!(v["discount"], 0, "{v}");
+                }
+            }
+        }));
+    }
+    let mut got = 0;
+    for t in tasks {
+        got += t.await.unwrap();
+    }
+    got
+}
+
 const WELCOME: &str = r#"{"name":"Welcome","discountType":"ABS","discountValue":20000,"codeType":"UNIQUE","validTill":"2027-12-31"}"#;
 
 #[tokio::test]
@@ -220,41 +264,7 @@ async fn closes_changing_from_side_by_side_to_in_turn_give_exactly_the_limit() {
     let second = spawn_app_on(app.db.clone()).await;
     let api = Api::of(&app, "Acme", 100_000).await;
     let promo = promotion(&api, ten_off_over_2000(Some(260))).await;
-    let apis = [api.clone(), api.on(&second)];
-    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut racers = Vec::new();
-    for r in 0..32 {
-        let (api, next) = (apis[r % 2].clone(), next.clone());
-        racers.push(tokio::spawn(async move {
-            let mut got = 0;
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= 280 {
-                    return got;
-                }
-                let (status, v) = cart(
-                    &api,
-                    &format!("F-{i}"),
-                    "closed",
-                    &[],
-                    vec![line("TV", 1, 250000)],
-                )
-                .await;
-                assert_eq!(status, StatusCode::OK, "{v}");
-                let applied = v["applied"].as_array().unwrap();
-                if applied.iter().any(|a| a["id"] == promo) {
-                    assert_eq!(v["discount"], 25000, "{v}");
-                    got += 1;
-                } else {
-                    assert_eq!(v["discount"], 0, "{v}");
-                }
-            }
-        }));
-    }
-    let mut got = 0;
-    for r in racers {
-        got += r.await.unwrap();
-    }
+    let got = race_closes(&[api.clone(), api.on(&second)], 32, 280, "F", promo).await;
     assert_eq!(got, 260, "exactly the limit's 260 carts get it");
     let (_, open) = cart(&api, "F-open", "open", &[], vec![line("TV", 1, 250000)]).await;
     assert_eq!(open["discount"], 0, "{open}");

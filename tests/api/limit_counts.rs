@@ -2,7 +2,7 @@
 //! been folded, written late or reversed, a count equals the uses a plain count of the window
 //! finds, and limits hold exactly while folds run under closing carts. Both databases.
 
-use crate::carts::{cart, line, promotion, ten_off_over_2000};
+use crate::carts::{cart, line, promotion, race_closes, ten_off_over_2000};
 use crate::helpers::{spawn_app, spawn_app_on};
 use crate::integration::Api;
 use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
@@ -82,18 +82,8 @@ async fn limit_counts_equal_the_uses_of_every_kind_of_window_however_they_are_fo
 
     // An open keeps the month's folded sums it read while the org's counts keep their version.
     let month = Period::CalendarMonth.window(now, chrono_tz::Asia::Kolkata);
-    let (folded_at, version): (DateTime<Utc>, i64) = store
-        .fetch_one_read(
-            "SELECT next_at, version FROM promotion_use_folds WHERE org_id = $1",
-            &[org.into()],
-        )
-        .await
-        .unwrap();
-    let fold = Some(FoldPoint {
-        org,
-        at: folded_at,
-        version,
-    });
+    let fold = fold_point(store, org).await;
+    let folded_at = fold.unwrap().at;
     let in_month = |uses: &[Use]| {
         uses.iter()
             .filter(|u| !u.1 && u.0 >= month.0 && u.0 < month.1)
@@ -108,17 +98,9 @@ async fn limit_counts_equal_the_uses_of_every_kind_of_window_however_they_are_fo
     }
     folded(store, org, promo, &uses).await;
     // A reversal alone (no use written) changes the version too.
-    let (_, version): (DateTime<Utc>, i64) = store
-        .fetch_one_read(
-            "SELECT next_at, version FROM promotion_use_folds WHERE org_id = $1",
-            &[org.into()],
-        )
-        .await
-        .unwrap();
     let fold = Some(FoldPoint {
-        org,
         at: folded_at,
-        version,
+        ..fold_point(store, org).await.unwrap()
     });
     assert_eq!(open_count(store, promo, month, fold).await, in_month(&uses));
     let mut reversed = 0;
@@ -138,17 +120,9 @@ async fn limit_counts_equal_the_uses_of_every_kind_of_window_however_they_are_fo
         in_month(&uses)
     );
     // The same open at the version the cart reads now counts them.
-    let (_, version): (DateTime<Utc>, i64) = store
-        .fetch_one_read(
-            "SELECT next_at, version FROM promotion_use_folds WHERE org_id = $1",
-            &[org.into()],
-        )
-        .await
-        .unwrap();
     let fold = Some(FoldPoint {
-        org,
         at: folded_at,
-        version,
+        ..fold_point(store, org).await.unwrap()
     });
     assert_eq!(open_count(store, promo, month, fold).await, in_month(&uses));
     check(store, org, promo, &uses, now, chrono_tz::Asia::Kolkata).await;
@@ -202,42 +176,7 @@ async fn a_limit_holds_exactly_while_the_uses_are_folded_under_closing_carts() {
             runs
         })
     };
-    let apis = [api.clone(), api.on(&second)];
-    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut racers = Vec::new();
-    for r in 0..16 {
-        let (api, next) = (apis[r % 2].clone(), next.clone());
-        racers.push(tokio::spawn(async move {
-            let mut got = 0;
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= 200 {
-                    return got;
-                }
-                let (status, v) = cart(
-                    &api,
-                    &format!("G-{i}"),
-                    "closed",
-                    &[],
-                    vec![line("TV", 1, 250000)],
-                )
-                .await;
-                assert_eq!(status, StatusCode::OK, "{v}");
-                if v["applied"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|a| a["id"] == promo)
-                {
-                    got += 1;
-                }
-            }
-        }));
-    }
-    let mut got = 0;
-    for r in racers {
-        got += r.await.unwrap();
-    }
+    let got = race_closes(&[api.clone(), api.on(&second)], 16, 200, "G", promo).await;
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let runs = folder.await.unwrap();
     assert!(
@@ -274,6 +213,18 @@ async fn open_count(
     };
     let open = store.promotions_used(fold, &[ask]).await.unwrap();
     open.get(&PromotionId(promo)).map_or(0, |u| u.uses)
+}
+
+/// Where the org's uses are folded to and its counts' version, as a cart reads them.
+async fn fold_point(store: &Store, org: OrgId) -> Option<FoldPoint> {
+    let row: Option<(DateTime<Utc>, i64)> = store
+        .fetch_optional_read(
+            "SELECT next_at, version FROM promotion_use_folds WHERE org_id = $1",
+            &[org.into()],
+        )
+        .await
+        .unwrap();
+    row.map(|(at, version)| FoldPoint { org, at, version })
 }
 
 async fn close_count(
@@ -397,21 +348,13 @@ async fn check(
         (now - Duration::days(60), now - Duration::days(7)),
         (now - Duration::days(50), now + Duration::days(4)),
     ]);
-    let next: Option<(DateTime<Utc>, i64)> = store
-        .fetch_optional_read(
-            "SELECT next_at, version FROM promotion_use_folds WHERE org_id = $1",
-            &[org.into()],
-        )
-        .await
-        .unwrap();
     let mut told = vec![None];
-    if let Some((next, version)) = next {
-        for at in [
-            next,
-            next - Duration::minutes(187),
-            next - Duration::days(20),
-        ] {
-            told.push(Some(FoldPoint { org, at, version }));
+    if let Some(now_at) = fold_point(store, org).await {
+        for back in [0, 187, 20 * 24 * 60] {
+            told.push(Some(FoldPoint {
+                at: now_at.at - Duration::minutes(back),
+                ..now_at
+            }));
         }
     }
     for ((from, to), folded) in windows
