@@ -107,6 +107,25 @@ pub(crate) async fn race_closes(
     got
 }
 
+/// Whether a backend of the test's database came to wait on a lock (`condition` on
+/// `pg_stat_activity` besides) within five seconds.
+pub(crate) async fn waits_on_lock(watcher: &mut sqlx::PgConnection, condition: &str) -> bool {
+    for _ in 0..200 {
+        let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND wait_event_type = 'Lock' AND {condition}"
+        )))
+        .fetch_one(&mut *watcher)
+        .await
+        .unwrap();
+        if n > 0 {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    false
+}
+
 const WELCOME: &str = r#"{"name":"Welcome","discountType":"ABS","discountValue":20000,"codeType":"UNIQUE","validTill":"2027-12-31"}"#;
 
 #[tokio::test]
@@ -382,21 +401,7 @@ async fn a_close_that_finds_the_limit_came_near_while_it_waited_closes_again_in_
         )
     };
     // Until the close waits for the row.
-    let mut waited = false;
-    for _ in 0..200 {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
-             AND wait_event_type = 'Lock' AND query LIKE '%_held(%'",
-        )
-        .fetch_one(&mut watcher)
-        .await
-        .unwrap();
-        if n > 0 {
-            waited = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    let waited = waits_on_lock(&mut watcher, "query LIKE '%_held(%'").await;
     assert!(waited, "the close never waited for the promotion's row");
     sqlx::query(
         "INSERT INTO promotion_uses (org_id, promotion_id, cart_id, discount, used_at) \

@@ -2,7 +2,7 @@
 //! been folded, written late or reversed, a count equals the uses a plain count of the window
 //! finds, and limits hold exactly while folds run under closing carts. Both databases.
 
-use crate::carts::{cart, line, promotion, race_closes, ten_off_over_2000};
+use crate::carts::{cart, line, promotion, race_closes, ten_off_over_2000, waits_on_lock};
 use crate::helpers::{spawn_app, spawn_app_on};
 use crate::integration::Api;
 use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
@@ -199,19 +199,26 @@ async fn a_limit_holds_exactly_while_the_uses_are_folded_under_closing_carts() {
     folded(&app.store, org, promo, &uses).await;
 }
 
+/// `promo`'s global uses in `window`, nothing else.
+fn ask(promo: i64, window: (DateTime<Utc>, DateTime<Utc>)) -> UsageAsk {
+    UsageAsk {
+        promotion: PromotionId(promo),
+        global: Some(window),
+        customer: None,
+        headroom: None,
+    }
+}
+
 async fn open_count(
     store: &Store,
     promo: i64,
     window: (DateTime<Utc>, DateTime<Utc>),
     fold: Option<FoldPoint>,
 ) -> i64 {
-    let ask = UsageAsk {
-        promotion: PromotionId(promo),
-        global: Some(window),
-        customer: None,
-        headroom: None,
-    };
-    let open = store.promotions_used(fold, &[ask]).await.unwrap();
+    let open = store
+        .promotions_used(fold, &[ask(promo, window)])
+        .await
+        .unwrap();
     open.get(&PromotionId(promo)).map_or(0, |u| u.uses)
 }
 
@@ -233,14 +240,9 @@ async fn close_count(
     window: (DateTime<Utc>, DateTime<Utc>),
     fold: Option<FoldPoint>,
 ) -> i64 {
-    let ask = UsageAsk {
-        promotion: PromotionId(promo),
-        global: Some(window),
-        customer: None,
-        headroom: None,
-    };
     let mut tx = store.begin().await.unwrap();
-    let Held::Counted(closing) = lock_and_count(&mut tx, store.folded_sums(), fold, &[ask])
+    let asks = [ask(promo, window)];
+    let Held::Counted(closing) = lock_and_count(&mut tx, store.folded_sums(), fold, &asks)
         .await
         .unwrap()
     else {
@@ -365,16 +367,9 @@ async fn check(
             .iter()
             .filter(|(at, reversed)| !reversed && *at >= from && *at < to)
             .count() as i64;
-        let ask = UsageAsk {
-            promotion: PromotionId(promo),
-            global: Some((from, to)),
-            customer: None,
-            headroom: None,
-        };
         // Twice: the second open keeps the sums the first read.
         for _ in 0..2 {
-            let open = store.promotions_used(folded, &[ask]).await.unwrap();
-            let got = open.get(&PromotionId(promo)).map_or(0, |u| u.uses);
+            let got = open_count(store, promo, (from, to), folded).await;
             assert_eq!(
                 got, expected,
                 "open count of [{from}, {to}) in {tz} folded {folded:?}"
@@ -430,21 +425,7 @@ async fn a_use_written_while_a_fold_holds_the_org_is_counted_by_its_trigger() {
             async move { cart(&api, "P-1", "closed", &[], vec![line("TV", 1, 250000)]).await },
         )
     };
-    let mut waited = false;
-    for _ in 0..200 {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
-             AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
-        )
-        .fetch_one(&mut watcher)
-        .await
-        .unwrap();
-        if n > 0 {
-            waited = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    let waited = waits_on_lock(&mut watcher, "wait_event = 'advisory'").await;
     assert!(waited, "the close never waited for the fold");
     fold.commit().await.unwrap();
     let (status, v) = closing.await.unwrap();
