@@ -79,9 +79,20 @@ impl Scheduler {
     }
 
     /// Every due piece of work once, as of `now`: reminders are queued, then the outbox is
-    /// delivered.
+    /// delivered; then promotion uses are folded, whatever happened before.
     #[tracing::instrument(name = "scheduler.run_once", skip_all)]
     pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<RunReport> {
+        let report = self.messages(now).await;
+        // Promotion uses older than a minute counted per quarter hour and day, so that limits
+        // read sums instead of every use (by the database's clock, not `now`: a later use is
+        // never folded early, and folding never changes a count).
+        if let Err(e) = self.store.fold_promotion_uses_due().await {
+            tracing::warn!(error = %e, "folding promotion uses failed; next run");
+        }
+        report
+    }
+
+    async fn messages(&self, now: DateTime<Utc>) -> anyhow::Result<RunReport> {
         let mut report = RunReport::default();
         // Housekeeping: sessions unused for longer than any idle limit are forgotten.
         self.store
@@ -96,12 +107,6 @@ impl Scheduler {
         report.hold_reminders_queued =
             crate::app::hold_messages::hold_reminders(&self.store, now).await?;
         self.deliver(now, &mut report).await?;
-        // Promotion uses older than a minute counted per quarter hour and day, so that limits
-        // read sums instead of every use (by the database's clock, not `now`: a later use is
-        // never folded early, and folding never changes a count).
-        if let Err(e) = self.store.fold_promotion_uses_due().await {
-            tracing::warn!(error = %e, "folding promotion uses failed; next run");
-        }
         Ok(report)
     }
 

@@ -17,9 +17,12 @@
 -- `next_at` as committed when they run, which needs READ COMMITTED (the application's level):
 -- they refuse to run under another.
 -- `version` changes whenever a use written or reversed before `next_at` changes the org's
--- counts: an instance may keep a sum it read while the version it read it at is current. A fold
--- leaves it: it adds only to quarter hours and days from the old `next_at` on, which no sum read
--- before covers.
+-- counts, to a random value (never one seen before, even after a restore or a failover that lost
+-- commits): an instance may keep a sum it read under the version its cart read before it, and
+-- use it while that version is the current one in the count's own snapshot. A fold leaves it:
+-- it adds only to the quarter hour and day holding the old `next_at` and later ones, and a kept
+-- sum stops at the quarter hour of a folded point read before that fold (`next_at` only moves
+-- forward).
 CREATE TABLE promotion_use_folds (
     org_id BIGINT PRIMARY KEY,
     next_at TIMESTAMPTZ NOT NULL,
@@ -51,7 +54,7 @@ BEGIN
      ORDER BY 1, 2, 3
     ON CONFLICT (promotion_id, span, at) DO UPDATE SET uses = promotion_use_counts.uses + EXCLUDED.uses;
     IF FOUND THEN
-        UPDATE promotion_use_folds f SET version = f.version + 1
+        UPDATE promotion_use_folds f SET version = (random() * 9.2e18)::BIGINT
          WHERE f.org_id IN (SELECT (x ->> 'o')::BIGINT FROM jsonb_array_elements(changes) x);
     END IF;
 END $$;
@@ -78,7 +81,7 @@ BEGIN
      ORDER BY 1, 2, 3
     ON CONFLICT (promotion_id, span, at) DO UPDATE SET uses = promotion_use_counts.uses + EXCLUDED.uses;
     IF FOUND THEN
-        UPDATE promotion_use_folds f SET version = f.version + 1
+        UPDATE promotion_use_folds f SET version = (random() * 9.2e18)::BIGINT
          WHERE f.org_id IN (SELECT n.org_id FROM new_uses n);
     END IF;
     RETURN NULL;
@@ -155,8 +158,7 @@ SELECT a.p,
                                      dt TIMESTAMPTZ, q1f TIMESTAMPTZ, q1t TIMESTAMPTZ, q2f TIMESTAMPTZ,
                                      q2t TIMESTAMPTZ, r2f TIMESTAMPTZ, r2t TIMESTAMPTZ, c BIGINT,
                                      cf TIMESTAMPTZ, ct TIMESTAMPTZ, k BIGINT)
- CROSS JOIN (SELECT COALESCE((SELECT f.version FROM promotion_use_folds f WHERE f.org_id = org), -1)
-               AS version) w
+ CROSS JOIN (SELECT (SELECT f.version FROM promotion_use_folds f WHERE f.org_id = org) AS version) w
  CROSS JOIN LATERAL (SELECT COUNT(*) AS n, CAST(COALESCE(SUM(u.discount), 0) AS BIGINT) AS v
                        FROM promotion_uses u WHERE u.promotion_id = a.p AND u.customer_id = a.c
                         AND u.reversed_at IS NULL AND u.used_at >= a.cf AND u.used_at < a.ct) m

@@ -5,8 +5,8 @@
 -- from the text (SQLite's date functions round to the millisecond: 15:14:59.9996 would fall in
 -- 15:15). Writes are serialized (`BEGIN IMMEDIATE`); the triggers count a use written or
 -- reversed before `next_at`.
--- `version` changes whenever a late use or reversal changes the org's counts (see PostgreSQL's
--- migration 24).
+-- `version` changes to a random value whenever a late use or reversal changes the org's counts
+-- (see PostgreSQL's migration 24).
 CREATE TABLE promotion_use_folds (
     org_id INTEGER PRIMARY KEY,
     next_at TEXT NOT NULL,
@@ -32,7 +32,7 @@ BEGIN
            1
       FROM (SELECT 0 AS span UNION ALL SELECT 1) s WHERE true
     ON CONFLICT (promotion_id, span, at) DO UPDATE SET uses = uses + excluded.uses;
-    UPDATE promotion_use_folds SET version = version + 1 WHERE org_id = NEW.org_id;
+    UPDATE promotion_use_folds SET version = random() WHERE org_id = NEW.org_id;
 END;
 
 -- A reversal (or any other change): the old active use taken off, the new one added.
@@ -56,7 +56,7 @@ BEGIN
      WHERE NEW.reversed_at IS NULL
        AND NEW.used_at < (SELECT f.next_at FROM promotion_use_folds f WHERE f.org_id = NEW.org_id)
     ON CONFLICT (promotion_id, span, at) DO UPDATE SET uses = uses + excluded.uses;
-    UPDATE promotion_use_folds SET version = version + 1
+    UPDATE promotion_use_folds SET version = random()
      WHERE org_id IN (OLD.org_id, NEW.org_id)
        AND ((OLD.reversed_at IS NULL AND OLD.used_at < next_at)
             OR (NEW.reversed_at IS NULL AND NEW.used_at < next_at));
@@ -73,5 +73,5 @@ BEGIN
            -1
       FROM (SELECT 0 AS span UNION ALL SELECT 1) s WHERE true
     ON CONFLICT (promotion_id, span, at) DO UPDATE SET uses = uses + excluded.uses;
-    UPDATE promotion_use_folds SET version = version + 1 WHERE org_id = OLD.org_id;
+    UPDATE promotion_use_folds SET version = random() WHERE org_id = OLD.org_id;
 END;

@@ -44,9 +44,10 @@ pub enum Held {
 }
 
 /// Per instance, each promotion's folded sum as an open last read it: (the org's counts'
-/// version then, the days and quarter hours summed, the sum). Good while the version is the
-/// org's current one — a fold, or a use written or reversed before the folded point, changes
-/// it. Opens only: a close counts everything again under the rows it holds.
+/// version its cart read before, the days and quarter hours summed, the sum). An open uses it
+/// while its own cart reads that version (a use written or reversed before the folded point
+/// changes it; a fold does not: it never adds to what a kept sum covers); a close passes it
+/// to its count, which uses it only when that version is current in the count's own snapshot.
 #[derive(Debug, Default)]
 pub struct FoldedSums(Mutex<HashMap<PromotionId, KeptSum>>);
 
@@ -325,8 +326,10 @@ fn statement(
 ) -> (&'static str, Vec<Arg>) {
     let mut args = vec![usage_json(asks, parts, kept, layout, postgres)];
     if layout == Layout::Folded {
-        let (org, version) = fold.map_or((0, -1), |f| (f.org.get(), f.version));
-        args.extend([Arg::I64(org), Arg::I64(version)]);
+        args.extend([
+            Arg::OptI64(fold.map(|f| f.org.get())),
+            Arg::OptI64(fold.map(|f| f.version)),
+        ]);
     }
     let sql = match (layout, postgres) {
         (Layout::Folded, true) => FOLDED_PG,
@@ -436,8 +439,13 @@ pub async fn lock_and_count(
     }
     let sql = match layout {
         // Migration 23's function counts each window use by use.
-        Layout::Rows | Layout::Parts => {
+        Layout::Rows => {
             "SELECT p, uses, customer_uses, customer_value, short FROM promotions_used_held($1::jsonb)"
+        }
+        Layout::Parts => {
+            return Err(super::StoreError::Db(sqlx::Error::Protocol(
+                "a PostgreSQL close counts whole windows or with the folded sums".into(),
+            )));
         }
         Layout::Folded => {
             "SELECT p, uses, customer_uses, customer_value, short \

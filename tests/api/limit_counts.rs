@@ -97,12 +97,12 @@ async fn limit_counts_equal_the_uses_of_every_kind_of_window_however_they_are_fo
         uses.push((at, i % 9 == 0));
     }
     folded(store, org, promo, &uses).await;
-    // A reversal alone (no use written) changes the version too.
     let fold = Some(FoldPoint {
         at: folded_at,
         ..fold_point(store, org).await.unwrap()
     });
     assert_eq!(open_count(store, promo, month, fold).await, in_month(&uses));
+    // A reversal alone (no use written) changes the version too.
     let mut reversed = 0;
     for (i, u) in uses.iter_mut().enumerate().take(400) {
         if !u.1 && u.0 >= month.0 && u.0 < now - Duration::minutes(1) && reversed < 12 {
