@@ -442,3 +442,36 @@ async fn a_use_written_while_a_fold_holds_the_org_is_counted_by_its_trigger() {
     let uses: Vec<Use> = recorded.into_iter().map(|(at,)| (at, false)).collect();
     assert_eq!(folded(&app.store, org, promo, &uses).await, 2);
 }
+
+/// `offerdesk run-jobs` (and the scheduler's runs) fold the uses older than a minute by the
+/// database's clock — not by `--now`, however far ahead — and nothing newer.
+#[tokio::test]
+async fn the_scheduler_folds_the_uses_older_than_a_minute() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 100_000).await;
+    let promo = promotion(&api, ten_off_over_2000(Some(1_000))).await;
+    let org = app.org_id("Acme").await;
+    let now = Utc::now();
+    let uses: Vec<Use> = [
+        now - Duration::days(3),
+        now - Duration::minutes(10),
+        now - Duration::seconds(20),
+    ]
+    .into_iter()
+    .map(|at| (at, false))
+    .collect();
+    for (i, (at, _)) in uses.iter().enumerate() {
+        write_use(&app.store, org, promo, &format!("S-{i}"), *at, false).await;
+    }
+    let settings = crate::helpers::test_settings(app.db.url());
+    offerdesk::cli::run_jobs(&app.store, &settings, now + Duration::days(30))
+        .await
+        .unwrap();
+    let point = fold_point(&app.store, org).await.expect("folded");
+    assert!(
+        point.at > now - Duration::seconds(75) && point.at <= Utc::now() - Duration::seconds(59),
+        "folded to {} at {now}",
+        point.at
+    );
+    assert_eq!(folded(&app.store, org, promo, &uses).await, 2);
+}
