@@ -5,7 +5,7 @@
 -- day (span 1) — every zone's midnight falls on a quarter hour, so a window in an org's zone is
 -- its whole days, the quarter hours at its edges, and the uses at its very edges and after the
 -- folded point counted one by one: a month's window sums at most ~220 rows whatever the
--- traffic (a limit without a reset, one day row per day the promotion was used).
+-- traffic; a limit without a reset sums one day row per day the promotion was used.
 --
 -- Per org, `promotion_use_folds.next_at` is where the counts end: they hold exactly the active
 -- uses before it. The scheduler moves it forward (`store::promotion_folds`) holding the
