@@ -186,16 +186,8 @@ async fn a_limit_holds_exactly_while_the_uses_are_folded_under_closing_carts() {
     assert_eq!(got, 150, "exactly the limit's 150 carts get it");
     let (_, open) = cart(&api, "G-open", "open", &[], vec![line("TV", 1, 250000)]).await;
     assert_eq!(open["discount"], 0, "{open}");
-    let recorded: Vec<(DateTime<Utc>,)> = app
-        .store
-        .fetch_all_read(
-            "SELECT used_at FROM promotion_uses WHERE promotion_id = $1 AND reversed_at IS NULL",
-            &[promo.into()],
-        )
-        .await
-        .unwrap();
-    assert_eq!(recorded.len(), 150);
-    let uses: Vec<Use> = recorded.into_iter().map(|(at,)| (at, false)).collect();
+    let uses = active_uses(&app.store, promo).await;
+    assert_eq!(uses.len(), 150);
     folded(&app.store, org, promo, &uses).await;
 }
 
@@ -220,6 +212,18 @@ async fn open_count(
         .await
         .unwrap();
     open.get(&PromotionId(promo)).map_or(0, |u| u.uses)
+}
+
+/// `promo`'s uses as recorded, none reversed.
+async fn active_uses(store: &Store, promo: i64) -> Vec<Use> {
+    let recorded: Vec<(DateTime<Utc>,)> = store
+        .fetch_all_read(
+            "SELECT used_at FROM promotion_uses WHERE promotion_id = $1 AND reversed_at IS NULL",
+            &[promo.into()],
+        )
+        .await
+        .unwrap();
+    recorded.into_iter().map(|(at,)| (at, false)).collect()
 }
 
 /// Where the org's uses are folded to and its counts' version, as a cart reads them.
@@ -431,15 +435,7 @@ async fn a_use_written_while_a_fold_holds_the_org_is_counted_by_its_trigger() {
     let (status, v) = closing.await.unwrap();
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["discount"], 25000, "{v}");
-    let recorded: Vec<(DateTime<Utc>,)> = app
-        .store
-        .fetch_all_read(
-            "SELECT used_at FROM promotion_uses WHERE promotion_id = $1 AND reversed_at IS NULL",
-            &[promo.into()],
-        )
-        .await
-        .unwrap();
-    let uses: Vec<Use> = recorded.into_iter().map(|(at,)| (at, false)).collect();
+    let uses = active_uses(&app.store, promo).await;
     assert_eq!(folded(&app.store, org, promo, &uses).await, 2);
 }
 
