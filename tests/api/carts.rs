@@ -270,6 +270,56 @@ async fn the_last_use_of_a_limited_promotion_goes_to_one_cart_across_two_instanc
     assert_eq!(open["discount"], 0, "{open}");
 }
 
+/// Uses another instance records (written straight into the table here): `n` of them now.
+async fn uses_elsewhere(app: &crate::helpers::TestApp, promo: i64, n: i64) {
+    let org = app.org_id("Acme").await;
+    app.store
+        .execute_autocommit(
+            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < $3) \
+             INSERT INTO promotion_uses (org_id, promotion_id, cart_id, discount, used_at) \
+             SELECT $1, $2, 'ELSEWHERE-' || n, 100, $4 FROM g",
+            &[
+                org.into(),
+                promo.into(),
+                n.into(),
+                chrono::Utc::now().into(),
+            ],
+        )
+        .await
+        .unwrap();
+}
+
+/// An open counts a promotion near its limit (fewer than 1,000 uses left) every time, so the
+/// uses another instance just recorded take its last use at once; far from the limit a count
+/// this instance read lately serves for a quarter second (whether the cart gets the promotion
+/// cannot depend on it then), after which the next open counts again.
+#[tokio::test]
+async fn an_open_counts_again_near_a_limit_at_once_and_far_from_it_within_a_quarter_second() {
+    let app = spawn_app().await;
+    let api = Api::of(&app, "Acme", 100_000).await;
+    let tv = || vec![line("TV", 1, 250000)];
+    let near = promotion(&api, ten_off_over_2000(Some(999))).await;
+    let (_, before) = cart(&api, "N-1", "open", &[], tv()).await;
+    assert_eq!(before["discount"], 25000, "{before}");
+    uses_elsewhere(&app, near, 999).await;
+    let (_, after) = cart(&api, "N-2", "open", &[], tv()).await;
+    assert_eq!(after["discount"], 0, "the last use went elsewhere: {after}");
+
+    let far = promotion(&api, ten_off_over_2000(Some(1_000))).await;
+    let (_, before) = cart(&api, "F-1", "open", &[], tv()).await;
+    assert_eq!(before["discount"], 25000, "{before}");
+    uses_elsewhere(&app, far, 1_000).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (_, after) = cart(&api, "F-2", "open", &[], tv()).await;
+    assert_eq!(
+        after["discount"], 0,
+        "counted again after a quarter second: {after}"
+    );
+    // A close counts exactly whatever an open kept.
+    let (_, closed) = cart(&api, "F-3", "closed", &[], tv()).await;
+    assert_eq!(closed["discount"], 0, "{closed}");
+}
+
 /// Far from its limit a promotion is counted by closing carts side by side (PostgreSQL: its row
 /// FOR SHARE while at least twice the bound of transactions in flight — 100 here — is left);
 /// near the limit they take turns. 280 carts race on two instances for a limit of 260, so the

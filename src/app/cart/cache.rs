@@ -7,6 +7,7 @@
 //! the org's entry again; one that read an older version (it raced a write) reads the database
 //! and leaves the entry alone.
 
+use super::limits::RecentCounts;
 use super::*;
 use crate::store::catalogue::ProductFacts;
 use std::collections::BTreeMap;
@@ -18,9 +19,13 @@ const MAX_SKUS: usize = 100_000;
 /// Store codes kept per org, likewise.
 const MAX_STORES: usize = 20_000;
 
-/// The per-instance cache of what carts read of each org.
+/// The per-instance cache of what carts read of each org, and of the global use counts of
+/// promotions far from their limits (`RecentCounts`).
 #[derive(Debug, Clone, Default)]
-pub struct CartCache(Arc<Mutex<HashMap<OrgId, OrgEntry>>>);
+pub struct CartCache {
+    orgs: Arc<Mutex<HashMap<OrgId, OrgEntry>>>,
+    counts: Arc<RecentCounts>,
+}
 
 #[derive(Debug, Default)]
 struct OrgEntry {
@@ -76,8 +81,13 @@ fn current(c: &mut Catalogue, version: i64) -> bool {
 }
 
 impl CartCache {
+    /// The global use counts read lately of promotions far from their limits.
+    pub(super) fn counts(&self) -> &RecentCounts {
+        &self.counts
+    }
+
     fn with<T>(&self, org_id: OrgId, f: impl FnOnce(&mut OrgEntry) -> T) -> Option<T> {
-        let mut map = self.0.lock().ok()?;
+        let mut map = self.orgs.lock().ok()?;
         Some(f(map.entry(org_id).or_default()))
     }
 

@@ -2,6 +2,7 @@
 //! count, counting them, evaluating again when a count bears on the cart.
 
 use super::*;
+use std::time::{Duration, Instant};
 
 /// What to count of a promotion's uses at `now`: its global window and the customer's.
 pub(super) fn ask(
@@ -72,15 +73,128 @@ pub(super) fn limited(p: &Promotion) -> bool {
     p.limits.global_uses.is_some() || p.limits.per_customer()
 }
 
+/// How long a promotion's global use count read by a cart of this instance serves the next
+/// carts' first counts (`RecentCounts`).
+const RECENT: Duration = Duration::from_millis(250);
+
+/// How many uses must have been left when it was read for the count to serve: the answer it
+/// gives is then the one a fresh count would give unless that one promotion took `FAR` uses in
+/// `RECENT` (4,000 a second, twice what one instance closes of all promotions together).
+const FAR: i64 = 1_000;
+
+/// Counts kept at most; past it, the stale ones go.
+const MAX_COUNTS: usize = 10_000;
+
+/// Per instance, the global use counts of promotions far from their limits as carts read them
+/// lately: (promotion, window) → (when the read began, uses). An open's count of a promotion
+/// limited by its global uses only (no customer part) is served from here while the count is
+/// younger than `RECENT` and left at least `FAR` uses under the promotion's limit: far from a
+/// limit, whether a cart gets a promotion does not depend on the exact count. Near a limit, and
+/// for per-customer limits, every count reads the database. A close's first count may be served
+/// too: it only chooses how the close takes the promotion's row, under which the close counts
+/// again exactly (`close_in`).
+#[derive(Debug, Default)]
+pub(super) struct RecentCounts(Mutex<HashMap<CountKey, (Instant, i64)>>);
+
+/// A promotion and its window's bounds (microseconds).
+type CountKey = (PromotionId, i64, i64);
+
+/// A count's key, for an ask of a promotion's global uses only.
+fn recent_key(a: &UsageAsk) -> Option<CountKey> {
+    match (a.global, a.customer) {
+        (Some((from, to)), None) => {
+            Some((a.promotion, from.timestamp_micros(), to.timestamp_micros()))
+        }
+        _ => None,
+    }
+}
+
+impl RecentCounts {
+    /// The asks served at `now` (with what they count) and the ones left to count; `limit`:
+    /// a promotion's global limit.
+    fn serve(
+        &self,
+        asks: Vec<UsageAsk>,
+        limit: impl Fn(PromotionId) -> Option<i64>,
+        now: Instant,
+    ) -> (HashMap<PromotionId, Used>, Vec<UsageAsk>) {
+        let mut served = HashMap::new();
+        let Ok(kept) = self.0.lock() else {
+            return (served, asks);
+        };
+        let mut rest = Vec::with_capacity(asks.len());
+        for a in asks {
+            let hit = recent_key(&a)
+                .and_then(|k| kept.get(&k))
+                .filter(|(at, uses)| {
+                    now.saturating_duration_since(*at) < RECENT
+                        && limit(a.promotion).is_some_and(|l| l.saturating_sub(*uses) >= FAR)
+                });
+            match hit {
+                Some((_, uses)) => {
+                    served.insert(
+                        a.promotion,
+                        Used {
+                            uses: *uses,
+                            ..Used::default()
+                        },
+                    );
+                }
+                None => rest.push(a),
+            }
+        }
+        (served, rest)
+    }
+
+    /// Keeps the counts `used` of `asks` read from `began`, those far from their limits.
+    fn keep(
+        &self,
+        asks: &[UsageAsk],
+        used: &HashMap<PromotionId, Used>,
+        limit: impl Fn(PromotionId) -> Option<i64>,
+        began: Instant,
+    ) {
+        let Ok(mut kept) = self.0.lock() else {
+            return;
+        };
+        if kept.len() >= MAX_COUNTS {
+            kept.retain(|_, (at, _)| began.saturating_duration_since(*at) < RECENT);
+        }
+        for a in asks {
+            let uses = used.get(&a.promotion).map_or(0, |u| u.uses);
+            if let Some(key) = recent_key(a)
+                && limit(a.promotion).is_some_and(|l| l.saturating_sub(uses) >= FAR)
+            {
+                kept.insert(key, (began, uses));
+            }
+        }
+    }
+}
+
 /// Counts the uses of the limited promotions that could apply to the cart and evaluates it on
-/// them (`settle`, counting in the database).
+/// them (`settle`: the database counts, but for the promotions far from their limits a cart of
+/// this instance counted lately, `RecentCounts`).
 pub(super) async fn usage_for(
     store: &Store,
+    recent: &RecentCounts,
     p: &Prepared,
     now: DateTime<Utc>,
 ) -> StoreResult<(Usage, Evaluation)> {
+    let limit = |id: PromotionId| {
+        p.promotions
+            .iter()
+            .find(|q| q.id == id.0)
+            .and_then(|q| q.limits.global_uses)
+    };
     settle(p, now, |asks| async move {
-        store.promotions_used(p.org.folded, &asks).await
+        let began = Instant::now();
+        let (mut used, rest) = recent.serve(asks, limit, began);
+        if !rest.is_empty() {
+            let counted = store.promotions_used(p.org.folded, &rest).await?;
+            recent.keep(&rest, &counted, limit, began);
+            used.extend(counted);
+        }
+        Ok(used)
     })
     .await
 }
@@ -171,6 +285,67 @@ mod tests {
             stacking: Stacking::Stackable,
             limits,
             holding: Default::default(),
+        }
+    }
+
+    /// Which asks a count kept at `t0` serves at a later instant: (what, global limit, uses
+    /// counted, ms later, customer part, served). Kept when at least 1,000 uses were left, for
+    /// 250 ms; never with a customer part.
+    #[test]
+    fn a_recent_count_serves_only_far_from_the_limit_and_for_a_quarter_second() {
+        let t0 = Instant::now();
+        let now = Utc::now();
+        let window = (
+            now - chrono::Duration::days(3),
+            now + chrono::Duration::days(4),
+        );
+        let table: &[(&str, Option<i64>, i64, u64, bool, bool)] = &[
+            ("far", Some(1_000_000), 5, 0, false, true),
+            ("far, 249 ms later", Some(1_000_000), 5, 249, false, true),
+            ("far, 250 ms later", Some(1_000_000), 5, 250, false, false),
+            ("exactly 1,000 left", Some(1_600), 600, 10, false, true),
+            ("999 left", Some(1_599), 600, 10, false, false),
+            ("over the limit", Some(100), 600, 10, false, false),
+            ("not limited", None, 0, 10, false, false),
+            (
+                "with the customer's uses",
+                Some(1_000_000),
+                5,
+                10,
+                true,
+                false,
+            ),
+        ];
+        for (i, (what, limit, uses, later, mine, served)) in table.iter().enumerate() {
+            let recent = RecentCounts::default();
+            let ask = UsageAsk {
+                promotion: PromotionId(i as i64 + 1),
+                global: Some(window),
+                customer: mine.then_some((CustomerId(7), window.0, window.1)),
+                headroom: None,
+            };
+            let counted = HashMap::from([(
+                ask.promotion,
+                Used {
+                    uses: *uses,
+                    ..Used::default()
+                },
+            )]);
+            recent.keep(&[ask], &counted, |_| *limit, t0);
+            let at = t0 + Duration::from_millis(*later);
+            let (got, rest) = recent.serve(vec![ask], |_| *limit, at);
+            assert_eq!(got.contains_key(&ask.promotion), *served, "{what}");
+            assert_eq!(rest.is_empty(), *served, "{what}");
+            if *served {
+                assert_eq!(got[&ask.promotion].uses, *uses, "{what}");
+            }
+            // Another window of the same promotion (its reset came) is counted again.
+            let next = UsageAsk {
+                global: Some((window.1, window.1 + chrono::Duration::days(7))),
+                ..ask
+            };
+            let (got, _) = recent.serve(vec![next], |_| *limit, t0);
+            assert!(got.is_empty(), "{what}: another window");
         }
     }
 

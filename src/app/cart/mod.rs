@@ -113,7 +113,7 @@ pub async fn cart(
         CartState::Open => {
             let now = Utc::now();
             let p = prepare(store, cache, input, now).await?;
-            let (_, eval) = usage_for(store, &p, now).await?;
+            let (_, eval) = usage_for(store, cache.counts(), &p, now).await?;
             let mut answer = promotions_answer(input, &p, &eval);
             let coupons = validate_coupons(store, offers, input, &p.cart.lines, &answer).await?;
             add_coupons(&mut answer, &p.cart.lines, coupons);
@@ -269,7 +269,7 @@ async fn close(
     // closes are first closes, and a read each was one more hand-off per close.
     let now = Utc::now();
     let mut p = prepare(store, cache, input, now).await?;
-    let (counted, first) = usage_for(store, &p, now).await?;
+    let (counted, first) = usage_for(store, cache.counts(), &p, now).await?;
     // Far from their limits, closes count a promotion side by side; one that finds it came near
     // meanwhile closes again holding every row alone.
     let known = p.customer;
