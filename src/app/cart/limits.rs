@@ -299,7 +299,8 @@ mod tests {
             now - chrono::Duration::days(3),
             now + chrono::Duration::days(4),
         );
-        let table: &[(&str, Option<i64>, i64, u64, bool, bool)] = &[
+        type Row = (&'static str, Option<i64>, i64, u64, bool, bool);
+        let table: &[Row] = &[
             ("far", Some(1_000_000), 5, 0, false, true),
             ("far, 249 ms later", Some(1_000_000), 5, 249, false, true),
             ("far, 250 ms later", Some(1_000_000), 5, 250, false, false),
