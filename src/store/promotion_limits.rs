@@ -20,8 +20,10 @@ pub struct UsageAsk {
     pub global: Option<(DateTime<Utc>, DateTime<Utc>)>,
     pub customer: Option<(CustomerId, DateTime<Utc>, DateTime<Utc>)>,
     /// For a closing cart on PostgreSQL, a promotion limited by its global uses only: (the
-    /// limit, the uses left when the cart counted before its transaction). Far enough from the
-    /// limit, closes count it side by side (migration 23).
+    /// limit, the uses left as the cart saw them before its transaction — its own count, or one
+    /// its instance read up to 250 ms earlier far from the limit). Far enough from the limit,
+    /// closes count it side by side (migration 23); it only picks the lock mode, the limit is
+    /// held by the count under the row.
     pub headroom: Option<(i64, i64)>,
 }
 

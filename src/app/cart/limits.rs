@@ -77,34 +77,45 @@ pub(super) fn limited(p: &Promotion) -> bool {
 /// carts' first counts (`RecentCounts`).
 const RECENT: Duration = Duration::from_millis(250);
 
-/// How many uses must have been left when it was read for the count to serve: the answer it
-/// gives is then the one a fresh count would give unless that one promotion took `FAR` uses in
-/// `RECENT` (4,000 a second, twice what one instance closes of all promotions together).
+/// How many uses must be left under the count kept for it to serve: the answer it gives is then
+/// the one a fresh count would give unless that one promotion took `FAR` uses in `RECENT` across
+/// all instances (4,000 a second; one instance closes ~1,000–2,000 carts a second here, of all
+/// promotions together).
 const FAR: i64 = 1_000;
 
-/// Counts kept at most; past it, the stale ones go.
+/// Counts kept at most; past it the stale ones go, and all of them if that is not enough.
 const MAX_COUNTS: usize = 10_000;
 
 /// Per instance, the global use counts of promotions far from their limits as carts read them
-/// lately: (promotion, window) → (when the read began, uses). An open's count of a promotion
-/// limited by its global uses only (no customer part) is served from here while the count is
-/// younger than `RECENT` and left at least `FAR` uses under the promotion's limit: far from a
-/// limit, whether a cart gets a promotion does not depend on the exact count. Near a limit, and
-/// for per-customer limits, every count reads the database. A close's first count may be served
-/// too: it only chooses how the close takes the promotion's row, under which the close counts
-/// again exactly (`close_in`).
+/// lately: (promotion, window's end) → (when the read began, window's start, uses). An open's
+/// count of a promotion limited by its global uses only (no customer part) is served from here
+/// while the count is younger than `RECENT` and left at least `FAR` uses under the promotion's
+/// limit: far from a limit, whether a cart gets a promotion does not depend on the exact count.
+/// A rolling window ("the last 7 days") starts a little later at every call: a count of the
+/// same end from an earlier start serves (it can only count more uses, never fewer left). Near
+/// a limit, and for the per-customer limits of a known customer, every count reads the database
+/// (a cart without a known customer asks only the global uses). A close's first count
+/// may be served too: it only chooses how the close takes the promotion's row, under which the
+/// close counts again exactly (`close_in`).
 #[derive(Debug, Default)]
-pub(super) struct RecentCounts(Mutex<HashMap<CountKey, (Instant, i64)>>);
+pub(super) struct RecentCounts(Mutex<HashMap<(PromotionId, i64), Kept>>);
 
-/// A promotion and its window's bounds (microseconds).
-type CountKey = (PromotionId, i64, i64);
+/// A count kept: when its read began, its window's start (microseconds), the uses counted.
+#[derive(Debug, Clone, Copy)]
+struct Kept {
+    at: Instant,
+    from: i64,
+    uses: i64,
+}
 
-/// A count's key, for an ask of a promotion's global uses only.
-fn recent_key(a: &UsageAsk) -> Option<CountKey> {
+/// An ask of a promotion's global uses only: (promotion, window's end), window's start (both
+/// in microseconds).
+fn recent_key(a: &UsageAsk) -> Option<((PromotionId, i64), i64)> {
     match (a.global, a.customer) {
-        (Some((from, to)), None) => {
-            Some((a.promotion, from.timestamp_micros(), to.timestamp_micros()))
-        }
+        (Some((from, to)), None) => Some((
+            (a.promotion, to.timestamp_micros()),
+            from.timestamp_micros(),
+        )),
         _ => None,
     }
 }
@@ -119,23 +130,25 @@ impl RecentCounts {
         now: Instant,
     ) -> (HashMap<PromotionId, Used>, Vec<UsageAsk>) {
         let mut served = HashMap::new();
+        let limits: Vec<Option<i64>> = asks.iter().map(|a| limit(a.promotion)).collect();
         let Ok(kept) = self.0.lock() else {
             return (served, asks);
         };
         let mut rest = Vec::with_capacity(asks.len());
-        for a in asks {
-            let hit = recent_key(&a)
-                .and_then(|k| kept.get(&k))
-                .filter(|(at, uses)| {
-                    now.saturating_duration_since(*at) < RECENT
-                        && limit(a.promotion).is_some_and(|l| l.saturating_sub(*uses) >= FAR)
-                });
+        for (a, limit) in asks.into_iter().zip(limits) {
+            let hit = recent_key(&a).and_then(|(key, from)| {
+                kept.get(&key).filter(|k| {
+                    k.from <= from
+                        && now.saturating_duration_since(k.at) < RECENT
+                        && limit.is_some_and(|l| l.saturating_sub(k.uses) >= FAR)
+                })
+            });
             match hit {
-                Some((_, uses)) => {
+                Some(k) => {
                     served.insert(
                         a.promotion,
                         Used {
-                            uses: *uses,
+                            uses: k.uses,
                             ..Used::default()
                         },
                     );
@@ -154,19 +167,37 @@ impl RecentCounts {
         limit: impl Fn(PromotionId) -> Option<i64>,
         began: Instant,
     ) {
+        let far: Vec<_> = asks
+            .iter()
+            .filter_map(|a| {
+                let uses = used.get(&a.promotion).map_or(0, |u| u.uses);
+                let (key, from) = recent_key(a)?;
+                limit(a.promotion)
+                    .is_some_and(|l| l.saturating_sub(uses) >= FAR)
+                    .then_some((key, from, uses))
+            })
+            .collect();
+        if far.is_empty() {
+            return;
+        }
         let Ok(mut kept) = self.0.lock() else {
             return;
         };
         if kept.len() >= MAX_COUNTS {
-            kept.retain(|_, (at, _)| began.saturating_duration_since(*at) < RECENT);
-        }
-        for a in asks {
-            let uses = used.get(&a.promotion).map_or(0, |u| u.uses);
-            if let Some(key) = recent_key(a)
-                && limit(a.promotion).is_some_and(|l| l.saturating_sub(uses) >= FAR)
-            {
-                kept.insert(key, (began, uses));
+            kept.retain(|_, k| began.saturating_duration_since(k.at) < RECENT);
+            if kept.len() >= MAX_COUNTS {
+                kept.clear();
             }
+        }
+        for (key, from, uses) in far {
+            kept.insert(
+                key,
+                Kept {
+                    at: began,
+                    from,
+                    uses,
+                },
+            );
         }
     }
 }
@@ -288,9 +319,10 @@ mod tests {
         }
     }
 
-    /// Which asks a count kept at `t0` serves at a later instant: (what, global limit, uses
-    /// counted, ms later, customer part, served). Kept when at least 1,000 uses were left, for
-    /// 250 ms; never with a customer part.
+    /// Which asks a count kept at `t0` serves at a later instant: (what, global limit when
+    /// kept, when served, uses counted, ms later, customer part, served). Served when at least
+    /// 1,000 uses were left under the limit at the time of serving, for 250 ms; never with a
+    /// customer part.
     #[test]
     fn a_recent_count_serves_only_far_from_the_limit_and_for_a_quarter_second() {
         let t0 = Instant::now();
@@ -299,25 +331,45 @@ mod tests {
             now - chrono::Duration::days(3),
             now + chrono::Duration::days(4),
         );
-        type Row = (&'static str, Option<i64>, i64, u64, bool, bool);
+        type Row = (&'static str, Option<i64>, Option<i64>, i64, u64, bool, bool);
+        let far = Some(1_000_000);
         let table: &[Row] = &[
-            ("far", Some(1_000_000), 5, 0, false, true),
-            ("far, 249 ms later", Some(1_000_000), 5, 249, false, true),
-            ("far, 250 ms later", Some(1_000_000), 5, 250, false, false),
-            ("exactly 1,000 left", Some(1_600), 600, 10, false, true),
-            ("999 left", Some(1_599), 600, 10, false, false),
-            ("over the limit", Some(100), 600, 10, false, false),
-            ("not limited", None, 0, 10, false, false),
+            ("far", far, far, 5, 0, false, true),
+            ("far, 249 ms later", far, far, 5, 249, false, true),
+            ("far, 250 ms later", far, far, 5, 250, false, false),
             (
-                "with the customer's uses",
-                Some(1_000_000),
-                5,
+                "exactly 1,000 left",
+                Some(1_600),
+                Some(1_600),
+                600,
                 10,
+                false,
                 true,
+            ),
+            ("999 left", Some(1_599), Some(1_599), 600, 10, false, false),
+            (
+                "over the limit",
+                Some(100),
+                Some(100),
+                600,
+                10,
+                false,
                 false,
             ),
+            ("not limited", None, None, 0, 10, false, false),
+            (
+                "limit lowered to 900 left",
+                far,
+                Some(1_500),
+                600,
+                10,
+                false,
+                false,
+            ),
+            ("limit gone", far, None, 600, 10, false, false),
+            ("with the customer's uses", far, far, 5, 10, true, false),
         ];
-        for (i, (what, limit, uses, later, mine, served)) in table.iter().enumerate() {
+        for (i, (what, kept_at, limit, uses, later, mine, served)) in table.iter().enumerate() {
             let recent = RecentCounts::default();
             let ask = UsageAsk {
                 promotion: PromotionId(i as i64 + 1),
@@ -332,21 +384,32 @@ mod tests {
                     ..Used::default()
                 },
             )]);
-            recent.keep(&[ask], &counted, |_| *limit, t0);
+            recent.keep(&[ask], &counted, |_| *kept_at, t0);
             let at = t0 + Duration::from_millis(*later);
             let (got, rest) = recent.serve(vec![ask], |_| *limit, at);
             assert_eq!(got.contains_key(&ask.promotion), *served, "{what}");
             assert_eq!(rest.is_empty(), *served, "{what}");
-            if *served {
-                assert_eq!(got[&ask.promotion].uses, *uses, "{what}");
+            if !*served {
+                continue;
             }
+            assert_eq!(got[&ask.promotion].uses, *uses, "{what}");
             // Another window of the same promotion (its reset came) is counted again.
             let next = UsageAsk {
                 global: Some((window.1, window.1 + chrono::Duration::days(7))),
                 ..ask
             };
-            let (got, _) = recent.serve(vec![next], |_| *limit, t0);
+            let (got, _) = recent.serve(vec![next], |_| *limit, at);
             assert!(got.is_empty(), "{what}: another window");
+            // A rolling window ("the last 3 days") starting a little later serves (its count
+            // could only be lower); one starting earlier is counted again.
+            let slid = |ms: i64| UsageAsk {
+                global: Some((window.0 + chrono::Duration::milliseconds(ms), window.1)),
+                ..ask
+            };
+            let (got, _) = recent.serve(vec![slid(100)], |_| *limit, at);
+            assert!(got.contains_key(&ask.promotion), "{what}: a later start");
+            let (got, _) = recent.serve(vec![slid(-1)], |_| *limit, at);
+            assert!(got.is_empty(), "{what}: an earlier start");
         }
     }
 
