@@ -302,6 +302,27 @@ impl Store {
         }
     }
 
+    /// Runs `work`'s statements in one transaction and gives the work back once it ended as the
+    /// work asked (committed, or rolled back): on SQLite in a group with the writes that arrive
+    /// meanwhile (`group_commit`), on PostgreSQL in a transaction of its own.
+    pub async fn run_grouped<W: super::group_commit::Work>(&self, mut work: W) -> StoreResult<W> {
+        match &self.backend {
+            Backend::Sqlite { group, .. } => group.run_work(work).await,
+            Backend::Postgres { .. } => {
+                let mut tx = self.begin().await?;
+                match work.run(&mut tx).await {
+                    Ok(true) => tx.commit().await?,
+                    Ok(false) => tx.rollback().await?,
+                    Err(e) => {
+                        let _ = tx.rollback().await;
+                        return Err(e);
+                    }
+                }
+                Ok(work)
+            }
+        }
+    }
+
     /// Runs one write statement on its own (the database makes it a transaction of its own).
     pub async fn execute_autocommit(&self, sql: &str, args: &[Arg]) -> StoreResult<u64> {
         match &self.backend {

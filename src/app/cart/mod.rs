@@ -17,6 +17,8 @@ use crate::domain::promotion::{
     same_bearing, spread,
 };
 use crate::domain::redemption::{LineInput, RedeemRequest, Redeemed};
+use crate::store::dyntx::DynTx;
+use crate::store::group_commit::{RunFuture, Work};
 use crate::store::promotion_limits::UsageAsk;
 use crate::store::{Store, StoreError, StoreResult, carts, promotion_limits};
 use chrono::{DateTime, Utc};
@@ -256,9 +258,9 @@ fn closed_answer(
 
 /// Closes a cart: in one transaction, its row written, then under the limited promotions' rows
 /// the uses counted again, the cart evaluated on them (when they bear otherwise than before),
-/// its uses written; then its coupons redeemed on
-/// the bill those promotions left (`finish`), so a promotion dropped at the close (another cart
-/// took its last use) leaves the coupons the bill without it.
+/// its uses written (`Closer`; on SQLite in a group with the other writes in flight); then its
+/// coupons redeemed on the bill those promotions left (`finish`), so a promotion dropped at the
+/// close (another cart took its last use) leaves the coupons the bill without it.
 async fn close(
     store: &Store,
     offers: &OfferCache,
@@ -268,22 +270,41 @@ async fn close(
     // A retry is found by the cart row's insert (`Closing::Done`), not by a read first: most
     // closes are first closes, and a read each was one more hand-off per close.
     let now = Utc::now();
-    let mut p = prepare(store, cache, input, now).await?;
+    let p = prepare(store, cache, input, now).await?;
     let (counted, first) = usage_for(store, cache.counts(), &p, now).await?;
-    // Far from their limits, closes count a promotion side by side; one that finds it came near
-    // meanwhile closes again holding every row alone.
-    let known = p.customer;
-    let mut shared = true;
+    // The first evaluation's answer, made before the transaction (the row is written with it).
+    let answer = closed_answer(input, &p, &first, &first);
+    let stored = to_json(&answer)?;
+    let mut work = Closer {
+        store: store.clone(),
+        input: input.clone(),
+        known: p.customer,
+        p,
+        counted,
+        first,
+        stored,
+        // Far from their limits, closes count a promotion side by side; one that finds it came
+        // near meanwhile closes again holding every row alone.
+        shared: true,
+        now,
+        closing: None,
+    };
     loop {
-        p.customer = known;
-        match close_in(store, input, &mut p, &counted, &first, shared, now).await? {
-            Closing::Closed(answer, stored) => {
-                return finish(store, offers, input, &p.cart.lines, *answer, &stored).await;
+        work = store.run_grouped(work).await?;
+        match work.closing.take() {
+            Some(Closing::Closed(again)) => {
+                let (answer, stored) = match again {
+                    Some(b) => *b,
+                    None => (answer, work.stored),
+                };
+                let lines = &work.p.cart.lines;
+                return finish(store, offers, input, lines, answer, &stored).await;
             }
-            Closing::Done => break,
-            Closing::TooNear if shared => shared = false,
-            Closing::TooNear => {
-                // Cannot happen: a close that holds every row alone counts exactly.
+            Some(Closing::Done) => break,
+            Some(Closing::TooNear) if work.shared => work.shared = false,
+            // Cannot happen: a close that holds every row alone counts exactly, and a run
+            // always says how it ended.
+            Some(Closing::TooNear) | None => {
                 return Err(StoreError::Db(sqlx::Error::Protocol(
                     "a close holding every promotion alone was told it came too near".into(),
                 ))
@@ -300,103 +321,106 @@ async fn close(
 
 /// How a close's transaction ended.
 enum Closing {
-    /// Committed: the answer, as stored.
-    Closed(Box<CartAnswer>, String),
-    /// Another close of the cart wrote its row first.
+    /// Committed, with the first evaluation's answer (`None`) or that of the evaluation on the
+    /// uses counted under the rows (the answer and its JSON, as stored).
+    Closed(Option<Box<(CartAnswer, String)>>),
+    /// Another close of the cart wrote its row first (committed: what is kept is the customer's
+    /// record, which that close would have made too).
     Done,
     /// Rolled back: a promotion counted side by side came near its limit.
     TooNear,
 }
 
-/// A close's transaction (`close`); `shared`: the promotions far from their limits are counted
-/// side by side with other closes (PostgreSQL).
-async fn close_in(
-    store: &Store,
-    input: &CartInput,
-    p: &mut Prepared,
-    counted: &Usage,
-    first: &Evaluation,
+/// A close's transaction (`close_in`), owned so that SQLite's writer task can run it in a
+/// group (`store::group_commit`); given back with `closing` set.
+struct Closer {
+    store: Store,
+    input: CartInput,
+    /// The customer's id before the close (none: first seen, recorded by the close).
+    known: Option<CustomerId>,
+    p: Prepared,
+    counted: Usage,
+    first: Evaluation,
+    /// The first evaluation's answer as JSON.
+    stored: String,
+    /// The promotions far from their limits are counted side by side with other closes
+    /// (PostgreSQL).
     shared: bool,
     now: DateTime<Utc>,
-) -> Result<Closing, CartError> {
-    let mut tx = store.begin().await?;
+    closing: Option<Closing>,
+}
+
+impl Work for Closer {
+    fn run<'a>(&'a mut self, tx: &'a mut DynTx) -> RunFuture<'a> {
+        Box::pin(async move {
+            self.p.customer = self.known;
+            let closing = close_in(tx, self).await?;
+            let commit = !matches!(closing, Closing::TooNear);
+            self.closing = Some(closing);
+            Ok(commit)
+        })
+    }
+}
+
+/// A close's statements on `tx`.
+async fn close_in(tx: &mut DynTx, c: &mut Closer) -> StoreResult<Closing> {
+    let (input, p, now) = (&c.input, &mut c.p, c.now);
     // A customer seen for the first time is recorded now, so that their uses count against
     // per-customer limits from this cart on.
     if p.customer.is_none()
-        && let Some(c) = &input.customer
+        && let Some(customer) = &input.customer
     {
         let ids = crate::store::customers::customer_ids(
-            &mut tx,
+            tx,
             input.org_id,
-            std::slice::from_ref(c),
+            std::slice::from_ref(customer),
             now,
         )
         .await?;
-        p.customer = ids.get(c).copied();
+        p.customer = ids.get(customer).copied();
     }
     // The cart row first, with the first evaluation's answer: a concurrent close of the same
     // cart stops here (and answers the first result). The limited promotions' rows are taken
     // only after it, so closes that meet the same promotions hold them for the count, the uses
     // and the commit only — and an evaluation when the counts changed (PostgreSQL; SQLite's one
     // writer orders everything anyway).
-    let mut answer = closed_answer(input, p, first, first);
-    let mut stored = to_json(&answer)?;
-    if !carts::insert_closed(
-        &mut tx,
-        input.org_id,
-        &input.cart_id,
-        p.customer,
-        &stored,
-        now,
-    )
-    .await?
-    {
+    if !carts::insert_closed(tx, input.org_id, &input.cart_id, p.customer, &c.stored, now).await? {
         return Ok(Closing::Done);
     }
-    let limited: Vec<&Promotion> = candidates(first, &p.promotions).collect();
+    let limited: Vec<&Promotion> = candidates(&c.first, &p.promotions).collect();
     let asks: Vec<UsageAsk> = limited
         .iter()
-        .map(|q| close_ask(q, p.customer, counted, shared, now, p.org.tz))
+        .map(|q| close_ask(q, p.customer, &c.counted, c.shared, now, p.org.tz))
         .collect();
     let used =
-        match promotion_limits::lock_and_count(&mut tx, store.folded_sums(), p.org.folded, &asks)
+        match promotion_limits::lock_and_count(tx, c.store.folded_sums(), p.org.folded, &asks)
             .await?
         {
             promotion_limits::Held::Counted(used) => used,
-            promotion_limits::Held::TooNear => {
-                tx.rollback().await?;
-                return Ok(Closing::TooNear);
-            }
+            promotion_limits::Held::TooNear => return Ok(Closing::TooNear),
         };
-    let mut usage = counted.clone();
+    let mut usage = c.counted.clone();
     remaining(&mut usage, &limited, &used);
     // Limits that bear on the cart as they did on the first evaluation (always the evaluation
     // of `counted`) give it again; otherwise the cart is evaluated on what is left and its row
     // gets that answer.
-    let again = (!same_bearing(&usage, counted))
+    let again = (!same_bearing(&usage, &c.counted))
         .then(|| evaluate(&p.cart, &p.promotions, &usage, p.org.tz));
+    let mut closed = None;
     if let Some(eval) = &again {
-        answer = closed_answer(input, p, eval, first);
-        stored = to_json(&answer)?;
-        carts::set_result_in(&mut tx, input.org_id, &input.cart_id, &stored).await?;
+        let answer = closed_answer(input, p, eval, &c.first);
+        let stored = to_json(&answer)?;
+        carts::set_result_in(tx, input.org_id, &input.cart_id, &stored).await?;
+        closed = Some(Box::new((answer, stored)));
     }
-    let eval = again.as_ref().unwrap_or(first);
+    let eval = again.as_ref().unwrap_or(&c.first);
     let uses: Vec<(PromotionId, i64)> = eval
         .applied
         .iter()
         .map(|a| (PromotionId(a.promotion), a.discount))
         .collect();
-    carts::insert_uses(
-        &mut tx,
-        input.org_id,
-        &input.cart_id,
-        p.customer,
-        &uses,
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Closing::Closed(Box::new(answer), stored))
+    carts::insert_uses(tx, input.org_id, &input.cart_id, p.customer, &uses, now).await?;
+    Ok(Closing::Closed(closed))
 }
 
 /// A closed cart's coupons: redeemed under the cart id on the bill its promotions left, added
@@ -526,7 +550,7 @@ async fn cancel(store: &Store, input: &CartInput) -> Result<CartAnswer, CartErro
 /// Cancels the closed cart `row` (reversing its promotion uses) unless it is cancelled already;
 /// its stored answer.
 async fn cancel_row(
-    tx: &mut crate::store::dyntx::DynTx,
+    tx: &mut DynTx,
     input: &CartInput,
     row: carts::CartRow,
     now: DateTime<Utc>,
