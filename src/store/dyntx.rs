@@ -271,7 +271,15 @@ impl DynTx {
                     Ok(c) => rollback(c).await,
                     Err(e) => Err(e),
                 };
-                tx.0.finish(done)?
+                match done {
+                    Ok(()) => tx.0.finish(Ok(()))?,
+                    // Not given back as it is: dropped, the writer is rolled back again (or
+                    // closed) before it is lent again.
+                    Err(e) => {
+                        drop(tx);
+                        return Err(e.into());
+                    }
+                }
             }
             DynTx::Postgres(tx) => tx.rollback().await?,
         }

@@ -5,9 +5,10 @@
 //!   refuses (`RAISE(ABORT)`, a unique violation), so each keeps its own result;
 //! - works of several statements with decisions between them (`Work`: a cart's close), run one
 //!   after another on the group's transaction, so each sees the ones before it as a transaction
-//!   of its own would. A work that fails has the group rolled back, and every job of the group
-//!   runs again alone (nothing of them had committed), so one failure costs the others a second
-//!   run, never their result.
+//!   of its own would. A work that fails, panics or asks for a rollback (or a statement whose
+//!   error may have ended the transaction) has the group rolled back, and every job of the
+//!   group runs again alone (nothing of them had committed), so one failure costs the others a
+//!   second run, never their result.
 //!
 //! The group pays one `BEGIN`/`COMMIT` and writes the pages its jobs share (counters, index
 //! pages) to the WAL once; and a work runs from its first statement to its last without waiting
@@ -37,7 +38,8 @@ pub type RunFuture<'a> = Pin<Box<dyn Future<Output = StoreResult<bool>> + Send +
 pub trait Work: Send + 'static {
     /// Runs the work's statements on `tx`: `Ok(true)` to commit them, `Ok(false)` to roll them
     /// back; an error rolls them back too. It writes through `tx` only: SQLite's writer is
-    /// held while it runs, so a write through the store would wait for it for ever.
+    /// held while it runs (another transaction would wait for it until it timed out, another
+    /// grouped write for ever).
     fn run<'a>(&'a mut self, tx: &'a mut DynTx) -> RunFuture<'a>;
 }
 
@@ -141,70 +143,97 @@ async fn run(write: Lender<SqliteConnection>, mut jobs: mpsc::UnboundedReceiver<
                 Err(_) => break,
             }
         }
-        if group.len() == 1 {
-            for job in group {
-                run_alone(&write, job).await;
-            }
-            continue;
-        }
-        match run_group(&write, &mut group).await {
-            Ok(outcome) => {
+        let ended = if group.len() == 1 {
+            Ended::Again
+        } else {
+            run_group(&write, &mut group).await
+        };
+        match ended {
+            Ended::Committed => group.into_iter().for_each(|job| job.done(Ok(()))),
+            Ended::Failed(message) => group
+                .into_iter()
+                .for_each(|job| job.done(Err(failed(&message)))),
+            // Each job on its own; once the writer cannot be begun, the rest are told so.
+            Ended::Again => {
+                let mut unable: Option<String> = None;
                 for job in group {
-                    job.done(match &outcome {
-                        Ok(()) => Ok(()),
-                        Err(e) => Err(again(e)),
-                    });
-                }
-            }
-            // A work failed or asked for a rollback: the group was rolled back; each job runs
-            // again on its own.
-            Err(()) => {
-                for job in group {
-                    run_alone(&write, job).await;
+                    match &unable {
+                        Some(message) => job.done(Err(failed(message))),
+                        None => unable = run_alone(&write, job).await,
+                    }
                 }
             }
         }
     }
 }
 
-/// Runs `job` in a transaction of its own and tells it how that ended.
-async fn run_alone(write: &Lender<SqliteConnection>, mut job: Box<dyn Job>) {
-    let outcome = async {
-        let mut tx = DynTx::Sqlite(SqliteTx::begin(write).await?);
-        match job.run(&mut tx).await {
-            Ok(true) => tx.commit().await,
-            Ok(false) => {
-                let _ = tx.rollback().await;
-                Ok(())
-            }
-            Err(e) => {
-                // The writer is rolled back before it is lent again either way.
-                let _ = tx.rollback().await;
-                Err(e)
-            }
-        }
-    }
-    .await;
-    job.done(outcome);
+/// How a group's transaction ended.
+enum Ended {
+    /// Committed: every job is answered by its own run.
+    Committed,
+    /// Not begun, or its commit failed: every job fails with this.
+    Failed(String),
+    /// Rolled back (a work failed, asked for a rollback or panicked, or a statement's error may
+    /// have ended the transaction): each job runs again alone.
+    Again,
 }
 
-/// Runs every job of `group` in one transaction: `Err(())` when a work failed or asked for a
-/// rollback (rolled back, nothing told); otherwise how the commit ended, for all of them.
-async fn run_group(
-    write: &Lender<SqliteConnection>,
-    group: &mut [Box<dyn Job>],
-) -> Result<StoreResult<()>, ()> {
+fn failed(message: &str) -> StoreError {
+    StoreError::Db(sqlx::Error::Protocol(message.to_string()))
+}
+
+/// Runs a job, a panic in it taken as its failure (the task goes on serving the others).
+async fn run_job(job: &mut Box<dyn Job>, tx: &mut DynTx) -> StoreResult<bool> {
+    use futures_util::FutureExt as _;
+    match std::panic::AssertUnwindSafe(job.run(tx))
+        .catch_unwind()
+        .await
+    {
+        Ok(ran) => ran,
+        Err(_) => Err(failed("a grouped write panicked")),
+    }
+}
+
+/// Runs `job` in a transaction of its own and tells it how that ended; what stopped the
+/// transaction from beginning, if it could not.
+async fn run_alone(write: &Lender<SqliteConnection>, mut job: Box<dyn Job>) -> Option<String> {
     let mut tx = match SqliteTx::begin(write).await {
         Ok(t) => DynTx::Sqlite(t),
-        Err(e) => return Ok(Err(e.into())),
+        Err(e) => {
+            let message = format!("beginning the writer's transaction failed: {e}");
+            job.done(Err(failed(&message)));
+            return Some(message);
+        }
+    };
+    let outcome = match run_job(&mut job, &mut tx).await {
+        Ok(true) => tx.commit().await,
+        Ok(false) => tx.rollback().await,
+        Err(e) => {
+            // The writer is rolled back before it is lent again either way.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    };
+    job.done(outcome);
+    None
+}
+
+/// Runs every job of `group` in one transaction.
+async fn run_group(write: &Lender<SqliteConnection>, group: &mut [Box<dyn Job>]) -> Ended {
+    let mut tx = match SqliteTx::begin(write).await {
+        Ok(t) => DynTx::Sqlite(t),
+        Err(e) => return Ended::Failed(format!("beginning the group failed: {e}")),
     };
     for job in group.iter_mut() {
-        if !matches!(job.run(&mut tx).await, Ok(true)) {
+        if !matches!(run_job(job, &mut tx).await, Ok(true)) {
             let _ = tx.rollback().await;
-            return Err(());
+            return Ended::Again;
         }
     }
-    Ok(tx.commit().await)
+    match tx.commit().await {
+        Ok(()) => Ended::Committed,
+        Err(e) => Ended::Failed(format!("the group's commit failed: {e}")),
+    }
 }
 
 /// Whether SQLite refused with a constraint (`SQLITE_CONSTRAINT` and its extended codes: a
@@ -220,13 +249,6 @@ fn aborts_statement_only(e: &StoreError) -> bool {
     }
 }
 
-/// The group's commit failure, for each of its jobs.
-fn again(e: &StoreError) -> StoreError {
-    StoreError::Db(sqlx::Error::Protocol(format!(
-        "the group's commit failed: {e}"
-    )))
-}
-
 #[cfg(test)]
 mod tests {
     use super::{RunFuture, Work};
@@ -238,14 +260,16 @@ mod tests {
         Commit,
         RollBack,
         Fail,
+        Panic,
     }
 
-    /// Writes its key, then ends as told.
+    /// Writes its key, counts the works' keys of its round written so far, then ends as told.
     #[derive(Debug)]
     struct Put {
         key: String,
         ends: Ends,
         runs: u32,
+        seen: i64,
     }
 
     impl Work for Put {
@@ -257,32 +281,77 @@ mod tests {
                     &[self.key.as_str().into()],
                 )
                 .await?;
+                (self.seen,) = tx
+                    .fetch_one(
+                        "SELECT COUNT(*) FROM app_settings \
+                         WHERE value = 'w' AND substr(key, 1, 1) = substr($1, 1, 1)",
+                        &[self.key.as_str().into()],
+                    )
+                    .await?;
                 match self.ends {
                     Ends::Commit => Ok(true),
                     Ends::RollBack => Ok(false),
                     Ends::Fail => Err(StoreError::NotFound),
+                    Ends::Panic => panic!("a work's bug"),
                 }
             })
         }
     }
 
-    /// Sends works `{prefix}0`…`{prefix}9` at once, the one numbered `odd` ending as `ends`;
-    /// how many ran more than once.
-    async fn send_ten(store: &Store, prefix: &str, odd: usize, ends: Ends) -> usize {
-        let tasks: Vec<_> = (0..10)
+    /// One round: works `{round}0`…`{round}9` sent at once, the one numbered `odd` ending as
+    /// `ends`, then `statements` (SQL, key); the works' answers, and each statement's rows or
+    /// error.
+    async fn round(
+        store: &Store,
+        round: char,
+        (odd, ends): (usize, Ends),
+        statements: &[(&'static str, &'static str)],
+    ) -> (Vec<Result<Put, StoreError>>, Vec<String>) {
+        let works: Vec<_> = (0..10)
             .map(|i| {
                 let store = store.clone();
-                let key = format!("{prefix}{i}");
+                let key = format!("{round}{i}");
                 let ends = if i == odd { ends } else { Ends::Commit };
-                tokio::spawn(async move { store.run_grouped(Put { key, ends, runs: 0 }).await })
+                let put = Put {
+                    key,
+                    ends,
+                    runs: 0,
+                    seen: 0,
+                };
+                tokio::spawn(async move { store.run_grouped(put).await })
             })
             .collect();
+        let statements: Vec<_> = statements
+            .iter()
+            .map(|&(sql, key)| {
+                let store = store.clone();
+                tokio::spawn(async move { store.execute_grouped(sql, vec![key.into()]).await })
+            })
+            .collect();
+        let works = futures_util::future::join_all(works).await;
+        let statements = futures_util::future::join_all(statements).await;
+        (
+            works.into_iter().map(|r| r.unwrap()).collect(),
+            statements
+                .into_iter()
+                .map(|r| match r.unwrap() {
+                    Ok(n) => n.to_string(),
+                    Err(e) => e.to_string(),
+                })
+                .collect(),
+        )
+    }
+
+    const PUT_S: &str = "INSERT INTO app_settings (key, value) VALUES ($1, 's')";
+
+    /// How many of `works` ran more than once, checking the one numbered `odd` failed.
+    fn reran(works: &[Result<Put, StoreError>], odd: Option<usize>) -> usize {
         let mut reran = 0;
-        for (i, t) in tasks.into_iter().enumerate() {
-            match t.await.unwrap() {
-                Err(StoreError::NotFound) if i == odd && ends == Ends::Fail => {}
-                Ok(w) if !(i == odd && ends == Ends::Fail) => reran += usize::from(w.runs > 1),
-                other => panic!("work {prefix}{i} answered {other:?}"),
+        for (i, w) in works.iter().enumerate() {
+            match w {
+                Ok(w) if Some(i) != odd => reran += usize::from(w.runs > 1),
+                Err(_) if Some(i) == odd => {}
+                other => panic!("work {i} answered {other:?}"),
             }
         }
         reran
@@ -294,46 +363,37 @@ mod tests {
         let store = Store::open(&format!("sqlite:{}", dir.path().join("w.db").display()))
             .await
             .unwrap();
-        // Ten works at once, one of which asks for a rollback: it alone loses its write.
-        let reran = send_ten(&store, "a", 3, Ends::RollBack).await;
-        assert!(
-            reran > 0,
-            "the ten ran in one group, which a3 had rolled back"
-        );
-        // Ten more, one of which fails, and statements among them (one repeats a key written before).
-        let statements: Vec<_> = ["s1", "a5", "s2"]
-            .into_iter()
-            .map(|k| {
-                let store = store.clone();
-                tokio::spawn(async move {
-                    store
-                        .execute_grouped(
-                            "INSERT INTO app_settings (key, value) VALUES ($1, 's')",
-                            vec![k.into()],
-                        )
-                        .await
-                })
-            })
-            .collect();
-        let reran = send_ten(&store, "b", 6, Ends::Fail).await;
-        assert!(
-            reran > 0,
-            "the ten ran in one group, which b6 had rolled back"
-        );
-        let answers: Vec<String> = futures_util::future::join_all(statements)
-            .await
-            .into_iter()
-            .map(|r| match r.unwrap() {
-                Ok(n) => n.to_string(),
-                Err(e) if e.to_string().contains("UNIQUE") => "refused".into(),
-                Err(e) => panic!("{e}"),
-            })
-            .collect();
+        // Ten works at once: each sees the ones before it (1, 2, … 10 keys of its round).
+        let (works, answers) = round(&store, 'a', (0, Ends::Commit), &[(PUT_S, "s1")]).await;
+        let mut seen: Vec<i64> = works.iter().map(|w| w.as_ref().unwrap().seen).collect();
+        seen.sort();
+        assert_eq!(seen, (1..=10).collect::<Vec<_>>());
+        assert_eq!(reran(&works, None), 0);
+        assert_eq!(answers, ["1"]);
+        // A statement refused by a constraint keeps its own error; the group goes on.
+        let (works, answers) = round(&store, 'b', (0, Ends::Commit), &[(PUT_S, "a5")]).await;
         assert_eq!(
-            answers,
-            ["1", "refused", "1"],
-            "a5 was written by its work before"
+            reran(&works, None),
+            0,
+            "a refused statement does not end the group"
         );
+        assert!(answers[0].contains("UNIQUE"), "{answers:?}");
+        // Another statement error may have ended the transaction: everything runs again alone.
+        let missing = "INSERT INTO no_such_table (key) VALUES ($1)";
+        let (works, answers) = round(&store, 'c', (0, Ends::Commit), &[(missing, "x")]).await;
+        assert_eq!(reran(&works, None), 10, "the group ran again alone");
+        assert!(answers[0].contains("no such table"), "{answers:?}");
+        // A work asking for a rollback, failing or panicking loses its own write only.
+        let (works, _) = round(&store, 'd', (3, Ends::RollBack), &[]).await;
+        assert!(
+            reran(&works, None) > 0,
+            "the ten ran in one group, which d3 rolled back"
+        );
+        let (works, _) = round(&store, 'e', (6, Ends::Fail), &[]).await;
+        assert!(reran(&works, Some(6)) > 0, "e6 failed in the group");
+        let (works, answers) = round(&store, 'f', (2, Ends::Panic), &[(PUT_S, "s2")]).await;
+        assert!(reran(&works, Some(2)) > 0, "f2 panicked in the group");
+        assert_eq!(answers, ["1"], "the writer's task goes on after a panic");
         let keys: Vec<(String,)> = store
             .fetch_all_read(
                 "SELECT key FROM app_settings WHERE value IN ('w', 's') ORDER BY key",
@@ -342,14 +402,17 @@ mod tests {
             .await
             .unwrap();
         let keys: Vec<String> = keys.into_iter().map(|(k,)| k).collect();
-        let mut want: Vec<String> = (0..10)
-            .filter(|i| *i != 3)
-            .map(|i| format!("a{i}"))
-            .chain((0..10).filter(|i| *i != 6).map(|i| format!("b{i}")))
+        let mut want: Vec<String> = ['a', 'b', 'c', 'd', 'e', 'f']
+            .into_iter()
+            .flat_map(|r| (0..10).map(move |i| format!("{r}{i}")))
+            .filter(|k| !["d3", "e6", "f2"].contains(&k.as_str()))
             .chain(["s1", "s2"].map(String::from))
             .collect();
         want.sort();
-        assert_eq!(keys, want, "a3 rolled back and b6 failed: neither is kept");
+        assert_eq!(
+            keys, want,
+            "d3 rolled back, e6 failed, f2 panicked: none is kept"
+        );
     }
 
     #[tokio::test]

@@ -109,7 +109,8 @@ pub enum Backend {
         write: lender::Lender<SqliteConnection>,
         /// Held while any clone of the store lives; the checkpointer stops when it is gone.
         _checkpoints: Arc<()>,
-        /// Single-statement writes that arrive together share a transaction.
+        /// Writes that arrive together (single statements, and works such as a cart's close)
+        /// share a transaction.
         group: group_commit::GroupCommit,
     },
     /// PostgreSQL: transactions and writes on a pool, reads on connections of their own.

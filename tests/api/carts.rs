@@ -270,6 +270,63 @@ async fn the_last_use_of_a_limited_promotion_goes_to_one_cart_across_two_instanc
     assert_eq!(open["discount"], 0, "{open}");
 }
 
+/// Twelve closes of one cart sent at once over two instances (on SQLite, closes in flight run
+/// in one transaction of the writer, so several of them meet in one): the cart is closed once —
+/// one use recorded — and every answer is that close's.
+#[tokio::test]
+async fn closes_of_one_cart_sent_at_once_record_it_once_and_answer_alike() {
+    let app = spawn_app().await;
+    let second = spawn_app_on(app.db.clone()).await;
+    let api = Api::of(&app, "Acme", 100_000).await;
+    let promo = promotion(&api, ten_off_over_2000(Some(50))).await;
+    let apis = [api.clone(), api.on(&second)];
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let api = apis[(i / 2) % 2].clone();
+            // Half of them close S-1; the others close carts of their own beside them.
+            let id = if i % 2 == 0 {
+                "S-1".to_string()
+            } else {
+                format!("S-other-{i}")
+            };
+            tokio::spawn(async move {
+                let (status, v) = cart(&api, &id, "closed", &[], vec![line("TV", 1, 250000)]).await;
+                (id, status, v)
+            })
+        })
+        .collect();
+    let mut replayed = 0;
+    for t in tasks {
+        let (id, status, v) = t.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{id}: {v}");
+        assert_eq!(v["discount"], 25000, "{id}: {v}");
+        assert_eq!(v["applied"][0]["id"], promo, "{id}: {v}");
+        if v["replayed"] == true {
+            assert_eq!(id, "S-1", "only S-1 was closed more than once: {v}");
+            replayed += 1;
+        }
+    }
+    assert_eq!(
+        replayed, 11,
+        "one close of S-1 closed it, the other eleven answer its result"
+    );
+    let (uses,): (i64,) = app
+        .store
+        .fetch_one_read(
+            "SELECT COUNT(*) FROM promotion_uses WHERE cart_id = $1",
+            &["S-1".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(uses, 1, "S-1's use recorded once");
+    let (all,): (i64,) = app
+        .store
+        .fetch_one_read("SELECT COUNT(*) FROM promotion_uses", &[])
+        .await
+        .unwrap();
+    assert_eq!(all, 13, "S-1 and the twelve other carts");
+}
+
 /// Uses another instance records (written straight into the table here): `n` of them now.
 async fn uses_elsewhere(app: &crate::helpers::TestApp, promo: i64, n: i64) {
     let org = app.org_id("Acme").await;

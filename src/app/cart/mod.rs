@@ -302,11 +302,17 @@ async fn close(
             }
             Some(Closing::Done) => break,
             Some(Closing::TooNear) if work.shared => work.shared = false,
-            // Cannot happen: a close that holds every row alone counts exactly, and a run
-            // always says how it ended.
-            Some(Closing::TooNear) | None => {
+            // Cannot happen: a close that holds every row alone counts exactly.
+            Some(Closing::TooNear) => {
                 return Err(StoreError::Db(sqlx::Error::Protocol(
                     "a close holding every promotion alone was told it came too near".into(),
+                ))
+                .into());
+            }
+            // Cannot happen: a run that returned says how the close ended.
+            None => {
+                return Err(StoreError::Db(sqlx::Error::Protocol(
+                    "a close's transaction ended without saying how".into(),
                 ))
                 .into());
             }
