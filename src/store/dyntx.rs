@@ -204,7 +204,8 @@ impl SqliteTx {
 }
 
 /// Rolls back the writer's transaction; SQLite's refusal because none is open (a `BEGIN` that
-/// never ran) is as good. Any other failure closes the connection (`store::lender`).
+/// never ran) is as good. After any other failure the connection is not lent again as it is:
+/// it is rolled back again, or closed (`store::lender`).
 fn rollback(
     conn: &mut SqliteConnection,
 ) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + '_>> {

@@ -50,7 +50,8 @@ trait Job: Send {
     fn done(self: Box<Self>, outcome: StoreResult<()>);
 }
 
-/// A statement waiting for its group; its own error does not fail the group.
+/// A statement waiting for its group; its own error, a constraint's, does not fail the group
+/// (another reruns it, `aborts_statement_only`).
 struct Statement {
     sql: &'static str,
     args: Vec<Arg>,
@@ -124,7 +125,8 @@ impl GroupCommit {
     }
 
     /// Runs `work` in the next group; the work back once the group has committed (or its own
-    /// transaction was rolled back as it asked); its run's error, or the commit's, otherwise.
+    /// transaction was rolled back as it asked); otherwise its run's error or panic, or what
+    /// stopped the transaction from beginning or committing.
     pub async fn run_work<W: Work>(&self, work: W) -> StoreResult<W> {
         let (reply, answer) = oneshot::channel();
         self.0
@@ -237,7 +239,10 @@ async fn run_group(write: &Lender<SqliteConnection>, group: &mut [Box<dyn Job>])
 }
 
 /// Whether SQLite refused with a constraint (`SQLITE_CONSTRAINT` and its extended codes: a
-/// unique index, a check, a trigger's `RAISE(ABORT)`), which undoes that statement alone.
+/// unique index, a check, a trigger's `RAISE(ABORT)`), which undoes that statement alone. It
+/// holds because the schema's triggers and statements abort only: a `RAISE(ROLLBACK)` or an
+/// `OR ROLLBACK` conflict clause gives the same code but ends the transaction, and must not be
+/// written while grouped statements rely on this.
 fn aborts_statement_only(e: &StoreError) -> bool {
     const SQLITE_CONSTRAINT: i64 = 19;
     match e {
