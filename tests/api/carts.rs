@@ -547,6 +547,80 @@ async fn a_close_that_finds_the_limit_came_near_while_it_waited_closes_again_in_
     assert_eq!(customer, first_id + 1, "the close ran once only");
 }
 
+/// PostgreSQL: the functions a closing cart counts under (migrations 23 and 24, their locks
+/// taken by migration 25's statements) hold each asked promotion in the mode its headroom
+/// calls for — shared (advisory lock and row FOR SHARE) when at least twice the bound of 100
+/// (`max_connections` 100 + no prepared transactions) was left, otherwise exclusively — each
+/// promotion in its own mode within one call.
+#[tokio::test]
+async fn the_held_counts_take_each_promotion_shared_far_from_its_limit_and_alone_near_it() {
+    use crate::helpers::TestDb;
+    use sqlx::Connection;
+    let app = spawn_app().await;
+    let TestDb::Postgres { url, .. } = &*app.db else {
+        return;
+    };
+    let api = Api::of(&app, "Acme", 100_000).await;
+    let a = promotion(&api, ten_off_over_2000(Some(100_000))).await;
+    let mut b_def = ten_off_over_2000(Some(100_000));
+    b_def["name"] = json!("Other");
+    let b = promotion(&api, b_def).await;
+    let org = app.org_id("Acme").await;
+    let mut holder = sqlx::PgConnection::connect(url).await.unwrap();
+    let mut checker = sqlx::PgConnection::connect(url).await.unwrap();
+    // (uses left `r` of A, of B; whether each is held shared): r ≥ 200 shared, else — or no r
+    // at all — exclusive.
+    let table: [(Option<i64>, Option<i64>, bool, bool); 4] = [
+        (Some(500), Some(199), true, false),
+        (Some(200), None, true, false),
+        (Some(199), Some(100_000), false, true),
+        (None, Some(0), false, false),
+    ];
+    let calls = [
+        "SELECT COUNT(*) FROM promotions_used_held($1::jsonb)".to_string(),
+        format!("SELECT COUNT(*) FROM promotion_counts_held($1::jsonb, {org}, 0)"),
+    ];
+    for call in &calls {
+        for (ra, rb, a_shared, b_shared) in table {
+            let ask = |p: i64, r: Option<i64>| {
+                json!({"p": p, "l": 100_000, "r": r, "gf": "2020-01-01T00:00:00Z",
+                       "gt": "2100-01-01T00:00:00Z", "r1f": "2020-01-01T00:00:00Z",
+                       "r1t": "2100-01-01T00:00:00Z"})
+            };
+            // B first in the JSON: the locks go by id whatever the order asked.
+            let asks = json!([ask(b, rb), ask(a, ra)]);
+            let mut tx = holder.begin().await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(call.as_str()))
+                .bind(asks.to_string())
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            for (id, shared) in [(a, a_shared), (b, b_shared)] {
+                let mut other = checker.begin().await.unwrap();
+                let (advisory,): (bool,) = sqlx::query_as(
+                    "SELECT pg_try_advisory_xact_lock_shared(1601, CAST($1 % 2147483647 AS INT))",
+                )
+                .bind(id)
+                .fetch_one(&mut *other)
+                .await
+                .unwrap();
+                let row = sqlx::query("SELECT 1 FROM promotions WHERE id = $1 FOR SHARE NOWAIT")
+                    .bind(id)
+                    .execute(&mut *other)
+                    .await
+                    .is_ok();
+                other.rollback().await.unwrap();
+                assert_eq!(
+                    (advisory, row),
+                    (shared, shared),
+                    "{call} r = {ra:?}/{rb:?}: promotion {id} shared = {shared}"
+                );
+            }
+            tx.rollback().await.unwrap();
+        }
+    }
+}
+
 /// Each instance keeps the catalogue facts and store zones its carts looked up; a product or a
 /// store written elsewhere (another instance, an upload) applies from the next cart on.
 #[tokio::test]
