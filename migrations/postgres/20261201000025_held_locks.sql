@@ -3,12 +3,13 @@
 -- functions of migrations 23 and 24, most of it the executor set up for each PERFORM of their
 -- loop). The same locks in the same modes: first the advisory lock on (1601, id) of every
 -- asked promotion, in id order, each shared or exclusive as its row will be; then the rows, in
--- id order, FOR SHARE or FOR NO KEY UPDATE. Taking every advisory lock first keeps the turns
--- and adds no wait: a close or a console edit whose row lock conflicts with this one's holds the
--- conflicting advisory lock first, so once a close holds its advisory locks its rows wait only
--- for writers that take none (an instance still on migration 22, whose rows are taken in id
--- order too, so no lock cycle can form). An ask without `r` (or with a null one) is taken
--- exclusively, as before. The counts are migration 23's and 24's, unchanged.
+-- id order, FOR SHARE or FOR NO KEY UPDATE. Taking every advisory lock first keeps the turns:
+-- a close or a console edit whose row lock conflicts with this one's holds the conflicting
+-- advisory lock first, so once a close holds its advisory locks its rows wait only for writers
+-- that take none (an instance still on migration 22, whose rows are taken in id order too, so
+-- no lock cycle can form; while such a wait lasts, the close holds the advisory locks of its
+-- later promotions a little earlier than the loop did). An ask without `r` (or with a null one)
+-- is taken exclusively, as before. The counts are migration 23's and 24's, unchanged.
 CREATE OR REPLACE FUNCTION promotions_used_held(asks JSONB)
 RETURNS TABLE (p BIGINT, uses BIGINT, customer_uses BIGINT, customer_value BIGINT, short BOOLEAN)
 LANGUAGE plpgsql VOLATILE AS $$

@@ -568,13 +568,25 @@ async fn the_held_counts_take_each_promotion_shared_far_from_its_limit_and_alone
     let org = app.org_id("Acme").await;
     let mut holder = sqlx::PgConnection::connect(url).await.unwrap();
     let mut checker = sqlx::PgConnection::connect(url).await.unwrap();
+    let (max_connections, prepared): (String, String) = sqlx::query_as(
+        "SELECT current_setting('max_connections'), current_setting('max_prepared_transactions')",
+    )
+    .fetch_one(&mut checker)
+    .await
+    .unwrap();
+    assert_eq!(
+        (max_connections.as_str(), prepared.as_str()),
+        ("100", "0"),
+        "the table assumes a bound of 100"
+    );
     // (uses left `r` of A, of B; whether each is held shared): r ≥ 200 shared, else — or no r
-    // at all — exclusive.
-    let table: [(Option<i64>, Option<i64>, bool, bool); 4] = [
+    // at all (null, or left out: `None` for B in the last row) — exclusive.
+    let table: [(Option<i64>, Option<i64>, bool, bool); 5] = [
         (Some(500), Some(199), true, false),
         (Some(200), None, true, false),
         (Some(199), Some(100_000), false, true),
         (None, Some(0), false, false),
+        (Some(0), None, false, false),
     ];
     let calls = [
         "SELECT COUNT(*) FROM promotions_used_held($1::jsonb)".to_string(),
@@ -583,11 +595,15 @@ async fn the_held_counts_take_each_promotion_shared_far_from_its_limit_and_alone
     for call in &calls {
         for (ra, rb, a_shared, b_shared) in table {
             let ask = |p: i64, r: Option<i64>| {
-                json!({"p": p, "l": 100_000, "r": r, "gf": "2020-01-01T00:00:00Z",
+                let mut ask = json!({"p": p, "l": 100_000, "r": r, "gf": "2020-01-01T00:00:00Z",
                        "gt": "2100-01-01T00:00:00Z", "r1f": "2020-01-01T00:00:00Z",
-                       "r1t": "2100-01-01T00:00:00Z"})
+                       "r1t": "2100-01-01T00:00:00Z"});
+                if r.is_none() && p == b {
+                    ask.as_object_mut().unwrap().remove("r");
+                }
+                ask
             };
-            // B first in the JSON: the locks go by id whatever the order asked.
+            // B first in the JSON (the functions take their locks in id order).
             let asks = json!([ask(b, rb), ask(a, ra)]);
             let mut tx = holder.begin().await.unwrap();
             sqlx::query(sqlx::AssertSqlSafe(call.as_str()))
@@ -596,23 +612,28 @@ async fn the_held_counts_take_each_promotion_shared_far_from_its_limit_and_alone
                 .await
                 .unwrap();
             for (id, shared) in [(a, a_shared), (b, b_shared)] {
-                let mut other = checker.begin().await.unwrap();
-                let (advisory,): (bool,) = sqlx::query_as(
+                // What another transaction can take of the promotion meanwhile, each probe in a
+                // transaction of its own: (advisory shared, advisory exclusive, row FOR KEY
+                // SHARE, FOR SHARE, FOR NO KEY UPDATE).
+                let mut got = Vec::new();
+                for probe in [
                     "SELECT pg_try_advisory_xact_lock_shared(1601, CAST($1 % 2147483647 AS INT))",
-                )
-                .bind(id)
-                .fetch_one(&mut *other)
-                .await
-                .unwrap();
-                let row = sqlx::query("SELECT 1 FROM promotions WHERE id = $1 FOR SHARE NOWAIT")
-                    .bind(id)
-                    .execute(&mut *other)
-                    .await
-                    .is_ok();
-                other.rollback().await.unwrap();
+                    "SELECT pg_try_advisory_xact_lock(1601, CAST($1 % 2147483647 AS INT))",
+                    "SELECT TRUE FROM promotions WHERE id = $1 FOR KEY SHARE NOWAIT",
+                    "SELECT TRUE FROM promotions WHERE id = $1 FOR SHARE NOWAIT",
+                    "SELECT TRUE FROM promotions WHERE id = $1 FOR NO KEY UPDATE NOWAIT",
+                ] {
+                    let mut other = checker.begin().await.unwrap();
+                    let r: Result<(bool,), _> =
+                        sqlx::query_as(probe).bind(id).fetch_one(&mut *other).await;
+                    got.push(matches!(r, Ok((true,))));
+                    other.rollback().await.unwrap();
+                }
+                // Held shared: others may share it but not take it alone; held alone (FOR NO
+                // KEY UPDATE, which leaves FOR KEY SHARE free): neither.
+                let want = vec![shared, false, true, shared, false];
                 assert_eq!(
-                    (advisory, row),
-                    (shared, shared),
+                    got, want,
                     "{call} r = {ra:?}/{rb:?}: promotion {id} shared = {shared}"
                 );
             }
