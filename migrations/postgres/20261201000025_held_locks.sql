@@ -10,13 +10,10 @@
 -- no lock cycle can form; while such a wait lasts, the close holds the advisory locks of its
 -- later promotions a little earlier than the loop did). An ask without `r` (or with a null one)
 -- is taken exclusively, as before. The counts are migration 23's and 24's, unchanged.
-CREATE OR REPLACE FUNCTION promotions_used_held(asks JSONB)
-RETURNS TABLE (p BIGINT, uses BIGINT, customer_uses BIGINT, customer_value BIGINT, short BOOLEAN)
+
+-- The locks of a close's asks (`r` against twice `bound`), both statements.
+CREATE FUNCTION promotion_locks_held(asks JSONB, bound BIGINT) RETURNS VOID
 LANGUAGE plpgsql VOLATILE AS $$
-#variable_conflict use_column
-DECLARE
-    bound BIGINT := current_setting('max_connections')::BIGINT
-                  + current_setting('max_prepared_transactions')::BIGINT;
 BEGIN
     PERFORM CASE WHEN x.shared THEN pg_advisory_xact_lock_shared(1601, (x.id % 2147483647)::INT)
                  ELSE pg_advisory_xact_lock(1601, (x.id % 2147483647)::INT) END
@@ -34,6 +31,17 @@ BEGIN
        LEFT JOIN LATERAL (SELECT 1 FROM promotions r WHERE r.id = x.id AND NOT x.shared
                             FOR NO KEY UPDATE) e
               ON TRUE;
+END $$;
+
+CREATE OR REPLACE FUNCTION promotions_used_held(asks JSONB)
+RETURNS TABLE (p BIGINT, uses BIGINT, customer_uses BIGINT, customer_value BIGINT, short BOOLEAN)
+LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_column
+DECLARE
+    bound BIGINT := current_setting('max_connections')::BIGINT
+                  + current_setting('max_prepared_transactions')::BIGINT;
+BEGIN
+    PERFORM promotion_locks_held(asks, bound);
     RETURN QUERY
     SELECT c.p, c.uses, c.n, c.v,
            COALESCE(c.r >= 2 * bound AND c.uses + bound > c.l, FALSE)
@@ -56,22 +64,7 @@ DECLARE
     bound BIGINT := current_setting('max_connections')::BIGINT
                   + current_setting('max_prepared_transactions')::BIGINT;
 BEGIN
-    PERFORM CASE WHEN x.shared THEN pg_advisory_xact_lock_shared(1601, (x.id % 2147483647)::INT)
-                 ELSE pg_advisory_xact_lock(1601, (x.id % 2147483647)::INT) END
-       FROM (SELECT (a ->> 'p')::BIGINT AS id,
-                    COALESCE((a ->> 'r')::BIGINT >= 2 * bound, FALSE) AS shared
-               FROM jsonb_array_elements(asks) a
-              ORDER BY 1) x;
-    PERFORM 1
-       FROM (SELECT (a ->> 'p')::BIGINT AS id,
-                    COALESCE((a ->> 'r')::BIGINT >= 2 * bound, FALSE) AS shared
-               FROM jsonb_array_elements(asks) a
-              ORDER BY 1) x
-       LEFT JOIN LATERAL (SELECT 1 FROM promotions r WHERE r.id = x.id AND x.shared FOR SHARE) s
-              ON TRUE
-       LEFT JOIN LATERAL (SELECT 1 FROM promotions r WHERE r.id = x.id AND NOT x.shared
-                            FOR NO KEY UPDATE) e
-              ON TRUE;
+    PERFORM promotion_locks_held(asks, bound);
     RETURN QUERY
     SELECT c.p, c.uses + c.folded, c.customer_uses, c.customer_value,
            COALESCE(a.r >= 2 * bound AND c.uses + c.folded + bound > a.l, FALSE)
