@@ -255,6 +255,19 @@ impl DynTx {
             sqlx::query_as::<_, T>, sql, args, fetch_one))
     }
 
+    /// Ends the transaction as a run asked (`store::group_commit::Work`): committed on
+    /// `Ok(true)`, rolled back on `Ok(false)` or an error (which is returned).
+    pub async fn end_as(self, ran: StoreResult<bool>) -> StoreResult<()> {
+        match ran {
+            Ok(true) => self.commit().await,
+            Ok(false) => self.rollback().await,
+            Err(e) => {
+                let _ = self.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
     pub async fn commit(self) -> StoreResult<()> {
         match self {
             DynTx::Sqlite(tx) => tx.commit().await?,
@@ -319,14 +332,8 @@ impl Store {
             Backend::Sqlite { group, .. } => group.run_work(work).await,
             Backend::Postgres { .. } => {
                 let mut tx = self.begin().await?;
-                match work.run(&mut tx).await {
-                    Ok(true) => tx.commit().await?,
-                    Ok(false) => tx.rollback().await?,
-                    Err(e) => {
-                        let _ = tx.rollback().await;
-                        return Err(e);
-                    }
-                }
+                let ran = work.run(&mut tx).await;
+                tx.end_as(ran).await?;
                 Ok(work)
             }
         }

@@ -207,16 +207,8 @@ async fn run_alone(write: &Lender<SqliteConnection>, mut job: Box<dyn Job>) -> O
             return Some(message);
         }
     };
-    let outcome = match run_job(&mut job, &mut tx).await {
-        Ok(true) => tx.commit().await,
-        Ok(false) => tx.rollback().await,
-        Err(e) => {
-            // The writer is rolled back before it is lent again either way.
-            let _ = tx.rollback().await;
-            Err(e)
-        }
-    };
-    job.done(outcome);
+    let ran = run_job(&mut job, &mut tx).await;
+    job.done(tx.end_as(ran).await);
     None
 }
 

@@ -108,6 +108,11 @@ struct Kept {
     uses: i64,
 }
 
+/// Whether `uses` leave at least `FAR` under the global `limit` (none: not limited).
+fn far_from(limit: Option<i64>, uses: i64) -> bool {
+    limit.is_some_and(|l| l.saturating_sub(uses) >= FAR)
+}
+
 /// An ask of a promotion's global uses only: (promotion, window's end), window's start (both
 /// in microseconds).
 fn recent_key(a: &UsageAsk) -> Option<((PromotionId, i64), i64)> {
@@ -140,7 +145,7 @@ impl RecentCounts {
                 kept.get(&key).filter(|k| {
                     k.from <= from
                         && now.saturating_duration_since(k.at) < RECENT
-                        && limit.is_some_and(|l| l.saturating_sub(k.uses) >= FAR)
+                        && far_from(limit, k.uses)
                 })
             });
             match hit {
@@ -172,9 +177,7 @@ impl RecentCounts {
             .filter_map(|a| {
                 let uses = used.get(&a.promotion).map_or(0, |u| u.uses);
                 let (key, from) = recent_key(a)?;
-                limit(a.promotion)
-                    .is_some_and(|l| l.saturating_sub(uses) >= FAR)
-                    .then_some((key, from, uses))
+                far_from(limit(a.promotion), uses).then_some((key, from, uses))
             })
             .collect();
         if far.is_empty() {
